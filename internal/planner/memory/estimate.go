@@ -1,0 +1,193 @@
+package memory
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+// GiB is 2^30 bytes.
+const GiB = 1 << 30
+
+// BlockTokens is vLLM's default KV cache block size in tokens
+// (EngineArgs.block_size = 16). KV memory is allocated in whole blocks.
+const BlockTokens = 16
+
+// DefaultUtilization is vLLM's default gpu_memory_utilization: the share of
+// a GPU's visible memory the engine may use for weights, activations and KV.
+const DefaultUtilization = 0.90
+
+// Runtime overhead constants. vLLM sizes the KV cache as
+// total_gpu_memory × gpu_memory_utilization − (weights + activation peak +
+// non-torch allocations) (Worker.determine_num_available_blocks, V0;
+// determine_available_memory, V1), then captures CUDA graphs in what is left
+// above the utilisation line.
+const (
+	// NonTorchBytes: CUDA context and allocator overhead outside torch on a
+	// single GPU; vLLM logs show 0.05–0.65 GiB, 0.05 GiB for Llama-3.1-8B.
+	NonTorchBytes = GiB / 20
+	// NonTorchPerRankBytes: NCCL and custom all-reduce buffers added per
+	// extra rank of a parallel group. Logs show several GiB at TP=8 on big
+	// nodes (7.16 GiB once on 8×H200, an outlier this does not chase).
+	NonTorchPerRankBytes = GiB / 4
+	// CUDAGraphBytes: vLLM warns "CUDA graphs can take additional 1~3 GiB
+	// memory per GPU"; 2 GiB is taken. Graphs are captured after the KV cache
+	// is allocated, so they must fit in visible × (1 − utilization); only a
+	// shortfall there is charged against the usable memory.
+	CUDAGraphBytes = 2 * GiB
+	// ProfileTokensLarge / ProfileTokensSmall: vLLM's default
+	// max_num_batched_tokens for the OpenAI server, 8192 on GPUs with at
+	// least 70 GiB and 2048 on smaller ones. The activation peak is profiled
+	// with a batch of this many tokens.
+	ProfileTokensLarge = 8192
+	ProfileTokensSmall = 2048
+	largeGPUBytes      = 70 * GiB
+	// activationFactor: live activation elements per token per (hidden +
+	// MLP width / t). Fitted to vLLM's measured peaks for Llama-3.1-8B:
+	// 0.22 GiB at 2048 tokens and 1.19 GiB at 8192 (this model: 0.28 / 1.13).
+	activationFactor = 4
+)
+
+// Request is what the estimator needs to know about one deployment.
+type Request struct {
+	Arch        catalog.Architecture
+	Precision   Precision
+	KVPrecision KVPrecision
+	// ContextTokens is the longest sequence served (vLLM --max-model-len).
+	ContextTokens int
+	// Concurrency is the number of sequences held at once at full context
+	// (vLLM --max-num-seqs).
+	Concurrency int
+}
+
+// Estimate is the GPU-independent part of a model's memory.
+type Estimate struct {
+	Request
+	Params catalog.ParamBreakdown
+	// KVPrecisionResolved is the concrete KV dtype (auto resolved).
+	KVPrecisionResolved KVPrecision
+	// WeightBytes is the whole model's weight memory at Precision.
+	WeightBytes int64
+	// KVBytesPerToken is the KV cache of one token across all layers.
+	KVBytesPerToken int64
+	// KVTokens is the tokens of cache reserved: Concurrency sequences of
+	// ContextTokens, each rounded up to whole blocks.
+	KVTokens int64
+	// KVBytes is KVTokens × KVBytesPerToken.
+	KVBytes int64
+
+	linearBytes float64 // quantizable linear weights, bytes
+	kvProjBytes float64 // the K/V projection part of linearBytes
+	embedBytes  float64
+	lmHeadBytes float64
+	otherBytes  float64
+}
+
+// New validates a request and computes the model-level figures.
+func New(req Request) (*Estimate, error) {
+	if err := req.Arch.Validate(); err != nil {
+		return nil, &InputError{Field: FieldArchitecture, Msg: err.Error()}
+	}
+	if !precisions[req.Precision] {
+		return nil, &InputError{Field: FieldPrecision, Msg: fmt.Sprintf("unknown precision %q; valid values are %s", req.Precision, quoteList(Precisions()))}
+	}
+	if req.KVPrecision == "" {
+		req.KVPrecision = KVAuto
+	}
+	if !kvPrecisions[req.KVPrecision] {
+		return nil, &InputError{Field: FieldKVPrecision, Msg: fmt.Sprintf("unknown KV cache precision %q; valid values are %s", req.KVPrecision, quoteList(KVPrecisions()))}
+	}
+	if req.ContextTokens <= 0 {
+		return nil, &InputError{Field: FieldContext, Msg: fmt.Sprintf("must be a positive number of tokens, got %d", req.ContextTokens)}
+	}
+	if req.ContextTokens > req.Arch.MaxContext {
+		return nil, &InputError{Field: FieldContext, Msg: fmt.Sprintf("%d tokens exceeds the model's maximum context of %d tokens", req.ContextTokens, req.Arch.MaxContext)}
+	}
+	if req.Concurrency <= 0 {
+		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf("must be a positive number of sequences, got %d", req.Concurrency)}
+	}
+
+	e := &Estimate{Request: req, Params: req.Arch.Params()}
+	e.KVPrecisionResolved = req.KVPrecision.resolve(req.Precision)
+	dense := req.Precision.denseBytesPerParam()
+	linear := req.Precision.linearBytesPerParam(req.Arch.Hidden)
+	e.linearBytes = float64(e.Params.Linear) * linear
+	e.kvProjBytes = float64(e.Params.KVProjection) * linear
+	e.embedBytes = float64(e.Params.Embedding) * dense
+	e.lmHeadBytes = float64(e.Params.LMHead) * dense
+	e.otherBytes = float64(e.Params.Other) * dense
+	e.WeightBytes = ceil64(e.linearBytes + e.embedBytes + e.lmHeadBytes + e.otherBytes)
+
+	e.KVBytesPerToken = e.kvBytesPerTokenPerLayer(1) * int64(req.Arch.Layers)
+	blocksPerSeq := (int64(req.ContextTokens) + BlockTokens - 1) / BlockTokens
+	e.KVTokens = int64(req.Concurrency) * blocksPerSeq * BlockTokens
+	e.KVBytes = e.KVTokens * e.KVBytesPerToken
+	return e, nil
+}
+
+// kvBytesPerTokenPerLayer is one token's KV in one layer on one GPU of a
+// tensor-parallel group of t: 2 × KV heads on the GPU × head dim × dtype for
+// MHA / GQA, with KV heads replicated when t exceeds them (vLLM
+// get_num_kv_heads: max(1, kv_heads / t)); for MLA one latent of
+// kv_lora_rank + qk_rope_head_dim, not split by t (vLLM: coef 1, one head).
+func (e *Estimate) kvBytesPerTokenPerLayer(t int) int64 {
+	a := e.Arch
+	b := e.KVPrecision.bytes(e.Precision)
+	if a.IsMLA() {
+		return int64(a.KVLoRARank+a.QKRopeHeadDim) * b
+	}
+	return 2 * int64(kvHeadsPerGPU(a.KVHeads, t)) * int64(a.HeadDim) * b
+}
+
+func kvHeadsPerGPU(kvHeads, t int) int { return max(1, kvHeads/t) }
+
+// ValidTensorParallel lists the tensor-parallel degrees the model can run at
+// on nodes of maxGPUs GPUs, ascending.
+func (e *Estimate) ValidTensorParallel(maxGPUs int) []int {
+	var out []int
+	for t := 1; t <= maxGPUs; t *= 2 {
+		if e.CheckTensorParallel(t) == nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// CheckTensorParallel explains why degree t is not valid for the model, or
+// returns nil. The rules are vLLM's: attention heads divisible by t; KV heads
+// divisible by t or t divisible by KV heads; for int4 checkpoints every
+// split input dimension a multiple of the group size. Degrees are powers of
+// two, as every GPU node shape is.
+func (e *Estimate) CheckTensorParallel(t int) error {
+	a := e.Arch
+	if t < 1 || t&(t-1) != 0 {
+		return &InputError{Field: FieldTensorParallel, Msg: fmt.Sprintf("tensor parallel degree %d is not a power of two", t)}
+	}
+	if a.Heads%t != 0 {
+		return &InputError{Field: FieldTensorParallel, Msg: fmt.Sprintf("the model's %d attention heads are not divisible by tensor parallel degree %d", a.Heads, t)}
+	}
+	if !a.IsMLA() && a.KVHeads%t != 0 && t%a.KVHeads != 0 {
+		return &InputError{Field: FieldTensorParallel, Msg: fmt.Sprintf("the model's %d KV heads neither divide nor are divisible by tensor parallel degree %d", a.KVHeads, t)}
+	}
+	if e.Precision.IsInt4() {
+		width := a.Intermediate
+		if a.IsMoE() {
+			width = a.MoEIntermediate
+		}
+		if width%(t*QuantGroupSize) != 0 {
+			return &InputError{Field: FieldTensorParallel, Msg: fmt.Sprintf("int4 weights: the MLP width %d split %d ways is not a multiple of the quantization group size %d", width, t, QuantGroupSize)}
+		}
+	}
+	return nil
+}
+
+// CheckPipelineParallel explains why pipeline degree p is not valid.
+func (e *Estimate) CheckPipelineParallel(p int) error {
+	if p < 1 || p > e.Arch.Layers {
+		return &InputError{Field: FieldPipeline, Msg: fmt.Sprintf("pipeline parallel degree %d must be between 1 and the model's %d layers", p, e.Arch.Layers)}
+	}
+	return nil
+}
+
+func ceil64(x float64) int64 { return int64(math.Ceil(x)) }

@@ -1,0 +1,144 @@
+package memory
+
+import (
+	"fmt"
+	"math"
+)
+
+// GPU is the memory a serving engine can use on one GPU.
+type GPU struct {
+	// VisibleBytes is what the runtime sees (torch.cuda.mem_get_info total).
+	VisibleBytes int64
+	// Utilization is vLLM's gpu_memory_utilization, in (0, 1].
+	Utilization float64
+}
+
+// GPUFromGiB builds a GPU from a visible-memory figure in GiB.
+func GPUFromGiB(visibleGiB, utilization float64) GPU {
+	return GPU{VisibleBytes: int64(math.Round(visibleGiB * GiB)), Utilization: utilization}
+}
+
+// UsableBytes is visible memory × utilization, the engine's budget.
+func (g GPU) UsableBytes() int64 { return int64(float64(g.VisibleBytes) * g.Utilization) }
+
+// CheckUtilization rejects a utilization outside (0, 1].
+func CheckUtilization(u float64) error {
+	if !(u > 0 && u <= 1) {
+		return &InputError{Field: FieldUtilization, Msg: fmt.Sprintf("must be greater than 0 and at most 1, got %g", u)}
+	}
+	return nil
+}
+
+// PerGPU is the memory of one replica's shard on its most loaded GPU at
+// tensor-parallel degree T and pipeline degree P.
+type PerGPU struct {
+	T, P int
+	// WeightBytes: the largest pipeline stage's layers split T ways, plus
+	// the embedding or lm_head it holds (vocab-parallel, split T ways).
+	WeightBytes int64
+	// KVBytes: the requested KV cache (Request.KVTokens) on this GPU.
+	KVBytes int64
+	// ActivationBytes: the profiled activation peak.
+	ActivationBytes int64
+	// NonTorchBytes: CUDA context, NCCL and all-reduce buffers.
+	NonTorchBytes int64
+	// CUDAGraphBytes: the part of CUDA-graph memory that does not fit above
+	// the utilisation line and so comes out of the usable budget.
+	CUDAGraphBytes int64
+	// OverheadBytes = ActivationBytes + NonTorchBytes + CUDAGraphBytes.
+	OverheadBytes int64
+	// NeedBytes = WeightBytes + KVBytes + OverheadBytes.
+	NeedBytes int64
+	// UsableBytes is the GPU's budget (visible × utilization).
+	UsableBytes int64
+	// Fits reports NeedBytes ≤ UsableBytes.
+	Fits bool
+	// KVBytesPerToken is one token's KV cache on this GPU.
+	KVBytesPerToken int64
+	// KVCapacityTokens is how many tokens of KV fit once weights and
+	// overhead are loaded, in whole blocks of BlockTokens; 0 when none do.
+	KVCapacityTokens int64
+	// KVCapacityBlocks is KVCapacityTokens / BlockTokens.
+	KVCapacityBlocks int64
+	// MaxConcurrency is KVCapacityTokens / ContextTokens: how many
+	// full-context sequences fit at once (vLLM's "Maximum concurrency").
+	MaxConcurrency float64
+}
+
+// ShortfallBytes is how much memory is missing per GPU, 0 when it fits.
+func (p PerGPU) ShortfallBytes() int64 { return max(0, p.NeedBytes-p.UsableBytes) }
+
+// PerGPU computes the per-GPU need of one replica at degrees t and p on gpu.
+// The degrees must have passed CheckTensorParallel / CheckPipelineParallel.
+func (e *Estimate) PerGPU(gpu GPU, t, p int) PerGPU {
+	a := e.Arch
+	stageLayers := (a.Layers + p - 1) / p
+	share := float64(stageLayers) / float64(a.Layers)
+
+	// K/V projections are replicated once t exceeds the KV heads.
+	kvSplit := float64(t)
+	if !a.IsMLA() && t > a.KVHeads {
+		kvSplit = float64(a.KVHeads)
+	}
+	layerBytes := share * ((e.linearBytes-e.kvProjBytes)/float64(t) + e.kvProjBytes/kvSplit + e.otherBytes)
+	var vocabBytes float64
+	switch {
+	case p == 1:
+		vocabBytes = e.embedBytes + e.lmHeadBytes
+	case e.lmHeadBytes > 0:
+		vocabBytes = max(e.embedBytes, e.lmHeadBytes)
+	default: // tied: the last stage keeps its own copy for the output
+		vocabBytes = e.embedBytes
+	}
+	res := PerGPU{T: t, P: p, UsableBytes: gpu.UsableBytes()}
+	res.WeightBytes = ceil64(layerBytes + vocabBytes/float64(t))
+
+	res.KVBytesPerToken = e.kvBytesPerTokenPerLayer(t) * int64(stageLayers)
+	res.KVBytes = e.KVTokens * res.KVBytesPerToken
+
+	res.ActivationBytes = e.activationBytes(gpu, t)
+	res.NonTorchBytes = NonTorchBytes + int64(t*p-1)*NonTorchPerRankBytes
+	headroom := gpu.VisibleBytes - res.UsableBytes
+	res.CUDAGraphBytes = max(0, CUDAGraphBytes-headroom)
+	res.OverheadBytes = res.ActivationBytes + res.NonTorchBytes + res.CUDAGraphBytes
+	res.NeedBytes = res.WeightBytes + res.KVBytes + res.OverheadBytes
+	res.Fits = res.NeedBytes <= res.UsableBytes
+
+	if free := res.UsableBytes - res.WeightBytes - res.OverheadBytes; free > 0 && res.KVBytesPerToken > 0 {
+		res.KVCapacityBlocks = free / (BlockTokens * res.KVBytesPerToken)
+		res.KVCapacityTokens = res.KVCapacityBlocks * BlockTokens
+	}
+	res.MaxConcurrency = float64(res.KVCapacityTokens) / float64(e.ContextTokens)
+	return res
+}
+
+// activationBytes models the profiled activation peak: the default batch of
+// tokens times activationFactor live elements of (hidden + MLP width / t).
+func (e *Estimate) activationBytes(gpu GPU, t int) int64 {
+	a := e.Arch
+	tokens := int64(ProfileTokensSmall)
+	if gpu.VisibleBytes >= largeGPUBytes {
+		tokens = ProfileTokensLarge
+	}
+	width := a.Intermediate
+	if a.IsMoE() {
+		width = (a.ActiveExperts + a.SharedExperts) * a.MoEIntermediate
+	}
+	perToken := int64(a.Hidden) + int64(width)/int64(t)
+	return tokens * activationFactor * perToken * e.Precision.activationBytes()
+}
+
+// SmallestFit returns the per-GPU figures at the smallest valid
+// tensor-parallel degree up to maxGPUs (pipeline degree 1) that fits, and
+// whether one does. With none, the last degree tried is returned, so the
+// caller can report its shortfall.
+func (e *Estimate) SmallestFit(gpu GPU, maxGPUs int) (PerGPU, bool) {
+	var last PerGPU
+	for _, t := range e.ValidTensorParallel(maxGPUs) {
+		last = e.PerGPU(gpu, t, 1)
+		if last.Fits {
+			return last, true
+		}
+	}
+	return last, false
+}
