@@ -49,6 +49,10 @@ const (
 	activationFactor = 4
 )
 
+// MaxConcurrency bounds max_concurrent_sequences, far above any engine's
+// batch, so that byte counts cannot overflow.
+const MaxConcurrency = 1 << 20
+
 // Request is what the estimator needs to know about one deployment.
 type Request struct {
 	Arch        catalog.Architecture
@@ -104,8 +108,8 @@ func New(req Request) (*Estimate, error) {
 	if req.ContextTokens > req.Arch.MaxContext {
 		return nil, &InputError{Field: FieldContext, Msg: fmt.Sprintf("%d tokens exceeds the model's maximum context of %d tokens", req.ContextTokens, req.Arch.MaxContext)}
 	}
-	if req.Concurrency <= 0 {
-		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf("must be a positive number of sequences, got %d", req.Concurrency)}
+	if req.Concurrency <= 0 || req.Concurrency > MaxConcurrency {
+		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf("must be a positive number of sequences up to %d, got %d", MaxConcurrency, req.Concurrency)}
 	}
 
 	e := &Estimate{Request: req, Params: req.Arch.Params()}

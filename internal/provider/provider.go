@@ -1,0 +1,191 @@
+// Package provider adapts the planner to Terraform: schemas, plan-time
+// computation, diagnostics and logging. It makes no decisions of its own;
+// every figure comes from internal/planner.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// Address is the provider's registry address.
+const Address = "registry.terraform.io/mcllm/mcllm"
+
+// Config is the provider configuration every data source, resource and
+// function works with.
+type Config struct {
+	// Utilization is the default gpu_memory_utilization.
+	Utilization float64
+	// PriceOverrides maps "<cloud>/<instance_type>" to USD per hour.
+	PriceOverrides map[string]float64
+}
+
+// DefaultConfig is the configuration of an empty provider block.
+func DefaultConfig() *Config {
+	return &Config{Utilization: memory.DefaultUtilization, PriceOverrides: map[string]float64{}}
+}
+
+// Price returns the hourly price of an instance type: the override when one
+// is configured, else the catalog's list price; ok is false when neither is
+// known.
+func (c *Config) Price(t catalog.InstanceType) (price float64, source string, ok bool) {
+	if p, found := c.PriceOverrides[t.Key()]; found {
+		return p, "override", true
+	}
+	if t.PriceUSDPerHour != nil {
+		return *t.PriceUSDPerHour, "catalog", true
+	}
+	return 0, "unknown", false
+}
+
+type mcllmProvider struct {
+	version string
+}
+
+// New returns a constructor of the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &mcllmProvider{version: version} }
+}
+
+type providerModel struct {
+	GPUMemoryUtilization types.Float64 `tfsdk:"gpu_memory_utilization"`
+	PriceOverrides       types.Map     `tfsdk:"price_overrides"`
+}
+
+func (p *mcllmProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "mcllm"
+	resp.Version = p.version
+}
+
+func (p *mcllmProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The mcllm provider plans where LLM inference runs across clouds: it packs model memory " +
+			"onto GPU node groups at plan time. It needs no cloud credentials; every figure comes from its built-in " +
+			"catalogs of GPU instance types and model architectures.",
+		Attributes: map[string]schema.Attribute{
+			"gpu_memory_utilization": schema.Float64Attribute{
+				Optional: true,
+				MarkdownDescription: "Share of each GPU's runtime-visible memory a serving engine may use for weights, " +
+					"activations and KV cache, as vLLM's `--gpu-memory-utilization`. Greater than 0 and at most 1; defaults to `0.9`.",
+			},
+			"price_overrides": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.Float64Type,
+				MarkdownDescription: "Hourly prices in USD that replace the catalog's on-demand list prices, keyed " +
+					"`<cloud>/<instance_type>` (for example `aws/p5.48xlarge`). Use it for negotiated prices, reserved " +
+					"capacity, or instance types the catalog has no price for.",
+			},
+		},
+	}
+}
+
+func (p *mcllmProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg, diags := buildConfig(ctx, m)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Debug(ctx, "configured mcllm provider", map[string]any{
+		"gpu_memory_utilization": cfg.Utilization,
+		"price_overrides":        len(cfg.PriceOverrides),
+	})
+	resp.DataSourceData = cfg
+	resp.ResourceData = cfg
+}
+
+// buildConfig validates the provider block. Unknown values are errors: every
+// figure the provider computes is needed at plan time.
+func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cfg := DefaultConfig()
+	if m.GPUMemoryUtilization.IsUnknown() {
+		diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Provider configuration not known at plan time",
+			"gpu_memory_utilization must be known when planning, because placements are computed at plan time.")
+	} else if !m.GPUMemoryUtilization.IsNull() {
+		u := m.GPUMemoryUtilization.ValueFloat64()
+		if err := memory.CheckUtilization(u); err != nil {
+			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", err.(*memory.InputError).Msg)
+		}
+		cfg.Utilization = u
+	}
+	if m.PriceOverrides.IsUnknown() {
+		diags.AddAttributeError(path.Root("price_overrides"), "Provider configuration not known at plan time",
+			"price_overrides must be known when planning, because costs are computed at plan time.")
+		return cfg, diags
+	}
+	if !m.PriceOverrides.IsNull() {
+		prices := map[string]types.Float64{}
+		diags.Append(m.PriceOverrides.ElementsAs(ctx, &prices, false)...)
+		keys := make([]string, 0, len(prices))
+		for k := range prices {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			at := path.Root("price_overrides").AtMapKey(key)
+			v := prices[key]
+			if v.IsUnknown() || v.IsNull() {
+				diags.AddAttributeError(at, "Invalid price override", fmt.Sprintf("The price of %q must be a known number.", key))
+				continue
+			}
+			if _, err := lookupInstanceKey(key); err != nil {
+				diags.AddAttributeError(at, "Unknown instance type in price_overrides", err.Error())
+				continue
+			}
+			if price := v.ValueFloat64(); !(price > 0) {
+				diags.AddAttributeError(at, "Invalid price override", fmt.Sprintf("The price of %q must be a positive number of USD per hour, got %g.", key, price))
+			} else {
+				cfg.PriceOverrides[key] = price
+			}
+		}
+	}
+	return cfg, diags
+}
+
+func (p *mcllmProvider) Resources(context.Context) []func() resource.Resource {
+	return nil
+}
+
+func (p *mcllmProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		newGPUInstanceTypesDataSource,
+		newModelDataSource,
+		newMemoryEstimateDataSource,
+	}
+}
+
+func (p *mcllmProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newEstimateMemoryFunction}
+}
+
+// providerConfig recovers the Config handed to a data source or resource;
+// before configuration (validation) it is the default.
+func providerConfig(data any) (*Config, error) {
+	if data == nil {
+		return DefaultConfig(), nil
+	}
+	cfg, ok := data.(*Config)
+	if !ok {
+		return nil, fmt.Errorf("unexpected provider data of type %T; please report this issue to the provider developers", data)
+	}
+	return cfg, nil
+}
