@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -123,7 +122,7 @@ data "mcllm_gpu_instance_types" "x" {}`, `must be greater than 0 and at most 1, 
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
 					Config:      tc.config,
-					ExpectError: regexp.MustCompile(regexp.QuoteMeta(tc.want)),
+					ExpectError: errorText(tc.want),
 				}},
 			})
 		})

@@ -131,7 +131,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 		}
 		if in.InstanceKey != "" && t > it.GPUs {
 			return estimateOutput{}, &inputError{memory.FieldTensorParallel, "Tensor parallel degree too large",
-				fmt.Sprintf("A tensor-parallel group stays inside one node, and %s has %d GPUs; tensor_parallel %d needs %d.", it.Key(), it.GPUs, t, t)}
+				fmt.Sprintf("A tensor-parallel group stays inside one node: %s has %d GPUs, fewer than tensor_parallel = %d.", it.Key(), it.GPUs, t)}
 		}
 		degrees = []int{t}
 	}

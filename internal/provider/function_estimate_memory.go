@@ -55,9 +55,9 @@ func (f *estimateMemoryFunction) Definition(_ context.Context, _ function.Defini
 
 func (f *estimateMemoryFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
 	var (
-		model, precision     string
+		model, precision           string
 		contextTokens, concurrency int64
-		instance             []string
+		instance                   []string
 	)
 	resp.Error = function.ConcatFuncErrors(req.Arguments.Get(ctx, &model, &precision, &contextTokens, &concurrency, &instance))
 	if resp.Error != nil {
@@ -76,7 +76,7 @@ func (f *estimateMemoryFunction) Run(ctx context.Context, req function.RunReques
 	}
 	out, ierr := computeEstimate(in)
 	if ierr != nil {
-		resp.Error = function.NewArgumentFuncError(argumentOf(ierr.Field), ierr.Summary+": "+ierr.Detail)
+		resp.Error = function.NewArgumentFuncError(argumentOf(ierr.Field), ierr.Detail)
 		return
 	}
 	resp.Error = function.ConcatFuncErrors(resp.Result.Set(ctx, out))

@@ -1,0 +1,257 @@
+package provider
+
+// CLI-free tests: they drive the provider over the plugin protocol the way
+// Terraform and OpenTofu do, and check what the CLI would only print: the
+// exact attribute path of every diagnostic and the function argument an
+// error points at.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+type protocolHarness struct {
+	t      *testing.T
+	server tfprotov6.ProviderServer
+	schema *tfprotov6.GetProviderSchemaResponse
+}
+
+func newProtocolHarness(t *testing.T) *protocolHarness {
+	t.Helper()
+	server, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Diagnostics) > 0 {
+		t.Fatalf("schema diagnostics: %v", resp.Diagnostics)
+	}
+	return &protocolHarness{t: t, server: server, schema: resp}
+}
+
+// value builds a configuration object for a schema, nulls for what is not set.
+func value(t *testing.T, s *tfprotov6.Schema, set map[string]tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	typ := s.ValueType().(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		if v, ok := set[name]; ok {
+			vals[name] = v
+		} else {
+			vals[name] = tftypes.NewValue(at, nil)
+		}
+	}
+	for name := range set {
+		if _, ok := typ.AttributeTypes[name]; !ok {
+			t.Fatalf("attribute %q is not in the schema", name)
+		}
+	}
+	dv, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, vals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+func (h *protocolHarness) configure(set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
+	resp, err := h.server.ConfigureProvider(context.Background(), &tfprotov6.ConfigureProviderRequest{
+		TerraformVersion: "1.10.0",
+		Config:           value(h.t, h.schema.Provider, set),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.Diagnostics
+}
+
+func (h *protocolHarness) readDataSource(typeName string, set map[string]tftypes.Value) *tfprotov6.ReadDataSourceResponse {
+	s, ok := h.schema.DataSourceSchemas[typeName]
+	if !ok {
+		h.t.Fatalf("no data source %s", typeName)
+	}
+	cfg := value(h.t, s, set)
+	vresp, err := h.server.ValidateDataResourceConfig(context.Background(), &tfprotov6.ValidateDataResourceConfigRequest{TypeName: typeName, Config: cfg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(vresp.Diagnostics) > 0 {
+		return &tfprotov6.ReadDataSourceResponse{Diagnostics: vresp.Diagnostics}
+	}
+	resp, err := h.server.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: typeName, Config: cfg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp
+}
+
+func str(s string) tftypes.Value  { return tftypes.NewValue(tftypes.String, s) }
+func num(n float64) tftypes.Value { return tftypes.NewValue(tftypes.Number, n) }
+func attrPath(name string) *tftypes.AttributePath {
+	return tftypes.NewAttributePath().WithAttributeName(name)
+}
+
+// expectOneError asserts exactly one error diagnostic, on the given path.
+func expectOneError(t *testing.T, diags []*tfprotov6.Diagnostic, at *tftypes.AttributePath) {
+	t.Helper()
+	var errs []*tfprotov6.Diagnostic
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			errs = append(errs, d)
+		}
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want one error, got %d: %+v", len(errs), diags)
+	}
+	if !errs[0].Attribute.Equal(at) {
+		t.Errorf("error %q on %v, want %v", errs[0].Detail, errs[0].Attribute, at)
+	}
+}
+
+func TestProtocolEveryAttributeIsDescribed(t *testing.T) {
+	h := newProtocolHarness(t)
+	var walk func(where string, attrs []*tfprotov6.SchemaAttribute)
+	walk = func(where string, attrs []*tfprotov6.SchemaAttribute) {
+		for _, a := range attrs {
+			if a.Description == "" {
+				t.Errorf("%s.%s has no description", where, a.Name)
+			}
+			if a.NestedType != nil {
+				walk(where+"."+a.Name, a.NestedType.Attributes)
+			}
+		}
+	}
+	walk("provider", h.schema.Provider.Block.Attributes)
+	for name, s := range h.schema.DataSourceSchemas {
+		if s.Block.Description == "" {
+			t.Errorf("data source %s has no description", name)
+		}
+		walk(name, s.Block.Attributes)
+	}
+	for name, s := range h.schema.ResourceSchemas {
+		walk(name, s.Block.Attributes)
+	}
+	for name, f := range h.schema.Functions {
+		if f.Description == "" || f.Summary == "" {
+			t.Errorf("function %s lacks a summary or description", name)
+		}
+		for _, p := range append(f.Parameters, f.VariadicParameter) {
+			if p.Description == "" {
+				t.Errorf("function %s parameter %s has no description", name, p.Name)
+			}
+		}
+	}
+	for _, want := range []string{"mcllm_gpu_instance_types", "mcllm_model", "mcllm_memory_estimate"} {
+		if _, ok := h.schema.DataSourceSchemas[want]; !ok {
+			t.Errorf("data source %s missing", want)
+		}
+	}
+}
+
+func TestProtocolProviderConfigErrorPaths(t *testing.T) {
+	prices := func(key string, price float64) tftypes.Value {
+		return tftypes.NewValue(tftypes.Map{ElementType: tftypes.Number}, map[string]tftypes.Value{key: num(price)})
+	}
+	for name, tc := range map[string]struct {
+		set map[string]tftypes.Value
+		at  *tftypes.AttributePath
+	}{
+		"utilization":         {map[string]tftypes.Value{"gpu_memory_utilization": num(1.5)}, attrPath("gpu_memory_utilization")},
+		"override type":       {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu", 3)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu")},
+		"override price":      {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu-8g", 0)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu-8g")},
+		"utilization unknown": {map[string]tftypes.Value{"gpu_memory_utilization": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)}, attrPath("gpu_memory_utilization")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			expectOneError(t, newProtocolHarness(t).configure(tc.set), tc.at)
+		})
+	}
+}
+
+func TestProtocolDataSourceErrorPaths(t *testing.T) {
+	estimate := func(overrides map[string]tftypes.Value) map[string]tftypes.Value {
+		set := map[string]tftypes.Value{
+			"model": str("llama-3.1-8b"), "precision": str("bf16"),
+			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4),
+		}
+		for k, v := range overrides {
+			set[k] = v
+		}
+		return set
+	}
+	for name, tc := range map[string]struct {
+		typeName string
+		set      map[string]tftypes.Value
+		at       string
+	}{
+		"model id":          {"mcllm_model", map[string]tftypes.Value{"id": str("mistral-8b")}, "id"},
+		"gpu model filter":  {"mcllm_gpu_instance_types", map[string]tftypes.Value{"gpu_model": str("A100")}, "gpu_model"},
+		"estimate model":    {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"model": str("llama-4")}), "model"},
+		"precision":         {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"precision": str("nf4")}), "precision"},
+		"kv precision":      {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"kv_cache_precision": str("fp4")}), "kv_cache_precision"},
+		"context":           {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"max_context_tokens": num(-1)}), "max_context_tokens"},
+		"concurrency":       {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"max_concurrent_sequences": num(0)}), "max_concurrent_sequences"},
+		"utilization":       {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"gpu_memory_utilization": num(0)}), "gpu_memory_utilization"},
+		"instance type":     {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"instance_type": str("azure/ND96")}), "instance_type"},
+		"tensor parallel":   {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(6)}), "tensor_parallel"},
+		"tensor zero":       {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(0)}), "tensor_parallel"},
+		"pipeline too deep": {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"pipeline_parallel": num(33)}), "pipeline_parallel"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newProtocolHarness(t)
+			if diags := h.configure(nil); len(diags) > 0 {
+				t.Fatalf("configure: %v", diags)
+			}
+			resp := h.readDataSource(tc.typeName, tc.set)
+			expectOneError(t, resp.Diagnostics, attrPath(tc.at))
+		})
+	}
+}
+
+func TestProtocolFunctionErrorArguments(t *testing.T) {
+	h := newProtocolHarness(t)
+	call := func(args ...tftypes.Value) *tfprotov6.CallFunctionResponse {
+		var dvs []*tfprotov6.DynamicValue
+		for _, a := range args {
+			dv, err := tfprotov6.NewDynamicValue(a.Type(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dvs = append(dvs, &dv)
+		}
+		resp, err := h.server.CallFunction(context.Background(), &tfprotov6.CallFunctionRequest{Name: "estimate_memory", Arguments: dvs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for name, tc := range map[string]struct {
+		args []tftypes.Value
+		arg  int64
+	}{
+		"model":         {[]tftypes.Value{str("gpt-5"), str("bf16"), num(1024), num(1)}, 0},
+		"precision":     {[]tftypes.Value{str("llama-3.1-8b"), str("q4"), num(1024), num(1)}, 1},
+		"context":       {[]tftypes.Value{str("llama-3.1-8b"), str("bf16"), num(0), num(1)}, 2},
+		"concurrency":   {[]tftypes.Value{str("llama-3.1-8b"), str("bf16"), num(1024), num(-4)}, 3},
+		"instance type": {[]tftypes.Value{str("llama-3.1-8b"), str("bf16"), num(1024), num(1), str("aws/h100")}, 4},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := call(tc.args...)
+			if resp.Error == nil || resp.Error.FunctionArgument == nil {
+				t.Fatalf("want an argument error, got %+v", resp.Error)
+			}
+			if *resp.Error.FunctionArgument != tc.arg {
+				t.Errorf("error %q on argument %d, want %d", resp.Error.Text, *resp.Error.FunctionArgument, tc.arg)
+			}
+		})
+	}
+	ok := call(str("llama-3.1-70b"), str("bf16"), num(8192), num(1), str("gcp/a3-highgpu-8g"))
+	if ok.Error != nil || ok.Result == nil {
+		t.Fatalf("valid call failed: %+v", ok.Error)
+	}
+}
