@@ -123,7 +123,7 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 	} else if !m.GPUMemoryUtilization.IsNull() {
 		u := m.GPUMemoryUtilization.ValueFloat64()
 		if err := memory.CheckUtilization(u); err != nil {
-			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", err.(*memory.InputError).Msg)
+			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", fromMemoryError(err).Detail)
 		}
 		cfg.Utilization = u
 	}

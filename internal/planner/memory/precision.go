@@ -50,9 +50,6 @@ func ParsePrecision(s string) (Precision, error) {
 // IsInt4 reports whether the precision is a 4-bit group-quantized format.
 func (p Precision) IsInt4() bool { return p == Int4 || p == Int4AWQ || p == Int4GPTQ }
 
-// quantized reports whether linear layers are stored below 16 bits.
-func (p Precision) quantized() bool { return p == FP8 || p == Int8 || p.IsInt4() }
-
 // linearBytesPerParam is the storage of one weight of a quantizable linear
 // layer, scales included. AWQ int4 g128: 4 bits + an fp16 scale and a 4-bit
 // zero per group = 0.5 + 2/128 + 0.5/128 = 0.5195 B (vLLM awq.py shapes).
