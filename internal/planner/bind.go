@@ -1,0 +1,199 @@
+package planner
+
+import (
+	"math/bits"
+	"sort"
+)
+
+type stageItem struct {
+	size, model, replica, stage int
+}
+
+// bind turns the chosen groups into concrete nodes and GPUs and assembles
+// the result. New replicas take the lowest free indices of each model, in
+// group-name order; stages are bound largest first, to the lowest node with
+// an aligned free block, so nodes that min_nodes already pays for fill first.
+func (p *plan) bind(unplaced [][]int) *Result {
+	type newReplica struct {
+		mi, oi, idx int
+	}
+	var fresh []newReplica
+	for mi := range p.models {
+		skip := map[int]bool{}
+		for _, i := range unplaced[mi] {
+			skip[i] = true
+		}
+		var indices []int
+		for _, i := range p.pending[mi] {
+			if !skip[i] {
+				indices = append(indices, i)
+			}
+		}
+		next := 0
+		for oi, c := range p.count[mi] {
+			for k := 0; k < c && next < len(indices); k++ {
+				fresh = append(fresh, newReplica{mi, oi, indices[next]})
+				next++
+			}
+		}
+	}
+
+	perGroup := make([][]stageItem, len(p.groups))
+	optOf := map[[2]int]int{}
+	for _, r := range fresh {
+		o := p.opts[r.mi][r.oi]
+		optOf[[2]int{r.mi, r.idx}] = r.oi
+		for s := 0; s < o.p; s++ {
+			perGroup[o.group] = append(perGroup[o.group], stageItem{o.t, r.mi, r.idx, s})
+		}
+	}
+
+	placed := map[[2]int][]Stage{}
+	failedBind := map[[2]int]bool{}
+	for gi, items := range perGroup {
+		sort.Slice(items, func(i, j int) bool {
+			a, b := items[i], items[j]
+			if a.size != b.size {
+				return a.size > b.size
+			}
+			if a.model != b.model {
+				return a.model < b.model
+			}
+			if a.replica != b.replica {
+				return a.replica < b.replica
+			}
+			return a.stage < b.stage
+		})
+		alloc := p.allocs[gi]
+		for _, it := range items {
+			key := [2]int{it.model, it.replica}
+			if failedBind[key] {
+				continue
+			}
+			st, ok := alloc.place(it.size, it.model, p.models[it.model].Spread.Across == SpreadNode)
+			if !ok {
+				failedBind[key] = true
+				for _, s := range placed[key] {
+					alloc.release(s)
+				}
+				delete(placed, key)
+				continue
+			}
+			placed[key] = append(placed[key], st)
+		}
+	}
+
+	res := &Result{ModelCost: map[string]float64{}}
+	prevByKey := map[string]Replica{}
+	for _, r := range p.req.Previous {
+		prevByKey[r.Key()] = r
+	}
+	for mi, md := range p.models {
+		res.Replicas = append(res.Replicas, p.kept[mi]...)
+		for _, idx := range p.pending[mi] {
+			key := [2]int{mi, idx}
+			stages, ok := placed[key]
+			if !ok {
+				if failedBind[key] {
+					unplaced[mi] = append(unplaced[mi], idx)
+				}
+				continue
+			}
+			o := p.opts[mi][optOf[key]]
+			r := Replica{
+				Model: md.Name, Index: idx, NodeGroup: p.groups[o.group].Name,
+				TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU, Stages: stages,
+			}
+			res.Replicas = append(res.Replicas, r)
+			if reason, moved := p.failed[mi][idx]; moved && !samePlace(prevByKey[r.Key()], r) {
+				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Reason: reason})
+			}
+		}
+		if len(unplaced[mi]) > 0 {
+			sort.Ints(unplaced[mi])
+			res.Unplaced = append(res.Unplaced, p.explain(mi, unplaced[mi]))
+		}
+	}
+	sortReplicas(res.Replicas)
+	sort.Slice(res.Moves, func(i, j int) bool { return lessKey(res.Moves[i].To, res.Moves[j].To) })
+	sort.Slice(res.Unplaced, func(i, j int) bool { return res.Unplaced[i].Model < res.Unplaced[j].Model })
+	p.summarise(res)
+	return res
+}
+
+func lessKey(a, b Replica) bool {
+	if a.Model != b.Model {
+		return a.Model < b.Model
+	}
+	return a.Index < b.Index
+}
+
+func sortReplicas(rs []Replica) {
+	sort.Slice(rs, func(i, j int) bool { return lessKey(rs[i], rs[j]) })
+}
+
+// summarise fills in node counts, costs and utilisation from the binding.
+func (p *plan) summarise(res *Result) {
+	groupIdx := map[string]int{}
+	for gi, g := range p.groups {
+		groupIdx[g.Name] = gi
+	}
+	// GPUs and memory per group node, per model.
+	type nodeUse struct {
+		gpus map[string]int
+		mem  int64
+	}
+	use := make([]map[int]*nodeUse, len(p.groups))
+	for gi := range use {
+		use[gi] = map[int]*nodeUse{}
+	}
+	for _, r := range res.Replicas {
+		gi := groupIdx[r.NodeGroup]
+		for _, s := range r.Stages {
+			u := use[gi][s.Node]
+			if u == nil {
+				u = &nodeUse{gpus: map[string]int{}}
+				use[gi][s.Node] = u
+			}
+			u.gpus[r.Model] += len(s.GPUs)
+			u.mem += r.MemoryPerGPU * int64(len(s.GPUs))
+		}
+	}
+	for gi, g := range p.groups {
+		alloc := p.allocs[gi]
+		gr := GroupResult{Name: g.Name, Nodes: alloc.usedNodes(g.MinNodes)}
+		gr.TotalGPUs = gr.Nodes * g.GPUsPerNode
+		gr.CostPerHour = float64(gr.Nodes) * g.PricePerHour
+		var mem int64
+		for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
+			gr.UsedGPUs += g.GPUsPerNode - bits.OnesCount64(alloc.nodes[i].free&fullMask(g.GPUsPerNode))
+		}
+		nodes := make([]int, 0, len(use[gi]))
+		for n := range use[gi] {
+			nodes = append(nodes, n)
+		}
+		sort.Ints(nodes)
+		for _, n := range nodes {
+			u := use[gi][n]
+			mem += u.mem
+			total := 0
+			for _, c := range u.gpus {
+				total += c
+			}
+			models := make([]string, 0, len(u.gpus))
+			for name := range u.gpus {
+				models = append(models, name)
+			}
+			sort.Strings(models)
+			for _, name := range models {
+				res.ModelCost[name] += g.PricePerHour * float64(u.gpus[name]) / float64(total)
+			}
+		}
+		if gr.TotalGPUs > 0 {
+			usable := float64(g.GPUMemoryBytes) * g.Utilization * float64(gr.TotalGPUs)
+			gr.MemoryUtilization = float64(mem) / usable
+		}
+		res.CostPerHour += gr.CostPerHour
+		res.Groups = append(res.Groups, gr)
+	}
+}

@@ -1,0 +1,164 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// Dynamic filters: capacity that ran out while placing.
+const (
+	filterMaxNodes = "free GPUs within max_nodes"
+	filterSpread   = "spread"
+)
+
+var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
+	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread}
+
+const gib = float64(1 << 30)
+
+// explain says why replicas of model mi could not be placed, in the manner
+// of kube-scheduler ("0/12 node groups can hold …: 4 cloud, 8 memory per
+// GPU") and Nomad ("Dimension memory exhausted"), and what would fix it.
+func (p *plan) explain(mi int, replicas []int) Unplaced {
+	md := p.models[mi]
+	rep := p.reports[mi]
+	counts := map[string]*FilterCount{}
+	for k, v := range rep.counts {
+		c := *v
+		counts[k] = &c
+	}
+	for _, o := range p.opts[mi] {
+		g := p.groups[o.group]
+		name := filterMaxNodes
+		if p.domainKind(mi) != "" && p.domains[mi][p.domain(mi, o)] >= shareCap(md) && p.nodesWith(o, 1) <= g.MaxNodes {
+			name = filterSpread
+		}
+		c, ok := counts[name]
+		if !ok {
+			c = &FilterCount{Filter: name}
+			counts[name] = c
+		}
+		c.Groups++
+		c.Nodes += g.MaxNodes
+	}
+	u := Unplaced{Model: md.Name, Replicas: replicas}
+	var parts []string
+	for _, f := range filterOrder {
+		if c, ok := counts[f]; ok {
+			u.Filters = append(u.Filters, *c)
+			parts = append(parts, fmt.Sprintf("%d excluded by %s", c.Groups, f))
+		}
+	}
+	u.Reason = fmt.Sprintf("%d of %d replicas of %q cannot be placed: 0/%d node groups can hold one",
+		len(replicas), md.Replicas, md.Name, len(p.groups))
+	if len(parts) > 0 {
+		u.Reason += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if rep.closest != nil && len(p.opts[mi]) == 0 {
+		c := rep.closest
+		u.ShortfallBytes = c.ShortfallBytes()
+		u.Reason += fmt.Sprintf("; closest: node group %q at tensor_parallel %d × pipeline_parallel %d needs %.1f GiB per GPU of %.1f GiB usable, %.1f GiB short",
+			rep.closestName, c.T, c.P, float64(c.NeedBytes)/gib, float64(c.UsableBytes)/gib, float64(c.ShortfallBytes())/gib)
+	}
+	u.Remedies = p.remedies(mi, len(replicas), counts)
+	u.Reason += "."
+	return u
+}
+
+// remedies proposes concrete changes, each checked against the planner's
+// own filters, cheapest first.
+func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []string {
+	md := p.models[mi]
+	var out []string
+	// Capacity: raise max_nodes of the group that would hold them cheapest.
+	if len(p.opts[mi]) > 0 && counts[filterMaxNodes] != nil {
+		best := -1
+		for oi, o := range p.opts[mi] {
+			if best < 0 || p.amortized(o) < p.amortized(p.opts[mi][best]) {
+				best = oi
+			}
+		}
+		o := p.opts[mi][best]
+		need := p.nodesWith(o, missing)
+		out = append(out, fmt.Sprintf("raise max_nodes of node group %q to %d", p.groups[o.group].Name, need))
+	}
+	if counts[filterSpread] != nil {
+		out = append(out, fmt.Sprintf("raise spread.max_share of %q or add node groups in more %s domains", md.Name, p.domainKind(mi)))
+	}
+	// Constraints: a group that a constraint excluded but whose memory fits.
+	relaxed := []struct {
+		filter string
+		drop   func(m *ModelDemand)
+		what   func(g NodeGroup) string
+	}{
+		{filterCloud, func(m *ModelDemand) { m.Clouds = nil }, func(g NodeGroup) string { return fmt.Sprintf("allow cloud %q", g.Cloud) }},
+		{filterRegion, func(m *ModelDemand) { m.Regions = nil }, func(g NodeGroup) string { return fmt.Sprintf("allow region %q", g.Region) }},
+		{filterGPUModel, func(m *ModelDemand) { m.GPUModels = nil }, func(g NodeGroup) string { return fmt.Sprintf("allow GPU model %q", g.GPUModel) }},
+		{filterLabels, func(m *ModelDemand) { m.Labels = nil }, func(NodeGroup) string { return "drop the required labels" }},
+		{filterConfidential, func(m *ModelDemand) { m.Confidential = false }, func(NodeGroup) string { return "drop the confidential-computing requirement" }},
+	}
+	for _, r := range relaxed {
+		if counts[r.filter] == nil {
+			continue
+		}
+		m := md
+		r.drop(&m)
+		if gi, o, ok := p.firstFit(m); ok {
+			g := p.groups[gi]
+			out = append(out, fmt.Sprintf("%s (node group %q fits a replica at tensor_parallel %d)", r.what(g), g.Name, o.t))
+		}
+	}
+	if len(p.opts[mi]) == 0 && counts[filterMemory] != nil {
+		if md.TensorParallel > 0 {
+			m := md
+			m.TensorParallel = 0
+			if gi, o, ok := p.firstFit(m); ok {
+				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.t, p.groups[gi].Name))
+			}
+		}
+		for _, prec := range []memory.Precision{memory.FP8, memory.Int4} {
+			if prec == md.Memory.Precision || (prec == memory.FP8 && md.Memory.Precision.IsInt4()) {
+				continue
+			}
+			req := md.Memory.Request
+			req.Precision = prec
+			est, err := memory.New(req)
+			if err != nil {
+				continue
+			}
+			m := md
+			m.Memory = est
+			if gi, o, ok := p.firstFit(m); ok {
+				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, p.groups[gi].Name, o.t))
+				break
+			}
+		}
+		if c := p.reports[mi].closest; c != nil && c.KVCapacityTokens > 0 {
+			seqs := c.KVCapacityTokens / int64(md.Memory.ContextTokens)
+			if seqs >= 1 {
+				out = append(out, fmt.Sprintf("lower max_concurrent_sequences to %d (fits node group %q)", seqs, p.reports[mi].closestName))
+			}
+		}
+	}
+	sort.Strings(out[min(len(out), 1):]) // keep the capacity remedy first
+	return out
+}
+
+// firstFit finds the cheapest group (per replica) where a variant of a model
+// passes every filter.
+func (p *plan) firstFit(m ModelDemand) (int, option, bool) {
+	opts, _ := feasibleOptions(m, p.groups)
+	if len(opts) == 0 {
+		return 0, option{}, false
+	}
+	best := opts[0]
+	for _, o := range opts[1:] {
+		if p.amortized(o) < p.amortized(best) {
+			best = o
+		}
+	}
+	return best.group, best, true
+}

@@ -1,0 +1,182 @@
+package planner
+
+import (
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// Filters, in the order they are applied. The names appear in explanations.
+const (
+	filterCloud        = "cloud"
+	filterRegion       = "region"
+	filterGPUModel     = "GPU model"
+	filterLabels       = "labels"
+	filterConfidential = "confidential computing"
+	filterNoNodes      = "max_nodes = 0"
+	filterDegree       = "tensor parallel degree"
+	filterMemory       = "memory per GPU"
+)
+
+// maxPipelineStages bounds the pipeline degree the planner chooses on its own.
+const maxPipelineStages = 16
+
+// option is one way a model's replica can run on a node group.
+type option struct {
+	group int // index into the plan's groups
+	t, p  int
+	// memPerGPU is the replica's need on its most loaded GPU.
+	memPerGPU int64
+}
+
+// gpus is the GPUs one replica takes.
+func (o option) gpus() int { return o.t * o.p }
+
+// filterReport is what the filters found for one model.
+type filterReport struct {
+	counts map[string]*FilterCount
+	// closest is the memory-excluded group and degree that came nearest.
+	closest     *memory.PerGPU
+	closestName string
+}
+
+func (r *filterReport) exclude(filter string, g NodeGroup) {
+	c, ok := r.counts[filter]
+	if !ok {
+		c = &FilterCount{Filter: filter}
+		r.counts[filter] = c
+	}
+	c.Groups++
+	c.Nodes += g.MaxNodes
+}
+
+// feasibleOptions runs the filters of one model over every group and
+// returns, per group that passes, the cheapest way to run a replica there.
+func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport) {
+	rep := &filterReport{counts: map[string]*FilterCount{}}
+	var opts []option
+	for gi, g := range groups {
+		switch {
+		case !allowed(m.Clouds, g.Cloud):
+			rep.exclude(filterCloud, g)
+		case !allowed(m.Regions, g.Region):
+			rep.exclude(filterRegion, g)
+		case !allowed(m.GPUModels, g.GPUModel):
+			rep.exclude(filterGPUModel, g)
+		case !hasLabels(g.Labels, m.Labels):
+			rep.exclude(filterLabels, g)
+		case m.Confidential && !g.Confidential:
+			rep.exclude(filterConfidential, g)
+		case g.MaxNodes == 0:
+			rep.exclude(filterNoNodes, g)
+		case m.TensorParallel > g.GPUsPerNode:
+			rep.exclude(filterDegree, g)
+		default:
+			o, ok, miss := chooseDegrees(m, g)
+			if !ok {
+				rep.exclude(filterMemory, g)
+				if miss != nil && (rep.closest == nil || miss.ShortfallBytes() < rep.closest.ShortfallBytes()) {
+					rep.closest, rep.closestName = miss, g.Name
+				}
+				continue
+			}
+			o.group = gi
+			opts = append(opts, o)
+		}
+	}
+	return opts, rep
+}
+
+// chooseDegrees picks the degrees a replica runs at on group g: the fewest
+// GPUs that fit, tensor parallelism inside a node before pipeline stages
+// across nodes (vLLM's practice), honouring degrees the model fixes. When
+// nothing fits it returns the nearest miss.
+func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
+	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}
+	est := m.Memory
+	var degrees []int
+	if m.TensorParallel > 0 {
+		degrees = []int{m.TensorParallel}
+	} else {
+		degrees = est.ValidTensorParallel(g.GPUsPerNode)
+	}
+	if len(degrees) == 0 {
+		return option{}, false, nil
+	}
+	stages := []int{1}
+	if m.PipelineParallel > 0 {
+		stages = []int{m.PipelineParallel}
+	}
+	var miss *memory.PerGPU
+	try := func(t, p int) (option, bool) {
+		r := est.PerGPU(gpu, t, p)
+		if r.Fits && t*p <= g.GPUsPerNode*g.MaxNodes {
+			return option{t: t, p: p, memPerGPU: r.NeedBytes}, true
+		}
+		if miss == nil || r.ShortfallBytes() < miss.ShortfallBytes() {
+			miss = &r
+		}
+		return option{}, false
+	}
+	for _, p := range stages {
+		for _, t := range degrees {
+			if o, ok := try(t, p); ok {
+				return o, true, nil
+			}
+		}
+	}
+	if m.PipelineParallel > 0 {
+		return option{}, false, miss
+	}
+	// Nothing fits one node: split the layers over pipeline stages of the
+	// widest tensor-parallel group.
+	t := degrees[len(degrees)-1]
+	for p := 2; p <= min(maxPipelineStages, est.Arch.Layers); p++ {
+		if o, ok := try(t, p); ok {
+			return o, true, nil
+		}
+	}
+	return option{}, false, miss
+}
+
+func allowed(list []string, v string) bool {
+	if len(list) == 0 {
+		return true
+	}
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Shape is how one replica of a model runs on a node group.
+type Shape struct {
+	TensorParallel   int
+	PipelineParallel int
+	// MemoryPerGPU is the replica's need on its most loaded GPU.
+	MemoryPerGPU int64
+}
+
+// GPUs is the GPUs one replica takes.
+func (s Shape) GPUs() int { return s.TensorParallel * s.PipelineParallel }
+
+// ReplicaShape tells whether a replica of m can run on g, passing every
+// filter, and at which degrees the planner would run it there. Benchmarks
+// and exact solvers use it to model the same choices the planner has.
+func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
+	opts, _ := feasibleOptions(m, []NodeGroup{g})
+	if len(opts) == 0 {
+		return Shape{}, false
+	}
+	o := opts[0]
+	return Shape{TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU}, true
+}

@@ -1,0 +1,240 @@
+package planner
+
+import "math/bits"
+
+// Packing works on GPU counts. A replica's pipeline stage takes t GPUs of
+// one node, t a power of two, placed on an aligned block (offset a multiple
+// of t), as a buddy allocator does. Aligned power-of-two blocks never
+// fragment a node beyond what first-fit-decreasing recovers, so a group's
+// node count follows from how many stages of each size it holds.
+
+// levels is the number of block sizes: 1, 2, 4, … 64 GPUs.
+const levels = 7
+
+// sizeCounts counts blocks or stages per size; index i is size 1<<i.
+type sizeCounts [levels]int
+
+func levelOf(size int) int { return bits.TrailingZeros(uint(size)) }
+
+// alignedBlocks decomposes the GPUs [0, n) into maximal aligned
+// power-of-two blocks.
+func alignedBlocks(n int) sizeCounts {
+	var c sizeCounts
+	for off := 0; off < n; {
+		size := 1
+		for size*2 <= n-off && off%(size*2) == 0 && size*2 <= 1<<(levels-1) {
+			size *= 2
+		}
+		c[levelOf(size)]++
+		off += size
+	}
+	return c
+}
+
+// groupBase is a group's state before new stages are packed: the nodes that
+// exist (min_nodes, and nodes holding replicas kept from the last plan) and
+// their free blocks.
+type groupBase struct {
+	gpusPerNode int
+	baseNodes   int
+	free        sizeCounts // free aligned blocks on the base nodes
+	fresh       sizeCounts // blocks of an empty node
+}
+
+func newGroupBase(g NodeGroup) groupBase {
+	fresh := alignedBlocks(g.GPUsPerNode)
+	b := groupBase{gpusPerNode: g.GPUsPerNode, baseNodes: g.MinNodes, fresh: fresh}
+	for i := range fresh {
+		b.free[i] = fresh[i] * g.MinNodes
+	}
+	return b
+}
+
+// nodesFor is the node count after packing stages (counts per size) into
+// the base nodes first and fresh nodes after, largest stages first.
+func (b *groupBase) nodesFor(stages *sizeCounts) int {
+	free := b.free
+	nodes := b.baseNodes
+	avail := 0 // free slots of the current size
+	for i := levels - 1; i >= 0; i-- {
+		avail = avail*2 + free[i]
+		c := stages[i]
+		if c == 0 {
+			continue
+		}
+		use := min(c, avail)
+		c -= use
+		avail -= use
+		if c == 0 {
+			continue
+		}
+		perNode := 0
+		for j := i; j < levels; j++ {
+			perNode += b.fresh[j] << (j - i)
+		}
+		if perNode == 0 { // stage wider than a node: filtered out earlier
+			return maxNodesPerGroup + 1
+		}
+		n := (c + perNode - 1) / perNode
+		nodes += n
+		avail += n*perNode - c
+		for j := 0; j < i; j++ {
+			free[j] += n * b.fresh[j]
+		}
+	}
+	return nodes
+}
+
+// nodeAlloc is the GPU allocation of one node during binding.
+type nodeAlloc struct {
+	free   uint64 // bit i set: GPU i is free
+	models map[int]bool
+}
+
+// groupAlloc binds stages to concrete nodes and GPUs of one group.
+type groupAlloc struct {
+	gpusPerNode int
+	maxNodes    int
+	nodes       []nodeAlloc
+	// cursor[i] is the first node that may still have a free block of size
+	// 1<<i; blocks only ever disappear while binding, so it only advances.
+	cursor [levels]int
+}
+
+func newGroupAlloc(g NodeGroup) *groupAlloc {
+	a := &groupAlloc{gpusPerNode: g.GPUsPerNode, maxNodes: g.MaxNodes}
+	a.grow(g.MinNodes)
+	return a
+}
+
+func fullMask(n int) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<n - 1
+}
+
+func (a *groupAlloc) grow(n int) {
+	for len(a.nodes) < n {
+		a.nodes = append(a.nodes, nodeAlloc{free: fullMask(a.gpusPerNode)})
+	}
+}
+
+// take marks GPUs of a node as used; false when any is already used or out
+// of range (a previous placement that no longer fits).
+func (a *groupAlloc) take(node int, gpus []int, model int) bool {
+	if node < 0 || node >= a.maxNodes {
+		return false
+	}
+	var mask uint64
+	for _, g := range gpus {
+		if g < 0 || g >= a.gpusPerNode || mask&(1<<g) != 0 {
+			return false
+		}
+		mask |= 1 << g
+	}
+	a.grow(node + 1)
+	n := &a.nodes[node]
+	if n.free&mask != mask {
+		return false
+	}
+	n.free &^= mask
+	n.addModel(model)
+	return true
+}
+
+func (n *nodeAlloc) addModel(model int) {
+	if n.models == nil {
+		n.models = map[int]bool{}
+	}
+	n.models[model] = true
+}
+
+// blockIn finds the lowest aligned free block of size on a node.
+func blockIn(free uint64, gpusPerNode, size int) (int, bool) {
+	mask := fullMask(size)
+	for off := 0; off+size <= gpusPerNode; off += size {
+		if free&(mask<<off) == mask<<off {
+			return off, true
+		}
+	}
+	return 0, false
+}
+
+// place binds one stage of size GPUs, first fit from the lowest node index.
+// With exclusive, nodes already holding the model are skipped (anti-affinity).
+func (a *groupAlloc) place(size, model int, exclusive bool) (Stage, bool) {
+	lvl := levelOf(size)
+	start := a.cursor[lvl]
+	for i := start; ; i++ {
+		if i == len(a.nodes) {
+			if i >= a.maxNodes {
+				return Stage{}, false
+			}
+			a.grow(i + 1)
+		}
+		n := &a.nodes[i]
+		off, ok := blockIn(n.free, a.gpusPerNode, size)
+		if !ok {
+			if i == a.cursor[lvl] {
+				a.cursor[lvl] = i + 1
+			}
+			continue
+		}
+		if exclusive && n.models[model] {
+			continue
+		}
+		n.free &^= fullMask(size) << off
+		n.addModel(model)
+		gpus := make([]int, size)
+		for k := range gpus {
+			gpus[k] = off + k
+		}
+		return Stage{Node: i, GPUs: gpus}, true
+	}
+}
+
+// usedNodes is the group size: one past the highest node holding anything,
+// and at least min_nodes.
+func (a *groupAlloc) usedNodes(minNodes int) int {
+	used := 0
+	for i, n := range a.nodes {
+		if n.free != fullMask(a.gpusPerNode) {
+			used = i + 1
+		}
+	}
+	return max(used, minNodes)
+}
+
+// baseAfterPins summarises the allocation so far (kept replicas) as the
+// starting point of the fast node-count evaluation.
+func (a *groupAlloc) baseAfterPins(g NodeGroup) groupBase {
+	b := groupBase{gpusPerNode: g.GPUsPerNode, fresh: alignedBlocks(g.GPUsPerNode)}
+	b.baseNodes = a.usedNodes(g.MinNodes)
+	for i := 0; i < b.baseNodes && i < len(a.nodes); i++ {
+		addFreeBlocks(&b.free, a.nodes[i].free, g.GPUsPerNode)
+	}
+	for i := len(a.nodes); i < b.baseNodes; i++ {
+		for l := range b.fresh {
+			b.free[l] += b.fresh[l]
+		}
+	}
+	return b
+}
+
+// addFreeBlocks counts the maximal aligned free blocks of a node.
+func addFreeBlocks(c *sizeCounts, free uint64, gpusPerNode int) {
+	for off := 0; off < gpusPerNode; {
+		if free&(1<<off) == 0 {
+			off++
+			continue
+		}
+		size := 1
+		for off%(size*2) == 0 && off+size*2 <= gpusPerNode && size*2 <= 1<<(levels-1) &&
+			free&(fullMask(size*2)<<off) == fullMask(size*2)<<off {
+			size *= 2
+		}
+		c[levelOf(size)]++
+		off += size
+	}
+}

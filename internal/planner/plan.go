@@ -1,0 +1,351 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// ErrInvalid wraps the input errors Plan returns.
+var ErrInvalid = errors.New("invalid planner input")
+
+// InvalidError carries every problem of an invalid request.
+type InvalidError struct{ Problems []*InputError }
+
+func (e *InvalidError) Error() string {
+	msg := fmt.Sprintf("%d problem(s) in the planner input", len(e.Problems))
+	for _, p := range e.Problems {
+		msg += "; " + p.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is(err, ErrInvalid) match.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func replicaKey(model string, index int) string { return model + "/" + strconv.Itoa(index) }
+
+// Plan places every replica of every model on the node groups. It returns
+// an *InvalidError for bad input and never panics on any input.
+func Plan(req Request) (res *Result, err error) {
+	if problems := Validate(req); len(problems) > 0 {
+		return nil, &InvalidError{Problems: problems}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("planner: internal error: %v", r)
+		}
+	}()
+	if req.Strategy == "" {
+		req.Strategy = StrategyCost
+	}
+	if req.Logger == nil {
+		req.Logger = hclog.NewNullLogger()
+	}
+	base := newPlan(req, nil)
+	res = base.run()
+	if req.Rebalance && req.MaxMoves > 0 && len(req.Previous) > 0 {
+		res = rebalance(req, base, res)
+	}
+	return res, nil
+}
+
+// plan is one run of the planner over a request.
+type plan struct {
+	req    Request
+	log    hclog.Logger
+	groups []NodeGroup   // sorted by name
+	models []ModelDemand // placement order: priority desc, then name
+
+	opts    [][]option      // per model: one option per feasible group
+	reports []*filterReport // per model
+
+	allocs []*groupAlloc // per group: kept replicas bound
+	bases  []groupBase   // per group: state after kept replicas
+	stages []sizeCounts  // per group: new stages
+	nodes  []int         // per group: node count after new stages
+
+	kept    [][]Replica // per model: replicas kept from the previous plan
+	pending [][]int     // per model: replica indices still to place
+	count   [][]int     // per model, per option: new replicas there
+	domains []map[string]int
+	failed  []map[int]string // per model: replica index → why it moved
+	// released names previous replicas a rebalance frees to move.
+	released map[string]bool
+}
+
+func newPlan(req Request, released map[string]bool) *plan {
+	p := &plan{req: req, log: req.Logger, released: released}
+	p.groups = append([]NodeGroup(nil), req.NodeGroups...)
+	sort.Slice(p.groups, func(i, j int) bool { return p.groups[i].Name < p.groups[j].Name })
+	p.models = append([]ModelDemand(nil), req.Models...)
+	sort.Slice(p.models, func(i, j int) bool {
+		a, b := p.models[i], p.models[j]
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
+		return a.Name < b.Name
+	})
+	return p
+}
+
+func (p *plan) run() *Result {
+	n, m := len(p.groups), len(p.models)
+	p.opts = make([][]option, m)
+	p.reports = make([]*filterReport, m)
+	for i, md := range p.models {
+		p.opts[i], p.reports[i] = feasibleOptions(md, p.groups)
+		p.log.Debug("filtered node groups", "model", md.Name, "feasible", len(p.opts[i]), "groups", n)
+	}
+	p.allocs = make([]*groupAlloc, n)
+	for gi, g := range p.groups {
+		p.allocs[gi] = newGroupAlloc(g)
+	}
+	p.keepPrevious()
+	p.bases = make([]groupBase, n)
+	p.stages = make([]sizeCounts, n)
+	p.nodes = make([]int, n)
+	for gi, g := range p.groups {
+		p.bases[gi] = p.allocs[gi].baseAfterPins(g)
+		p.nodes[gi] = p.bases[gi].baseNodes
+	}
+	p.count = make([][]int, m)
+	for mi := range p.models {
+		p.count[mi] = make([]int, len(p.opts[mi]))
+	}
+	unplaced := p.assign()
+	p.improve()
+	return p.bind(unplaced)
+}
+
+// domainOf names the failure domain of a group for a model's spread.
+func domainOf(g NodeGroup, across string) string {
+	switch across {
+	case SpreadRegion:
+		return g.Cloud + "/" + g.Region
+	case SpreadCloud:
+		return g.Cloud
+	}
+	return g.Name
+}
+
+// domainKind is what counts as a domain for a model: its spread domain, or
+// the cloud under the spread strategy; "" (the group) otherwise.
+func (p *plan) domainKind(mi int) string {
+	switch a := p.models[mi].Spread.Across; {
+	case a == SpreadCloud || a == SpreadRegion:
+		return a
+	case p.req.Strategy == StrategySpread:
+		return SpreadCloud
+	}
+	return ""
+}
+
+func (p *plan) domain(mi int, o option) string { return domainOf(p.groups[o.group], p.domainKind(mi)) }
+
+// shareCap is the most replicas of a model one domain may hold.
+func shareCap(m ModelDemand) int {
+	if m.Spread.MaxShare <= 0 || m.Spread.Across == "" || m.Spread.Across == SpreadNode {
+		return math.MaxInt
+	}
+	return max(1, int(math.Floor(m.Spread.MaxShare*float64(m.Replicas)+1e-9)))
+}
+
+// objective is what the strategy minimises for one group at n nodes.
+func (p *plan) objective(gi, n int) float64 {
+	cost := p.groups[gi].PricePerHour * float64(n)
+	if p.req.Strategy == StrategyBinpack {
+		return float64(n) + cost*1e-9
+	}
+	return cost + float64(n)*1e-9
+}
+
+// amortized is the strategy's cost of one replica once nodes are full.
+func (p *plan) amortized(o option) float64 {
+	g := p.groups[o.group]
+	share := float64(o.gpus()) / float64(g.GPUsPerNode)
+	if p.req.Strategy == StrategyBinpack {
+		return share
+	}
+	return g.PricePerHour * share
+}
+
+// nodesWith is a group's node count with delta replicas of option o added
+// (negative to remove).
+func (p *plan) nodesWith(o option, delta int) int {
+	s := p.stages[o.group]
+	s[levelOf(o.t)] += delta * o.p
+	return p.bases[o.group].nodesFor(&s)
+}
+
+func (p *plan) add(mi, oi, delta int) {
+	o := p.opts[mi][oi]
+	p.count[mi][oi] += delta
+	p.stages[o.group][levelOf(o.t)] += delta * o.p
+	p.nodes[o.group] = p.bases[o.group].nodesFor(&p.stages[o.group])
+	p.domains[mi][p.domain(mi, o)] += delta
+}
+
+// assign chooses a group for every pending replica: models by priority,
+// each replica to free capacity already paid for when there is some, else to
+// the option cheapest per replica once nodes fill up. It returns the replica
+// indices it could not place, per model.
+func (p *plan) assign() [][]int {
+	unplaced := make([][]int, len(p.models))
+	for mi, m := range p.models {
+		spreading := p.domainKind(mi) != ""
+		for _, idx := range p.pending[mi] {
+			best := -1
+			var bestKey [3]float64
+			needNewDomain := spreading && p.distinctDomains(mi) < m.Spread.MinDomains
+			for pass := 0; pass < 2 && best < 0; pass++ {
+				for oi, o := range p.opts[mi] {
+					dom := p.domain(mi, o)
+					if spreading && p.domains[mi][dom] >= shareCap(m) {
+						continue
+					}
+					if pass == 0 && needNewDomain && p.domains[mi][dom] > 0 {
+						continue
+					}
+					n := p.nodesWith(o, 1)
+					if n > p.groups[o.group].MaxNodes {
+						continue
+					}
+					delta := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group])
+					opening := 0.0
+					if delta > 1e-12 {
+						opening = 1
+					}
+					key := [3]float64{0, opening, p.amortized(o)}
+					if p.req.Strategy == StrategySpread {
+						key[0] = float64(p.domains[mi][dom])
+					}
+					if best < 0 || less3(key, bestKey) {
+						best, bestKey = oi, key
+					}
+				}
+			}
+			if best < 0 {
+				unplaced[mi] = append(unplaced[mi], idx)
+				continue
+			}
+			p.add(mi, best, 1)
+		}
+		if len(unplaced[mi]) > 0 {
+			p.log.Info("replicas left unplaced", "model", m.Name, "count", len(unplaced[mi]))
+		}
+	}
+	return unplaced
+}
+
+func less3(a, b [3]float64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// moveBudget bounds the moves the local search evaluates, so that its run
+// time is bounded and the result never depends on the clock.
+const moveBudget = 4_000_000
+
+// improve runs a best-improvement local search over the group chosen for
+// each new replica: move δ replicas of one model from one group to another
+// when that lowers the objective, keeping every constraint.
+func (p *plan) improve() {
+	evaluated := 0
+	for pass := 0; evaluated < moveBudget; pass++ {
+		improved := false
+		for mi := range p.models {
+			for oa := range p.opts[mi] {
+				if p.count[mi][oa] == 0 {
+					continue
+				}
+				bestGain, bestB, bestD := 1e-9, -1, 0
+				for ob := range p.opts[mi] {
+					if ob == oa {
+						continue
+					}
+					for _, d := range deltas(p.count[mi][oa]) {
+						evaluated++
+						if gain, ok := p.moveGain(mi, oa, ob, d); ok && gain > bestGain {
+							bestGain, bestB, bestD = gain, ob, d
+						}
+					}
+				}
+				if bestB >= 0 {
+					p.add(mi, oa, -bestD)
+					p.add(mi, bestB, bestD)
+					improved = true
+				}
+			}
+		}
+		if !improved {
+			p.log.Debug("local search converged", "passes", pass+1, "moves_evaluated", evaluated)
+			return
+		}
+	}
+	p.log.Debug("local search stopped at its budget", "moves_evaluated", evaluated)
+}
+
+// deltas are the batch sizes tried when moving replicas: powers of two and
+// the whole count.
+func deltas(n int) []int {
+	var out []int
+	for d := 1; d < n; d *= 2 {
+		out = append(out, d)
+	}
+	return append(out, n)
+}
+
+// moveGain is the objective's decrease when d replicas of model mi move from
+// option oa to ob, and whether the move keeps every constraint.
+func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
+	m := p.models[mi]
+	a, b := p.opts[mi][oa], p.opts[mi][ob]
+	nb := p.nodesWith(b, d)
+	if nb > p.groups[b.group].MaxNodes {
+		return 0, false
+	}
+	if da, db := p.domain(mi, a), p.domain(mi, b); p.domainKind(mi) != "" && da != db {
+		if p.domains[mi][db]+d > shareCap(m) {
+			return 0, false
+		}
+		// Emptying a domain must not drop below min_domains.
+		if p.domains[mi][da] == d && p.domains[mi][db] > 0 && p.distinctDomains(mi) <= m.Spread.MinDomains {
+			return 0, false
+		}
+		// Under the spread strategy, never make the fullest domain fuller.
+		if p.req.Strategy == StrategySpread && p.domains[mi][db]+d > p.maxDomain(mi) {
+			return 0, false
+		}
+	}
+	na := p.nodesWith(a, -d)
+	before := p.objective(a.group, p.nodes[a.group]) + p.objective(b.group, p.nodes[b.group])
+	after := p.objective(a.group, na) + p.objective(b.group, nb)
+	return before - after, true
+}
+
+func (p *plan) distinctDomains(mi int) int {
+	n := 0
+	for _, c := range p.domains[mi] {
+		if c > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *plan) maxDomain(mi int) int {
+	most := 0
+	for _, c := range p.domains[mi] {
+		most = max(most, c)
+	}
+	return most
+}

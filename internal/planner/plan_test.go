@@ -1,0 +1,191 @@
+package planner
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// group builds a node group from a catalog instance type.
+func group(t testing.TB, name, key string, minNodes, maxNodes int) NodeGroup {
+	t.Helper()
+	cloud, inst, _ := strings.Cut(key, "/")
+	it, err := catalog.LookupInstanceType(cloud, inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := 0.0
+	if it.PriceUSDPerHour != nil {
+		price = *it.PriceUSDPerHour
+	}
+	region := ""
+	if len(it.Regions) > 0 {
+		region = it.Regions[0]
+	}
+	return NodeGroup{
+		Name: name, Cloud: it.Cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
+		GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, 0.9).VisibleBytes, Utilization: 0.9,
+		PricePerHour: price, MinNodes: minNodes, MaxNodes: maxNodes, CapacityType: CapacityOnDemand,
+	}
+}
+
+func demand(t testing.TB, name, model string, p memory.Precision, ctx, conc, replicas int) ModelDemand {
+	t.Helper()
+	m, err := catalog.LookupModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := memory.New(memory.Request{Arch: m.Architecture, Precision: p, ContextTokens: ctx, Concurrency: conc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ModelDemand{Name: name, Memory: est, Replicas: replicas}
+}
+
+func mustPlan(t testing.TB, req Request) *Result {
+	t.Helper()
+	res, err := Plan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestPlanChoosesDegreePerGroup(t *testing.T) {
+	req := Request{
+		NodeGroups: []NodeGroup{group(t, "h200", "aws/p5en.48xlarge", 0, 4)},
+		Models:     []ModelDemand{demand(t, "llama70", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
+	}
+	res := mustPlan(t, req)
+	if len(res.Replicas) != 3 || len(res.Unplaced) != 0 {
+		t.Fatalf("placed %d, unplaced %v", len(res.Replicas), res.Unplaced)
+	}
+	for _, r := range res.Replicas {
+		if r.TensorParallel != 2 || r.PipelineParallel != 1 {
+			t.Errorf("%s at t%d p%d on H200, want t2 p1", r.Key(), r.TensorParallel, r.PipelineParallel)
+		}
+	}
+	if res.Groups[0].Nodes != 1 {
+		t.Errorf("3 × 2 GPUs need 1 node of 8, got %d", res.Groups[0].Nodes)
+	}
+
+	req.NodeGroups = []NodeGroup{group(t, "a100-40", "aws/p4d.24xlarge", 0, 4)}
+	res = mustPlan(t, req)
+	for _, r := range res.Replicas {
+		if r.TensorParallel != 4 && r.TensorParallel != 8 {
+			t.Errorf("%s at t%d on A100-40GB, want 4 or 8", r.Key(), r.TensorParallel)
+		}
+	}
+}
+
+func TestPlanPrefersCheaperPerReplica(t *testing.T) {
+	req := Request{
+		NodeGroups: []NodeGroup{
+			group(t, "g6-1", "aws/g6.xlarge", 0, 100),      // 1×L4, 0.80/h
+			group(t, "g2-8", "gcp/g2-standard-96", 0, 100), // 8×L4, 8.00/h — 1.00 per GPU
+			group(t, "g6-8", "aws/g6.48xlarge", 0, 100),    // 8×L4, 13.35/h
+		},
+		Models: []ModelDemand{demand(t, "small", "qwen2.5-7b", memory.BF16, 4096, 4, 10)},
+	}
+	res := mustPlan(t, req)
+	if res.CostPerHour > 10*0.8048+1e-6 {
+		t.Errorf("cost %.2f, want 10 × g6.xlarge = 8.05", res.CostPerHour)
+	}
+}
+
+func TestPlanFillsTailWithCheaperGroup(t *testing.T) {
+	// 9 single-GPU replicas: one full 8-GPU node (1.00/GPU) plus one 1-GPU
+	// node beats two 8-GPU nodes.
+	req := Request{
+		NodeGroups: []NodeGroup{
+			group(t, "g2-8", "gcp/g2-standard-96", 0, 100),
+			group(t, "g6-1", "aws/g6.xlarge", 0, 100),
+		},
+		Models: []ModelDemand{demand(t, "small", "qwen2.5-7b", memory.BF16, 4096, 4, 9)},
+	}
+	res := mustPlan(t, req)
+	want := 8.00333 + 0.8048
+	if res.CostPerHour > want+1e-3 {
+		t.Errorf("cost %.4f, want %.4f (one g2-standard-96 + one g6.xlarge)", res.CostPerHour, want)
+	}
+}
+
+func TestPlanExplainsUnplaced(t *testing.T) {
+	req := Request{
+		NodeGroups: []NodeGroup{
+			group(t, "l4", "aws/g6.12xlarge", 0, 1), // one 4×L4 node: too small even with pipeline stages
+			group(t, "h100", "gcp/a3-highgpu-8g", 0, 1),
+		},
+		Models: []ModelDemand{demand(t, "big", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
+	}
+	req.Models[0].Clouds = []string{"aws"}
+	res := mustPlan(t, req)
+	if len(res.Unplaced) != 1 {
+		t.Fatalf("unplaced %+v", res.Unplaced)
+	}
+	u := res.Unplaced[0]
+	for _, want := range []string{"0/2 node groups", "1 excluded by cloud", "1 excluded by memory per GPU", "GiB short"} {
+		if !strings.Contains(u.Reason, want) {
+			t.Errorf("reason %q lacks %q", u.Reason, want)
+		}
+	}
+	if len(u.Remedies) == 0 || !strings.Contains(strings.Join(u.Remedies, "; "), `allow cloud "gcp"`) {
+		t.Errorf("remedies %v should offer allowing gcp", u.Remedies)
+	}
+}
+
+func TestPlanCapacityRemedy(t *testing.T) {
+	req := Request{
+		NodeGroups: []NodeGroup{group(t, "h100", "aws/p5.48xlarge", 0, 1)},
+		Models:     []ModelDemand{demand(t, "m", "llama-3.1-8b", memory.BF16, 8192, 8, 12)},
+	}
+	res := mustPlan(t, req)
+	if len(res.Unplaced) != 1 || len(res.Unplaced[0].Replicas) != 4 {
+		t.Fatalf("want 4 unplaced, got %+v", res.Unplaced)
+	}
+	if got := res.Unplaced[0].Remedies[0]; got != `raise max_nodes of node group "h100" to 2` {
+		t.Errorf("remedy %q", got)
+	}
+}
+
+func TestPlanRejectsBadInput(t *testing.T) {
+	ok := group(t, "g", "aws/p5.48xlarge", 0, 2)
+	m := demand(t, "m", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	for name, tc := range map[string]struct {
+		mutate func(*Request)
+		field  string
+	}{
+		"zero GPUs":         {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 0 }, "gpus_per_node"},
+		"negative memory":   {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = -1 }, "gpu_memory"},
+		"min above max":     {func(r *Request) { r.NodeGroups[0].MinNodes = 3 }, "min_nodes"},
+		"duplicate group":   {func(r *Request) { r.NodeGroups = append(r.NodeGroups, r.NodeGroups[0]) }, "name"},
+		"duplicate model":   {func(r *Request) { r.Models = append(r.Models, r.Models[0]) }, "name"},
+		"negative replicas": {func(r *Request) { r.Models[0].Replicas = -1 }, "replicas"},
+		"bad strategy":      {func(r *Request) { r.Strategy = "fastest" }, "strategy"},
+		"bad tp":            {func(r *Request) { r.Models[0].TensorParallel = 3 }, "tensor_parallel"},
+		"min domains":       {func(r *Request) { r.Models[0].Spread = Spread{Across: "cloud", MinDomains: 2} }, "spread.min_domains"},
+		"utilization":       {func(r *Request) { r.NodeGroups[0].Utilization = 1.5 }, "gpu_memory_utilization"},
+		"nil memory":        {func(r *Request) { r.Models[0].Memory = nil }, "memory"},
+		"slash in name":     {func(r *Request) { r.Models[0].Name = "a/b" }, "name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := Request{NodeGroups: []NodeGroup{ok}, Models: []ModelDemand{m}}
+			tc.mutate(&req)
+			_, err := Plan(req)
+			var inv *InvalidError
+			if !errors.As(err, &inv) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v is not an InvalidError", err)
+			}
+			found := false
+			for _, p := range inv.Problems {
+				found = found || p.Field == tc.field
+			}
+			if !found {
+				t.Errorf("no problem on %s in %v", tc.field, err)
+			}
+		})
+	}
+}

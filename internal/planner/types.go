@@ -1,0 +1,192 @@
+// Package planner decides where every replica of every model runs: which
+// node group, which node, which GPUs, at which tensor / pipeline degree; how
+// many nodes each group needs; what it costs; and, for what cannot be placed,
+// why and what would fix it. It is pure Go: it knows nothing of Terraform.
+//
+// The pipeline follows Nomad's scheduler and kube-scheduler: filter (which
+// groups can hold a replica at all, and at which degree) → assign (choose a
+// group per replica, greedily by priority, then improve by local search) →
+// bind (concrete nodes and GPU indices, stable against the previous plan).
+package planner
+
+import (
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// Strategy is what the planner minimises.
+type Strategy string
+
+// Strategies.
+const (
+	// StrategyCost minimises the fleet's hourly cost (then nodes).
+	StrategyCost Strategy = "cost"
+	// StrategyBinpack minimises the number of nodes (then cost).
+	StrategyBinpack Strategy = "binpack"
+	// StrategySpread spreads every model's replicas as evenly as it can over
+	// clouds (then minimises cost).
+	StrategySpread Strategy = "spread"
+)
+
+// Capacity types.
+const (
+	CapacityOnDemand = "on-demand"
+	CapacitySpot     = "spot"
+)
+
+// Spread domains.
+const (
+	SpreadCloud  = "cloud"
+	SpreadRegion = "region"
+	SpreadNode   = "node"
+)
+
+// NodeGroup is GPU supply: up to MaxNodes identical nodes.
+type NodeGroup struct {
+	Name        string
+	Cloud       string
+	Region      string
+	GPUModel    string
+	GPUsPerNode int
+	// GPUMemoryBytes is the runtime-visible memory of one GPU.
+	GPUMemoryBytes int64
+	// Utilization is the share of GPUMemoryBytes a serving engine may use.
+	Utilization float64
+	// PricePerHour is the cost of one node in USD per hour (0 for owned
+	// hardware).
+	PricePerHour float64
+	MinNodes     int
+	MaxNodes     int
+	CapacityType string
+	Labels       map[string]string
+	Confidential bool
+}
+
+// Spread constrains how a model's replicas are spread over failure domains.
+type Spread struct {
+	// Across is "cloud", "region" or "node" ("" for no spread). Across
+	// "node" keeps every replica on a node of its own.
+	Across string
+	// MinDomains is the least number of distinct domains the replicas use.
+	MinDomains int
+	// MaxShare caps the share of replicas in any one domain, in (0, 1]; 0
+	// means no cap. The cap is floor(MaxShare × replicas), at least 1.
+	MaxShare float64
+}
+
+// ModelDemand is one model deployment to place.
+type ModelDemand struct {
+	Name string
+	// Memory is the model's memory estimate (weights, KV cache, overhead).
+	Memory   *memory.Estimate
+	Replicas int
+	// TensorParallel and PipelineParallel fix the degrees; 0 lets the
+	// planner choose per node group.
+	TensorParallel   int
+	PipelineParallel int
+	// Priority: higher is placed first when capacity is short.
+	Priority int
+	// Allowed clouds, regions and GPU models; empty allows any.
+	Clouds    []string
+	Regions   []string
+	GPUModels []string
+	// Labels a node group must carry (all of them, equal values).
+	Labels map[string]string
+	// Confidential requires confidential-computing node groups.
+	Confidential bool
+	Spread       Spread
+}
+
+// Stage is one pipeline stage of a replica: its node and GPU indices.
+type Stage struct {
+	Node int
+	GPUs []int
+}
+
+// Replica is where one replica runs.
+type Replica struct {
+	Model            string
+	Index            int
+	NodeGroup        string
+	TensorParallel   int
+	PipelineParallel int
+	// MemoryPerGPU is the replica's need on its most loaded GPU.
+	MemoryPerGPU int64
+	// Stages holds PipelineParallel stages of TensorParallel GPUs each.
+	Stages []Stage
+}
+
+// Key is the replica's stable name "<model>/<index>".
+func (r Replica) Key() string { return replicaKey(r.Model, r.Index) }
+
+// Request is the planner's whole input.
+type Request struct {
+	NodeGroups []NodeGroup
+	Models     []ModelDemand
+	// Previous is the placement of the last plan; replicas whose place is
+	// still feasible keep it.
+	Previous []Replica
+	Strategy Strategy
+	// Rebalance allows moving feasible replicas to improve the objective,
+	// at most MaxMoves of them.
+	Rebalance bool
+	MaxMoves  int
+	// Logger receives the planner's decisions; nil discards them.
+	Logger hclog.Logger
+}
+
+// GroupResult is the outcome for one node group.
+type GroupResult struct {
+	Name string
+	// Nodes is the size the group must be scaled to.
+	Nodes       int
+	UsedGPUs    int
+	TotalGPUs   int
+	CostPerHour float64
+	// MemoryUtilization is the memory placed over the usable memory of the
+	// group's nodes, in [0, 1].
+	MemoryUtilization float64
+}
+
+// Move is a replica that changed place against the previous plan.
+type Move struct {
+	Key    string
+	From   Replica
+	To     Replica
+	Reason string
+}
+
+// Unplaced reports replicas of one model that could not be placed.
+type Unplaced struct {
+	Model    string
+	Replicas []int
+	// Reason is the one-line explanation, kube-scheduler style.
+	Reason string
+	// Filters counts, per filter, the node groups it excluded.
+	Filters []FilterCount
+	// ShortfallBytes is the per-GPU memory missing on the closest group at
+	// its best degree, when memory is what excluded every group.
+	ShortfallBytes int64
+	// Remedies are concrete changes that would let the replicas fit.
+	Remedies []string
+}
+
+// FilterCount is how many node groups (and their nodes) one filter excluded.
+type FilterCount struct {
+	Filter string
+	Groups int
+	Nodes  int
+}
+
+// Result is the planner's whole output. Every slice is sorted, so that the
+// same request yields byte-identical results.
+type Result struct {
+	Replicas    []Replica
+	Groups      []GroupResult
+	CostPerHour float64
+	// ModelCost apportions each node's cost to the models on it by GPUs used.
+	ModelCost map[string]float64
+	Moves     []Move
+	Unplaced  []Unplaced
+}

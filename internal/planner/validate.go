@@ -1,0 +1,169 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// InputError is a bad planner input. Kind is "node_group", "model" or
+// "request"; Name the node group or model; Field the attribute at fault.
+type InputError struct {
+	Kind  string
+	Name  string
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string {
+	where := e.Kind
+	if e.Name != "" {
+		where += fmt.Sprintf(" %q", e.Name)
+	}
+	if e.Field != "" {
+		where += " " + e.Field
+	}
+	return where + ": " + e.Msg
+}
+
+// maxGPUsPerNode bounds GPUs per node (GPU sets are 64-bit masks).
+const maxGPUsPerNode = 64
+
+// maxNodesPerGroup bounds max_nodes: far above any real group, small
+// enough that every count fits in memory.
+const maxNodesPerGroup = 100_000
+
+// maxReplicas bounds the replicas of one model.
+const maxReplicas = 1_000_000
+
+// Validate checks a request and returns every problem found, in a stable
+// order; nil when the request is valid.
+func Validate(req Request) []*InputError {
+	var errs []*InputError
+	add := func(kind, name, field, format string, args ...any) {
+		errs = append(errs, &InputError{Kind: kind, Name: name, Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch req.Strategy {
+	case StrategyCost, StrategyBinpack, StrategySpread, "":
+	default:
+		add("request", "", "strategy", "unknown strategy %q; valid values are \"cost\", \"binpack\", \"spread\"", req.Strategy)
+	}
+	if req.MaxMoves < 0 {
+		add("request", "", "max_moves", "must not be negative, got %d", req.MaxMoves)
+	}
+
+	groups := map[string]bool{}
+	for _, g := range req.NodeGroups {
+		k := "node_group"
+		if g.Name == "" {
+			add(k, "", "name", "must not be empty")
+			continue
+		}
+		if groups[g.Name] {
+			add(k, g.Name, "name", "duplicate node group name")
+		}
+		groups[g.Name] = true
+		if g.GPUsPerNode < 1 || g.GPUsPerNode > maxGPUsPerNode {
+			add(k, g.Name, "gpus_per_node", "must be between 1 and %d, got %d", maxGPUsPerNode, g.GPUsPerNode)
+		}
+		if g.GPUMemoryBytes <= 0 {
+			add(k, g.Name, "gpu_memory", "must be positive, got %d bytes", g.GPUMemoryBytes)
+		}
+		if !(g.Utilization > 0 && g.Utilization <= 1) {
+			add(k, g.Name, "gpu_memory_utilization", "must be greater than 0 and at most 1, got %g", g.Utilization)
+		}
+		if g.PricePerHour < 0 || math.IsNaN(g.PricePerHour) || math.IsInf(g.PricePerHour, 0) {
+			add(k, g.Name, "price_per_hour", "must be a finite number of USD per hour, at least 0, got %g", g.PricePerHour)
+		}
+		if g.MinNodes < 0 {
+			add(k, g.Name, "min_nodes", "must not be negative, got %d", g.MinNodes)
+		}
+		if g.MaxNodes < 0 || g.MaxNodes > maxNodesPerGroup {
+			add(k, g.Name, "max_nodes", "must be between 0 and %d, got %d", maxNodesPerGroup, g.MaxNodes)
+		}
+		if g.MinNodes > g.MaxNodes {
+			add(k, g.Name, "min_nodes", "min_nodes (%d) is greater than max_nodes (%d)", g.MinNodes, g.MaxNodes)
+		}
+		switch g.CapacityType {
+		case CapacityOnDemand, CapacitySpot, "":
+		default:
+			add(k, g.Name, "capacity_type", "unknown capacity type %q; valid values are %q, %q", g.CapacityType, CapacityOnDemand, CapacitySpot)
+		}
+		if g.Cloud == "" {
+			add(k, g.Name, "cloud", "must not be empty")
+		}
+	}
+
+	models := map[string]bool{}
+	for _, m := range req.Models {
+		k := "model"
+		if m.Name == "" {
+			add(k, "", "name", "must not be empty")
+			continue
+		}
+		if strings.Contains(m.Name, "/") {
+			add(k, m.Name, "name", "must not contain \"/\": placement keys are \"<model>/<replica>\"")
+		}
+		if models[m.Name] {
+			add(k, m.Name, "name", "duplicate model name")
+		}
+		models[m.Name] = true
+		if m.Memory == nil {
+			add(k, m.Name, "memory", "has no memory estimate")
+		}
+		if m.Replicas < 0 || m.Replicas > maxReplicas {
+			add(k, m.Name, "replicas", "must be between 0 and %d, got %d", maxReplicas, m.Replicas)
+		}
+		if m.TensorParallel < 0 || m.TensorParallel > maxGPUsPerNode {
+			add(k, m.Name, "tensor_parallel", "must be between 1 and %d when set, got %d", maxGPUsPerNode, m.TensorParallel)
+		} else if m.TensorParallel > 0 && m.Memory != nil {
+			if err := m.Memory.CheckTensorParallel(m.TensorParallel); err != nil {
+				add(k, m.Name, "tensor_parallel", "%s", trimField(err))
+			}
+		}
+		if m.PipelineParallel < 0 {
+			add(k, m.Name, "pipeline_parallel", "must be at least 1 when set, got %d", m.PipelineParallel)
+		} else if m.PipelineParallel > 0 && m.Memory != nil {
+			if err := m.Memory.CheckPipelineParallel(m.PipelineParallel); err != nil {
+				add(k, m.Name, "pipeline_parallel", "%s", trimField(err))
+			}
+		}
+		switch m.Spread.Across {
+		case "", SpreadCloud, SpreadRegion, SpreadNode:
+		default:
+			add(k, m.Name, "spread.across", "unknown spread domain %q; valid values are %q, %q, %q", m.Spread.Across, SpreadCloud, SpreadRegion, SpreadNode)
+		}
+		if m.Spread.MinDomains < 0 {
+			add(k, m.Name, "spread.min_domains", "must not be negative, got %d", m.Spread.MinDomains)
+		}
+		if m.Spread.MinDomains > 1 && m.Spread.Across == "" {
+			add(k, m.Name, "spread.min_domains", "needs spread.across to say what a domain is")
+		}
+		if m.Spread.MinDomains > m.Replicas && m.Replicas > 0 {
+			add(k, m.Name, "spread.min_domains", "%d domains cannot be covered by %d replicas", m.Spread.MinDomains, m.Replicas)
+		}
+		if m.Spread.MaxShare < 0 || m.Spread.MaxShare > 1 || math.IsNaN(m.Spread.MaxShare) {
+			add(k, m.Name, "spread.max_share", "must be in (0, 1], got %g", m.Spread.MaxShare)
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Field < b.Field
+	})
+	return errs
+}
+
+func trimField(err error) string {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok {
+		return rest
+	}
+	return msg
+}
