@@ -30,10 +30,11 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 		c := *v
 		counts[k] = &c
 	}
+	needNew := p.domainKind(mi) != "" && p.distinctDomains(mi) < md.Spread.MinDomains
 	for _, o := range p.opts[mi] {
 		g := p.groups[o.group]
 		name := filterMaxNodes
-		if p.domainKind(mi) != "" && p.domains[mi][p.domain(mi, o)] >= shareCap(md) && p.nodesWith(o, 1) <= g.MaxNodes {
+		if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= shareCap(md) || (needNew && c > 0)) {
 			name = filterSpread
 		}
 		c, ok := counts[name]
@@ -82,7 +83,7 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 			}
 		}
 		o := p.opts[mi][best]
-		need := p.nodesWith(o, missing)
+		need := p.nodesWith(mi, o, missing)
 		out = append(out, fmt.Sprintf("raise max_nodes of node group %q to %d", p.groups[o.group].Name, need))
 	}
 	if counts[filterSpread] != nil {

@@ -47,11 +47,54 @@ func Plan(req Request) (res *Result, err error) {
 		req.Logger = hclog.NewNullLogger()
 	}
 	base := newPlan(req, nil)
-	res = base.run()
+	res = settle(req, base.run())
 	if req.Rebalance && req.MaxMoves > 0 && len(req.Previous) > 0 {
 		res = rebalance(req, base, res)
 	}
 	return res, nil
+}
+
+// settle re-plans on top of a result while that places more replicas: the
+// fast node-count model of the assignment can miss room that the concrete
+// binding leaves (spread across nodes, pipeline stages), and a plan must be a
+// fixed point — re-planning it must change nothing. Moves keep their
+// meaning: against the request's previous placement.
+func settle(req Request, res *Result) *Result {
+	for range 8 {
+		if len(res.Unplaced) == 0 {
+			return res
+		}
+		again := req
+		again.Previous = res.Replicas
+		next := newPlan(again, nil).run()
+		if len(next.Replicas) <= len(res.Replicas) {
+			return res
+		}
+		next.Moves = append(res.Moves, movesAgainst(req.Previous, res.Replicas, next.Replicas)...)
+		sort.Slice(next.Moves, func(i, j int) bool { return lessKey(next.Moves[i].To, next.Moves[j].To) })
+		res = next
+	}
+	return res
+}
+
+// movesAgainst lists replicas new in next (absent from placed) that had
+// another place in prev.
+func movesAgainst(prev, placed, next []Replica) []Move {
+	had := map[string]bool{}
+	for _, r := range placed {
+		had[r.Key()] = true
+	}
+	old := map[string]Replica{}
+	for _, r := range prev {
+		old[r.Key()] = r
+	}
+	var out []Move
+	for _, r := range next {
+		if o, ok := old[r.Key()]; ok && !had[r.Key()] && !samePlace(o, r) {
+			out = append(out, Move{Key: r.Key(), From: o, To: r, Reason: "its previous place is no longer feasible"})
+		}
+	}
+	return out
 }
 
 // plan is one run of the planner over a request.
@@ -73,6 +116,9 @@ type plan struct {
 	pending [][]int     // per model: replica indices still to place
 	count   [][]int     // per model, per option: new replicas there
 	domains []map[string]int
+	// exclusive counts, per group, the replicas of each model spread
+	// across nodes (one node each), kept and new.
+	exclusive []map[int]int
 	failed  []map[int]string // per model: replica index → why it moved
 	// released names previous replicas a rebalance frees to move.
 	released map[string]bool
@@ -106,6 +152,22 @@ func (p *plan) run() *Result {
 		p.allocs[gi] = newGroupAlloc(g)
 	}
 	p.keepPrevious()
+	p.exclusive = make([]map[int]int, n)
+	for gi := range p.exclusive {
+		p.exclusive[gi] = map[int]int{}
+	}
+	for mi, kept := range p.kept {
+		if p.models[mi].Spread.Across != SpreadNode {
+			continue
+		}
+		for _, r := range kept {
+			for gi, g := range p.groups {
+				if g.Name == r.NodeGroup {
+					p.exclusive[gi][mi]++
+				}
+			}
+		}
+	}
 	p.bases = make([]groupBase, n)
 	p.stages = make([]sizeCounts, n)
 	p.nodes = make([]int, n)
@@ -117,8 +179,13 @@ func (p *plan) run() *Result {
 	for mi := range p.models {
 		p.count[mi] = make([]int, len(p.opts[mi]))
 	}
-	unplaced := p.assign()
+	unplaced := p.assign(p.pending)
 	p.improve()
+	// The local search can free capacity: give what is left another chance.
+	if retry := p.assign(unplaced); !equalLists(retry, unplaced) {
+		unplaced = retry
+		p.improve()
+	}
 	return p.bind(unplaced)
 }
 
@@ -174,19 +241,33 @@ func (p *plan) amortized(o option) float64 {
 	return g.PricePerHour * share
 }
 
-// nodesWith is a group's node count with delta replicas of option o added
-// (negative to remove).
-func (p *plan) nodesWith(o option, delta int) int {
+// nodesWith is a group's node count with delta replicas of model mi at
+// option o added (negative to remove). A model spread across nodes needs a
+// node per replica.
+func (p *plan) nodesWith(mi int, o option, delta int) int {
 	s := p.stages[o.group]
 	s[levelOf(o.t)] += delta * o.p
-	return p.bases[o.group].nodesFor(&s)
+	n := p.bases[o.group].nodesFor(&s)
+	for m, c := range p.exclusive[o.group] {
+		if m == mi {
+			c += delta
+		}
+		n = max(n, c)
+	}
+	if p.models[mi].Spread.Across == SpreadNode && p.exclusive[o.group][mi] == 0 {
+		n = max(n, delta)
+	}
+	return n
 }
 
 func (p *plan) add(mi, oi, delta int) {
 	o := p.opts[mi][oi]
 	p.count[mi][oi] += delta
 	p.stages[o.group][levelOf(o.t)] += delta * o.p
-	p.nodes[o.group] = p.bases[o.group].nodesFor(&p.stages[o.group])
+	if p.models[mi].Spread.Across == SpreadNode {
+		p.exclusive[o.group][mi] += delta
+	}
+	p.nodes[o.group] = p.nodesWith(mi, o, 0)
 	p.domains[mi][p.domain(mi, o)] += delta
 }
 
@@ -194,41 +275,11 @@ func (p *plan) add(mi, oi, delta int) {
 // each replica to free capacity already paid for when there is some, else to
 // the option cheapest per replica once nodes fill up. It returns the replica
 // indices it could not place, per model.
-func (p *plan) assign() [][]int {
+func (p *plan) assign(pending [][]int) [][]int {
 	unplaced := make([][]int, len(p.models))
 	for mi, m := range p.models {
-		spreading := p.domainKind(mi) != ""
-		for _, idx := range p.pending[mi] {
-			best := -1
-			var bestKey [3]float64
-			needNewDomain := spreading && p.distinctDomains(mi) < m.Spread.MinDomains
-			for pass := 0; pass < 2 && best < 0; pass++ {
-				for oi, o := range p.opts[mi] {
-					dom := p.domain(mi, o)
-					if spreading && p.domains[mi][dom] >= shareCap(m) {
-						continue
-					}
-					if pass == 0 && needNewDomain && p.domains[mi][dom] > 0 {
-						continue
-					}
-					n := p.nodesWith(o, 1)
-					if n > p.groups[o.group].MaxNodes {
-						continue
-					}
-					delta := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group])
-					opening := 0.0
-					if delta > 1e-12 {
-						opening = 1
-					}
-					key := [3]float64{0, opening, p.amortized(o)}
-					if p.req.Strategy == StrategySpread {
-						key[0] = float64(p.domains[mi][dom])
-					}
-					if best < 0 || less3(key, bestKey) {
-						best, bestKey = oi, key
-					}
-				}
-			}
+		for _, idx := range pending[mi] {
+			best := p.bestOption(mi)
 			if best < 0 {
 				unplaced[mi] = append(unplaced[mi], idx)
 				continue
@@ -240,6 +291,50 @@ func (p *plan) assign() [][]int {
 		}
 	}
 	return unplaced
+}
+
+// bestOption picks the option for one more replica of model mi, or -1.
+// Free capacity already paid for wins; then the lowest cost per replica once
+// nodes are full. Under the spread strategy the emptiest domain comes first.
+// Until min_domains are covered only a new domain will do: a replica that
+// finds none stays unplaced, and is explained.
+func (p *plan) bestOption(mi int) int {
+	m := p.models[mi]
+	spreading := p.domainKind(mi) != ""
+	needNewDomain := spreading && p.distinctDomains(mi) < m.Spread.MinDomains
+	best := -1
+	var bestKey [3]float64
+	for oi, o := range p.opts[mi] {
+		dom := p.domain(mi, o)
+		if spreading && (p.domains[mi][dom] >= shareCap(m) || (needNewDomain && p.domains[mi][dom] > 0)) {
+			continue
+		}
+		n := p.nodesWith(mi, o, 1)
+		if n > p.groups[o.group].MaxNodes {
+			continue
+		}
+		opening := 0.0
+		if p.objective(o.group, n)-p.objective(o.group, p.nodes[o.group]) > 1e-12 {
+			opening = 1
+		}
+		key := [3]float64{0, opening, p.amortized(o)}
+		if p.req.Strategy == StrategySpread {
+			key[0] = float64(p.domains[mi][dom])
+		}
+		if best < 0 || less3(key, bestKey) {
+			best, bestKey = oi, key
+		}
+	}
+	return best
+}
+
+func equalLists(a, b [][]int) bool {
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func less3(a, b [3]float64) bool {
@@ -309,7 +404,7 @@ func deltas(n int) []int {
 func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
 	m := p.models[mi]
 	a, b := p.opts[mi][oa], p.opts[mi][ob]
-	nb := p.nodesWith(b, d)
+	nb := p.nodesWith(mi, b, d)
 	if nb > p.groups[b.group].MaxNodes {
 		return 0, false
 	}
@@ -326,7 +421,7 @@ func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
 			return 0, false
 		}
 	}
-	na := p.nodesWith(a, -d)
+	na := p.nodesWith(mi, a, -d)
 	before := p.objective(a.group, p.nodes[a.group]) + p.objective(b.group, p.nodes[b.group])
 	after := p.objective(a.group, na) + p.objective(b.group, nb)
 	return before - after, true

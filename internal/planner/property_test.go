@@ -1,0 +1,269 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// randomRequest builds a small random but valid request: a few node groups
+// from the catalog (random regions, labels, limits) and a few models with
+// random precision, context, replicas and constraints.
+func randomRequest(t testing.TB, rng *rand.Rand) Request {
+	types := catalog.InstanceTypes()
+	models := catalog.Models()
+	clouds := []string{"aws", "azure", "gcp"}
+	req := Request{Strategy: []Strategy{StrategyCost, StrategyBinpack, StrategySpread}[rng.IntN(3)]}
+	for i := range 1 + rng.IntN(6) {
+		it := types[rng.IntN(len(types))]
+		maxNodes := rng.IntN(6)
+		g := NodeGroup{
+			Name: fmt.Sprintf("g%d", i), Cloud: it.Cloud, Region: fmt.Sprintf("r%d", rng.IntN(3)),
+			GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
+			GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, 1).VisibleBytes,
+			Utilization:    []float64{0.8, 0.9, 0.95}[rng.IntN(3)],
+			PricePerHour:   float64(1+rng.IntN(100)) / 4,
+			MinNodes:       rng.IntN(maxNodes + 1), MaxNodes: maxNodes,
+			CapacityType: CapacityOnDemand, Confidential: rng.IntN(4) == 0,
+			Labels: map[string]string{"tier": []string{"a", "b"}[rng.IntN(2)]},
+		}
+		req.NodeGroups = append(req.NodeGroups, g)
+	}
+	for i := range 1 + rng.IntN(5) {
+		cm := models[rng.IntN(len(models))]
+		prec := []memory.Precision{memory.BF16, memory.FP8, memory.Int4}[rng.IntN(3)]
+		est, err := memory.New(memory.Request{Arch: cm.Architecture, Precision: prec,
+			ContextTokens: min(cm.MaxContext, 512<<rng.IntN(5)), Concurrency: 1 + rng.IntN(16)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := ModelDemand{Name: fmt.Sprintf("m%d", i), Memory: est, Replicas: rng.IntN(9), Priority: rng.IntN(3)}
+		switch rng.IntN(8) {
+		case 0:
+			m.Clouds = []string{clouds[rng.IntN(3)]}
+		case 1:
+			m.Regions = []string{"r0", "r1"}
+		case 2:
+			m.Labels = map[string]string{"tier": "a"}
+		case 3:
+			m.Confidential = true
+		case 4:
+			m.Spread = Spread{Across: SpreadCloud, MinDomains: min(2, m.Replicas), MaxShare: 0.67}
+		case 5:
+			m.Spread = Spread{Across: SpreadNode}
+		case 6:
+			if degrees := est.ValidTensorParallel(8); len(degrees) > 0 {
+				m.TensorParallel = degrees[rng.IntN(len(degrees))]
+			}
+		}
+		req.Models = append(req.Models, m)
+	}
+	return req
+}
+
+// checkInvariants asserts what every plan must satisfy, whatever the input.
+func checkInvariants(t testing.TB, req Request, res *Result) {
+	t.Helper()
+	groups := map[string]NodeGroup{}
+	for _, g := range req.NodeGroups {
+		groups[g.Name] = g
+	}
+	models := map[string]ModelDemand{}
+	for _, m := range req.Models {
+		models[m.Name] = m
+	}
+	sizes := map[string]int{}
+	cost := 0.0
+	for _, gr := range res.Groups {
+		g := groups[gr.Name]
+		if gr.Nodes < g.MinNodes || gr.Nodes > g.MaxNodes {
+			t.Errorf("group %s: %d nodes outside [%d, %d]", g.Name, gr.Nodes, g.MinNodes, g.MaxNodes)
+		}
+		sizes[gr.Name] = gr.Nodes
+		cost += gr.CostPerHour
+	}
+	if d := cost - res.CostPerHour; d > 1e-6 || d < -1e-6 {
+		t.Errorf("total cost %.4f != sum of groups %.4f", res.CostPerHour, cost)
+	}
+	used := map[string]string{} // "group/node/gpu" → replica
+	seen := map[string]bool{}
+	perDomain := map[string]map[string]int{}
+	nodesOf := map[string]map[string]bool{}
+	for _, r := range res.Replicas {
+		g, ok := groups[r.NodeGroup]
+		m, okm := models[r.Model]
+		if !ok || !okm {
+			t.Fatalf("replica %s on unknown group or model", r.Key())
+		}
+		if seen[r.Key()] || r.Index < 0 || r.Index >= m.Replicas {
+			t.Errorf("replica %s duplicated or out of range", r.Key())
+		}
+		seen[r.Key()] = true
+		usable := int64(float64(g.GPUMemoryBytes) * g.Utilization)
+		if r.MemoryPerGPU > usable {
+			t.Errorf("%s over-commits: %d > usable %d", r.Key(), r.MemoryPerGPU, usable)
+		}
+		need := m.Memory.PerGPU(memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}, r.TensorParallel, r.PipelineParallel)
+		if !need.Fits || need.NeedBytes != r.MemoryPerGPU {
+			t.Errorf("%s: memory %d does not match the estimate %d (fits %v)", r.Key(), r.MemoryPerGPU, need.NeedBytes, need.Fits)
+		}
+		if !allowed(m.Clouds, g.Cloud) || !allowed(m.Regions, g.Region) || !allowed(m.GPUModels, g.GPUModel) ||
+			!hasLabels(g.Labels, m.Labels) || (m.Confidential && !g.Confidential) {
+			t.Errorf("%s violates its constraints on %s", r.Key(), g.Name)
+		}
+		if m.TensorParallel > 0 && r.TensorParallel != m.TensorParallel {
+			t.Errorf("%s at t%d, model fixes t%d", r.Key(), r.TensorParallel, m.TensorParallel)
+		}
+		if len(r.Stages) != r.PipelineParallel {
+			t.Errorf("%s: %d stages for p%d", r.Key(), len(r.Stages), r.PipelineParallel)
+		}
+		for _, s := range r.Stages {
+			if s.Node < 0 || s.Node >= sizes[g.Name] || len(s.GPUs) != r.TensorParallel {
+				t.Errorf("%s: stage on node %d of %d with %d GPUs", r.Key(), s.Node, sizes[g.Name], len(s.GPUs))
+			}
+			for _, gpu := range s.GPUs {
+				k := fmt.Sprintf("%s/%d/%d", g.Name, s.Node, gpu)
+				if gpu < 0 || gpu >= g.GPUsPerNode {
+					t.Errorf("%s: GPU %d outside node of %d", r.Key(), gpu, g.GPUsPerNode)
+				}
+				if other, dup := used[k]; dup {
+					t.Errorf("GPU %s holds both %s and %s", k, other, r.Key())
+				}
+				used[k] = r.Key()
+			}
+			if m.Spread.Across == SpreadNode {
+				nk := fmt.Sprintf("%s/%d", g.Name, s.Node)
+				if nodesOf[m.Name] == nil {
+					nodesOf[m.Name] = map[string]bool{}
+				}
+				if nodesOf[m.Name][nk] {
+					t.Errorf("%s shares node %s with another replica (spread across node)", r.Key(), nk)
+				}
+				nodesOf[m.Name][nk] = true
+			}
+		}
+		if a := m.Spread.Across; a == SpreadCloud || a == SpreadRegion {
+			if perDomain[m.Name] == nil {
+				perDomain[m.Name] = map[string]int{}
+			}
+			perDomain[m.Name][domainOf(g, a)]++
+		}
+	}
+	unplaced := map[string]bool{}
+	for _, u := range res.Unplaced {
+		if u.Reason == "" {
+			t.Errorf("model %s unplaced without a reason", u.Model)
+		}
+		for _, i := range u.Replicas {
+			k := replicaKey(u.Model, i)
+			if seen[k] || unplaced[k] {
+				t.Errorf("%s both placed and unplaced, or unplaced twice", k)
+			}
+			unplaced[k] = true
+		}
+	}
+	for _, m := range req.Models {
+		for i := 0; i < m.Replicas; i++ {
+			if k := replicaKey(m.Name, i); !seen[k] && !unplaced[k] {
+				t.Errorf("replica %s silently dropped", k)
+			}
+		}
+		if d := perDomain[m.Name]; d != nil {
+			for dom, c := range d {
+				if c > shareCap(m) {
+					t.Errorf("%s: %d replicas in %s, cap %d", m.Name, c, dom, shareCap(m))
+				}
+			}
+			if len(d) < m.Spread.MinDomains && !anyUnplaced(res, m.Name) {
+				t.Errorf("%s: %d domains, min_domains %d", m.Name, len(d), m.Spread.MinDomains)
+			}
+		}
+	}
+}
+
+func shuffled(rng *rand.Rand, req Request) Request {
+	out := req
+	out.NodeGroups = append([]NodeGroup(nil), req.NodeGroups...)
+	out.Models = append([]ModelDemand(nil), req.Models...)
+	out.Previous = append([]Replica(nil), req.Previous...)
+	rng.Shuffle(len(out.NodeGroups), func(i, j int) { out.NodeGroups[i], out.NodeGroups[j] = out.NodeGroups[j], out.NodeGroups[i] })
+	rng.Shuffle(len(out.Models), func(i, j int) { out.Models[i], out.Models[j] = out.Models[j], out.Models[i] })
+	rng.Shuffle(len(out.Previous), func(i, j int) { out.Previous[i], out.Previous[j] = out.Previous[j], out.Previous[i] })
+	return out
+}
+
+func encode(t testing.TB, res *Result) string {
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestPropertyInvariants plans 10,000 random requests, each twice more in
+// shuffled order and once again on top of its own result, and checks the
+// invariants, determinism and stability of every plan.
+func TestPropertyInvariants(t *testing.T) {
+	n := 10_000
+	if testing.Short() {
+		n = 1_000
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		req := randomRequest(t, rng)
+		res, err := Plan(req)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		checkInvariants(t, req, res)
+		if got := encode(t, mustPlan(t, shuffled(rng, req))); got != encode(t, res) {
+			t.Fatalf("case %d: shuffled input changed the plan", i)
+		}
+		// Re-planning on top of its own result moves nothing.
+		req.Previous = res.Replicas
+		again := mustPlan(t, shuffled(rng, req))
+		checkInvariants(t, req, again)
+		if len(again.Moves) != 0 || !reflect.DeepEqual(again.Replicas, res.Replicas) {
+			t.Fatalf("case %d: unchanged input re-planned with %d moves: %s", i, len(again.Moves), diffReplicas(res.Replicas, again.Replicas))
+		}
+		if t.Failed() {
+			t.Fatalf("case %d failed", i)
+		}
+	}
+}
+
+func anyUnplaced(res *Result, model string) bool {
+	for _, u := range res.Unplaced {
+		if u.Model == model {
+			return true
+		}
+	}
+	return false
+}
+
+func diffReplicas(a, b []Replica) string {
+	am, bm := map[string]Replica{}, map[string]Replica{}
+	for _, r := range a {
+		am[r.Key()] = r
+	}
+	for _, r := range b {
+		bm[r.Key()] = r
+	}
+	out := ""
+	for k, r := range am {
+		if o, ok := bm[k]; !ok || !reflect.DeepEqual(r, o) {
+			out += fmt.Sprintf("\n  first  %+v\n  second %+v", r, o)
+		}
+	}
+	for k, r := range bm {
+		if _, ok := am[k]; !ok {
+			out += fmt.Sprintf("\n  only second %+v", r)
+		}
+	}
+	return out
+}
