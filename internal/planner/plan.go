@@ -119,7 +119,7 @@ type plan struct {
 	// exclusive counts, per group, the replicas of each model spread
 	// across nodes (one node each), kept and new.
 	exclusive []map[int]int
-	failed  []map[int]string // per model: replica index → why it moved
+	failed    []map[int]string // per model: replica index → why it moved
 	// released names previous replicas a rebalance frees to move.
 	released map[string]bool
 }
