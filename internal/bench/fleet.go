@@ -1,0 +1,502 @@
+// Package bench measures the planner: its cost against the exact optimum of
+// a MILP solved by CBC and against a first-fit-decreasing baseline, its run
+// time and memory at scale, and how many replicas it moves when the input
+// changes. Every case is generated from a fixed seed, so that two runs plan
+// the same fleets.
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// utilization is the gpu_memory_utilization of every generated node group.
+const utilization = 0.9
+
+// instancePool is the catalog instance types fleets are drawn from: every
+// one has a list price, and together they span three clouds and six GPU
+// models.
+var instancePool = []string{
+	"aws/p5.48xlarge", "aws/p5en.48xlarge", "aws/p4de.24xlarge", "aws/g6e.12xlarge",
+	"aws/g6e.xlarge", "aws/g6.xlarge", "aws/g5.12xlarge", "aws/p5.4xlarge",
+	"gcp/a3-highgpu-8g", "gcp/a2-ultragpu-8g", "gcp/a2-ultragpu-1g", "gcp/g2-standard-96",
+	"gcp/g2-standard-48", "gcp/g2-standard-4",
+	"azure/Standard_ND96amsr_A100_v4", "azure/Standard_NC24ads_A100_v4",
+	"azure/Standard_NC96ads_A100_v4", "azure/Standard_NC40ads_H100_v5", "azure/Standard_NV36ads_A10_v5",
+}
+
+// cloudRegions are used for instance types the catalog records in fewer
+// regions than a fleet asks for.
+var cloudRegions = map[string][]string{
+	"aws":   {"us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"},
+	"gcp":   {"us-central1", "us-east4", "europe-west4", "asia-southeast1"},
+	"azure": {"eastus", "eastus2", "southcentralus", "westus3"},
+}
+
+var clouds = []string{"aws", "azure", "gcp"}
+
+// modelMix is the demand mix: catalog id, weight precision and how often it
+// is drawn (relative weight). Small models dominate, as in real fleets.
+var modelMix = []struct {
+	id     string
+	prec   memory.Precision
+	weight float64
+}{
+	{"phi-3-mini-4k", memory.BF16, 8},
+	{"llama-3.1-8b", memory.BF16, 14},
+	{"llama-3.1-8b", memory.FP8, 4},
+	{"qwen2.5-7b", memory.BF16, 10},
+	{"qwen2.5-7b", memory.Int4, 3},
+	{"qwen2.5-14b", memory.BF16, 8},
+	{"qwen2.5-32b", memory.BF16, 6},
+	{"qwen2.5-32b", memory.Int4, 4},
+	{"qwen2.5-72b", memory.BF16, 3},
+	{"qwen2.5-72b", memory.FP8, 3},
+	{"qwen2.5-72b", memory.Int4, 2},
+	{"llama-3.1-70b", memory.BF16, 5},
+	{"llama-3.1-70b", memory.FP8, 4},
+	{"llama-3.1-70b", memory.Int4, 3},
+	{"mixtral-8x7b", memory.BF16, 4},
+	{"llama-3.1-405b", memory.FP8, 2},
+	{"deepseek-v3", memory.FP8, 0.4},
+}
+
+var contexts = []int{2048, 4096, 8192, 16384, 32768}
+
+// FleetSpec describes one generated case.
+type FleetSpec struct {
+	Seed uint64
+	// Replicas is the total number of replicas over all models.
+	Replicas int
+	// Types is how many instance types the fleet uses (at least 6).
+	Types int
+	// MaxRegions is the most regions (node groups) per instance type.
+	MaxRegions int
+	// Headroom is the fleet's GPU capacity over the GPUs the demand needs
+	// at its smallest shapes, before the feasibility repair raises it.
+	Headroom float64
+	// MinCandidateNodes is the least Σ max_nodes of the fleet.
+	MinCandidateNodes int
+	// MaxReplicasPerModel bounds a model's replicas (8 when 0).
+	MaxReplicasPerModel int
+}
+
+// Case is one generated planner request.
+type Case struct {
+	Suite string
+	Name  string
+	Spec  FleetSpec
+	Req   planner.Request
+}
+
+// Replicas is the total replicas the case asks for.
+func (c *Case) Replicas() int { return totalReplicas(c.Req) }
+
+// CandidateNodes is Σ max_nodes over the node groups.
+func (c *Case) CandidateNodes() int { return candidateNodes(c.Req.NodeGroups) }
+
+func totalReplicas(req planner.Request) int {
+	n := 0
+	for _, m := range req.Models {
+		n += m.Replicas
+	}
+	return n
+}
+
+func candidateNodes(groups []planner.NodeGroup) int {
+	n := 0
+	for _, g := range groups {
+		n += g.MaxNodes
+	}
+	return n
+}
+
+// generator draws node groups and models from one seeded source.
+type generator struct {
+	rng    *rand.Rand
+	groups []planner.NodeGroup
+	seq    int // models drawn so far, for unique names
+	maxRep int
+}
+
+func newGenerator(seed uint64, maxRep int) *generator {
+	if maxRep <= 0 {
+		maxRep = 8
+	}
+	return &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), maxRep: maxRep}
+}
+
+// placeholderMaxNodes sizes groups while models are drawn, so that shapes
+// are not limited by max_nodes; final sizes keep every shape (see size).
+const placeholderMaxNodes = 1000
+
+// Generate builds a feasible case from a spec.
+func Generate(suite, name string, spec FleetSpec) (*Case, error) {
+	g := newGenerator(spec.Seed, spec.MaxReplicasPerModel)
+	if err := g.fleet(max(6, spec.Types), max(1, spec.MaxRegions)); err != nil {
+		return nil, err
+	}
+	var models []planner.ModelDemand
+	for left := spec.Replicas; left > 0; {
+		m, err := g.model(min(left, 1+g.rng.IntN(g.maxRep)))
+		if err != nil {
+			return nil, err
+		}
+		models = append(models, m)
+		left -= m.Replicas
+	}
+	req := planner.Request{NodeGroups: g.groups, Models: models, Strategy: planner.StrategyCost}
+	headroom := spec.Headroom
+	if headroom <= 0 {
+		headroom = 1.5
+	}
+	if err := g.size(&req, headroom, spec.MinCandidateNodes); err != nil {
+		return nil, fmt.Errorf("case %s: %w", name, err)
+	}
+	return &Case{Suite: suite, Name: name, Spec: spec, Req: req}, nil
+}
+
+// fleet draws the node groups: at least one instance type per cloud, the
+// rest at random, each in 1..maxRegions regions.
+func (g *generator) fleet(types, maxRegions int) error {
+	byCloud := map[string][]string{}
+	for _, k := range instancePool {
+		c, _, _ := strings.Cut(k, "/")
+		byCloud[c] = append(byCloud[c], k)
+	}
+	var chosen []string
+	taken := map[string]bool{}
+	for _, c := range clouds {
+		list := byCloud[c]
+		for _, i := range g.rng.Perm(len(list))[:2] {
+			chosen = append(chosen, list[i])
+			taken[list[i]] = true
+		}
+	}
+	for _, i := range g.rng.Perm(len(instancePool)) {
+		if len(chosen) >= types {
+			break
+		}
+		if k := instancePool[i]; !taken[k] {
+			chosen = append(chosen, k)
+			taken[k] = true
+		}
+	}
+	sort.Strings(chosen)
+	for _, key := range chosen {
+		cloud, inst, _ := strings.Cut(key, "/")
+		it, err := catalog.LookupInstanceType(cloud, inst)
+		if err != nil {
+			return err
+		}
+		if it.PriceUSDPerHour == nil {
+			return fmt.Errorf("instance type %s has no price", key)
+		}
+		regions := it.Regions
+		if len(regions) < maxRegions {
+			regions = mergeRegions(it.Regions, cloudRegions[cloud])
+		}
+		n := 1 + g.rng.IntN(min(maxRegions, len(regions)))
+		for _, ri := range g.rng.Perm(len(regions))[:n] {
+			region := regions[ri]
+			minNodes := 0
+			if g.rng.Float64() < 0.1 {
+				minNodes = 1
+			}
+			g.groups = append(g.groups, planner.NodeGroup{
+				Name:  fmt.Sprintf("%s-%s-%s", cloud, strings.ToLower(strings.ReplaceAll(inst, "_", "-")), region),
+				Cloud: cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
+				GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, utilization).VisibleBytes,
+				Utilization:    utilization, PricePerHour: *it.PriceUSDPerHour,
+				MinNodes: minNodes, MaxNodes: placeholderMaxNodes, CapacityType: planner.CapacityOnDemand,
+			})
+		}
+	}
+	sort.Slice(g.groups, func(i, j int) bool { return g.groups[i].Name < g.groups[j].Name })
+	return nil
+}
+
+func mergeRegions(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range append(append([]string(nil), a...), b...) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// model draws one model demand of the given replicas that at least one node
+// group can run, with its spread satisfiable by the clouds it can use. A
+// draw that fails is replaced by a new one.
+func (g *generator) model(replicas int) (planner.ModelDemand, error) {
+	total := 0.0
+	for _, m := range modelMix {
+		total += m.weight
+	}
+	for attempt := 0; attempt < 1000; attempt++ {
+		x := g.rng.Float64() * total
+		mi := 0
+		for mi < len(modelMix)-1 && x >= modelMix[mi].weight {
+			x -= modelMix[mi].weight
+			mi++
+		}
+		mix := modelMix[mi]
+		cm, err := catalog.LookupModel(mix.id)
+		if err != nil {
+			return planner.ModelDemand{}, err
+		}
+		ctx := min(contexts[g.rng.IntN(len(contexts))], cm.MaxContext)
+		conc := 1 + g.rng.IntN(32)
+		est, err := memory.New(memory.Request{Arch: cm.Architecture, Precision: mix.prec, ContextTokens: ctx, Concurrency: conc})
+		if err != nil {
+			return planner.ModelDemand{}, err
+		}
+		g.seq++
+		m := planner.ModelDemand{
+			Name:     fmt.Sprintf("%s-%s-%04d", mix.id, mix.prec, g.seq),
+			Memory:   est,
+			Replicas: replicas,
+		}
+		feasible := g.feasibleGroups(m)
+		if len(feasible) == 0 {
+			continue
+		}
+		if g.rng.Float64() < 0.15 {
+			// Allow one or two clouds, at least one of them feasible.
+			c := feasible[g.rng.IntN(len(feasible))].Cloud
+			m.Clouds = []string{c}
+			if g.rng.IntN(2) == 0 {
+				other := clouds[g.rng.IntN(len(clouds))]
+				if other != c {
+					m.Clouds = append(m.Clouds, other)
+				}
+			}
+			sort.Strings(m.Clouds)
+		}
+		if g.rng.Float64() < 0.1 {
+			// Pin the GPU model to one the model runs on, sometimes two.
+			gpus := distinct(feasible, func(n planner.NodeGroup) string { return n.GPUModel })
+			m.GPUModels = []string{gpus[g.rng.IntN(len(gpus))]}
+			if len(gpus) > 1 && g.rng.IntN(2) == 0 {
+				if other := gpus[g.rng.IntN(len(gpus))]; other != m.GPUModels[0] {
+					m.GPUModels = append(m.GPUModels, other)
+				}
+			}
+			sort.Strings(m.GPUModels)
+		}
+		if replicas >= 2 && g.rng.Float64() < 0.2 {
+			share := 0.5
+			if g.rng.IntN(2) == 0 {
+				share = 0.67
+			}
+			m.Spread = planner.Spread{Across: planner.SpreadCloud, MinDomains: 2, MaxShare: share}
+		}
+		if !g.satisfiable(m) {
+			continue
+		}
+		return m, nil
+	}
+	return planner.ModelDemand{}, fmt.Errorf("no feasible model drawn in 1000 attempts")
+}
+
+func (g *generator) feasibleGroups(m planner.ModelDemand) []planner.NodeGroup {
+	var out []planner.NodeGroup
+	for _, n := range g.groups {
+		if _, ok := planner.ReplicaShape(m, n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// satisfiable tells whether a model's own constraints can be met on the
+// fleet with unlimited nodes: a feasible group, and for a spread enough
+// feasible clouds to hold every replica under the share cap.
+func (g *generator) satisfiable(m planner.ModelDemand) bool {
+	feasible := g.feasibleGroups(m)
+	if len(feasible) == 0 {
+		return false
+	}
+	if m.Spread.Across != planner.SpreadCloud {
+		return true
+	}
+	k := len(distinct(feasible, func(n planner.NodeGroup) string { return n.Cloud }))
+	return k >= m.Spread.MinDomains && k*shareCap(m) >= m.Replicas
+}
+
+func distinct(groups []planner.NodeGroup, key func(planner.NodeGroup) string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range groups {
+		if k := key(n); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shareCap is the planner's cap on one domain: floor(MaxShare × replicas),
+// at least 1; MaxInt without a cap.
+func shareCap(m planner.ModelDemand) int {
+	if m.Spread.MaxShare <= 0 || m.Spread.Across == "" || m.Spread.Across == planner.SpreadNode {
+		return math.MaxInt
+	}
+	return max(1, int(math.Floor(m.Spread.MaxShare*float64(m.Replicas)+1e-9)))
+}
+
+// size sets max_nodes: each group gets a random share of headroom × the
+// GPUs the demand needs, at least the nodes its widest replica spans; then,
+// while a greedy reservation cannot place every replica, the groups of the
+// model it fails on grow by half. The result is feasible by construction.
+func (g *generator) size(req *planner.Request, headroom float64, minCandidates int) error {
+	shapes := Shapes(*req)
+	demand := 0.0
+	for mi, m := range req.Models {
+		least := math.MaxInt
+		for _, s := range shapes[mi] {
+			least = min(least, s.GPUs)
+		}
+		demand += float64(m.Replicas * least)
+	}
+	floor := make([]int, len(req.NodeGroups))
+	weights := make([]float64, len(req.NodeGroups))
+	wsum := 0.0
+	for gi := range req.NodeGroups {
+		floor[gi] = 1
+		weights[gi] = 0.4 + 1.2*g.rng.Float64()
+		wsum += weights[gi]
+	}
+	for mi := range req.Models {
+		for _, s := range shapes[mi] {
+			per := req.NodeGroups[s.Group].GPUsPerNode
+			floor[s.Group] = max(floor[s.Group], (s.GPUs+per-1)/per)
+		}
+	}
+	for gi := range req.NodeGroups {
+		ng := &req.NodeGroups[gi]
+		gpus := headroom * demand * weights[gi] / wsum
+		ng.MaxNodes = max(floor[gi], ng.MinNodes, int(math.Ceil(gpus/float64(ng.GPUsPerNode))))
+	}
+	if c := candidateNodes(req.NodeGroups); c < minCandidates {
+		f := float64(minCandidates) / float64(c)
+		for gi := range req.NodeGroups {
+			ng := &req.NodeGroups[gi]
+			ng.MaxNodes = int(math.Ceil(float64(ng.MaxNodes) * f))
+		}
+	}
+	for round := 0; ; round++ {
+		shapes = Shapes(*req)
+		failed := reserve(*req, shapes)
+		if failed < 0 {
+			return nil
+		}
+		if round == 200 {
+			return fmt.Errorf("model %s: no feasible sizing found", req.Models[failed].Name)
+		}
+		for _, s := range shapes[failed] {
+			ng := &req.NodeGroups[s.Group]
+			ng.MaxNodes += max(1, ng.MaxNodes/2)
+		}
+	}
+}
+
+// Shape is one feasible (model, node group) pair, as the planner sees it.
+type Shape struct {
+	Group int // index into Request.NodeGroups
+	T, P  int
+	GPUs  int
+}
+
+// Shapes lists, per model of req (in request order), the node groups a
+// replica can run on and its degrees there, from planner.ReplicaShape.
+func Shapes(req planner.Request) [][]Shape {
+	out := make([][]Shape, len(req.Models))
+	for mi, m := range req.Models {
+		for gi, g := range req.NodeGroups {
+			if s, ok := planner.ReplicaShape(m, g); ok {
+				out[mi] = append(out[mi], Shape{Group: gi, T: s.TensorParallel, P: s.PipelineParallel, GPUs: s.GPUs()})
+			}
+		}
+	}
+	return out
+}
+
+// reserve is a sufficient feasibility test: it reserves GPUs for every
+// replica greedily (most constrained models first, each replica in the least
+// used allowed cloud, then the group with the most GPUs left). Stages are
+// powers of two no wider than a node, so GPUs reserved within max_nodes are
+// always packable. It returns the index of a model it could not place, or -1.
+func reserve(req planner.Request, shapes [][]Shape) int {
+	left := make([]int, len(req.NodeGroups))
+	for gi, g := range req.NodeGroups {
+		left[gi] = g.GPUsPerNode * g.MaxNodes
+	}
+	order := make([]int, len(req.Models))
+	widest := make([]int, len(req.Models))
+	for mi := range order {
+		order[mi] = mi
+		for _, s := range shapes[mi] {
+			widest[mi] = max(widest[mi], s.GPUs)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if len(shapes[a]) != len(shapes[b]) {
+			return len(shapes[a]) < len(shapes[b])
+		}
+		return widest[a] > widest[b]
+	})
+	for _, mi := range order {
+		m := req.Models[mi]
+		limit := shareCap(m)
+		spread := m.Spread.Across == planner.SpreadCloud
+		inCloud := map[string]int{}
+		for r := 0; r < m.Replicas; r++ {
+			best := -1
+			for _, s := range shapes[mi] {
+				c := req.NodeGroups[s.Group].Cloud
+				if left[s.Group] < s.GPUs || (spread && inCloud[c] >= limit) {
+					continue
+				}
+				if best < 0 {
+					best = s.Group
+					continue
+				}
+				bc := req.NodeGroups[best].Cloud
+				switch {
+				case spread && inCloud[c] != inCloud[bc]:
+					if inCloud[c] < inCloud[bc] {
+						best = s.Group
+					}
+				case left[s.Group] > left[best]:
+					best = s.Group
+				}
+			}
+			if best < 0 {
+				return mi
+			}
+			for _, s := range shapes[mi] {
+				if s.Group == best {
+					left[best] -= s.GPUs
+				}
+			}
+			inCloud[req.NodeGroups[best].Cloud]++
+		}
+		if spread && len(inCloud) < m.Spread.MinDomains {
+			return mi
+		}
+	}
+	return -1
+}
