@@ -104,8 +104,11 @@ type plan struct {
 	groups []NodeGroup   // sorted by name
 	models []ModelDemand // placement order: priority desc, then name
 
-	opts    [][]option      // per model: one option per feasible group
-	reports []*filterReport // per model
+	opts           [][]option // per model: one option per feasible group
+	swapsEvaluated int
+	// optIndex[mi][gi] is model mi's option on group gi, or -1.
+	optIndex [][]int
+	reports  []*filterReport // per model
 
 	allocs []*groupAlloc // per group: kept replicas bound
 	bases  []groupBase   // per group: state after kept replicas
@@ -146,6 +149,16 @@ func (p *plan) run() *Result {
 	for i, md := range p.models {
 		p.opts[i], p.reports[i] = feasibleOptions(md, p.groups)
 		p.log.Debug("filtered node groups", "model", md.Name, "feasible", len(p.opts[i]), "groups", n)
+	}
+	p.optIndex = make([][]int, m)
+	for mi := range p.models {
+		p.optIndex[mi] = make([]int, n)
+		for gi := range p.optIndex[mi] {
+			p.optIndex[mi][gi] = -1
+		}
+		for oi, o := range p.opts[mi] {
+			p.optIndex[mi][o.group] = oi
+		}
 	}
 	p.allocs = make([]*groupAlloc, n)
 	for gi, g := range p.groups {
@@ -350,6 +363,9 @@ func less3(a, b [3]float64) bool {
 // time is bounded and the result never depends on the clock.
 const moveBudget = 4_000_000
 
+// swapBudget bounds the exchanges evaluated beyond the single moves.
+const swapBudget = 250_000
+
 // improve runs a best-improvement local search over the group chosen for
 // each new replica: move δ replicas of one model from one group to another
 // when that lowers the objective, keeping every constraint.
@@ -381,12 +397,120 @@ func (p *plan) improve() {
 				}
 			}
 		}
-		if !improved {
+		if !improved && !p.swapPass() {
 			p.log.Debug("local search converged", "passes", pass+1, "moves_evaluated", evaluated)
 			return
 		}
 	}
 	p.log.Debug("local search stopped at its budget", "moves_evaluated", evaluated)
+}
+
+// swapPass tries exchanges that no single move finds: d1 replicas of one
+// model go from group a to group b while d2 replicas of another go from b to
+// a — one model makes room for the other. It applies the best exchange and
+// reports whether it found one.
+func (p *plan) swapPass() bool {
+	type side struct{ mi, oa, ob int }
+	best, bestGain := [2]side{}, 1e-9
+	bestD := [2]int{}
+	found := false
+	// Only exchanges whose incoming half would shrink its source group are
+	// worth trying: that is where the gain comes from.
+	for m2 := range p.models {
+		for oa2, from := range p.opts[m2] {
+			if p.count[m2][oa2] == 0 {
+				continue
+			}
+			for ob2, to := range p.opts[m2] {
+				if ob2 == oa2 {
+					continue
+				}
+				for _, d2 := range deltas(p.count[m2][oa2]) {
+					if p.nodesWith(m2, from, -d2) >= p.nodes[from.group] {
+						continue
+					}
+					for m1 := range p.models {
+						oa1, ob1 := p.optionOn(m1, to.group), p.optionOn(m1, from.group)
+						if m1 == m2 || oa1 < 0 || ob1 < 0 || p.count[m1][oa1] == 0 {
+							continue
+						}
+						for _, d1 := range deltas(p.count[m1][oa1]) {
+							p.swapsEvaluated++
+							if p.swapsEvaluated > swapBudget {
+								return false
+							}
+							if gain, ok := p.swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2); ok && gain > bestGain {
+								best, bestD, bestGain, found = [2]side{{m1, oa1, ob1}, {m2, oa2, ob2}}, [2]int{d1, d2}, gain, true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		return false
+	}
+	for i, s := range best {
+		p.add(s.mi, s.oa, -bestD[i])
+		p.add(s.mi, s.ob, bestD[i])
+	}
+	return true
+}
+
+// optionOn is the index of model mi's option on group gi, or -1.
+func (p *plan) optionOn(mi, gi int) int { return p.optIndex[mi][gi] }
+
+// change is delta replicas of model mi at option o.
+type change struct {
+	mi    int
+	o     option
+	delta int
+}
+
+// nodesAfter is group gi's node count after the changes that concern it.
+func (p *plan) nodesAfter(gi int, changes ...change) int {
+	s := p.stages[gi]
+	var ex map[int]int
+	for _, c := range changes {
+		if c.o.group != gi {
+			continue
+		}
+		s[levelOf(c.o.t)] += c.delta * c.o.p
+		if p.models[c.mi].Spread.Across == SpreadNode {
+			if ex == nil {
+				ex = map[int]int{}
+			}
+			ex[c.mi] += c.delta
+		}
+	}
+	n := p.bases[gi].nodesFor(&s)
+	for m, c := range p.exclusive[gi] {
+		n = max(n, c+ex[m])
+	}
+	for m, c := range ex {
+		n = max(n, p.exclusive[gi][m]+c)
+	}
+	return n
+}
+
+// swapGain is the objective's decrease when d1 replicas of m1 move from
+// option oa1 to ob1 and d2 of m2 from oa2 to ob2 (the opposite groups).
+func (p *plan) swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2 int) (float64, bool) {
+	if !p.spreadAllows(m1, oa1, ob1, d1) || !p.spreadAllows(m2, oa2, ob2, d2) {
+		return 0, false
+	}
+	ga, gb := p.opts[m1][oa1].group, p.opts[m1][ob1].group
+	changes := []change{
+		{m1, p.opts[m1][oa1], -d1}, {m1, p.opts[m1][ob1], d1},
+		{m2, p.opts[m2][oa2], -d2}, {m2, p.opts[m2][ob2], d2},
+	}
+	na, nb := p.nodesAfter(ga, changes...), p.nodesAfter(gb, changes...)
+	if na > p.groups[ga].MaxNodes || nb > p.groups[gb].MaxNodes {
+		return 0, false
+	}
+	before := p.objective(ga, p.nodes[ga]) + p.objective(gb, p.nodes[gb])
+	return before - p.objective(ga, na) - p.objective(gb, nb), true
 }
 
 // deltas are the batch sizes tried when moving replicas: powers of two and
@@ -402,29 +526,37 @@ func deltas(n int) []int {
 // moveGain is the objective's decrease when d replicas of model mi move from
 // option oa to ob, and whether the move keeps every constraint.
 func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
-	m := p.models[mi]
 	a, b := p.opts[mi][oa], p.opts[mi][ob]
 	nb := p.nodesWith(mi, b, d)
 	if nb > p.groups[b.group].MaxNodes {
 		return 0, false
 	}
-	if da, db := p.domain(mi, a), p.domain(mi, b); p.domainKind(mi) != "" && da != db {
-		if p.domains[mi][db]+d > shareCap(m) {
-			return 0, false
-		}
-		// Emptying a domain must not drop below min_domains.
-		if p.domains[mi][da] == d && p.domains[mi][db] > 0 && p.distinctDomains(mi) <= m.Spread.MinDomains {
-			return 0, false
-		}
-		// Under the spread strategy, never make the fullest domain fuller.
-		if p.req.Strategy == StrategySpread && p.domains[mi][db]+d > p.maxDomain(mi) {
-			return 0, false
-		}
+	if !p.spreadAllows(mi, oa, ob, d) {
+		return 0, false
 	}
 	na := p.nodesWith(mi, a, -d)
 	before := p.objective(a.group, p.nodes[a.group]) + p.objective(b.group, p.nodes[b.group])
 	after := p.objective(a.group, na) + p.objective(b.group, nb)
 	return before - after, true
+}
+
+// spreadAllows checks a move of d replicas of model mi from option oa to ob
+// against the model's spread.
+func (p *plan) spreadAllows(mi, oa, ob, d int) bool {
+	m := p.models[mi]
+	da, db := p.domain(mi, p.opts[mi][oa]), p.domain(mi, p.opts[mi][ob])
+	if p.domainKind(mi) == "" || da == db {
+		return true
+	}
+	if p.domains[mi][db]+d > shareCap(m) {
+		return false
+	}
+	// Emptying a domain must not drop below min_domains.
+	if p.domains[mi][da] == d && p.domains[mi][db] > 0 && p.distinctDomains(mi) <= m.Spread.MinDomains {
+		return false
+	}
+	// Under the spread strategy, never make the fullest domain fuller.
+	return p.req.Strategy != StrategySpread || p.domains[mi][db]+d <= p.maxDomain(mi)
 }
 
 func (p *plan) distinctDomains(mi int) int {
