@@ -162,7 +162,7 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 }
 
 func (p *mcllmProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{newModelShardResource, newInferencePoolResource}
 }
 
 func (p *mcllmProvider) DataSources(context.Context) []func() datasource.DataSource {

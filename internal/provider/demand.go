@@ -1,0 +1,374 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// A demand is what a pool needs to know of one model deployment. The
+// mcllm_model_shard resource computes it (attribute `demand`); the pool takes
+// a list of them (attribute `model_shards`). One definition serves both.
+
+type demandModel struct {
+	Name                   types.String `tfsdk:"name"`
+	Model                  types.String `tfsdk:"model"`
+	Architecture           types.Object `tfsdk:"architecture"`
+	Precision              types.String `tfsdk:"precision"`
+	KVCachePrecision       types.String `tfsdk:"kv_cache_precision"`
+	MaxContextTokens       types.Int64  `tfsdk:"max_context_tokens"`
+	MaxConcurrentSequences types.Int64  `tfsdk:"max_concurrent_sequences"`
+	Replicas               types.Int64  `tfsdk:"replicas"`
+	TensorParallel         types.Int64  `tfsdk:"tensor_parallel"`
+	PipelineParallel       types.Int64  `tfsdk:"pipeline_parallel"`
+	Priority               types.Int64  `tfsdk:"priority"`
+	Constraints            types.Object `tfsdk:"constraints"`
+	Spread                 types.Object `tfsdk:"spread"`
+}
+
+type architectureModel struct {
+	Layers           types.Int64 `tfsdk:"layers"`
+	HiddenSize       types.Int64 `tfsdk:"hidden_size"`
+	AttentionHeads   types.Int64 `tfsdk:"attention_heads"`
+	KVHeads          types.Int64 `tfsdk:"kv_heads"`
+	HeadDim          types.Int64 `tfsdk:"head_dim"`
+	VocabSize        types.Int64 `tfsdk:"vocab_size"`
+	IntermediateSize types.Int64 `tfsdk:"intermediate_size"`
+	MaxContextTokens types.Int64 `tfsdk:"max_context_tokens"`
+	TiedEmbeddings   types.Bool  `tfsdk:"tied_embeddings"`
+	Experts          types.Int64 `tfsdk:"experts"`
+	ActiveExperts    types.Int64 `tfsdk:"active_experts"`
+	MoEIntermediate  types.Int64 `tfsdk:"moe_intermediate_size"`
+}
+
+type constraintsModel struct {
+	Clouds       types.List `tfsdk:"clouds"`
+	Regions      types.List `tfsdk:"regions"`
+	GPUModels    types.List `tfsdk:"gpu_models"`
+	Labels       types.Map  `tfsdk:"labels"`
+	Confidential types.Bool `tfsdk:"confidential"`
+}
+
+type spreadModel struct {
+	Across     types.String  `tfsdk:"across"`
+	MinDomains types.Int64   `tfsdk:"min_domains"`
+	MaxShare   types.Float64 `tfsdk:"max_share"`
+}
+
+// attrMode says how a demand attribute appears in a schema.
+type attrMode int
+
+const (
+	modeInput    attrMode = iota // in the shard's configuration
+	modeComputed                 // in the shard's computed `demand`
+	// modeElement: an element of the pool's model_shards. Everything is
+	// optional to the CLI, because a shard's demand is unknown while the
+	// configuration is validated; the provider checks required fields itself
+	// once the values are known.
+	modeElement
+)
+
+type attrSpec struct {
+	required bool
+	desc     string
+}
+
+func (s attrSpec) flags(mode attrMode) (required, optional, computed bool) {
+	switch mode {
+	case modeComputed:
+		return false, false, true
+	case modeElement:
+		return false, true, false
+	}
+	return s.required, !s.required, false
+}
+
+func strAttr(mode attrMode, s attrSpec) schema.StringAttribute {
+	r, o, c := s.flags(mode)
+	return schema.StringAttribute{Required: r, Optional: o, Computed: c, MarkdownDescription: s.desc}
+}
+
+func intAttr(mode attrMode, s attrSpec) schema.Int64Attribute {
+	r, o, c := s.flags(mode)
+	return schema.Int64Attribute{Required: r, Optional: o, Computed: c, MarkdownDescription: s.desc}
+}
+
+// demandAttributes is the schema of a demand. In the shard resource the
+// inputs sit at the top level and the same shape is repeated, computed, as
+// `demand`; in the pool it is the element of `model_shards`.
+func demandAttributes(mode attrMode) map[string]schema.Attribute {
+	_, o, c := attrSpec{}.flags(mode)
+	archAttrs := map[string]schema.Attribute{}
+	for name, desc := range map[string]string{
+		"layers": "Transformer layers.", "hidden_size": "Hidden size.", "attention_heads": "Attention (query) heads.",
+		"kv_heads": "Key/value heads.", "head_dim": "Dimension of one attention head.", "vocab_size": "Vocabulary size.",
+		"intermediate_size": "Width of the dense MLP.", "max_context_tokens": "Longest context the model supports.",
+	} {
+		archAttrs[name] = intAttr(mode, attrSpec{required: true, desc: desc})
+	}
+	for name, desc := range map[string]string{
+		"experts":               "Routed experts per layer for a mixture-of-experts model; omit or 0 for a dense model.",
+		"active_experts":        "Experts each token runs through.",
+		"moe_intermediate_size": "Width of one expert's MLP.",
+	} {
+		archAttrs[name] = intAttr(mode, attrSpec{desc: desc})
+	}
+	archAttrs["tied_embeddings"] = schema.BoolAttribute{Optional: o, Computed: c,
+		MarkdownDescription: "Whether the output projection shares the embedding's weights. Defaults to false."}
+
+	list := func(desc string) schema.Attribute {
+		return schema.ListAttribute{Optional: o, Computed: c, ElementType: types.StringType, MarkdownDescription: desc}
+	}
+	return map[string]schema.Attribute{
+		"name": strAttr(mode, attrSpec{true, "Name of the deployment, unique within a pool; placement keys are `<name>/<replica>`."}),
+		"model": strAttr(mode, attrSpec{false, "Catalog model id, for example `llama-3.1-70b` (see `mcllm_model`). " +
+			"Exactly one of `model` and `architecture` is set."}),
+		"architecture": schema.SingleNestedAttribute{Optional: o, Computed: c, Attributes: archAttrs,
+			MarkdownDescription: "An explicit architecture, from the model's `config.json`, for a model the catalog does not have."},
+		"precision": strAttr(mode, attrSpec{true, "Weight precision: " + backtickList(memory.Precisions()) +
+			". `int4` is AWQ with group size 128."}),
+		"kv_cache_precision": strAttr(mode, attrSpec{false, "KV cache precision: " + backtickList(memory.KVPrecisions()) +
+			". Omitted means `auto` (the activation dtype)."}),
+		"max_context_tokens":       intAttr(mode, attrSpec{true, "Longest sequence served, prompt plus output (vLLM `--max-model-len`)."}),
+		"max_concurrent_sequences": intAttr(mode, attrSpec{true, "Sequences each replica holds in its KV cache at once at full context (vLLM `--max-num-seqs`)."}),
+		"replicas":                 intAttr(mode, attrSpec{true, "Replicas to run. Scaling down removes the highest replica numbers."}),
+		"tensor_parallel":          intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
+		"pipeline_parallel":        intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
+		"priority":                 intAttr(mode, attrSpec{false, "Higher priorities are placed first when capacity is short. Omitted means 0."}),
+		"constraints": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "Where replicas may run. Every list left out allows anything.",
+			Attributes: map[string]schema.Attribute{
+				"clouds":     list("Allowed clouds, for example `[\"aws\", \"gcp\"]`."),
+				"regions":    list("Allowed regions."),
+				"gpu_models": list("Allowed GPU models: " + backtickList(catalog.GPUModelNames()) + ", or a custom group's GPU model."),
+				"labels": schema.MapAttribute{Optional: o, Computed: c, ElementType: types.StringType,
+					MarkdownDescription: "Labels a node group must carry, all of them with these values."},
+				"confidential": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Require node groups with confidential computing."},
+			}},
+		"spread": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "How replicas spread over failure domains.",
+			Attributes: map[string]schema.Attribute{
+				"across":      strAttr(mode, attrSpec{true, "`cloud`, `region`, or `node` (every replica on a node of its own)."}),
+				"min_domains": intAttr(mode, attrSpec{false, "Least number of distinct clouds or regions the replicas use."}),
+				"max_share": schema.Float64Attribute{Optional: o, Computed: c,
+					MarkdownDescription: "Largest share of the replicas in any one cloud or region, in (0, 1]; " +
+						"the cap is `floor(max_share × replicas)`, at least 1."},
+			}},
+	}
+}
+
+// demandObjectType is the object type of one demand.
+func demandObjectType() types.ObjectType {
+	out := map[string]attr.Type{}
+	for k, a := range demandAttributes(modeComputed) {
+		out[k] = a.GetType()
+	}
+	return types.ObjectType{AttrTypes: out}
+}
+
+// unknownIn reports whether any part of the demand is unknown.
+func (d demandModel) unknownIn() bool {
+	for _, v := range []attr.Value{d.Name, d.Model, d.Architecture, d.Precision, d.KVCachePrecision, d.MaxContextTokens,
+		d.MaxConcurrentSequences, d.Replicas, d.TensorParallel, d.PipelineParallel, d.Priority, d.Constraints, d.Spread} {
+		if !v.IsNull() && !fullyKnown(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// fullyKnown reports whether a value and everything inside it is known.
+func fullyKnown(v attr.Value) bool {
+	if v.IsUnknown() {
+		return false
+	}
+	switch x := v.(type) {
+	case basetypes.ObjectValue:
+		for _, e := range x.Attributes() {
+			if !fullyKnown(e) {
+				return false
+			}
+		}
+	case basetypes.ListValue:
+		for _, e := range x.Elements() {
+			if !fullyKnown(e) {
+				return false
+			}
+		}
+	case basetypes.MapValue:
+		for _, e := range x.Elements() {
+			if !fullyKnown(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// toPlanner validates a fully known demand and converts it, with its memory
+// estimate. Every problem is reported on its attribute under at.
+func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.ModelDemand, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	bad := func(field, summary, detail string) {
+		diags.AddAttributeError(at.AtName(field), summary, detail)
+	}
+	for field, v := range map[string]attr.Value{"name": d.Name, "precision": d.Precision, "max_context_tokens": d.MaxContextTokens,
+		"max_concurrent_sequences": d.MaxConcurrentSequences, "replicas": d.Replicas} {
+		if v.IsNull() {
+			bad(field, "Missing "+field, fmt.Sprintf("Each model shard needs %s.", field))
+		}
+	}
+	if diags.HasError() {
+		return planner.ModelDemand{}, diags
+	}
+	md := planner.ModelDemand{
+		Name: d.Name.ValueString(), Replicas: clampInt(d.Replicas.ValueInt64()),
+		TensorParallel: clampInt(d.TensorParallel.ValueInt64()), PipelineParallel: clampInt(d.PipelineParallel.ValueInt64()),
+		Priority: clampInt(d.Priority.ValueInt64()),
+	}
+	if md.Name == "" {
+		bad("name", "Invalid name", "The name must not be empty.")
+	}
+	if d.Replicas.ValueInt64() < 0 {
+		bad("replicas", "Invalid replicas", fmt.Sprintf("replicas must be 0 or more, got %d.", d.Replicas.ValueInt64()))
+	}
+	for _, f := range []struct {
+		name string
+		v    types.Int64
+	}{{"tensor_parallel", d.TensorParallel}, {"pipeline_parallel", d.PipelineParallel}} {
+		if !f.v.IsNull() && f.v.ValueInt64() < 1 {
+			bad(f.name, "Invalid "+f.name, fmt.Sprintf("%s must be at least 1 when set, got %d.", f.name, f.v.ValueInt64()))
+		}
+	}
+
+	arch, archDiags := d.architecture(ctx, at)
+	diags.Append(archDiags...)
+	if diags.HasError() {
+		return md, diags
+	}
+	precision, err := memory.ParsePrecision(d.Precision.ValueString())
+	if err != nil {
+		bad("precision", "Invalid precision", trimFieldPrefix(err))
+		return md, diags
+	}
+	kv, err := memory.ParseKVPrecision(d.KVCachePrecision.ValueString())
+	if err != nil {
+		bad("kv_cache_precision", "Invalid KV cache precision", trimFieldPrefix(err))
+		return md, diags
+	}
+	est, err := memory.New(memory.Request{Arch: arch, Precision: precision, KVPrecision: kv,
+		ContextTokens: clampInt(d.MaxContextTokens.ValueInt64()), Concurrency: clampInt(d.MaxConcurrentSequences.ValueInt64())})
+	if err != nil {
+		ie := fromMemoryError(err)
+		field := ie.Field
+		if field == memory.FieldArchitecture || field == "" {
+			field = "architecture"
+			if d.Architecture.IsNull() {
+				field = "model"
+			}
+		}
+		bad(field, ie.Summary, ie.Detail)
+		return md, diags
+	}
+	md.Memory = est
+	if md.TensorParallel > 0 {
+		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
+			bad("tensor_parallel", "Invalid tensor parallel degree", trimFieldPrefix(err))
+		}
+	}
+	if md.PipelineParallel > 0 {
+		if err := est.CheckPipelineParallel(md.PipelineParallel); err != nil {
+			bad("pipeline_parallel", "Invalid pipeline parallel degree", trimFieldPrefix(err))
+		}
+	}
+	if !d.Constraints.IsNull() {
+		var c constraintsModel
+		diags.Append(d.Constraints.As(ctx, &c, basetypes.ObjectAsOptions{})...)
+		md.Clouds = stringList(ctx, c.Clouds, &diags)
+		md.Regions = stringList(ctx, c.Regions, &diags)
+		md.GPUModels = stringList(ctx, c.GPUModels, &diags)
+		if !c.Labels.IsNull() {
+			md.Labels = map[string]string{}
+			diags.Append(c.Labels.ElementsAs(ctx, &md.Labels, false)...)
+		}
+		md.Confidential = c.Confidential.ValueBool()
+		for _, cloud := range md.Clouds {
+			switch cloud {
+			case catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom:
+			default:
+				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud",
+					fmt.Sprintf("%q is not one of \"aws\", \"azure\", \"gcp\", \"custom\".", cloud))
+			}
+		}
+	}
+	if !d.Spread.IsNull() {
+		var s spreadModel
+		diags.Append(d.Spread.As(ctx, &s, basetypes.ObjectAsOptions{})...)
+		md.Spread = planner.Spread{Across: s.Across.ValueString(), MinDomains: clampInt(s.MinDomains.ValueInt64()), MaxShare: s.MaxShare.ValueFloat64()}
+		if !s.MaxShare.IsNull() && !(md.Spread.MaxShare > 0 && md.Spread.MaxShare <= 1) {
+			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread",
+				fmt.Sprintf("max_share must be greater than 0 and at most 1, got %g.", md.Spread.MaxShare))
+		}
+	}
+	return md, diags
+}
+
+// architecture resolves the catalog model or the explicit architecture.
+func (d demandModel) architecture(ctx context.Context, at path.Path) (catalog.Architecture, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	switch {
+	case !d.Model.IsNull() && !d.Architecture.IsNull():
+		diags.AddAttributeError(at.AtName("architecture"), "Conflicting model definition",
+			"Set either model (a catalog id) or architecture, not both.")
+	case d.Model.IsNull() && d.Architecture.IsNull():
+		diags.AddAttributeError(at.AtName("model"), "Missing model",
+			"Set model to a catalog id such as \"llama-3.1-8b\", or describe the model in architecture.")
+	case !d.Model.IsNull():
+		m, err := catalog.LookupModel(d.Model.ValueString())
+		if err != nil {
+			diags.AddAttributeError(at.AtName("model"), "Unknown model", err.Error())
+		}
+		return m.Architecture, diags
+	default:
+		var a architectureModel
+		diags.Append(d.Architecture.As(ctx, &a, basetypes.ObjectAsOptions{})...)
+		arch := catalog.Architecture{
+			Layers: clampInt(a.Layers.ValueInt64()), Hidden: clampInt(a.HiddenSize.ValueInt64()),
+			Heads: clampInt(a.AttentionHeads.ValueInt64()), KVHeads: clampInt(a.KVHeads.ValueInt64()),
+			HeadDim: clampInt(a.HeadDim.ValueInt64()), Vocab: clampInt(a.VocabSize.ValueInt64()),
+			Intermediate: clampInt(a.IntermediateSize.ValueInt64()), MaxContext: clampInt(a.MaxContextTokens.ValueInt64()),
+			TiedEmbeddings: a.TiedEmbeddings.ValueBool(), MLP: catalog.MLPGated, Norm: catalog.NormRMS, NormsPerLayer: 2,
+			Experts: clampInt(a.Experts.ValueInt64()), ActiveExperts: clampInt(a.ActiveExperts.ValueInt64()),
+			MoEIntermediate: clampInt(a.MoEIntermediate.ValueInt64()),
+		}
+		if err := arch.Validate(); err != nil {
+			diags.AddAttributeError(at.AtName("architecture"), "Invalid architecture", err.Error())
+		}
+		return arch, diags
+	}
+	return catalog.Architecture{}, diags
+}
+
+func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
+	if l.IsNull() {
+		return nil
+	}
+	var out []string
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func trimFieldPrefix(err error) string {
+	return fromMemoryError(err).Detail
+}

@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+func computedInt(desc string) schema.Attribute {
+	return schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
+}
+func computedFloat(desc string) schema.Attribute {
+	return schema.Float64Attribute{Computed: true, MarkdownDescription: desc}
+}
+func computedStr(desc string) schema.Attribute {
+	return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+}
+
+func stageAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"node": computedInt("Node index within the node group, from 0."),
+		"gpus": schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "GPU indices on that node."},
+	}
+}
+
+func placementAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"node_group":           computedStr("Node group the replica runs on."),
+		"cloud":                computedStr("Cloud of the node group."),
+		"region":               computedStr("Region of the node group."),
+		"instance_type":        computedStr("Instance type of the node group (null for a custom GPU spec without one)."),
+		"gpu_model":            computedStr("GPU model."),
+		"capacity_type":        computedStr("`on-demand` or `spot`."),
+		"node":                 computedInt("Node index of the first (or only) pipeline stage."),
+		"gpus":                 schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "GPU indices of the first (or only) pipeline stage."},
+		"stages":               schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Every pipeline stage: its node and GPUs.", NestedObject: schema.NestedAttributeObject{Attributes: stageAttributes()}},
+		"tensor_parallel":      computedInt("Tensor-parallel degree (GPUs per stage, inside one node)."),
+		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
+		"memory_per_gpu_gib":   computedFloat("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), GiB."),
+		"memory_per_gpu_bytes": computedInt("The same in bytes."),
+	}
+}
+
+func nodeGroupAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"cloud": schema.StringAttribute{Required: true,
+			MarkdownDescription: "`aws`, `azure`, `gcp`, or `custom` for hardware the catalog does not know.",
+			Validators:          []validator.String{stringvalidator.OneOf(catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom)}},
+		"region": schema.StringAttribute{Required: true, MarkdownDescription: "Region (or, for `custom`, any location name)."},
+		"instance_type": schema.StringAttribute{Optional: true,
+			MarkdownDescription: "Catalog instance type of the cloud, for example `p5.48xlarge` (see `mcllm_gpu_instance_types`). Required unless `gpu` describes the hardware."},
+		"gpu": schema.SingleNestedAttribute{Optional: true,
+			MarkdownDescription: "A custom GPU node instead of a catalog instance type.",
+			Attributes: map[string]schema.Attribute{
+				"model": schema.StringAttribute{Required: true, MarkdownDescription: "GPU model name, matched by `constraints.gpu_models`."},
+				"count": schema.Int64Attribute{Required: true, MarkdownDescription: "GPUs per node, 1 to 64.",
+					Validators: []validator.Int64{int64validator.Between(1, 64)}},
+				"memory_gib": schema.Float64Attribute{Required: true,
+					MarkdownDescription: "Memory per GPU a serving runtime sees (CUDA's total), GiB; for example 79.1 for an 80 GB card.",
+					Validators:          []validator.Float64{float64validator.AtLeast(1)}},
+			}},
+		"min_nodes": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
+			MarkdownDescription: "Nodes the group keeps even when empty; they are filled first. Defaults to 0.",
+			Validators:          []validator.Int64{int64validator.AtLeast(0)}},
+		"max_nodes": schema.Int64Attribute{Required: true, MarkdownDescription: "Most nodes the group may grow to.",
+			Validators: []validator.Int64{int64validator.Between(0, 100000)}},
+		"capacity_type": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(planner.CapacityOnDemand),
+			MarkdownDescription: "`on-demand` (default) or `spot`.",
+			Validators:          []validator.String{stringvalidator.OneOf(planner.CapacityOnDemand, planner.CapacitySpot)}},
+		"labels": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+			MarkdownDescription: "Labels that `constraints.labels` of a model can require."},
+		"price_per_hour": schema.Float64Attribute{Optional: true,
+			MarkdownDescription: "Price of one node in USD per hour; overrides the provider's `price_overrides` and the catalog. Required when neither knows a price.",
+			Validators:          []validator.Float64{float64validator.AtLeast(0)}},
+		"confidential": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			MarkdownDescription: "Whether the nodes offer confidential computing. Defaults to false."},
+	}
+}
+
+func poolSchema() schema.Schema {
+	return schema.Schema{
+		MarkdownDescription: "GPU supply and the placement of model deployments on it, computed at plan time. Declare node " +
+			"groups on any cloud and pass the `demand` of each `mcllm_model_shard`; the plan shows, per replica, the node " +
+			"group, node and GPUs it runs on, how many nodes each group needs, and what the fleet costs per hour. A " +
+			"replica keeps its place across plans unless that place became infeasible or `rebalance` is asked for.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's name.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the pool."},
+			"node_groups": schema.MapNestedAttribute{Required: true,
+				MarkdownDescription: "Node groups keyed by a name of your choice, which placements refer to.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: nodeGroupAttributes()}},
+			"model_shards": schema.ListNestedAttribute{Required: true,
+				MarkdownDescription: "The deployments to place: usually `[mcllm_model_shard.x.demand, …]`. Order does not matter; names must be unique.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: demandAttributes(modeElement)}},
+			"strategy": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(string(planner.StrategyCost)),
+				MarkdownDescription: "`cost` (default): cheapest fleet; `binpack`: fewest nodes; `spread`: each model over as many clouds as evenly as possible, then cheapest.",
+				Validators:          []validator.String{stringvalidator.OneOf(string(planner.StrategyCost), string(planner.StrategyBinpack), string(planner.StrategySpread))}},
+			"rebalance": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Allow moving replicas whose place is still feasible when that improves the strategy's objective, at most `max_moves` of them. Set it for one apply, then back to false."},
+			"max_moves": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
+				MarkdownDescription: "Most replicas a `rebalance` may move. Defaults to 0.",
+				Validators:          []validator.Int64{int64validator.AtLeast(0)}},
+			"allow_partial": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "When capacity is short, place what fits (higher `priority` first), warn, and list the rest in `unplaced` instead of failing the plan."},
+			"gpu_memory_utilization": schema.Float64Attribute{Optional: true,
+				MarkdownDescription: "Overrides the provider's `gpu_memory_utilization` for this pool.",
+				Validators:          []validator.Float64{float64validator.Between(0, 1)}},
+			"placement": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "Where every replica runs, keyed `<model>/<replica>`. Known at plan time.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: placementAttributes()}},
+			"node_group_sizes": schema.MapAttribute{Computed: true, ElementType: types.Int64Type,
+				MarkdownDescription: "Nodes each node group must be scaled to, within its `min_nodes` and `max_nodes`."},
+			"cost": schema.SingleNestedAttribute{Computed: true, MarkdownDescription: "Hourly cost in USD.",
+				Attributes: map[string]schema.Attribute{
+					"total_per_hour": computedFloat("Whole fleet."),
+					"per_model": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
+						MarkdownDescription: "Per model: each node's price shared among the models on it by GPUs used."},
+					"per_node_group": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
+						MarkdownDescription: "Per node group: nodes × price."},
+				}},
+			"utilization": schema.MapNestedAttribute{Computed: true, MarkdownDescription: "Per node group: GPUs and memory in use.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"nodes":                  computedInt("Nodes of the group."),
+					"used_gpus":              computedInt("GPUs holding a replica."),
+					"total_gpus":             computedInt("GPUs of the group's nodes."),
+					"gpu_memory_utilization": computedFloat("Memory placed over the usable memory of the group's GPUs, 0 to 1."),
+				}}},
+			"unplaced": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "Models with replicas left out under `allow_partial`, keyed by model name; empty when everything is placed.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"replicas": schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "Replica numbers left out."},
+					"reason":   computedStr("Why, filter by filter."),
+					"remedies": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Changes that would let them fit."},
+				}}},
+		},
+	}
+}

@@ -1,0 +1,494 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// inferencePoolResource is GPU supply plus the placement of demands on it.
+// ModifyPlan runs the planner, so the placement is part of the plan; Create
+// and Update store exactly what was planned.
+type inferencePoolResource struct {
+	cfg *Config
+}
+
+func newInferencePoolResource() resource.Resource { return &inferencePoolResource{} }
+
+type poolModel struct {
+	ID                   types.String  `tfsdk:"id"`
+	Name                 types.String  `tfsdk:"name"`
+	NodeGroups           types.Map     `tfsdk:"node_groups"`
+	ModelShards          types.List    `tfsdk:"model_shards"`
+	Strategy             types.String  `tfsdk:"strategy"`
+	Rebalance            types.Bool    `tfsdk:"rebalance"`
+	MaxMoves             types.Int64   `tfsdk:"max_moves"`
+	AllowPartial         types.Bool    `tfsdk:"allow_partial"`
+	GPUMemoryUtilization types.Float64 `tfsdk:"gpu_memory_utilization"`
+	Placement            types.Map     `tfsdk:"placement"`
+	NodeGroupSizes       types.Map     `tfsdk:"node_group_sizes"`
+	Cost                 types.Object  `tfsdk:"cost"`
+	Utilization          types.Map     `tfsdk:"utilization"`
+	Unplaced             types.Map     `tfsdk:"unplaced"`
+}
+
+type nodeGroupModel struct {
+	Cloud        types.String  `tfsdk:"cloud"`
+	Region       types.String  `tfsdk:"region"`
+	InstanceType types.String  `tfsdk:"instance_type"`
+	GPU          types.Object  `tfsdk:"gpu"`
+	MinNodes     types.Int64   `tfsdk:"min_nodes"`
+	MaxNodes     types.Int64   `tfsdk:"max_nodes"`
+	CapacityType types.String  `tfsdk:"capacity_type"`
+	Labels       types.Map     `tfsdk:"labels"`
+	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
+	Confidential types.Bool    `tfsdk:"confidential"`
+}
+
+type customGPUModel struct {
+	Model     types.String  `tfsdk:"model"`
+	Count     types.Int64   `tfsdk:"count"`
+	MemoryGiB types.Float64 `tfsdk:"memory_gib"`
+}
+
+type stageValue struct {
+	Node int64   `tfsdk:"node"`
+	GPUs []int64 `tfsdk:"gpus"`
+}
+
+type placementValue struct {
+	NodeGroup         string       `tfsdk:"node_group"`
+	Cloud             string       `tfsdk:"cloud"`
+	Region            string       `tfsdk:"region"`
+	InstanceType      *string      `tfsdk:"instance_type"`
+	GPUModel          string       `tfsdk:"gpu_model"`
+	CapacityType      string       `tfsdk:"capacity_type"`
+	Node              int64        `tfsdk:"node"`
+	GPUs              []int64      `tfsdk:"gpus"`
+	Stages            []stageValue `tfsdk:"stages"`
+	TensorParallel    int64        `tfsdk:"tensor_parallel"`
+	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
+	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
+	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
+}
+
+type costValue struct {
+	TotalPerHour float64            `tfsdk:"total_per_hour"`
+	PerModel     map[string]float64 `tfsdk:"per_model"`
+	PerNodeGroup map[string]float64 `tfsdk:"per_node_group"`
+}
+
+type utilizationValue struct {
+	Nodes                int64   `tfsdk:"nodes"`
+	UsedGPUs             int64   `tfsdk:"used_gpus"`
+	TotalGPUs            int64   `tfsdk:"total_gpus"`
+	GPUMemoryUtilization float64 `tfsdk:"gpu_memory_utilization"`
+}
+
+type unplacedValue struct {
+	Replicas []int64  `tfsdk:"replicas"`
+	Reason   string   `tfsdk:"reason"`
+	Remedies []string `tfsdk:"remedies"`
+}
+
+func (r *inferencePoolResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_inference_pool"
+}
+
+func (r *inferencePoolResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = poolSchema()
+}
+
+func (r *inferencePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	cfg, err := providerConfig(req.ProviderData)
+	if err != nil {
+		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
+		return
+	}
+	r.cfg = cfg
+}
+
+// The types of the computed attributes, read off the schema once.
+var (
+	poolAttrs       = poolSchema().Attributes
+	placementType   = poolAttrs["placement"].GetType().(types.MapType).ElemType
+	utilizationType = poolAttrs["utilization"].GetType().(types.MapType).ElemType
+	unplacedType    = poolAttrs["unplaced"].GetType().(types.MapType).ElemType
+	costTypes       = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
+)
+
+func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var m poolModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m.ID = m.Name
+	if !fullyKnown(m.NodeGroups) || !fullyKnown(m.ModelShards) || m.Strategy.IsUnknown() || m.Rebalance.IsUnknown() ||
+		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() {
+		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
+		m.setUnknownOutputs()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+		return
+	}
+	cfg := r.cfg
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	preq, diags := m.plannerRequest(ctx, cfg)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() {
+		var prior poolModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+		preq.Previous = prior.previousPlacement(ctx, &resp.Diagnostics)
+	}
+	preq.Logger = hclog.New(&hclog.LoggerOptions{Name: "planner", Level: hclog.Debug, Output: tflogWriter{ctx}})
+
+	res, err := planner.Plan(preq)
+	if err != nil {
+		addPlannerErrors(err, m, &resp.Diagnostics)
+		return
+	}
+	m.report(res, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res)...)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+}
+
+func (m *poolModel) setUnknownOutputs() {
+	m.Placement = types.MapUnknown(placementType)
+	m.NodeGroupSizes = types.MapUnknown(types.Int64Type)
+	m.Cost = types.ObjectUnknown(costTypes)
+	m.Utilization = types.MapUnknown(utilizationType)
+	m.Unplaced = types.MapUnknown(unplacedType)
+}
+
+// tflogWriter routes the planner's hclog lines into the provider's log, so
+// that TF_LOG_PROVIDER=DEBUG shows the planner's reasoning.
+type tflogWriter struct{ ctx context.Context }
+
+func (w tflogWriter) Write(p []byte) (int, error) {
+	tflog.Debug(w.ctx, strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// plannerRequest converts the configuration; every problem is reported on
+// its attribute path.
+func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Request, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	util := cfg.Utilization
+	if !m.GPUMemoryUtilization.IsNull() {
+		util = m.GPUMemoryUtilization.ValueFloat64()
+		if err := memory.CheckUtilization(util); err != nil {
+			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", fromMemoryError(err).Detail)
+		}
+	}
+	req := planner.Request{
+		Strategy: planner.Strategy(m.Strategy.ValueString()), Rebalance: m.Rebalance.ValueBool(),
+		MaxMoves: clampInt(m.MaxMoves.ValueInt64()),
+	}
+	if req.Rebalance && req.MaxMoves == 0 {
+		diags.AddAttributeError(path.Root("max_moves"), "Rebalance without a move budget",
+			"rebalance = true moves nothing while max_moves is 0; set max_moves to the most replicas the rebalance may move.")
+	}
+	groups := map[string]nodeGroupModel{}
+	diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	for _, name := range sortedKeysOf(groups) {
+		g, gd := nodeGroupFor(ctx, name, groups[name], cfg, util)
+		diags.Append(gd...)
+		req.NodeGroups = append(req.NodeGroups, g)
+	}
+	var shards []demandModel
+	diags.Append(m.ModelShards.ElementsAs(ctx, &shards, false)...)
+	seen := map[string]int{}
+	for i, d := range shards {
+		at := path.Root("model_shards").AtListIndex(i)
+		if first, dup := seen[d.Name.ValueString()]; dup {
+			diags.AddAttributeError(at.AtName("name"), "Duplicate model shard name",
+				fmt.Sprintf("model_shards[%d] and model_shards[%d] are both named %q; names key the placement and must be unique.", first, i, d.Name.ValueString()))
+			continue
+		}
+		seen[d.Name.ValueString()] = i
+		md, dd := d.toPlanner(ctx, at)
+		diags.Append(dd...)
+		if strings.Contains(md.Name, "/") {
+			diags.AddAttributeError(at.AtName("name"), "Invalid model shard name", "Names must not contain \"/\": placement keys are \"<model>/<replica>\".")
+		}
+		req.Models = append(req.Models, md)
+	}
+	return req, diags
+}
+
+// nodeGroupFor resolves one node group: the catalog instance type or the
+// custom GPU, and its price.
+func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Config, util float64) (planner.NodeGroup, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	at := path.Root("node_groups").AtMapKey(name)
+	ng := planner.NodeGroup{
+		Name: name, Cloud: g.Cloud.ValueString(), Region: g.Region.ValueString(), Utilization: util,
+		MinNodes: clampInt(g.MinNodes.ValueInt64()), MaxNodes: clampInt(g.MaxNodes.ValueInt64()),
+		CapacityType: g.CapacityType.ValueString(), Confidential: g.Confidential.ValueBool(),
+	}
+	if !g.Labels.IsNull() {
+		ng.Labels = map[string]string{}
+		diags.Append(g.Labels.ElementsAs(ctx, &ng.Labels, false)...)
+	}
+	if ng.MinNodes > ng.MaxNodes {
+		diags.AddAttributeError(at.AtName("min_nodes"), "min_nodes above max_nodes",
+			fmt.Sprintf("Node group %q has min_nodes = %d but max_nodes = %d.", name, ng.MinNodes, ng.MaxNodes))
+	}
+	price, priced := 0.0, false
+	switch {
+	case !g.GPU.IsNull() && !g.InstanceType.IsNull() && ng.Cloud != catalog.CloudCustom:
+		diags.AddAttributeError(at.AtName("gpu"), "Conflicting node definition",
+			"Set instance_type (a catalog type) or gpu (custom hardware), not both; only cloud = \"custom\" may name its instance type alongside gpu.")
+	case !g.GPU.IsNull():
+		var gpu customGPUModel
+		diags.Append(g.GPU.As(ctx, &gpu, basetypes.ObjectAsOptions{})...)
+		ng.GPUModel, ng.GPUsPerNode = gpu.Model.ValueString(), clampInt(gpu.Count.ValueInt64())
+		ng.GPUMemoryBytes = memory.GPUFromGiB(gpu.MemoryGiB.ValueFloat64(), util).VisibleBytes
+	case g.InstanceType.IsNull():
+		diags.AddAttributeError(at.AtName("instance_type"), "Missing node definition",
+			"Set instance_type to a catalog type of the cloud (see the mcllm_gpu_instance_types data source), or describe custom hardware in gpu.")
+	case ng.Cloud == catalog.CloudCustom:
+		diags.AddAttributeError(at.AtName("gpu"), "Missing GPU description", "A custom node group describes its hardware in gpu.")
+	default:
+		it, err := catalog.LookupInstanceType(ng.Cloud, g.InstanceType.ValueString())
+		if err != nil {
+			diags.AddAttributeError(at.AtName("instance_type"), "Unknown instance type", err.Error())
+			break
+		}
+		ng.GPUModel, ng.GPUsPerNode = it.GPUModel, it.GPUs
+		ng.GPUMemoryBytes = memory.GPUFromGiB(it.VisibleMemoryGiB, util).VisibleBytes
+		if len(it.Regions) > 0 && !it.InRegion(ng.Region) {
+			diags.AddAttributeWarning(at.AtName("region"), "Region not recorded for this instance type",
+				fmt.Sprintf("The catalog records %s in %s, not in %q. Check that the region offers it.", it.Key(), strings.Join(it.Regions, ", "), ng.Region))
+		}
+		price, _, priced = cfg.Price(it)
+	}
+	if !g.PricePerHour.IsNull() {
+		price, priced = g.PricePerHour.ValueFloat64(), true
+	}
+	if !priced && !diags.HasError() {
+		diags.AddAttributeError(at.AtName("price_per_hour"), "No price for node group",
+			fmt.Sprintf("The catalog has no price for node group %q; set price_per_hour (USD per node-hour) or a provider price_overrides entry.", name))
+	}
+	ng.PricePerHour = price
+	return ng, diags
+}
+
+// previousPlacement reads the placement of the prior state.
+func (m *poolModel) previousPlacement(ctx context.Context, diags *diag.Diagnostics) []planner.Replica {
+	if m.Placement.IsNull() || m.Placement.IsUnknown() {
+		return nil
+	}
+	var prev map[string]placementValue
+	diags.Append(m.Placement.ElementsAs(ctx, &prev, false)...)
+	var out []planner.Replica
+	for _, key := range sortedKeysOf(prev) {
+		cut := strings.LastIndex(key, "/")
+		var idx int
+		if cut < 0 {
+			continue
+		}
+		if _, err := fmt.Sscanf(key[cut+1:], "%d", &idx); err != nil {
+			continue
+		}
+		p := prev[key]
+		r := planner.Replica{Model: key[:cut], Index: idx, NodeGroup: p.NodeGroup,
+			TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes}
+		for _, s := range p.Stages {
+			st := planner.Stage{Node: int(s.Node)}
+			for _, g := range s.GPUs {
+				st.GPUs = append(st.GPUs, int(g))
+			}
+			r.Stages = append(r.Stages, st)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// addPlannerErrors maps the planner's input errors onto attribute paths.
+func addPlannerErrors(err error, m poolModel, diags *diag.Diagnostics) {
+	inv, ok := err.(*planner.InvalidError)
+	if !ok {
+		diags.AddError("Planner failed", err.Error())
+		return
+	}
+	for _, p := range inv.Problems {
+		at := path.Root(p.Field)
+		switch p.Kind {
+		case "node_group":
+			at = path.Root("node_groups").AtMapKey(p.Name).AtName(firstField(p.Field))
+		case "model":
+			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name)).AtName(firstField(p.Field))
+		}
+		diags.AddAttributeError(at, "Invalid "+strings.ReplaceAll(p.Field, "_", " "), p.Msg)
+	}
+}
+
+func firstField(f string) string {
+	name, _, _ := strings.Cut(f, ".")
+	return name
+}
+
+func (m *poolModel) shardIndex(name string) int {
+	for i, e := range m.ModelShards.Elements() {
+		if o, ok := e.(types.Object); ok {
+			if n, ok := o.Attributes()["name"].(types.String); ok && n.ValueString() == name {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// report turns unplaced replicas into diagnostics: errors on the model's
+// path, or warnings under allow_partial. Moves are reported as warnings, so
+// that a reviewer sees why a placement changed.
+func (m *poolModel) report(res *planner.Result, diags *diag.Diagnostics) {
+	for _, u := range res.Unplaced {
+		at := path.Root("model_shards").AtListIndex(m.shardIndex(u.Model))
+		detail := u.Reason
+		if len(u.Remedies) > 0 {
+			detail += "\n\nTo fix it: " + strings.Join(u.Remedies, "; or ") + "."
+		}
+		if m.AllowPartial.ValueBool() {
+			diags.AddAttributeWarning(at, fmt.Sprintf("Model %q only partly placed", u.Model), detail)
+		} else {
+			diags.AddAttributeError(at, fmt.Sprintf("Model %q cannot be placed", u.Model),
+				detail+"\n\nSet allow_partial = true to place what fits and plan anyway.")
+		}
+	}
+	if len(res.Moves) > 0 {
+		var lines []string
+		for _, mv := range res.Moves {
+			lines = append(lines, fmt.Sprintf("%s: %s node %d → %s node %d (%s)", mv.Key, mv.From.NodeGroup, firstNode(mv.From), mv.To.NodeGroup, firstNode(mv.To), mv.Reason))
+		}
+		diags.AddWarning(fmt.Sprintf("%d replica(s) move", len(res.Moves)), strings.Join(lines, "\n"))
+	}
+}
+
+func firstNode(r planner.Replica) int {
+	if len(r.Stages) == 0 {
+		return -1
+	}
+	return r.Stages[0].Node
+}
+
+// setOutputs writes the planner's result into the computed attributes.
+func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result) diag.Diagnostics {
+	var diags diag.Diagnostics
+	groups := map[string]planner.NodeGroup{}
+	for _, g := range req.NodeGroups {
+		groups[g.Name] = g
+	}
+	var cfgGroups map[string]nodeGroupModel
+	diags.Append(m.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
+
+	placement := map[string]placementValue{}
+	for _, r := range res.Replicas {
+		g := groups[r.NodeGroup]
+		pv := placementValue{
+			NodeGroup: r.NodeGroup, Cloud: g.Cloud, Region: g.Region, GPUModel: g.GPUModel, CapacityType: g.CapacityType,
+			TensorParallel: int64(r.TensorParallel), PipelineParallel: int64(r.PipelineParallel),
+			MemoryPerGPUGiB: gib(r.MemoryPerGPU), MemoryPerGPUBytes: r.MemoryPerGPU,
+		}
+		if it := cfgGroups[r.NodeGroup].InstanceType; !it.IsNull() {
+			s := it.ValueString()
+			pv.InstanceType = &s
+		}
+		for i, s := range r.Stages {
+			sv := stageValue{Node: int64(s.Node), GPUs: ints64(s.GPUs)}
+			pv.Stages = append(pv.Stages, sv)
+			if i == 0 {
+				pv.Node, pv.GPUs = sv.Node, sv.GPUs
+			}
+		}
+		placement[r.Key()] = pv
+	}
+	sizes := map[string]int64{}
+	util := map[string]utilizationValue{}
+	cost := costValue{TotalPerHour: roundTo(res.CostPerHour, 4), PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{}}
+	for _, g := range res.Groups {
+		sizes[g.Name] = int64(g.Nodes)
+		util[g.Name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
+			GPUMemoryUtilization: roundTo(g.MemoryUtilization, 4)}
+		cost.PerNodeGroup[g.Name] = roundTo(g.CostPerHour, 4)
+	}
+	for _, md := range req.Models {
+		cost.PerModel[md.Name] = roundTo(res.ModelCost[md.Name], 4)
+	}
+	unplaced := map[string]unplacedValue{}
+	for _, u := range res.Unplaced {
+		unplaced[u.Model] = unplacedValue{Replicas: ints64(u.Replicas), Reason: u.Reason, Remedies: append([]string{}, u.Remedies...)}
+	}
+
+	var d diag.Diagnostics
+	m.Placement, d = types.MapValueFrom(ctx, placementType, placement)
+	diags.Append(d...)
+	m.NodeGroupSizes, d = types.MapValueFrom(ctx, types.Int64Type, sizes)
+	diags.Append(d...)
+	m.Utilization, d = types.MapValueFrom(ctx, utilizationType, util)
+	diags.Append(d...)
+	m.Cost, d = types.ObjectValueFrom(ctx, costTypes, cost)
+	diags.Append(d...)
+	m.Unplaced, d = types.MapValueFrom(ctx, unplacedType, unplaced)
+	diags.Append(d...)
+	return diags
+}
+
+func (r *inferencePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[poolModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+}
+
+func (r *inferencePoolResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
+
+func (r *inferencePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[poolModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+}
+
+func (r *inferencePoolResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
+
+// ImportState adopts a pool by name. Only name and id are restored: the
+// next plan computes the placement from scratch, as on creation.
+func (r *inferencePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if req.ID == "" {
+		resp.Diagnostics.AddError("Invalid import ID", "Import an inference pool by its name.")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

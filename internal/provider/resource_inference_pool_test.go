@@ -1,0 +1,133 @@
+package provider
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// poolConfig renders a pool over the given node groups and shards (HCL
+// bodies), with extra pool attributes.
+func poolConfig(groups, shards, extra string) string {
+	return fmt.Sprintf(`
+%s
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "fleet"
+  node_groups = {
+%s
+  }
+  model_shards = [for s in [%s] : s.demand]
+%s
+}
+`, shardBlocks(shards), groups, shardRefs(shards), extra)
+}
+
+var shardDefs = map[string]string{
+	"llama8":  `model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 4`,
+	"llama70": `model = "llama-3.1-70b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 2`,
+	"mixtral": `model = "mixtral-8x7b", precision = "int4", max_context_tokens = 16384, max_concurrent_sequences = 8, replicas = 2`,
+}
+
+func shardBlocks(names string) string {
+	out := ""
+	for _, n := range splitNames(names) {
+		body := shardDefs[n]
+		out += fmt.Sprintf("resource \"mcllm_model_shard\" %q {\n  name = %q\n  %s\n}\n", n, n, spaced(body))
+	}
+	return out
+}
+
+func shardRefs(names string) string {
+	out := ""
+	for i, n := range splitNames(names) {
+		if i > 0 {
+			out += ", "
+		}
+		out += "mcllm_model_shard." + n
+	}
+	return out
+}
+
+func splitNames(s string) []string {
+	var out []string
+	cur := ""
+	for _, c := range s + " " {
+		if c == ' ' {
+			if cur != "" {
+				out = append(out, cur)
+			}
+			cur = ""
+			continue
+		}
+		cur += string(c)
+	}
+	return out
+}
+
+func spaced(body string) string {
+	out := ""
+	for _, c := range body {
+		if c == ',' {
+			out += "\n "
+			continue
+		}
+		out += string(c)
+	}
+	return out
+}
+
+const (
+	groupH100 = `    h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2 }`
+	groupA100 = `    a100 = { cloud = "azure", region = "eastus", instance_type = "Standard_ND96amsr_A100_v4", max_nodes = 2 }`
+	groupL4   = `    l4   = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 4 }`
+)
+
+func TestAccInferencePool_lifecycle(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	placement := tfjsonpath.New("placement")
+	same := statecheck.CompareValue(compare.ValuesSame())
+	same70 := statecheck.CompareValue(compare.ValuesSame())
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: poolConfig(groupH100+"\n"+groupL4, "llama8 llama70", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(pool, plancheck.ResourceActionCreate),
+					// Both 70B replicas fill one 8×H100 node at t4; the 8B replicas
+					// (t2 on L4) take one 8×L4 node: 55.04 + 8.0033 per hour.
+					plancheck.ExpectKnownValue(pool, placement.AtMapKey("llama70/0").AtMapKey("node_group"), knownvalue.StringExact("h100")),
+					plancheck.ExpectKnownValue(pool, placement.AtMapKey("llama70/1").AtMapKey("tensor_parallel"), knownvalue.Int64Exact(4)),
+					plancheck.ExpectKnownValue(pool, placement.AtMapKey("llama8/3").AtMapKey("node_group"), knownvalue.StringExact("l4")),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_sizes"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"h100": knownvalue.Int64Exact(1), "l4": knownvalue.Int64Exact(1)})),
+					plancheck.ExpectKnownValue(pool, placement, knownvalue.MapSizeExact(6)),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("cost").AtMapKey("total_per_hour"), knownvalue.Float64Exact(63.0433)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					same.AddStateValue(pool, placement.AtMapKey("llama8/0")),
+					same70.AddStateValue(pool, placement.AtMapKey("llama70/1")),
+				},
+			},
+			{
+				// Adding a model adds keys and moves nothing.
+				Config: poolConfig(groupH100+"\n"+groupL4, "llama8 llama70 mixtral", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(pool, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(pool, placement, knownvalue.MapSizeExact(8)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					same.AddStateValue(pool, placement.AtMapKey("llama8/0")),
+					same70.AddStateValue(pool, placement.AtMapKey("llama70/1")),
+				},
+			},
+		},
+	})
+}
