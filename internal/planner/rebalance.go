@@ -13,9 +13,13 @@ func rebalance(req Request, base *plan, current *Result) *Result {
 	best := current
 	for round := 0; round < len(base.groups)*4 && moves < req.MaxMoves; round++ {
 		improved := false
-		for _, cand := range releaseCandidates(best) {
+		trials := 0
+		for _, cand := range releaseCandidates(req.Strategy, base.groups, best) {
 			if moves+len(cand) > req.MaxMoves {
 				continue
+			}
+			if trials++; trials > maxRebalanceTrials {
+				break
 			}
 			trial := map[string]bool{}
 			for k := range released {
@@ -42,9 +46,18 @@ func rebalance(req Request, base *plan, current *Result) *Result {
 	return best
 }
 
-// releaseCandidates lists sets of replicas worth freeing: those on each
-// group's highest node, then each group's all.
-func releaseCandidates(r *Result) [][]string {
+// maxRebalanceTrials bounds the re-plans one rebalance round tries.
+const maxRebalanceTrials = 64
+
+// releaseCandidates lists sets of replicas worth freeing, smallest first:
+// under the spread strategy, one replica of each model from its fullest
+// cloud; then the replicas on each group's highest node (freeing it shrinks
+// the group); then each group's all.
+func releaseCandidates(s Strategy, groups []NodeGroup, r *Result) [][]string {
+	var out [][]string
+	if s == StrategySpread {
+		out = append(out, fullestCloudReplicas(groups, r)...)
+	}
 	lastNode := map[string]int{}
 	for _, rep := range r.Replicas {
 		for _, s := range rep.Stages {
@@ -62,16 +75,15 @@ func releaseCandidates(r *Result) [][]string {
 			}
 		}
 	}
-	groups := make([]string, 0, len(all))
+	names := make([]string, 0, len(all))
 	for g := range all {
-		groups = append(groups, g)
+		names = append(names, g)
 	}
-	sort.Strings(groups)
-	var out [][]string
-	for _, g := range groups {
+	sort.Strings(names)
+	for _, g := range names {
 		out = append(out, onLast[g])
 	}
-	for _, g := range groups {
+	for _, g := range names {
 		if len(all[g]) > len(onLast[g]) {
 			out = append(out, all[g])
 		}
@@ -118,8 +130,73 @@ func scoreOf(s Strategy, groups []NodeGroup, r *Result) float64 {
 	for _, g := range r.Groups {
 		nodes += g.Nodes
 	}
-	if s == StrategyBinpack {
+	switch s {
+	case StrategyBinpack:
 		return float64(nodes) + r.CostPerHour*1e-9
+	case StrategySpread:
+		// Lexicographic: the replicas in each model's fullest cloud first.
+		cloud := map[string]string{}
+		for _, g := range groups {
+			cloud[g.Name] = g.Cloud
+		}
+		perCloud := map[string]map[string]int{}
+		for _, rep := range r.Replicas {
+			if perCloud[rep.Model] == nil {
+				perCloud[rep.Model] = map[string]int{}
+			}
+			perCloud[rep.Model][cloud[rep.NodeGroup]]++
+		}
+		worst := 0
+		for _, byCloud := range perCloud {
+			most := 0
+			for _, c := range byCloud {
+				most = max(most, c)
+			}
+			worst += most
+		}
+		return float64(worst)*1e6 + r.CostPerHour
 	}
 	return r.CostPerHour + float64(nodes)*1e-9
+}
+
+// fullestCloudReplicas names, per model spread unevenly over clouds, its
+// highest-numbered replica in its fullest cloud.
+func fullestCloudReplicas(groups []NodeGroup, r *Result) [][]string {
+	cloud := map[string]string{}
+	for _, g := range groups {
+		cloud[g.Name] = g.Cloud
+	}
+	count := map[string]map[string]int{}
+	last := map[string]map[string]Replica{}
+	for _, rep := range r.Replicas {
+		c := cloud[rep.NodeGroup]
+		if count[rep.Model] == nil {
+			count[rep.Model], last[rep.Model] = map[string]int{}, map[string]Replica{}
+		}
+		count[rep.Model][c]++
+		last[rep.Model][c] = rep
+	}
+	models := make([]string, 0, len(count))
+	for m := range count {
+		models = append(models, m)
+	}
+	sort.Strings(models)
+	var out [][]string
+	for _, m := range models {
+		fullest, most := "", 0
+		clouds := make([]string, 0, len(count[m]))
+		for c := range count[m] {
+			clouds = append(clouds, c)
+		}
+		sort.Strings(clouds)
+		for _, c := range clouds {
+			if count[m][c] > most {
+				fullest, most = c, count[m][c]
+			}
+		}
+		if most > 1 {
+			out = append(out, []string{last[m][fullest].Key()})
+		}
+	}
+	return out
 }

@@ -107,10 +107,12 @@ func poolSchema() schema.Schema {
 			"strategy": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(string(planner.StrategyCost)),
 				MarkdownDescription: "`cost` (default): cheapest fleet; `binpack`: fewest nodes; `spread`: each model over as many clouds as evenly as possible, then cheapest.",
 				Validators:          []validator.String{stringvalidator.OneOf(string(planner.StrategyCost), string(planner.StrategyBinpack), string(planner.StrategySpread))}},
-			"rebalance": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Allow moving replicas whose place is still feasible when that improves the strategy's objective, at most `max_moves` of them. Set it for one apply, then back to false."},
+			"rebalance": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "A rebalance trigger. Changing its value (for example to today's date) lets that plan move up to " +
+					"`max_moves` replicas whose place is still feasible, when that improves the strategy's objective; later plans " +
+					"with the same value keep every replica where it is."},
 			"max_moves": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
-				MarkdownDescription: "Most replicas a `rebalance` may move. Defaults to 0.",
+				MarkdownDescription: "Most replicas a change of `rebalance` may move. Defaults to 0.",
 				Validators:          []validator.Int64{int64validator.AtLeast(0)}},
 			"allow_partial": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "When capacity is short, place what fits (higher `priority` first), warn, and list the rest in `unplaced` instead of failing the plan."},

@@ -34,7 +34,7 @@ type poolModel struct {
 	NodeGroups           types.Map     `tfsdk:"node_groups"`
 	ModelShards          types.List    `tfsdk:"model_shards"`
 	Strategy             types.String  `tfsdk:"strategy"`
-	Rebalance            types.Bool    `tfsdk:"rebalance"`
+	Rebalance            types.String  `tfsdk:"rebalance"`
 	MaxMoves             types.Int64   `tfsdk:"max_moves"`
 	AllowPartial         types.Bool    `tfsdk:"allow_partial"`
 	GPUMemoryUtilization types.Float64 `tfsdk:"gpu_memory_utilization"`
@@ -160,6 +160,8 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 		var prior poolModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 		preq.Previous = prior.previousPlacement(ctx, &resp.Diagnostics)
+		// A rebalance happens once, on the plan that changes the trigger.
+		preq.Rebalance = !m.Rebalance.IsNull() && !m.Rebalance.Equal(prior.Rebalance)
 	}
 	preq.Logger = hclog.New(&hclog.LoggerOptions{Name: "planner", Level: hclog.Debug, Output: tflogWriter{ctx}})
 
@@ -205,12 +207,11 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		}
 	}
 	req := planner.Request{
-		Strategy: planner.Strategy(m.Strategy.ValueString()), Rebalance: m.Rebalance.ValueBool(),
-		MaxMoves: clampInt(m.MaxMoves.ValueInt64()),
+		Strategy: planner.Strategy(m.Strategy.ValueString()), MaxMoves: clampInt(m.MaxMoves.ValueInt64()),
 	}
-	if req.Rebalance && req.MaxMoves == 0 {
+	if !m.Rebalance.IsNull() && req.MaxMoves == 0 {
 		diags.AddAttributeError(path.Root("max_moves"), "Rebalance without a move budget",
-			"rebalance = true moves nothing while max_moves is 0; set max_moves to the most replicas the rebalance may move.")
+			"A rebalance moves nothing while max_moves is 0; set max_moves to the most replicas a rebalance may move.")
 	}
 	groups := map[string]nodeGroupModel{}
 	diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)

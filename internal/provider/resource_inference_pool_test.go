@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -33,13 +34,25 @@ var shardDefs = map[string]string{
 	"llama8":  `model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 4`,
 	"llama70": `model = "llama-3.1-70b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 2`,
 	"mixtral": `model = "mixtral-8x7b", precision = "int4", max_context_tokens = 16384, max_concurrent_sequences = 8, replicas = 2`,
+	// "<name>@<variant>": the same deployment with other settings.
+	"llama8@2": `model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 2`,
+}
+
+// shardName is the deployment name of a shardDefs key.
+func shardName(id string) string {
+	for i, c := range id {
+		if c == '@' {
+			return id[:i]
+		}
+	}
+	return id
 }
 
 func shardBlocks(names string) string {
 	out := ""
 	for _, n := range splitNames(names) {
 		body := shardDefs[n]
-		out += fmt.Sprintf("resource \"mcllm_model_shard\" %q {\n  name = %q\n  %s\n}\n", n, n, spaced(body))
+		out += fmt.Sprintf("resource \"mcllm_model_shard\" %q {\n  name = %q\n  %s\n}\n", shardName(n), shardName(n), spaced(body))
 	}
 	return out
 }
@@ -50,7 +63,7 @@ func shardRefs(names string) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += "mcllm_model_shard." + n
+		out += "mcllm_model_shard." + shardName(n)
 	}
 	return out
 }
@@ -94,6 +107,13 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 	placement := tfjsonpath.New("placement")
 	same := statecheck.CompareValue(compare.ValuesSame())
 	same70 := statecheck.CompareValue(compare.ValuesSame())
+	history := &placementHistory{address: pool}
+	noMoves := func(moved []string) error {
+		if len(moved) > 0 {
+			return fmt.Errorf("replicas moved: %v", moved)
+		}
+		return nil
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
@@ -126,6 +146,69 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					same.AddStateValue(pool, placement.AtMapKey("llama8/0")),
 					same70.AddStateValue(pool, placement.AtMapKey("llama70/1")),
+					history.record(),
+				},
+			},
+			{
+				// Losing the L4 group moves only the replicas that ran there.
+				Config: poolConfig(groupH100+"\n"+groupA100, "llama8 llama70 mixtral", ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					same70.AddStateValue(pool, placement.AtMapKey("llama70/1")),
+					history.moved(func(moved []string) error {
+						for _, k := range moved {
+							if k[:6] != "llama8" && k[:7] != "mixtral" {
+								return fmt.Errorf("%s moved though its group remains (moved: %v)", k, moved)
+							}
+						}
+						return nil
+					}),
+					statecheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_sizes"), knownvalue.MapSizeExact(2)),
+				},
+			},
+			{
+				// Scaling down removes the highest replica numbers only.
+				Config: poolConfig(groupH100+"\n"+groupA100, "llama8@2 llama70 mixtral", ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(pool, placement, knownvalue.MapPartial(map[string]knownvalue.Check{
+						"llama8/0": knownvalue.NotNull(), "llama8/1": knownvalue.NotNull()})),
+					statecheck.ExpectKnownValue(pool, placement, knownvalue.MapSizeExact(6)),
+					history.moved(noMoves),
+				},
+			},
+			{
+				// A strategy change with rebalance moves at most max_moves.
+				Config: poolConfig(groupH100+"\n"+groupA100, "llama8@2 llama70 mixtral", `
+  strategy  = "spread"
+  rebalance = "first"
+  max_moves = 1`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					history.moved(func(moved []string) error {
+						// Every model sits in one cloud: spreading one helps, and
+						// the budget allows exactly one move.
+						if len(moved) != 1 {
+							return fmt.Errorf("%d replicas moved with max_moves = 1, want 1: %v", len(moved), moved)
+						}
+						return nil
+					}),
+				},
+			},
+			{
+				// Without a new rebalance trigger, a strategy change alone moves nothing.
+				Config: poolConfig(groupH100+"\n"+groupA100, "llama8@2 llama70 mixtral", `
+  strategy  = "cost"
+  rebalance = "first"
+  max_moves = 1`),
+				ConfigStateChecks: []statecheck.StateCheck{history.moved(noMoves)},
+			},
+			{
+				ResourceName:  pool,
+				ImportState:   true,
+				ImportStateId: "fleet",
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 || states[0].Attributes["name"] != "fleet" || states[0].ID != "fleet" {
+						return fmt.Errorf("import restored %+v", states)
+					}
+					return nil
 				},
 			},
 		},
