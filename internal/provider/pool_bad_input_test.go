@@ -1,0 +1,133 @@
+package provider
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+)
+
+const okGroup = `h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2 }`
+const okShard = `{ name = "llama", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 8, replicas = 2 }`
+
+// pool renders an inline pool: node group entries, model shard objects and
+// extra attributes.
+func pool(groups, shards, extra string) string {
+	return "resource \"mcllm_inference_pool\" \"p\" {\n  name = \"p\"\n  node_groups = {\n    " + groups +
+		"\n  }\n  model_shards = [\n    " + shards + "\n  ]\n  " + extra + "\n}\n"
+}
+
+func shard(overrides string) string {
+	return strings.Replace(okShard, "{ name", "{ "+overrides+", name", 1)
+}
+
+func shardWithout(field string) string {
+	parts := strings.Split(strings.Trim(okShard, "{} "), ", ")
+	var keep []string
+	for _, p := range parts {
+		if !strings.HasPrefix(p, field+" ") {
+			keep = append(keep, p)
+		}
+	}
+	return "{ " + strings.Join(keep, ", ") + " }"
+}
+
+// TestAccBadInput is the matrix of invalid configurations: each must fail
+// the plan with its message (the attribute paths are pinned by the
+// protocol tests), never panic, and never write state.
+func TestAccBadInput(t *testing.T) {
+	cases := map[string]struct{ config, want string }{
+		// Node groups.
+		"unknown instance type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xl", max_nodes = 1 }`, okShard, ""),
+			`unknown instance type "aws/p5.48xl"; did you mean "aws/p5.48xlarge"`},
+		"instance type of another cloud": {pool(`g = { cloud = "gcp", region = "us-central1", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, ""),
+			`unknown instance type "gcp/p5.48xlarge"`},
+		"unknown cloud": {pool(`g = { cloud = "oracle", region = "x", instance_type = "bm.gpu4.8", max_nodes = 1 }`, okShard, ""),
+			`value must be one of`},
+		"min above max": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", min_nodes = 3, max_nodes = 2 }`, okShard, ""),
+			`has min_nodes = 3 but max_nodes = 2`},
+		"negative max": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = -1 }`, okShard, ""),
+			`value must be between 0 and 100000`},
+		"gpu and instance type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, gpu = { model = "H100", count = 8, memory_gib = 79 } }`, okShard, ""),
+			`Set instance_type (a catalog type) or gpu (custom hardware), not both`},
+		"no hardware": {pool(`g = { cloud = "aws", region = "us-east-1", max_nodes = 1 }`, okShard, ""),
+			`Set instance_type to a catalog type of the cloud`},
+		"custom without gpu": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1 }`, okShard, ""),
+			`Set instance_type to a catalog type`},
+		"custom zero gpus": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "RTX", count = 0, memory_gib = 23 } }`, okShard, ""),
+			`value must be between 1 and 64`},
+		"no price known": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5e.48xlarge", max_nodes = 1 }`, okShard, ""),
+			`The catalog has no price for node group "g"; set price_per_hour`},
+		"negative price": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, price_per_hour = -2 }`, okShard, ""),
+			`value must be at least 0.000000`},
+		"bad capacity type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, capacity_type = "reserved" }`, okShard, ""),
+			`value must be one of`},
+		// Model shards.
+		"duplicate model name": {pool(okGroup, okShard+",\n    "+okShard, ""), `are both named "llama"`},
+		"unknown model":        {pool(okGroup, strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-8", 1), ""), `unknown model "llama-3.1-8"; did you mean "llama-3.1-8b"`},
+		"model and architecture": {pool(okGroup, shard(`architecture = { layers = 2, hidden_size = 64, attention_heads = 4, kv_heads = 2, head_dim = 16, vocab_size = 100, intermediate_size = 128, max_context_tokens = 8192 }`), ""),
+			`Set either model (a catalog id) or architecture, not both`},
+		"no model":          {pool(okGroup, shardWithout("model"), ""), `Set model to a catalog id such as`},
+		"bad architecture":  {pool(okGroup, strings.Replace(shardWithout("model"), "{ ", `{ architecture = { layers = 2, hidden_size = 64, attention_heads = 4, kv_heads = 3, head_dim = 16, vocab_size = 100, intermediate_size = 128, max_context_tokens = 8192 }, `, 1), ""), `attention_heads (4) must be a multiple of kv_heads (3)`},
+		"missing replicas":  {pool(okGroup, shardWithout("replicas"), ""), `Each model shard needs replicas`},
+		"unknown precision": {pool(okGroup, strings.Replace(okShard, `"bf16"`, `"int3"`, 1), ""), `unknown precision "int3"`},
+		"unknown kv precision": {pool(okGroup, shard(`kv_cache_precision = "int2"`), ""), `unknown KV cache precision "int2"`},
+		"zero context":      {pool(okGroup, strings.Replace(okShard, "8192", "0", 1), ""), `must be a positive number of tokens, got 0`},
+		"context too long":  {pool(okGroup, strings.Replace(okShard, "8192", "262144", 1), ""), `exceeds the model's maximum context of 131072 tokens`},
+		"zero concurrency":  {pool(okGroup, strings.Replace(okShard, "sequences = 8", "sequences = 0", 1), ""), `must be a positive number of sequences`},
+		"negative replicas": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = -1", 1), ""), `replicas must be 0 or more, got -1`},
+		"tensor parallel 3": {pool(okGroup, shard(`tensor_parallel = 3`), ""), `tensor parallel degree 3 is not a power of two`},
+		"tensor parallel vs heads": {pool(okGroup, strings.Replace(shard(`tensor_parallel = 8`), "llama-3.1-8b", "qwen2.5-7b", 1), ""),
+			`28 attention heads are not divisible by tensor parallel degree 8`},
+		"pipeline zero":       {pool(okGroup, shard(`pipeline_parallel = 0`), ""), `pipeline_parallel must be at least 1 when set, got 0`},
+		"unknown cloud constraint": {pool(okGroup, shard(`constraints = { clouds = ["oracle"] }`), ""), `"oracle" is not one of "aws", "azure", "gcp", "custom"`},
+		"impossible constraint": {pool(okGroup, shard(`constraints = { clouds = ["azure"] }`), ""),
+			`0/1 node groups can hold one (1 excluded by cloud)`},
+		"confidential nowhere": {pool(okGroup, shard(`constraints = { confidential = true }`), ""), `1 excluded by confidential computing`},
+		"too little capacity": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 40", 1), ""),
+			`raise max_nodes of node group "h100" to 5`},
+		"model too big": {pool(`l4 = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 1 }`,
+			strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-405b", 1), ""), `excluded by memory per GPU`},
+		"spread domains > replicas": {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 3 }`), ""), `3 domains cannot be covered by 2 replicas`},
+		"spread across unknown":     {pool(okGroup, shard(`spread = { across = "rack" }`), ""), `unknown spread domain "rack"`},
+		"spread share":              {pool(okGroup, shard(`spread = { across = "cloud", max_share = 1.5 }`), ""), `max_share must be greater than 0 and at most 1, got 1.5`},
+		"spread unmet":              {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 2 }`), ""), `excluded by spread`},
+		"slash in name":             {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},
+		// Pool attributes.
+		"unknown strategy":      {pool(okGroup, okShard, `strategy = "fastest"`), `value must be one of`},
+		"rebalance no budget":   {pool(okGroup, okShard, `rebalance = "now"`), `A rebalance moves nothing while max_moves is 0`},
+		"utilization zero":      {pool(okGroup, okShard, `gpu_memory_utilization = 0`), `must be greater than 0 and at most 1, got 0`},
+		"negative max moves":    {pool(okGroup, okShard, `max_moves = -1`), `value must be at least 0`},
+		// The shard resource itself.
+		"shard unknown model": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "mistral-8b"
+  precision = "bf16"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1
+}`, `unknown model "mistral-8b"`},
+		"shard missing precision": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "llama-3.1-8b"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1
+}`, `The argument "precision" is required`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config:      tc.config,
+					PlanOnly:    true,
+					ExpectError: errorText(tc.want),
+				}},
+			})
+		})
+	}
+	if len(cases) < 25 {
+		t.Errorf("the matrix has %d cases; keep at least 25", len(cases))
+	}
+}
