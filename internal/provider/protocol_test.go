@@ -255,3 +255,78 @@ func TestProtocolFunctionErrorArguments(t *testing.T) {
 		t.Fatalf("valid call failed: %+v", ok.Error)
 	}
 }
+
+// planPool plans a new pool over the protocol and returns the diagnostics.
+func (h *protocolHarness) planPool(groups map[string]tftypes.Value, shards []tftypes.Value) []*tfprotov6.Diagnostic {
+	s := h.schema.ResourceSchemas["mcllm_inference_pool"]
+	typ := s.ValueType().(tftypes.Object)
+	groupType := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
+	shardType := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	cfg := value(h.t, s, map[string]tftypes.Value{
+		"name":         str("p"),
+		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: groupType}, groups),
+		"model_shards": tftypes.NewValue(tftypes.List{ElementType: shardType}, shards),
+	})
+	prior, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName: "mcllm_inference_pool", PriorState: &prior, ProposedNewState: cfg, Config: cfg,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.Diagnostics
+}
+
+// object fills an object type with the given attributes, nulls elsewhere.
+func object(t tftypes.Type, set map[string]tftypes.Value) tftypes.Value {
+	ot := t.(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for name, at := range ot.AttributeTypes {
+		if v, ok := set[name]; ok {
+			vals[name] = v
+		} else {
+			vals[name] = tftypes.NewValue(at, nil)
+		}
+	}
+	return tftypes.NewValue(ot, vals)
+}
+
+func TestProtocolPoolErrorPaths(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	typ := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object)
+	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
+	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	grp := func(instance string, maxNodes float64) tftypes.Value {
+		return object(gt, map[string]tftypes.Value{"cloud": str("aws"), "region": str("us-east-1"),
+			"instance_type": str(instance), "max_nodes": num(maxNodes), "min_nodes": num(0),
+			"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
+	}
+	shardV := func(name, model string, replicas float64) tftypes.Value {
+		return object(st, map[string]tftypes.Value{"name": str(name), "model": str(model), "precision": str("bf16"),
+			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(replicas)})
+	}
+	for name, tc := range map[string]struct {
+		groups map[string]tftypes.Value
+		shards []tftypes.Value
+		at     *tftypes.AttributePath
+	}{
+		"unknown instance type": {map[string]tftypes.Value{"g": grp("p5.48", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1)},
+			attrPath("node_groups").WithElementKeyString("g").WithAttributeName("instance_type")},
+		"duplicate name": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("a", "qwen2.5-7b", 1)},
+			attrPath("model_shards").WithElementKeyInt(1).WithAttributeName("name")},
+		"unknown model in second shard": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("b", "gpt-4", 1)},
+			attrPath("model_shards").WithElementKeyInt(1).WithAttributeName("model")},
+		"capacity short for second shard": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("b", "llama-3.1-8b", 20)},
+			attrPath("model_shards").WithElementKeyInt(1)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			expectOneError(t, h.planPool(tc.groups, tc.shards), tc.at)
+		})
+	}
+}
