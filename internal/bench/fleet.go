@@ -356,37 +356,29 @@ func shareCap(m planner.ModelDemand) int {
 	return max(1, int(math.Floor(m.Spread.MaxShare*float64(m.Replicas)+1e-9)))
 }
 
-// size sets max_nodes: each group gets a random share of headroom × the
-// GPUs the demand needs, at least the nodes its widest replica spans; then,
-// while a greedy reservation cannot place every replica, the groups of the
-// model it fails on grow by half. The result is feasible by construction.
+// size sets max_nodes: every model spreads the GPUs its replicas need
+// evenly over the groups it can run on; each group gets headroom × its share
+// × a random factor in [0.5, 1.5), and at least the nodes its widest replica
+// spans. Then, while a greedy reservation cannot place every replica, the
+// groups of the model it fails on grow by half. The result is feasible by
+// construction.
 func (g *generator) size(req *planner.Request, headroom float64, minCandidates int) error {
 	shapes := Shapes(*req)
-	demand := 0.0
-	for mi, m := range req.Models {
-		least := math.MaxInt
-		for _, s := range shapes[mi] {
-			least = min(least, s.GPUs)
-		}
-		demand += float64(m.Replicas * least)
-	}
+	share := make([]float64, len(req.NodeGroups))
 	floor := make([]int, len(req.NodeGroups))
-	weights := make([]float64, len(req.NodeGroups))
-	wsum := 0.0
-	for gi := range req.NodeGroups {
+	for gi := range floor {
 		floor[gi] = 1
-		weights[gi] = 0.4 + 1.2*g.rng.Float64()
-		wsum += weights[gi]
 	}
-	for mi := range req.Models {
+	for mi, m := range req.Models {
 		for _, s := range shapes[mi] {
+			share[s.Group] += float64(m.Replicas*s.GPUs) / float64(len(shapes[mi]))
 			per := req.NodeGroups[s.Group].GPUsPerNode
 			floor[s.Group] = max(floor[s.Group], (s.GPUs+per-1)/per)
 		}
 	}
 	for gi := range req.NodeGroups {
 		ng := &req.NodeGroups[gi]
-		gpus := headroom * demand * weights[gi] / wsum
+		gpus := headroom * share[gi] * (0.5 + g.rng.Float64())
 		ng.MaxNodes = max(floor[gi], ng.MinNodes, int(math.Ceil(gpus/float64(ng.GPUsPerNode))))
 	}
 	if c := candidateNodes(req.NodeGroups); c < minCandidates {

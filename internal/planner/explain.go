@@ -107,7 +107,7 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 		}
 		m := md
 		r.drop(&m)
-		if gi, o, ok := p.firstFit(m); ok {
+		if gi, o, ok := p.firstFit(m, p.opts[mi]); ok {
 			g := p.groups[gi]
 			out = append(out, fmt.Sprintf("%s (node group %q fits a replica at tensor_parallel %d)", r.what(g), g.Name, o.t))
 		}
@@ -116,7 +116,7 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 		if md.TensorParallel > 0 {
 			m := md
 			m.TensorParallel = 0
-			if gi, o, ok := p.firstFit(m); ok {
+			if gi, o, ok := p.firstFit(m, nil); ok {
 				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.t, p.groups[gi].Name))
 			}
 		}
@@ -132,7 +132,7 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 			}
 			m := md
 			m.Memory = est
-			if gi, o, ok := p.firstFit(m); ok {
+			if gi, o, ok := p.firstFit(m, nil); ok {
 				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, p.groups[gi].Name, o.t))
 				break
 			}
@@ -149,17 +149,19 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 }
 
 // firstFit finds the cheapest group (per replica) where a variant of a model
-// passes every filter.
-func (p *plan) firstFit(m ModelDemand) (int, option, bool) {
+// passes every filter, leaving out the groups of already.
+func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
 	opts, _ := feasibleOptions(m, p.groups)
-	if len(opts) == 0 {
-		return 0, option{}, false
+	skip := map[int]bool{}
+	for _, o := range already {
+		skip[o.group] = true
 	}
-	best := opts[0]
-	for _, o := range opts[1:] {
-		if p.amortized(o) < p.amortized(best) {
-			best = o
+	found := false
+	var best option
+	for _, o := range opts {
+		if !skip[o.group] && (!found || p.amortized(o) < p.amortized(best)) {
+			best, found = o, true
 		}
 	}
-	return best.group, best, true
+	return best.group, best, found
 }

@@ -290,7 +290,8 @@ func (p *plan) add(mi, oi, delta int) {
 // indices it could not place, per model.
 func (p *plan) assign(pending [][]int) [][]int {
 	unplaced := make([][]int, len(p.models))
-	for mi, m := range p.models {
+	for _, mi := range p.assignOrder() {
+		m := p.models[mi]
 		for _, idx := range pending[mi] {
 			best := p.bestOption(mi)
 			if best < 0 {
@@ -304,6 +305,39 @@ func (p *plan) assign(pending [][]int) [][]int {
 		}
 	}
 	return unplaced
+}
+
+// assignOrder is the order models are assigned in: higher priority first;
+// within a priority the most constrained (fewest feasible groups) first, so
+// that a model with few choices is not crowded out by one with many; then
+// the largest replicas; then by name.
+func (p *plan) assignOrder() []int {
+	order := make([]int, len(p.models))
+	for i := range order {
+		order[i] = i
+	}
+	size := func(mi int) int {
+		most := 0
+		for _, o := range p.opts[mi] {
+			most = max(most, o.gpus())
+		}
+		return most
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		ma, mb := p.models[a], p.models[b]
+		if ma.Priority != mb.Priority {
+			return ma.Priority > mb.Priority
+		}
+		if len(p.opts[a]) != len(p.opts[b]) {
+			return len(p.opts[a]) < len(p.opts[b])
+		}
+		if sa, sb := size(a), size(b); sa != sb {
+			return sa > sb
+		}
+		return ma.Name < mb.Name
+	})
+	return order
 }
 
 // bestOption picks the option for one more replica of model mi, or -1.

@@ -1,0 +1,173 @@
+# Quickstart: a fleet on three clouds and six model deployments, placed at
+# plan time. `make demo` plans and applies it with the local build.
+
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
+provider "mcllm" {
+  gpu_memory_utilization = 0.9
+}
+
+variable "llama_70b_replicas" {
+  description = "Replicas of Llama-3.1-70B (the demo's what-if raises it)."
+  type        = number
+  default     = 2
+}
+
+# --- Demand -----------------------------------------------------------------
+
+resource "mcllm_model_shard" "llama_8b" {
+  name                     = "llama-8b"
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 32
+  replicas                 = 6
+  spread = {
+    across      = "cloud"
+    min_domains = 2
+    max_share   = 0.5
+  }
+}
+
+resource "mcllm_model_shard" "llama_70b" {
+  name                     = "llama-70b"
+  model                    = "llama-3.1-70b"
+  precision                = "bf16"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 16
+  replicas                 = var.llama_70b_replicas
+  priority                 = 10
+  spread = {
+    across      = "cloud"
+    min_domains = 2
+  }
+}
+
+resource "mcllm_model_shard" "llama_70b_int4" {
+  name                     = "llama-70b-int4"
+  model                    = "llama-3.1-70b"
+  precision                = "int4"
+  kv_cache_precision       = "fp8"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 8
+  replicas                 = 2
+  constraints = {
+    gpu_models = ["L40S"]
+  }
+}
+
+resource "mcllm_model_shard" "mixtral" {
+  name                     = "mixtral"
+  model                    = "mixtral-8x7b"
+  precision                = "bf16"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 8
+  replicas                 = 2
+}
+
+resource "mcllm_model_shard" "qwen_7b" {
+  name                     = "qwen-7b"
+  model                    = "qwen2.5-7b"
+  precision                = "bf16"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 16
+  replicas                 = 4
+  constraints = {
+    gpu_models = ["L4"]
+  }
+}
+
+resource "mcllm_model_shard" "llama_405b" {
+  name                     = "llama-405b"
+  model                    = "llama-3.1-405b"
+  precision                = "fp8"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 8
+  replicas                 = 1
+  priority                 = 5
+  constraints = {
+    clouds = ["aws", "gcp"]
+  }
+}
+
+# --- Supply and placement ----------------------------------------------------
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "multi-cloud"
+
+  node_groups = {
+    aws-h100 = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "p5.48xlarge"
+      max_nodes     = 4
+      labels        = { tier = "large" }
+    }
+    gcp-h100 = {
+      cloud         = "gcp"
+      region        = "us-central1"
+      instance_type = "a3-highgpu-8g"
+      max_nodes     = 4
+      labels        = { tier = "large" }
+    }
+    azure-a100 = {
+      cloud         = "azure"
+      region        = "eastus"
+      instance_type = "Standard_ND96amsr_A100_v4"
+      max_nodes     = 4
+      labels        = { tier = "large" }
+    }
+    aws-l40s = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "g6e.12xlarge"
+      max_nodes     = 4
+    }
+    gcp-l4 = {
+      cloud         = "gcp"
+      region        = "us-central1"
+      instance_type = "g2-standard-48"
+      min_nodes     = 1
+      max_nodes     = 6
+    }
+  }
+
+  model_shards = [
+    mcllm_model_shard.llama_8b.demand,
+    mcllm_model_shard.llama_70b.demand,
+    mcllm_model_shard.llama_70b_int4.demand,
+    mcllm_model_shard.mixtral.demand,
+    mcllm_model_shard.qwen_7b.demand,
+    mcllm_model_shard.llama_405b.demand,
+  ]
+}
+
+# --- What a reviewer reads ----------------------------------------------------
+
+output "placement" {
+  description = "Where each replica runs."
+  value = {
+    for key, p in mcllm_inference_pool.fleet.placement :
+    key => format("%s node %d GPUs %s (t%d×p%d, %.1f GiB/GPU)", p.node_group, p.node, join(",", p.gpus),
+    p.tensor_parallel, p.pipeline_parallel, p.memory_per_gpu_gib)
+  }
+}
+
+output "node_group_sizes" {
+  description = "Nodes per node group: feed these to the clouds' node groups."
+  value       = mcllm_inference_pool.fleet.node_group_sizes
+}
+
+output "cost_per_hour" {
+  description = "USD per hour: total and per model."
+  value = {
+    total     = mcllm_inference_pool.fleet.cost.total_per_hour
+    per_model = mcllm_inference_pool.fleet.cost.per_model
+  }
+}

@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// CheckPlacement verifies a planner result against its request, independently
+// of the planner's own bookkeeping: every replica placed exactly once or
+// reported unplaced (never both), placed on a
+// node group that passes the model's filters, at degrees whose memory fits
+// the GPU, with PipelineParallel stages of TensorParallel GPUs on nodes
+// within max_nodes, no GPU used twice, spread caps and min_domains kept, and
+// the reported node counts and cost consistent with the placement.
+func CheckPlacement(req planner.Request, res *planner.Result) error {
+	unplaced := map[string]bool{}
+	for _, u := range res.Unplaced {
+		for _, i := range u.Replicas {
+			unplaced[fmt.Sprintf("%s/%d", u.Model, i)] = true
+		}
+	}
+	models := map[string]planner.ModelDemand{}
+	for _, m := range req.Models {
+		models[m.Name] = m
+	}
+	groups := map[string]planner.NodeGroup{}
+	for _, g := range req.NodeGroups {
+		groups[g.Name] = g
+	}
+	seen := map[string]bool{}
+	used := map[string]map[int]uint64{} // group → node → GPU mask
+	highest := map[string]int{}         // group → highest node used + 1
+	inCloud := map[string]map[string]int{}
+	for _, r := range res.Replicas {
+		m, ok := models[r.Model]
+		if !ok {
+			return fmt.Errorf("replica %s: unknown model", r.Key())
+		}
+		if r.Index < 0 || r.Index >= m.Replicas || seen[r.Key()] || unplaced[r.Key()] {
+			return fmt.Errorf("replica %s: index out of range or duplicate", r.Key())
+		}
+		seen[r.Key()] = true
+		g, ok := groups[r.NodeGroup]
+		if !ok {
+			return fmt.Errorf("replica %s: unknown node group %q", r.Key(), r.NodeGroup)
+		}
+		if _, ok := planner.ReplicaShape(m, g); !ok {
+			return fmt.Errorf("replica %s: node group %s does not pass the model's filters", r.Key(), g.Name)
+		}
+		if r.TensorParallel < 1 || r.PipelineParallel < 1 || len(r.Stages) != r.PipelineParallel {
+			return fmt.Errorf("replica %s: degrees t%d p%d with %d stages", r.Key(), r.TensorParallel, r.PipelineParallel, len(r.Stages))
+		}
+		if err := m.Memory.CheckTensorParallel(r.TensorParallel); err != nil {
+			return fmt.Errorf("replica %s: %w", r.Key(), err)
+		}
+		need := m.Memory.PerGPU(memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}, r.TensorParallel, r.PipelineParallel)
+		if !need.Fits {
+			return fmt.Errorf("replica %s: t%d p%d does not fit the GPUs of %s", r.Key(), r.TensorParallel, r.PipelineParallel, g.Name)
+		}
+		if used[g.Name] == nil {
+			used[g.Name] = map[int]uint64{}
+		}
+		for _, s := range r.Stages {
+			if s.Node < 0 || s.Node >= g.MaxNodes {
+				return fmt.Errorf("replica %s: node %d outside max_nodes %d of %s", r.Key(), s.Node, g.MaxNodes, g.Name)
+			}
+			if len(s.GPUs) != r.TensorParallel {
+				return fmt.Errorf("replica %s: a stage of %d GPUs at t%d", r.Key(), len(s.GPUs), r.TensorParallel)
+			}
+			for _, gpu := range s.GPUs {
+				if gpu < 0 || gpu >= g.GPUsPerNode {
+					return fmt.Errorf("replica %s: GPU %d on a node of %d", r.Key(), gpu, g.GPUsPerNode)
+				}
+				bit := uint64(1) << gpu
+				if used[g.Name][s.Node]&bit != 0 {
+					return fmt.Errorf("replica %s: GPU %d of node %d of %s used twice", r.Key(), gpu, s.Node, g.Name)
+				}
+				used[g.Name][s.Node] |= bit
+			}
+			highest[g.Name] = max(highest[g.Name], s.Node+1)
+		}
+		if inCloud[m.Name] == nil {
+			inCloud[m.Name] = map[string]int{}
+		}
+		inCloud[m.Name][g.Cloud]++
+	}
+	for _, m := range req.Models {
+		missing := 0
+		for i := 0; i < m.Replicas; i++ {
+			key := fmt.Sprintf("%s/%d", m.Name, i)
+			if unplaced[key] {
+				missing++
+			} else if !seen[key] {
+				return fmt.Errorf("replica %s neither placed nor reported unplaced", key)
+			}
+		}
+		if m.Spread.Across != planner.SpreadCloud || m.Replicas == 0 {
+			continue
+		}
+		limit := shareCap(m)
+		for c, n := range inCloud[m.Name] {
+			if n > limit {
+				return fmt.Errorf("model %s: %d replicas in cloud %s, cap %d", m.Name, n, c, limit)
+			}
+		}
+		if missing == 0 && len(inCloud[m.Name]) < m.Spread.MinDomains {
+			return fmt.Errorf("model %s: %d clouds used, min_domains %d", m.Name, len(inCloud[m.Name]), m.Spread.MinDomains)
+		}
+	}
+	cost := 0.0
+	reported := map[string]planner.GroupResult{}
+	for _, gr := range res.Groups {
+		reported[gr.Name] = gr
+	}
+	for _, g := range req.NodeGroups {
+		gr := reported[g.Name]
+		if gr.Nodes < max(highest[g.Name], g.MinNodes) || gr.Nodes > g.MaxNodes {
+			return fmt.Errorf("group %s: %d nodes reported, placement needs %d, min %d, max %d",
+				g.Name, gr.Nodes, highest[g.Name], g.MinNodes, g.MaxNodes)
+		}
+		cost += float64(gr.Nodes) * g.PricePerHour
+	}
+	if math.Abs(cost-res.CostPerHour) > 1e-6*math.Max(1, cost) {
+		return fmt.Errorf("reported cost %.6f, node counts cost %.6f", res.CostPerHour, cost)
+	}
+	return nil
+}
+
+// UnplacedCount is the number of replicas a result leaves unplaced.
+func UnplacedCount(res *planner.Result) int {
+	n := 0
+	for _, u := range res.Unplaced {
+		n += len(u.Replicas)
+	}
+	return n
+}

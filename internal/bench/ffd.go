@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"sort"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+)
+
+// FFDResult is the outcome of the first-fit-decreasing baseline.
+type FFDResult struct {
+	Cost     float64
+	Nodes    []int // per node group, request order
+	Unplaced int
+}
+
+type ffdNode struct {
+	seq  int // global opening order
+	free int
+}
+
+type ffdGroup struct {
+	gpusPerNode int
+	nodes       []ffdNode
+	// cursor[t] is the first node that may still have t free GPUs; free
+	// only shrinks, so it only advances.
+	cursor map[int]int
+}
+
+// firstFree is the first node with at least t free GPUs, or -1.
+func (g *ffdGroup) firstFree(t int) int {
+	i := g.cursor[t]
+	for i < len(g.nodes) && g.nodes[i].free < t {
+		i++
+	}
+	g.cursor[t] = i
+	if i == len(g.nodes) {
+		return -1
+	}
+	return i
+}
+
+// FFD is a Karpenter-like baseline: replicas sorted by GPU need descending
+// (their smallest shape over the groups they can use), each placed on the
+// earliest-opened existing node of a feasible group with enough free GPUs
+// (first fit, counting GPUs), else on new nodes of the feasible group with
+// the lowest price per node ("cheapest instance first") that has max_nodes
+// room. Spread caps are respected by skipping groups of clouds at the
+// model's cap, and min_domains by keeping the last replicas for clouds not
+// yet used. Nodes min_nodes requires exist from the start and are paid for.
+func FFD(req planner.Request, shapes [][]Shape) FFDResult {
+	groups := make([]*ffdGroup, len(req.NodeGroups))
+	seq := 0
+	for gi, g := range req.NodeGroups {
+		groups[gi] = &ffdGroup{gpusPerNode: g.GPUsPerNode, cursor: map[int]int{}}
+		for i := 0; i < g.MinNodes; i++ {
+			groups[gi].nodes = append(groups[gi].nodes, ffdNode{seq: seq, free: g.GPUsPerNode})
+			seq++
+		}
+	}
+	type item struct{ model, index, need int }
+	var items []item
+	for mi, m := range req.Models {
+		need := 0
+		for i, s := range shapes[mi] {
+			if i == 0 || s.GPUs < need {
+				need = s.GPUs
+			}
+		}
+		for r := 0; r < m.Replicas; r++ {
+			items = append(items, item{mi, r, need})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.need != b.need {
+			return a.need > b.need
+		}
+		if a.model != b.model {
+			return req.Models[a.model].Name < req.Models[b.model].Name
+		}
+		return a.index < b.index
+	})
+
+	inCloud := make([]map[string]int, len(req.Models))
+	placed := make([]int, len(req.Models))
+	for mi := range inCloud {
+		inCloud[mi] = map[string]int{}
+	}
+	res := FFDResult{Nodes: make([]int, len(req.NodeGroups))}
+	for _, it := range items {
+		m := req.Models[it.model]
+		spread := m.Spread.Across == planner.SpreadCloud
+		limit := shareCap(m)
+		// With as many replicas left as clouds still missing, only a new
+		// cloud will do.
+		newOnly := spread && m.Replicas-placed[it.model] <= m.Spread.MinDomains-len(inCloud[it.model])
+		var cands []Shape
+		for _, s := range shapes[it.model] {
+			c := req.NodeGroups[s.Group].Cloud
+			if spread && (inCloud[it.model][c] >= limit || (newOnly && inCloud[it.model][c] > 0)) {
+				continue
+			}
+			cands = append(cands, s)
+		}
+		// First fit on existing nodes: the group whose first fitting node
+		// opened earliest, when it holds every stage.
+		best, bestSeq := -1, 0
+		for ci, s := range cands {
+			g := groups[s.Group]
+			first := g.firstFree(s.T)
+			if first < 0 || !fitsExisting(g, first, s) {
+				continue
+			}
+			if best < 0 || g.nodes[first].seq < bestSeq {
+				best, bestSeq = ci, g.nodes[first].seq
+			}
+		}
+		if best < 0 {
+			// Cheapest instance with room for the stages that do not fit
+			// its existing nodes.
+			for ci, s := range cands {
+				ng := req.NodeGroups[s.Group]
+				if len(groups[s.Group].nodes)+newNodesFor(groups[s.Group], s) > ng.MaxNodes {
+					continue
+				}
+				if best < 0 || ng.PricePerHour < req.NodeGroups[cands[best].Group].PricePerHour {
+					best = ci
+				}
+			}
+		}
+		if best < 0 {
+			res.Unplaced++
+			continue
+		}
+		s := cands[best]
+		g := groups[s.Group]
+		for st := 0; st < s.P; st++ {
+			i := g.firstFree(s.T)
+			if i < 0 {
+				g.nodes = append(g.nodes, ffdNode{seq: seq, free: req.NodeGroups[s.Group].GPUsPerNode})
+				seq++
+				i = len(g.nodes) - 1
+			}
+			g.nodes[i].free -= s.T
+		}
+		placed[it.model]++
+		inCloud[it.model][req.NodeGroups[s.Group].Cloud]++
+	}
+	for gi, g := range groups {
+		res.Nodes[gi] = len(g.nodes)
+		res.Cost += float64(len(g.nodes)) * req.NodeGroups[gi].PricePerHour
+	}
+	return res
+}
+
+// fitsExisting tells whether all P stages of s fit the group's existing
+// nodes, from node first on.
+func fitsExisting(g *ffdGroup, first int, s Shape) bool {
+	if s.P == 1 {
+		return true
+	}
+	slots := 0
+	for i := first; i < len(g.nodes) && slots < s.P; i++ {
+		slots += g.nodes[i].free / s.T
+	}
+	return slots >= s.P
+}
+
+// newNodesFor is how many nodes placing s would open in the group.
+func newNodesFor(g *ffdGroup, s Shape) int {
+	slots := 0
+	if first := g.firstFree(s.T); first >= 0 {
+		for i := first; i < len(g.nodes) && slots < s.P; i++ {
+			slots += g.nodes[i].free / s.T
+		}
+	}
+	missing := s.P - slots
+	if missing <= 0 {
+		return 0
+	}
+	per := g.gpusPerNode / s.T
+	return (missing + per - 1) / per
+}

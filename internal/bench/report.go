@@ -1,0 +1,356 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSONLines writes one JSON object per row.
+func WriteJSONLines(w io.Writer, rows []Row) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fmtCost(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", *p)
+}
+
+func fmtF(p *float64, digits int) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.*f", digits, *p)
+}
+
+func fmtI(p *int) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprint(*p)
+}
+
+func ratio(a, b *float64) *float64 {
+	if a == nil || b == nil || *b <= 0 {
+		return nil
+	}
+	return ptr(*a / *b)
+}
+
+func costHeader() []string {
+	return []string{"suite", "case", "replicas", "models", "groups", "cand. nodes", "planner $/h", "optimum $/h",
+		"LP bound $/h", "FFD $/h", "planner/opt", "planner/FFD", "unplaced planner/FFD", "planner ms", "CBC ms", "peak MiB", "CBC status"}
+}
+
+func costCells(r Row) []string {
+	status := r.MILPStatus
+	if status == "" {
+		status = "-"
+	}
+	if r.Error != "" {
+		status += " (error)"
+	}
+	return []string{r.Suite, r.Case, fmt.Sprint(r.Replicas), fmtI(r.Models), fmtI(r.NodeGroups), fmtI(r.CandidateNodes),
+		fmtCost(r.PlannerCost), fmtCost(r.OptimalCost), fmtCost(r.LowerBound), fmtCost(r.FFDCost),
+		fmtF(ratio(r.PlannerCost, r.OptimalCost), 4), fmtF(ratio(r.PlannerCost, r.FFDCost), 4),
+		fmtI(r.PlannerUnplaced) + "/" + fmtI(orZero(r.FFDUnplaced, r.FFDCost)), fmtF(r.PlannerMs, 1), fmtF(r.OptimalMs, 0), fmtF(r.PeakMiB, 1), status}
+}
+
+func stabilityHeader() []string {
+	return []string{"step kind", "steps", "replicas exposed", "moves", "min_moves", "spread-forced", "moves beyond forced", "unplaced", "unplaced fresh"}
+}
+
+func stabilityCells(r Row) []string {
+	extra := "-"
+	if r.Moves != nil && r.SpreadForced != nil {
+		extra = fmt.Sprint(*r.Moves - *r.SpreadForced)
+	}
+	return []string{r.Case, fmtI(r.Steps), fmt.Sprint(r.Replicas), fmtI(r.Moves), fmtI(r.MinMoves), fmtI(r.SpreadForced), extra, fmtI(r.PlannerUnplaced), fmtI(r.UnplacedFresh)}
+}
+
+func split(rows []Row) (cost, stab []Row) {
+	for _, r := range rows {
+		if r.Suite == "stability" {
+			stab = append(stab, r)
+		} else {
+			cost = append(cost, r)
+		}
+	}
+	return cost, stab
+}
+
+// WriteTable writes the rows as aligned text tables.
+func WriteTable(w io.Writer, rows []Row) error {
+	cost, stab := split(rows)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if len(cost) > 0 {
+		fmt.Fprintln(tw, strings.Join(costHeader(), "\t")+"\t")
+		for _, r := range cost {
+			fmt.Fprintln(tw, strings.Join(costCells(r), "\t")+"\t")
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(stab) > 0 {
+		if len(cost) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(tw, strings.Join(stabilityHeader(), "\t")+"\t")
+		for _, r := range stab {
+			fmt.Fprintln(tw, strings.Join(stabilityCells(r), "\t")+"\t")
+		}
+	}
+	return tw.Flush()
+}
+
+func markdownTable(w io.Writer, header []string, rows [][]string) {
+	fmt.Fprintln(w, "| "+strings.Join(header, " | ")+" |")
+	seps := make([]string, len(header))
+	for i := range seps {
+		seps[i] = "---"
+		if i >= 2 {
+			seps[i] = "---:"
+		}
+	}
+	fmt.Fprintln(w, "| "+strings.Join(seps, " | ")+" |")
+	for _, r := range rows {
+		fmt.Fprintln(w, "| "+strings.Join(r, " | ")+" |")
+	}
+}
+
+// Summary is the run's headline figures.
+type Summary struct {
+	QualityCases, QualitySolved int
+	MeanRatio, WorstRatio       float64
+	WorstCase                   string
+	// AboveTolerance lists quality cases above 1.05 × the optimum.
+	AboveTolerance []string
+	// Incomplete lists cases where the planner left replicas unplaced
+	// although the case is feasible (every generated case is).
+	Incomplete []string
+	// FFDCompared counts rows with both a planner and an FFD cost;
+	// WorseThanFFD lists those where the planner costs more.
+	FFDCompared  int
+	WorseThanFFD []string
+	Scale        []Row
+	// Stability totals over the step kinds other than "unchanged".
+	Moves, MinMoves, Forced, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh int
+	// Errors lists rows whose placement failed the checker or that did not
+	// run.
+	Errors []string
+}
+
+// Summarize computes the summary of a run.
+func Summarize(rows []Row) Summary {
+	var s Summary
+	sum := 0.0
+	for _, r := range rows {
+		if r.Error != "" {
+			s.Errors = append(s.Errors, fmt.Sprintf("%s/%s: %s", r.Suite, r.Case, r.Error))
+		}
+		complete := r.Error == "" && deref(r.PlannerUnplaced) == 0
+		if r.Suite != "stability" && !complete && r.PlannerCost != nil {
+			s.Incomplete = append(s.Incomplete, fmt.Sprintf("%s/%s (%d unplaced)", r.Suite, r.Case, deref(r.PlannerUnplaced)))
+		}
+		switch r.Suite {
+		case "quality":
+			s.QualityCases++
+			if q := ratio(r.PlannerCost, r.OptimalCost); q != nil && complete {
+				s.QualitySolved++
+				sum += *q
+				if *q > s.WorstRatio {
+					s.WorstRatio, s.WorstCase = *q, r.Case
+				}
+				if *q > 1.05+1e-9 {
+					s.AboveTolerance = append(s.AboveTolerance, fmt.Sprintf("%s (%.4f)", r.Case, *q))
+				}
+			}
+		case "scale":
+			s.Scale = append(s.Scale, r)
+		case "stability":
+			if r.Case == StepUnchanged {
+				s.UnchangedMoves += deref(r.Moves)
+				continue
+			}
+			s.Moves += deref(r.Moves)
+			s.MinMoves += deref(r.MinMoves)
+			s.Forced += deref(r.SpreadForced)
+			s.StabilitySteps += deref(r.Steps)
+			s.Unplaced += deref(r.PlannerUnplaced)
+			s.UnplacedFresh += deref(r.UnplacedFresh)
+		}
+		if complete && r.PlannerCost != nil && r.FFDCost != nil {
+			s.FFDCompared++
+			if *r.PlannerCost > *r.FFDCost+1e-6 {
+				s.WorseThanFFD = append(s.WorseThanFFD, fmt.Sprintf("%s/%s (%.4f vs %.4f)", r.Suite, r.Case, *r.PlannerCost, *r.FFDCost))
+			}
+		}
+	}
+	if s.QualitySolved > 0 {
+		s.MeanRatio = sum / float64(s.QualitySolved)
+	}
+	return s
+}
+
+// orZero is p, or 0 when p is nil but the baseline ran (cost set).
+func orZero(p *int, cost *float64) *int {
+	if p == nil && cost != nil {
+		return ptr(0)
+	}
+	return p
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// Lines renders the summary as sentences, one per line.
+func (s Summary) Lines() []string {
+	var out []string
+	if s.QualityCases > 0 {
+		out = append(out, fmt.Sprintf("Quality: %d of %d cases solved to optimality with every replica placed by the planner; planner/optimum over them: mean %.4f, worst %.4f (%s).",
+			s.QualitySolved, s.QualityCases, s.MeanRatio, s.WorstRatio, s.WorstCase))
+		if len(s.AboveTolerance) > 0 {
+			out = append(out, "Cases above 1.05 × the optimum: "+strings.Join(s.AboveTolerance, ", ")+".")
+		} else {
+			out = append(out, "No case above 1.05 × the optimum.")
+		}
+	}
+	if len(s.Incomplete) > 0 {
+		out = append(out, "Planner left replicas unplaced in feasible cases (every generated case is feasible: a greedy reservation places every replica): "+strings.Join(s.Incomplete, ", ")+".")
+	}
+	if s.FFDCompared > 0 {
+		line := fmt.Sprintf("Planner costlier than FFD in %d of %d cases where both placed every replica", len(s.WorseThanFFD), s.FFDCompared)
+		if len(s.WorseThanFFD) > 0 {
+			line += ": " + strings.Join(s.WorseThanFFD, ", ")
+		}
+		out = append(out, line+".")
+	}
+	if len(s.Scale) > 0 {
+		var parts []string
+		var prev *Row
+		for i := range s.Scale {
+			r := &s.Scale[i]
+			part := fmt.Sprintf("%s %s ms (peak %s MiB)", r.Case, fmtF(r.PlannerMs, 1), fmtF(r.PeakMiB, 1))
+			if prev != nil && prev.PlannerMs != nil && r.PlannerMs != nil && *prev.PlannerMs > 0 {
+				part += fmt.Sprintf(", ×%.1f time for ×%.0f replicas", *r.PlannerMs / *prev.PlannerMs,
+					float64(r.Replicas)/float64(prev.Replicas))
+			}
+			parts = append(parts, part)
+			prev = r
+		}
+		out = append(out, "Scale: "+strings.Join(parts, " → ")+".")
+	}
+	if s.StabilitySteps > 0 {
+		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces); unchanged re-plans moved %d. "+
+			"%d replica-steps left unplaced although the input is feasible from scratch, %d of them also when planned without Previous.",
+			s.StabilitySteps, s.Moves, s.MinMoves, s.Forced, s.UnchangedMoves, s.Unplaced, s.UnplacedFresh))
+	}
+	if len(s.Errors) > 0 {
+		out = append(out, fmt.Sprintf("%d row(s) with errors: %s.", len(s.Errors), strings.Join(s.Errors, "; ")))
+	} else {
+		out = append(out, "Every planner placement passed the independent checker.")
+	}
+	return out
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	NumCPU, GOMAXPROCS int
+	GoVersion, GOOS    string
+	GOARCH, CBC        string
+	TimeLimit          string
+}
+
+// WriteMarkdown writes docs/BENCHMARKS.md.
+func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
+	cost, stab := split(rows)
+	s := Summarize(rows)
+	fmt.Fprintln(w, "# Planner benchmarks")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Generated by `make bench` (`go run ./cmd/mcllm-bench -out docs/BENCHMARKS.md`); run it again to reproduce this file.")
+	fmt.Fprintln(w, "Every case is generated from a fixed seed, so the fleets, costs and moves are the same on every run;")
+	fmt.Fprintln(w, "timings and memory are not: they vary between runs, the more so on a shared machine.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Machine")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "- CPUs (`runtime.NumCPU`): %d; default GOMAXPROCS: %d.\n", m.NumCPU, m.GOMAXPROCS)
+	fmt.Fprintln(w, "- The planner is timed on one core: `runtime.GOMAXPROCS(1)` around each run, after a GC;")
+	fmt.Fprintln(w, "  quality cases report the median of 5 runs, scale cases one run in a child process of its own.")
+	fmt.Fprintf(w, "- Go %s, %s/%s; CBC %s (Debian's coinor-cbc), time limit %s per MILP.\n", m.GoVersion, m.GOOS, m.GOARCH, m.CBC, m.TimeLimit)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Summary")
+	fmt.Fprintln(w)
+	for _, l := range s.Lines() {
+		fmt.Fprintln(w, "- "+l)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Method")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, methodText)
+	if len(cost) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "## Cost and time")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Costs in USD per hour. Optimum: CBC's proven optimum of the exact MILP (`-` when not proven within the limit or not attempted);")
+		fmt.Fprintln(w, "LP bound: its LP relaxation; FFD: the first-fit-decreasing baseline; peak MiB: the child process's maximum RSS (`ru_maxrss`),")
+		fmt.Fprintln(w, "input included (`base_mib` in the JSON line is the RSS before the planner ran).")
+		fmt.Fprintln(w)
+		var cells [][]string
+		for _, r := range cost {
+			cells = append(cells, costCells(r))
+		}
+		markdownTable(w, costHeader(), cells)
+	}
+	if len(stab) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "## Stability")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Replicas exposed: previous replicas whose model and index still exist after the step. Moves: those whose node group")
+		fmt.Fprintln(w, "or stages changed. min_moves: those on the node group the step removed. Spread-forced: min_moves plus the survivors")
+		fmt.Fprintln(w, "a lowered spread cap (scale down) pushes out of their cloud, also unavoidable.")
+		fmt.Fprintln(w)
+		var cells [][]string
+		for _, r := range stab {
+			cells = append(cells, stabilityCells(r))
+		}
+		markdownTable(w, stabilityHeader(), cells)
+	}
+}
+
+const methodText = `- **Fleets.** Seeded generators (` + "`math/rand/v2`" + `, PCG, one fixed seed per case) draw node groups from
+  catalog instance types with list prices over aws, gcp and azure (H100, H200, A100-80GB, L40S, L4, A10G, A10), each
+  type in one to four regions; min_nodes is 0, or 1 for one group in ten. Demands mix catalog models from 3.8B to
+  671B (phi-3-mini-4k to llama-3.1-405b fp8 and, rarely, deepseek-v3 fp8; bf16, fp8 and int4 variants), context 2k–32k,
+  concurrency 1–32, 1–8 replicas per model; some allow only one or two clouds or GPU models, some spread across clouds
+  (min_domains 2, max_share 0.5 or 0.67). A model no group can run is drawn again. max_nodes gives each group a
+  random share of the GPUs the demand needs, then grows until a greedy reservation places every replica, so every
+  case is feasible.
+- **Exact optimum.** A MILP solved by CBC: integer replicas x[m][g] of model m on group g (only where
+  ` + "`planner.ReplicaShape`" + ` allows it, at its degrees), integer nodes n[g] within [min_nodes, max_nodes],
+  GPUs per node × n[g] ≥ the GPUs placed, per-cloud caps floor(max_share × replicas) and min_domains binaries;
+  minimize Σ price × n[g]. Stages are powers of two and nodes hold a power of two GPUs, so ceil(GPUs / GPUs per node)
+  nodes always pack: the MILP optimum is the true optimum. Models without a spread and with equal shapes are merged
+  (exact for the MILP and its LP relaxation).
+- **FFD baseline** (Karpenter-like). Replicas by GPU need descending; each to the earliest-opened node of a
+  feasible group with enough free GPUs, else to new nodes of the feasible group with the lowest price per node that
+  has max_nodes room; spread caps respected, nodes of min_nodes paid for.
+- **Suites.** quality: 15 cases of 10–200 replicas, solved exactly. scale: 1k, 10k (≥ 5,000 candidate nodes) and
+  50k replicas; the planner runs in a child process (` + "`mcllm-bench -child <case>`" + `), no exact optimum.
+  stability: 1,000 sequences of 5 random steps (add a model, remove a model, scale up, scale down, lose a busy node
+  group); after each step the planner re-plans with Previous = the last result, then re-plans the unchanged input once
+  more. Every planner result is checked by an independent placement checker.`
