@@ -1,47 +1,56 @@
 #!/usr/bin/env bash
-# make demo: runs examples/demo through the OpenTofu built in bin/ with the
-# provider just built (make install), in a scratch directory under build/.
-# No cloud credentials and no registry: the provider comes from a local
-# plugin directory.
+# make demo: plans and applies examples/quickstart — six model deployments on
+# node groups of AWS, Azure and GCP — through the OpenTofu built in bin/ with
+# the provider just built (make install), then shows a what-if change.
+# `make demo-estimates` runs the catalog and memory walkthrough instead.
+# No cloud credentials and no registry: the provider comes from build/plugins.
 set -euo pipefail
 
+example=${1:-quickstart}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tofu="$root/bin/tofu"
-work="$root/build/demo"
+work="$root/build/demo-$example"
 export TF_CLI_CONFIG_FILE="$root/build/empty.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
 rm -rf "$work" && mkdir -p "$work"
-cp "$root"/examples/demo/*.tf "$work"/
+cp "$root/examples/$example"/*.tf "$work"/
 cd "$work"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "tofu init (provider from build/plugins)"
 "$tofu" init -no-color -input=false -plugin-dir="$root/build/plugins" >/dev/null
-"$tofu" version | head -n 2
+"$tofu" version | head -n 1
 
-step "tofu plan: every figure below is known at plan time"
-"$tofu" plan -no-color -input=false -out=demo.tfplan >/dev/null
+step "tofu plan: the placement is known at plan time"
+"$tofu" plan -no-color -input=false -out=demo.tfplan >plan.txt
 "$tofu" show -no-color -json demo.tfplan >plan.json
-grep -o '"known after apply"' plan.json >/dev/null && { echo "unexpected unknown values in the plan"; exit 1; } || true
+if grep -q '(known after apply)' plan.txt; then
+  grep -n '(known after apply)' plan.txt; echo "unexpected unknown values in the plan"; exit 1
+fi
+grep -E '^Plan:' plan.txt
 
 step "tofu apply"
 "$tofu" apply -no-color -input=false demo.tfplan | grep -E '^Apply complete'
 
-cat <<'TXT'
-
-Reading the tables: "catalog" lists the multi-GPU types of the built-in catalog
-with the memory a serving runtime sees per GPU; "memory" is each deployment's
-weights and KV cache; "fit" is the smallest tensor-parallel degree (tN) that
-holds the deployment on one node, with the KV tokens left over, or, where none
-fits, how much memory each GPU lacks at the node's full width.
-TXT
-
-for out in catalog memory fit; do
-  step "$out"
-  "$tofu" output -no-color -raw "$out"
+if [ "$example" = estimates ]; then
+  for out in catalog memory fit; do
+    step "$out"
+    "$tofu" output -no-color -raw "$out"
+    echo
+  done
+else
+  step "where each model runs, nodes per group, cost"
+  "$tofu" output -no-color -raw summary
   echo
-done
 
-step "re-plan: nothing changes"
+  step "what if Llama-3.1-70B gets a third replica? (tofu plan -var llama_70b_replicas=3)"
+  "$tofu" plan -no-color -input=false -var llama_70b_replicas=3 >whatif.txt || { cat whatif.txt; exit 1; }
+  # The pool's diff: only the new key, the group sizes and the costs change.
+  sed -n '/# mcllm_inference_pool.fleet will be updated/,/^    }$/p' whatif.txt \
+    | grep -E '^\s+[~+-] |^\s+# \(|=>' | grep -vE '^\s+# \([0-9]+ unchanged attributes? hidden\)$' | head -n 60
+  grep -E '^Plan:' whatif.txt
+fi
+
+step "re-plan without changes: nothing to do"
 "$tofu" plan -no-color -input=false -detailed-exitcode >/dev/null && echo "No changes." || { echo "re-plan not empty"; exit 1; }

@@ -171,3 +171,29 @@ output "cost_per_hour" {
     per_model = mcllm_inference_pool.fleet.cost.per_model
   }
 }
+
+locals {
+  placement = mcllm_inference_pool.fleet.placement
+  models    = sort(distinct([for key, p in local.placement : split("/", key)[0]]))
+  groups    = sort(keys(mcllm_inference_pool.fleet.node_group_sizes))
+}
+
+output "summary" {
+  description = "A table for humans: each model's replicas per node group, then each group's nodes and cost."
+  value = join("\n", concat(
+    [format("%-16s %-40s %10s", "model", "replicas per node group (degrees)", "USD/hour")],
+    [for m in local.models : format("%-16s %-40s %10.2f", m, join(", ", [
+      for g in local.groups : format("%s ×%d (%s)", g,
+        length([for key, p in local.placement : key if split("/", key)[0] == m && p.node_group == g]),
+        join(" ", distinct([for key, p in local.placement : format("t%d×p%d", p.tensor_parallel, p.pipeline_parallel)
+      if split("/", key)[0] == m && p.node_group == g])))
+      if length([for key, p in local.placement : key if split("/", key)[0] == m && p.node_group == g]) > 0
+    ]), mcllm_inference_pool.fleet.cost.per_model[m])],
+    [""],
+    [format("%-16s %6s %10s %14s", "node group", "nodes", "USD/hour", "GPU memory use")],
+    [for g in local.groups : format("%-16s %6d %10.2f %13.0f%%", g, mcllm_inference_pool.fleet.node_group_sizes[g],
+      mcllm_inference_pool.fleet.cost.per_node_group[g],
+    mcllm_inference_pool.fleet.utilization[g].gpu_memory_utilization * 100)],
+    [format("%-16s %6s %10.2f", "total", "", mcllm_inference_pool.fleet.cost.total_per_hour)],
+  ))
+}

@@ -15,7 +15,7 @@ func TestAccExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs = append(dirs, "../../examples/provider", "../../examples/demo")
+	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart")
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
 		if len(files) == 0 {

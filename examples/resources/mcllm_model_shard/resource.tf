@@ -1,0 +1,47 @@
+# A catalog model: Llama-3.1-70B in bf16, 16 concurrent 8k-token sequences
+# per replica, three replicas on at least two clouds.
+resource "mcllm_model_shard" "llama_70b" {
+  name                     = "llama-70b"
+  model                    = "llama-3.1-70b"
+  precision                = "bf16"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 16
+  replicas                 = 3
+  priority                 = 10
+
+  constraints = {
+    clouds     = ["aws", "gcp", "azure"]
+    gpu_models = ["H100-80GB", "H200", "A100-80GB"]
+  }
+
+  spread = {
+    across      = "cloud"
+    min_domains = 2
+    max_share   = 0.67
+  }
+}
+
+# A model the catalog does not know, described by its config.json.
+resource "mcllm_model_shard" "in_house" {
+  name                     = "in-house-13b"
+  precision                = "fp8"
+  kv_cache_precision       = "fp8"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 8
+  replicas                 = 2
+
+  architecture = {
+    layers             = 40
+    hidden_size        = 5120
+    attention_heads    = 40
+    kv_heads           = 8
+    head_dim           = 128
+    vocab_size         = 32000
+    intermediate_size  = 13824
+    max_context_tokens = 16384
+  }
+}
+
+output "llama_70b_weights_gib" {
+  value = mcllm_model_shard.llama_70b.memory.weights_gib
+}
