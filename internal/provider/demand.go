@@ -177,6 +177,26 @@ func demandObjectType() types.ObjectType {
 	return types.ObjectType{AttrTypes: out}
 }
 
+// demandFromObject reads a demand object without reflection.
+func demandFromObject(o types.Object) demandModel {
+	a := o.Attributes()
+	str := func(k string) types.String { v, _ := a[k].(types.String); return v }
+	num := func(k string) types.Int64 { v, _ := a[k].(types.Int64); return v }
+	obj := func(k string) types.Object {
+		if v, ok := a[k].(types.Object); ok {
+			return v
+		}
+		return types.ObjectNull(nil)
+	}
+	return demandModel{
+		Name: str("name"), Model: str("model"), Architecture: obj("architecture"), Precision: str("precision"),
+		KVCachePrecision: str("kv_cache_precision"), MaxContextTokens: num("max_context_tokens"),
+		MaxConcurrentSequences: num("max_concurrent_sequences"), Replicas: num("replicas"),
+		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
+		Constraints: obj("constraints"), Spread: obj("spread"),
+	}
+}
+
 // unknownIn reports whether any part of the demand is unknown.
 func (d demandModel) unknownIn() bool {
 	for _, v := range []attr.Value{d.Name, d.Model, d.Architecture, d.Precision, d.KVCachePrecision, d.MaxContextTokens,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -220,8 +221,10 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		diags.Append(gd...)
 		req.NodeGroups = append(req.NodeGroups, g)
 	}
-	var shards []demandModel
-	diags.Append(m.ModelShards.ElementsAs(ctx, &shards, false)...)
+	shards := make([]demandModel, 0, len(m.ModelShards.Elements()))
+	for _, e := range m.ModelShards.Elements() {
+		shards = append(shards, demandFromObject(e.(types.Object)))
+	}
 	seen := map[string]int{}
 	for i, d := range shards {
 		at := path.Root("model_shards").AtListIndex(i)
@@ -392,6 +395,14 @@ func (m *poolModel) report(res *planner.Result, diags *diag.Diagnostics) {
 	}
 }
 
+func int64List(xs []int) types.List {
+	vals := make([]attr.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = types.Int64Value(int64(x))
+	}
+	return types.ListValueMust(types.Int64Type, vals)
+}
+
 func firstNode(r planner.Replica) int {
 	if len(r.Stages) == 0 {
 		return -1
@@ -409,26 +420,34 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	var cfgGroups map[string]nodeGroupModel
 	diags.Append(m.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
 
-	placement := map[string]placementValue{}
+	// Built without reflection: a pool may hold thousands of replicas.
+	placementObjType := placementType.(types.ObjectType)
+	stageObjType := placementObjType.AttrTypes["stages"].(types.ListType).ElemType.(types.ObjectType)
+	placement := make(map[string]attr.Value, len(res.Replicas))
 	for _, r := range res.Replicas {
 		g := groups[r.NodeGroup]
-		pv := placementValue{
-			NodeGroup: r.NodeGroup, Cloud: g.Cloud, Region: g.Region, GPUModel: g.GPUModel, CapacityType: g.CapacityType,
-			TensorParallel: int64(r.TensorParallel), PipelineParallel: int64(r.PipelineParallel),
-			MemoryPerGPUGiB: gib(r.MemoryPerGPU), MemoryPerGPUBytes: r.MemoryPerGPU,
-		}
+		instance := types.StringNull()
 		if it := cfgGroups[r.NodeGroup].InstanceType; !it.IsNull() {
-			s := it.ValueString()
-			pv.InstanceType = &s
+			instance = it
 		}
-		for i, s := range r.Stages {
-			sv := stageValue{Node: int64(s.Node), GPUs: ints64(s.GPUs)}
-			pv.Stages = append(pv.Stages, sv)
-			if i == 0 {
-				pv.Node, pv.GPUs = sv.Node, sv.GPUs
-			}
+		stages := make([]attr.Value, len(r.Stages))
+		for i, st := range r.Stages {
+			stages[i] = types.ObjectValueMust(stageObjType.AttrTypes, map[string]attr.Value{
+				"node": types.Int64Value(int64(st.Node)), "gpus": int64List(st.GPUs)})
 		}
-		placement[r.Key()] = pv
+		first := planner.Stage{}
+		if len(r.Stages) > 0 {
+			first = r.Stages[0]
+		}
+		placement[r.Key()] = types.ObjectValueMust(placementObjType.AttrTypes, map[string]attr.Value{
+			"node_group": types.StringValue(r.NodeGroup), "cloud": types.StringValue(g.Cloud),
+			"region": types.StringValue(g.Region), "instance_type": instance,
+			"gpu_model": types.StringValue(g.GPUModel), "capacity_type": types.StringValue(g.CapacityType),
+			"node": types.Int64Value(int64(first.Node)), "gpus": int64List(first.GPUs),
+			"stages":          types.ListValueMust(stageObjType, stages),
+			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
+			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
+		})
 	}
 	sizes := map[string]int64{}
 	util := map[string]utilizationValue{}
@@ -448,7 +467,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	}
 
 	var d diag.Diagnostics
-	m.Placement, d = types.MapValueFrom(ctx, placementType, placement)
+	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)
 	m.NodeGroupSizes, d = types.MapValueFrom(ctx, types.Int64Type, sizes)
 	diags.Append(d...)
