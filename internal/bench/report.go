@@ -49,7 +49,7 @@ func ratio(a, b *float64) *float64 {
 
 func costHeader() []string {
 	return []string{"suite", "case", "replicas", "models", "groups", "cand. nodes", "planner $/h", "optimum $/h",
-		"LP bound $/h", "FFD $/h", "planner/opt", "planner/FFD", "unplaced planner/FFD", "planner ms", "CBC ms", "peak MiB", "CBC status"}
+		"LP bound $/h", "FFD $/h", "planner/opt", "planner/FFD", "planner/LB", "unplaced planner/FFD", "planner ms", "CBC ms", "LP ms", "peak MiB", "CBC status"}
 }
 
 func costCells(r Row) []string {
@@ -60,10 +60,16 @@ func costCells(r Row) []string {
 	if r.Error != "" {
 		status += " (error)"
 	}
+	plannerDone, ffdDone := deref(r.PlannerUnplaced) == 0, deref(r.FFDUnplaced) == 0
+	vsFFD := ratio(r.PlannerCost, r.FFDCost)
+	if !plannerDone || !ffdDone {
+		vsFFD = nil
+	}
 	return []string{r.Suite, r.Case, fmt.Sprint(r.Replicas), fmtI(r.Models), fmtI(r.NodeGroups), fmtI(r.CandidateNodes),
-		fmtCost(r.PlannerCost), fmtCost(r.OptimalCost), fmtCost(r.LowerBound), fmtCost(r.FFDCost),
-		fmtF(ratio(r.PlannerCost, r.OptimalCost), 4), fmtF(ratio(r.PlannerCost, r.FFDCost), 4),
-		fmtI(r.PlannerUnplaced) + "/" + fmtI(orZero(r.FFDUnplaced, r.FFDCost)), fmtF(r.PlannerMs, 1), fmtF(r.OptimalMs, 0), fmtF(r.PeakMiB, 1), status}
+		fmtCost(r.PlannerCost) + star(plannerDone), fmtCost(r.OptimalCost), fmtCost(r.LowerBound), fmtCost(r.FFDCost) + star(ffdDone),
+		fmtF(ratio(r.PlannerCost, r.OptimalCost), 4), fmtF(vsFFD, 4), fmtF(ratio(r.PlannerCost, r.LowerBound), 4),
+		fmtI(r.PlannerUnplaced) + "/" + fmtI(orZero(r.FFDUnplaced, r.FFDCost)), fmtF(r.PlannerMs, 1), fmtF(r.OptimalMs, 0),
+		fmtF(r.LowerBoundMs, 0), fmtF(r.PeakMiB, 1), status}
 }
 
 func stabilityHeader() []string {
@@ -190,7 +196,7 @@ func Summarize(rows []Row) Summary {
 			s.Unplaced += deref(r.PlannerUnplaced)
 			s.UnplacedFresh += deref(r.UnplacedFresh)
 		}
-		if complete && r.PlannerCost != nil && r.FFDCost != nil {
+		if complete && deref(r.FFDUnplaced) == 0 && r.PlannerCost != nil && r.FFDCost != nil {
 			s.FFDCompared++
 			if *r.PlannerCost > *r.FFDCost+1e-6 {
 				s.WorseThanFFD = append(s.WorseThanFFD, fmt.Sprintf("%s/%s (%.4f vs %.4f)", r.Suite, r.Case, *r.PlannerCost, *r.FFDCost))
@@ -201,6 +207,14 @@ func Summarize(rows []Row) Summary {
 		s.MeanRatio = sum / float64(s.QualitySolved)
 	}
 	return s
+}
+
+// star marks a cost that leaves replicas unplaced.
+func star(complete bool) string {
+	if complete {
+		return ""
+	}
+	return "*"
 }
 
 // orZero is p, or 0 when p is nil but the baseline ran (cost set).
@@ -291,7 +305,7 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 	fmt.Fprintf(w, "- CPUs (`runtime.NumCPU`): %d; default GOMAXPROCS: %d.\n", m.NumCPU, m.GOMAXPROCS)
 	fmt.Fprintln(w, "- The planner is timed on one core: `runtime.GOMAXPROCS(1)` around each run, after a GC;")
 	fmt.Fprintln(w, "  quality cases report the median of 5 runs, scale cases one run in a child process of its own.")
-	fmt.Fprintf(w, "- Go %s, %s/%s; CBC %s (Debian's coinor-cbc), time limit %s per MILP.\n", m.GoVersion, m.GOOS, m.GOARCH, m.CBC, m.TimeLimit)
+	fmt.Fprintf(w, "- Go toolchain %s, %s/%s; CBC %s (Debian's coinor-cbc), time limit %s per MILP.\n", m.GoVersion, m.GOOS, m.GOARCH, m.CBC, m.TimeLimit)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Summary")
 	fmt.Fprintln(w)
@@ -306,9 +320,12 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "## Cost and time")
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Costs in USD per hour. Optimum: CBC's proven optimum of the exact MILP (`-` when not proven within the limit or not attempted);")
-		fmt.Fprintln(w, "LP bound: its LP relaxation; FFD: the first-fit-decreasing baseline; peak MiB: the child process's maximum RSS (`ru_maxrss`),")
-		fmt.Fprintln(w, "input included (`base_mib` in the JSON line is the RSS before the planner ran).")
+		fmt.Fprintln(w, "Costs in USD per hour. Optimum: CBC's proven optimum of the exact MILP (`-` when not proven within the limit or not attempted;")
+		fmt.Fprintln(w, "the JSON line's `milp_best` then holds CBC's best solution). LP bound: the MILP's LP relaxation, a lower bound on the optimum,")
+		fmt.Fprintln(w, "so planner/LB bounds planner/opt from above. FFD: the first-fit-decreasing baseline. A cost marked * leaves replicas")
+		fmt.Fprintln(w, "unplaced and is not compared.")
+		fmt.Fprintln(w, "Unplaced: replicas the planner / FFD could not place although the case is feasible. Peak MiB: the child process's")
+		fmt.Fprintln(w, "maximum RSS (`ru_maxrss`), input included (`base_mib` in the JSON line is the RSS before the planner ran).")
 		fmt.Fprintln(w)
 		var cells [][]string
 		for _, r := range cost {
@@ -322,7 +339,9 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Replicas exposed: previous replicas whose model and index still exist after the step. Moves: those whose node group")
 		fmt.Fprintln(w, "or stages changed. min_moves: those on the node group the step removed. Spread-forced: min_moves plus the survivors")
-		fmt.Fprintln(w, "a lowered spread cap (scale down) pushes out of their cloud, also unavoidable.")
+		fmt.Fprintln(w, "a lowered spread cap (scale down) pushes out of their cloud, also unavoidable. Unplaced: replicas left unplaced after the")
+		fmt.Fprintln(w, "step although the input is feasible from scratch; unplaced fresh: how many of them stay unplaced when the same input is")
+		fmt.Fprintln(w, "planned without Previous (the rest are due to the placements the planner keeps).")
 		fmt.Fprintln(w)
 		var cells [][]string
 		for _, r := range stab {

@@ -43,7 +43,7 @@ type Row struct {
 	Steps        *int `json:"steps,omitempty"`
 	SpreadForced *int `json:"spread_forced,omitempty"`
 	// PlannerUnplaced and FFDUnplaced count replicas left unplaced; a cost
-	// with unplaced replicas is not comparable and ffd_cost is then null.
+	// with unplaced replicas is not comparable with one without.
 	PlannerUnplaced *int `json:"planner_unplaced,omitempty"`
 	FFDUnplaced     *int `json:"ffd_unplaced,omitempty"`
 	// UnplacedFresh (stability) is how many of PlannerUnplaced stay
@@ -166,11 +166,7 @@ func EvalCase(c *Case, cfg *Config, exact bool, runs int) Row {
 	if err := CheckPlacement(c.Req, res); err != nil {
 		row.Error = "placement: " + err.Error()
 	}
-	if f := FFD(c.Req, shapes); f.Unplaced == 0 {
-		row.FFDCost = costPtr(f.Cost)
-	} else {
-		row.FFDUnplaced = ptr(f.Unplaced)
-	}
+	row.FFDCost, row.FFDUnplaced = ffdFigures(c.Req, shapes)
 	if exact {
 		m, err := cfg.Solver.Solve(c.Req, shapes, false)
 		cfg.noteVersion(m.Version)
@@ -258,11 +254,7 @@ func RunScale(cfg *Config) []Row {
 			row.Error = out.Error
 		}
 		shapes := Shapes(c.Req)
-		if f := FFD(c.Req, shapes); f.Unplaced == 0 {
-			row.FFDCost = costPtr(f.Cost)
-		} else {
-			row.FFDUnplaced = ptr(f.Unplaced)
-		}
+		row.FFDCost, row.FFDUnplaced = ffdFigures(c.Req, shapes)
 		row.LowerBound, row.LowerBoundMs = cfg.lowerBound(c, shapes, cfg.ScaleLPLimit)
 		cfg.progress("scale   %-12s replicas %6d planner %s in %s ms, peak %s MiB", row.Case, row.Replicas,
 			fmtCost(row.PlannerCost), fmtF(row.PlannerMs, 1), fmtF(row.PeakMiB, 1))
@@ -292,4 +284,14 @@ func appendErr(a, b string) string {
 		return b
 	}
 	return a + "; " + b
+}
+
+// ffdFigures runs the baseline: its cost and, when it left replicas
+// unplaced, how many.
+func ffdFigures(req planner.Request, shapes [][]Shape) (*float64, *int) {
+	f := FFD(req, shapes)
+	if f.Unplaced > 0 {
+		return costPtr(f.Cost), ptr(f.Unplaced)
+	}
+	return costPtr(f.Cost), nil
 }
