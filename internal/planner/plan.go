@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 
@@ -106,6 +107,7 @@ type plan struct {
 
 	opts           [][]option // per model: one option per feasible group
 	swapsEvaluated int
+	evacuations    int
 	// optIndex[mi][gi] is model mi's option on group gi, or -1.
 	optIndex [][]int
 	reports  []*filterReport // per model
@@ -400,10 +402,98 @@ const moveBudget = 4_000_000
 // swapBudget bounds the exchanges evaluated beyond the single moves.
 const swapBudget = 250_000
 
+// evacuationBudget bounds the replicas re-inserted by group evacuations.
+const evacuationBudget = 200_000
+
 // improve runs a best-improvement local search over the group chosen for
 // each new replica: move δ replicas of one model from one group to another
 // when that lowers the objective, keeping every constraint.
 func (p *plan) improve() {
+	p.localSearch()
+	p.perturb()
+}
+
+// perturbTrials bounds the iterated-local-search trials; perturbBudget
+// bounds their total work in replicas re-inserted.
+const (
+	perturbTrials = 40
+	perturbBudget = 20_000
+	// perturbMoves bounds the local-search moves all trials evaluate.
+	perturbMoves = 600_000
+)
+
+// perturb is an iterated local search: it empties a group of its new
+// replicas, re-inserts them in a shuffled order choosing at random between
+// the two cheapest places, runs the local search again, and keeps the result
+// only when it is cheaper. The generator is seeded with a constant, so the
+// plan stays deterministic.
+func (p *plan) perturb() {
+	rng := rand.New(rand.NewPCG(0x6d636c6c, 0x6d))
+	work := 0
+	moves := 0
+	for trial := 0; trial < perturbTrials && work < perturbBudget && moves < perturbMoves; trial++ {
+		var groups []int
+		for gi := range p.groups {
+			for mi := range p.models {
+				if oi := p.optionOn(mi, gi); oi >= 0 && p.count[mi][oi] > 0 {
+					groups = append(groups, gi)
+					break
+				}
+			}
+		}
+		if len(groups) == 0 {
+			return
+		}
+		gi := groups[rng.IntN(len(groups))]
+		var moved []int
+		for mi := range p.models {
+			if oi := p.optionOn(mi, gi); oi >= 0 {
+				for range p.count[mi][oi] {
+					moved = append(moved, mi)
+				}
+			}
+		}
+		work += len(moved)
+		rng.Shuffle(len(moved), func(i, j int) { moved[i], moved[j] = moved[j], moved[i] })
+		before := p.totalObjective()
+		saved := p.save()
+		ok := true
+		for _, mi := range moved {
+			p.add(mi, p.optionOn(mi, gi), -1)
+		}
+		for _, mi := range moved {
+			first, second := p.twoCheapest(mi)
+			choice := first
+			if second >= 0 && rng.IntN(2) == 0 {
+				choice = second
+			}
+			if choice < 0 {
+				ok = false
+				break
+			}
+			p.add(mi, choice, 1)
+		}
+		if ok {
+			moves += p.localSearch()
+		}
+		if !ok || p.totalObjective() >= before-1e-9 {
+			p.restore(saved)
+		}
+	}
+}
+
+// twoCheapest is cheapestInsertion's best and runner-up option (-1 if none).
+func (p *plan) twoCheapest(mi int) (int, int) {
+	best := p.cheapestInsertion(mi, -1)
+	if best < 0 {
+		return -1, -1
+	}
+	return best, p.cheapestInsertion(mi, best)
+}
+
+// localSearch runs single moves, then exchanges and re-packs, until none
+// improves; it returns the moves it evaluated.
+func (p *plan) localSearch() int {
 	evaluated := 0
 	for pass := 0; evaluated < moveBudget; pass++ {
 		improved := false
@@ -431,12 +521,12 @@ func (p *plan) improve() {
 				}
 			}
 		}
-		if !improved && !p.swapPass() {
-			p.log.Debug("local search converged", "passes", pass+1, "moves_evaluated", evaluated)
-			return
+		if !improved && !p.swapPass() && !p.evacuatePass() {
+			return evaluated
 		}
 	}
 	p.log.Debug("local search stopped at its budget", "moves_evaluated", evaluated)
+	return evaluated
 }
 
 // swapPass tries exchanges that no single move finds: d1 replicas of one
@@ -494,6 +584,152 @@ func (p *plan) swapPass() bool {
 
 // optionOn is the index of model mi's option on group gi, or -1.
 func (p *plan) optionOn(mi, gi int) int { return p.optIndex[mi][gi] }
+
+// snapshot is the mutable assignment state, for trial moves.
+type snapshot struct {
+	count     [][]int
+	stages    []sizeCounts
+	nodes     []int
+	domains   []map[string]int
+	exclusive []map[int]int
+}
+
+func (p *plan) save() snapshot {
+	s := snapshot{stages: append([]sizeCounts(nil), p.stages...), nodes: append([]int(nil), p.nodes...)}
+	s.count = make([][]int, len(p.count))
+	for i, c := range p.count {
+		s.count[i] = append([]int(nil), c...)
+	}
+	s.domains = make([]map[string]int, len(p.domains))
+	for i, d := range p.domains {
+		s.domains[i] = make(map[string]int, len(d))
+		for k, v := range d {
+			s.domains[i][k] = v
+		}
+	}
+	s.exclusive = make([]map[int]int, len(p.exclusive))
+	for i, e := range p.exclusive {
+		s.exclusive[i] = make(map[int]int, len(e))
+		for k, v := range e {
+			s.exclusive[i][k] = v
+		}
+	}
+	return s
+}
+
+func (p *plan) restore(s snapshot) {
+	p.count, p.stages, p.nodes, p.domains, p.exclusive = s.count, s.stages, s.nodes, s.domains, s.exclusive
+}
+
+func (p *plan) totalObjective() float64 {
+	total := 0.0
+	for gi, n := range p.nodes {
+		total += p.objective(gi, n)
+	}
+	return total
+}
+
+// evacuatePass tries, group by group, to empty a group of its new replicas
+// and re-insert each elsewhere at the least extra cost: the move that closes
+// a half-used large node in favour of small ones, which no batch move of a
+// single model finds. It applies the first trial that lowers the objective.
+func (p *plan) evacuatePass() bool {
+	for gi := range p.groups {
+		if p.evacuations >= evacuationBudget {
+			return false
+		}
+		var moved []int // model indices, one entry per replica
+		for mi := range p.models {
+			if oi := p.optionOn(mi, gi); oi >= 0 {
+				for range p.count[mi][oi] {
+					moved = append(moved, mi)
+				}
+			}
+		}
+		if len(moved) == 0 {
+			continue
+		}
+		p.evacuations += len(moved)
+		before := p.totalObjective()
+		saved := p.save()
+		// Two insertion orders: largest replicas first, and most
+		// constrained models first. The better result is kept when it beats
+		// the current assignment.
+		orders := [][]int{append([]int(nil), moved...), append([]int(nil), moved...)}
+		sort.SliceStable(orders[0], func(i, j int) bool { return p.replicaGPUs(orders[0][i]) > p.replicaGPUs(orders[0][j]) })
+		sort.SliceStable(orders[1], func(i, j int) bool { return len(p.opts[orders[1][i]]) < len(p.opts[orders[1][j]]) })
+		var best *snapshot
+		bestObj := before - 1e-9
+		for _, order := range orders {
+			if p.reinsert(gi, order) {
+				if obj := p.totalObjective(); obj < bestObj {
+					s := p.save()
+					best, bestObj = &s, obj
+				}
+			}
+			p.restore(saved)
+			saved = p.save()
+		}
+		if best != nil {
+			p.restore(*best)
+			p.log.Debug("re-packed node group", "group", p.groups[gi].Name, "replicas", len(moved))
+			return true
+		}
+	}
+	return false
+}
+
+// reinsert takes the new replicas of group gi out and puts each back, in
+// order, wherever it raises the objective least (gi included). False when
+// one finds no place.
+func (p *plan) reinsert(gi int, order []int) bool {
+	for _, mi := range order {
+		p.add(mi, p.optionOn(mi, gi), -1)
+	}
+	for _, mi := range order {
+		best := p.cheapestInsertion(mi, -1)
+		if best < 0 {
+			return false
+		}
+		p.add(mi, best, 1)
+	}
+	return true
+}
+
+// replicaGPUs is the most GPUs a replica of model mi takes on any option.
+func (p *plan) replicaGPUs(mi int) int {
+	most := 0
+	for _, o := range p.opts[mi] {
+		most = max(most, o.gpus())
+	}
+	return most
+}
+
+// cheapestInsertion is the option, other than skip, where one more replica
+// of model mi raises the objective least, within every constraint.
+func (p *plan) cheapestInsertion(mi, skip int) int {
+	m := p.models[mi]
+	best, bestCost := -1, 0.0
+	for oi, o := range p.opts[mi] {
+		if oi == skip {
+			continue
+		}
+		dom := p.domain(mi, o)
+		if p.domainKind(mi) != "" && (p.domains[mi][dom] >= shareCap(m) ||
+			(p.distinctDomains(mi) < m.Spread.MinDomains && p.domains[mi][dom] > 0)) {
+			continue
+		}
+		n := p.nodesWith(mi, o, 1)
+		if n > p.groups[o.group].MaxNodes {
+			continue
+		}
+		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + p.amortized(o)*1e-6
+		if best < 0 || cost < bestCost {
+			best, bestCost = oi, cost
+		}
+	}
+	return best
+}
 
 // change is delta replicas of model mi at option o.
 type change struct {
