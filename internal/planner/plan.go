@@ -108,6 +108,8 @@ type plan struct {
 	opts           [][]option // per model: one option per feasible group
 	swapsEvaluated int
 	evacuations    int
+	journal        []journalEntry
+	marks          int
 	// optIndex[mi][gi] is model mi's option on group gi, or -1.
 	optIndex [][]int
 	reports  []*filterReport // per model
@@ -276,6 +278,9 @@ func (p *plan) nodesWith(mi int, o option, delta int) int {
 }
 
 func (p *plan) add(mi, oi, delta int) {
+	if p.marks > 0 {
+		p.journal = append(p.journal, journalEntry{mi, oi, delta})
+	}
 	o := p.opts[mi][oi]
 	p.count[mi][oi] += delta
 	p.stages[o.group][levelOf(o.t)] += delta * o.p
@@ -403,7 +408,7 @@ const moveBudget = 4_000_000
 const swapBudget = 250_000
 
 // evacuationBudget bounds the replicas re-inserted by group evacuations.
-const evacuationBudget = 200_000
+const evacuationBudget = 20_000
 
 // improve runs a best-improvement local search over the group chosen for
 // each new replica: move δ replicas of one model from one group to another
@@ -417,7 +422,7 @@ func (p *plan) improve() {
 // bounds their total work in replicas re-inserted.
 const (
 	perturbTrials = 40
-	perturbBudget = 20_000
+	perturbBudget = 5_000
 	// perturbMoves bounds the local-search moves all trials evaluate.
 	perturbMoves = 600_000
 )
@@ -444,6 +449,41 @@ func (p *plan) perturb() {
 		if len(groups) == 0 {
 			return
 		}
+		if trial%2 == 1 {
+			// The other kick: push a batch of one model into another group,
+			// often one not in use yet, and let the local search follow.
+			work++
+			mi := rng.IntN(len(p.models))
+			var from []int
+			for oi, c := range p.count[mi] {
+				if c > 0 {
+					from = append(from, oi)
+				}
+			}
+			if len(from) == 0 || len(p.opts[mi]) < 2 {
+				continue
+			}
+			oa := from[rng.IntN(len(from))]
+			ob := rng.IntN(len(p.opts[mi]))
+			if ob == oa {
+				continue
+			}
+			d := 1 + rng.IntN(p.count[mi][oa])
+			if p.nodesWith(mi, p.opts[mi][ob], d) > p.groups[p.opts[mi][ob].group].MaxNodes || !p.spreadAllows(mi, oa, ob, d) {
+				continue
+			}
+			before := p.totalObjective()
+			m := p.mark()
+			p.add(mi, oa, -d)
+			p.add(mi, ob, d)
+			moves += p.localSearch()
+			if p.totalObjective() > before+1e-9 {
+				p.undo(m)
+			} else {
+				p.commit() // equal cost is kept too: it lets the search cross plateaus
+			}
+			continue
+		}
 		gi := groups[rng.IntN(len(groups))]
 		var moved []int
 		for mi := range p.models {
@@ -456,7 +496,7 @@ func (p *plan) perturb() {
 		work += len(moved)
 		rng.Shuffle(len(moved), func(i, j int) { moved[i], moved[j] = moved[j], moved[i] })
 		before := p.totalObjective()
-		saved := p.save()
+		m := p.mark()
 		ok := true
 		for _, mi := range moved {
 			p.add(mi, p.optionOn(mi, gi), -1)
@@ -476,8 +516,10 @@ func (p *plan) perturb() {
 		if ok {
 			moves += p.localSearch()
 		}
-		if !ok || p.totalObjective() >= before-1e-9 {
-			p.restore(saved)
+		if !ok || p.totalObjective() > before+1e-9 {
+			p.undo(m)
+		} else {
+			p.commit()
 		}
 	}
 }
@@ -585,40 +627,41 @@ func (p *plan) swapPass() bool {
 // optionOn is the index of model mi's option on group gi, or -1.
 func (p *plan) optionOn(mi, gi int) int { return p.optIndex[mi][gi] }
 
-// snapshot is the mutable assignment state, for trial moves.
-type snapshot struct {
-	count     [][]int
-	stages    []sizeCounts
-	nodes     []int
-	domains   []map[string]int
-	exclusive []map[int]int
+// journalEntry is one assignment change, recorded so that trial moves can
+// be undone.
+type journalEntry struct{ mi, oi, delta int }
+
+// mark starts a trial: changes after it can be undone. Marks nest.
+func (p *plan) mark() int {
+	p.marks++
+	return len(p.journal)
 }
 
-func (p *plan) save() snapshot {
-	s := snapshot{stages: append([]sizeCounts(nil), p.stages...), nodes: append([]int(nil), p.nodes...)}
-	s.count = make([][]int, len(p.count))
-	for i, c := range p.count {
-		s.count[i] = append([]int(nil), c...)
+// undo reverts every change since the mark and ends the trial.
+func (p *plan) undo(mark int) {
+	entries := p.journal[mark:]
+	p.journal = p.journal[:mark]
+	p.marks--
+	saved := p.marks
+	p.marks = 0 // reverting is not itself recorded
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		p.add(e.mi, e.oi, -e.delta)
 	}
-	s.domains = make([]map[string]int, len(p.domains))
-	for i, d := range p.domains {
-		s.domains[i] = make(map[string]int, len(d))
-		for k, v := range d {
-			s.domains[i][k] = v
-		}
-	}
-	s.exclusive = make([]map[int]int, len(p.exclusive))
-	for i, e := range p.exclusive {
-		s.exclusive[i] = make(map[int]int, len(e))
-		for k, v := range e {
-			s.exclusive[i][k] = v
-		}
-	}
-	return s
+	p.marks = saved
+	p.trimJournal()
 }
 
-func (p *plan) restore(s snapshot) {
-	p.count, p.stages, p.nodes, p.domains, p.exclusive = s.count, s.stages, s.nodes, s.domains, s.exclusive
+// commit ends the trial and keeps its changes.
+func (p *plan) commit() {
+	p.marks--
+	p.trimJournal()
+}
+
+func (p *plan) trimJournal() {
+	if p.marks == 0 {
+		p.journal = p.journal[:0]
+	}
 }
 
 func (p *plan) totalObjective() float64 {
@@ -651,27 +694,24 @@ func (p *plan) evacuatePass() bool {
 		}
 		p.evacuations += len(moved)
 		before := p.totalObjective()
-		saved := p.save()
 		// Two insertion orders: largest replicas first, and most
-		// constrained models first. The better result is kept when it beats
+		// constrained models first. The better one is kept when it beats
 		// the current assignment.
 		orders := [][]int{append([]int(nil), moved...), append([]int(nil), moved...)}
 		sort.SliceStable(orders[0], func(i, j int) bool { return p.replicaGPUs(orders[0][i]) > p.replicaGPUs(orders[0][j]) })
 		sort.SliceStable(orders[1], func(i, j int) bool { return len(p.opts[orders[1][i]]) < len(p.opts[orders[1][j]]) })
-		var best *snapshot
-		bestObj := before - 1e-9
-		for _, order := range orders {
+		best, bestObj := -1, before-1e-9
+		for i, order := range orders {
+			m := p.mark()
 			if p.reinsert(gi, order) {
 				if obj := p.totalObjective(); obj < bestObj {
-					s := p.save()
-					best, bestObj = &s, obj
+					best, bestObj = i, obj
 				}
 			}
-			p.restore(saved)
-			saved = p.save()
+			p.undo(m)
 		}
-		if best != nil {
-			p.restore(*best)
+		if best >= 0 {
+			p.reinsert(gi, orders[best])
 			p.log.Debug("re-packed node group", "group", p.groups[gi].Name, "replicas", len(moved))
 			return true
 		}
