@@ -664,13 +664,23 @@ func (p *plan) trimJournal() {
 	}
 }
 
+// totalObjective is the strategy's objective of the whole assignment:
+// under the spread strategy, each model's fullest domain counts first.
 func (p *plan) totalObjective() float64 {
 	total := 0.0
 	for gi, n := range p.nodes {
 		total += p.objective(gi, n)
 	}
+	if p.req.Strategy == StrategySpread {
+		for mi := range p.models {
+			total += spreadWeight * float64(p.maxDomain(mi))
+		}
+	}
 	return total
 }
+
+// spreadWeight makes one replica of imbalance outweigh any cost.
+const spreadWeight = 1e9
 
 // evacuatePass tries, group by group, to empty a group of its new replicas
 // and re-insert each elsewhere at the least extra cost: the move that closes
@@ -764,6 +774,9 @@ func (p *plan) cheapestInsertion(mi, skip int) int {
 			continue
 		}
 		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + p.amortized(o)*1e-6
+		if p.req.Strategy == StrategySpread {
+			cost += spreadWeight * float64(p.domains[mi][dom])
+		}
 		if best < 0 || cost < bestCost {
 			best, bestCost = oi, cost
 		}

@@ -63,3 +63,12 @@ type checkFunc func(*tfjson.State) error
 func (f checkFunc) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
 	resp.Error = f(req.State)
 }
+
+func h2s(p map[string]any) string {
+	out := ""
+	for k, v := range p {
+		m, _ := v.(map[string]any)
+		out += fmt.Sprintf("%s=%v/%v ", k, m["node_group"], m["node"])
+	}
+	return out
+}

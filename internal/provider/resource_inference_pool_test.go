@@ -186,7 +186,7 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 						// Every model sits in one cloud: spreading one helps, and
 						// the budget allows exactly one move.
 						if len(moved) != 1 {
-							return fmt.Errorf("%d replicas moved with max_moves = 1, want 1: %v", len(moved), moved)
+							return fmt.Errorf("%d replicas moved with max_moves = 1, want 1: %v (placement %v)", len(moved), moved, h2s(history.last))
 						}
 						return nil
 					}),
