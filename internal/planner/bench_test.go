@@ -17,7 +17,7 @@ func scaleRequest(b testing.TB, replicas int) Request {
 		"gcp/a2-ultragpu-8g", "aws/g5.12xlarge"}
 	var req Request
 	for i := range 30 {
-		g := group(b, fmt.Sprintf("g%02d", i), keys[i%len(keys)], 0, 170)
+		g := group(b, fmt.Sprintf("g%02d", i), keys[i%len(keys)], 170)
 		g.Region = fmt.Sprintf("region-%d", i/len(keys))
 		req.NodeGroups = append(req.NodeGroups, g)
 	}

@@ -41,15 +41,6 @@ type groupBase struct {
 	fresh       sizeCounts // blocks of an empty node
 }
 
-func newGroupBase(g NodeGroup) groupBase {
-	fresh := alignedBlocks(g.GPUsPerNode)
-	b := groupBase{gpusPerNode: g.GPUsPerNode, baseNodes: g.MinNodes, fresh: fresh}
-	for i := range fresh {
-		b.free[i] = fresh[i] * g.MinNodes
-	}
-	return b
-}
-
 // nodesFor is the node count after packing stages (counts per size) into
 // the base nodes first and fresh nodes after, largest stages first.
 func (b *groupBase) nodesFor(stages *sizeCounts) int {

@@ -71,7 +71,9 @@ func settle(req Request, res *Result) *Result {
 		if len(next.Replicas) <= len(res.Replicas) {
 			return res
 		}
-		next.Moves = append(res.Moves, movesAgainst(req.Previous, res.Replicas, next.Replicas)...)
+		moves := append([]Move(nil), res.Moves...)
+		moves = append(moves, movesAgainst(req.Previous, res.Replicas, next.Replicas)...)
+		next.Moves = moves
 		sort.Slice(next.Moves, func(i, j int) bool { return lessKey(next.Moves[i].To, next.Moves[j].To) })
 		res = next
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // group builds a node group from a catalog instance type.
-func group(t testing.TB, name, key string, minNodes, maxNodes int) NodeGroup {
+func group(t testing.TB, name, key string, maxNodes int) NodeGroup {
 	t.Helper()
 	cloud, inst, _ := strings.Cut(key, "/")
 	it, err := catalog.LookupInstanceType(cloud, inst)
@@ -28,7 +28,7 @@ func group(t testing.TB, name, key string, minNodes, maxNodes int) NodeGroup {
 	return NodeGroup{
 		Name: name, Cloud: it.Cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
 		GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, 0.9).VisibleBytes, Utilization: 0.9,
-		PricePerHour: price, MinNodes: minNodes, MaxNodes: maxNodes, CapacityType: CapacityOnDemand,
+		PricePerHour: price, MaxNodes: maxNodes, CapacityType: CapacityOnDemand,
 	}
 }
 
@@ -56,7 +56,7 @@ func mustPlan(t testing.TB, req Request) *Result {
 
 func TestPlanChoosesDegreePerGroup(t *testing.T) {
 	req := Request{
-		NodeGroups: []NodeGroup{group(t, "h200", "aws/p5en.48xlarge", 0, 4)},
+		NodeGroups: []NodeGroup{group(t, "h200", "aws/p5en.48xlarge", 4)},
 		Models:     []ModelDemand{demand(t, "llama70", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
 	}
 	res := mustPlan(t, req)
@@ -72,7 +72,7 @@ func TestPlanChoosesDegreePerGroup(t *testing.T) {
 		t.Errorf("3 × 2 GPUs need 1 node of 8, got %d", res.Groups[0].Nodes)
 	}
 
-	req.NodeGroups = []NodeGroup{group(t, "a100-40", "aws/p4d.24xlarge", 0, 4)}
+	req.NodeGroups = []NodeGroup{group(t, "a100-40", "aws/p4d.24xlarge", 4)}
 	res = mustPlan(t, req)
 	for _, r := range res.Replicas {
 		if r.TensorParallel != 4 && r.TensorParallel != 8 {
@@ -84,9 +84,9 @@ func TestPlanChoosesDegreePerGroup(t *testing.T) {
 func TestPlanPrefersCheaperPerReplica(t *testing.T) {
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "g6-1", "aws/g6.xlarge", 0, 100),      // 1×L4, 0.80/h
-			group(t, "g2-8", "gcp/g2-standard-96", 0, 100), // 8×L4, 8.00/h — 1.00 per GPU
-			group(t, "g6-8", "aws/g6.48xlarge", 0, 100),    // 8×L4, 13.35/h
+			group(t, "g6-1", "aws/g6.xlarge", 100),      // 1×L4, 0.80/h
+			group(t, "g2-8", "gcp/g2-standard-96", 100), // 8×L4, 8.00/h — 1.00 per GPU
+			group(t, "g6-8", "aws/g6.48xlarge", 100),    // 8×L4, 13.35/h
 		},
 		Models: []ModelDemand{demand(t, "small", "qwen2.5-7b", memory.BF16, 4096, 4, 10)},
 	}
@@ -101,8 +101,8 @@ func TestPlanFillsTailWithCheaperGroup(t *testing.T) {
 	// node beats two 8-GPU nodes.
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "g2-8", "gcp/g2-standard-96", 0, 100),
-			group(t, "g6-1", "aws/g6.xlarge", 0, 100),
+			group(t, "g2-8", "gcp/g2-standard-96", 100),
+			group(t, "g6-1", "aws/g6.xlarge", 100),
 		},
 		Models: []ModelDemand{demand(t, "small", "qwen2.5-7b", memory.BF16, 4096, 4, 9)},
 	}
@@ -116,8 +116,8 @@ func TestPlanFillsTailWithCheaperGroup(t *testing.T) {
 func TestPlanExplainsUnplaced(t *testing.T) {
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "l4", "aws/g6.12xlarge", 0, 1), // one 4×L4 node: too small even with pipeline stages
-			group(t, "h100", "gcp/a3-highgpu-8g", 0, 1),
+			group(t, "l4", "aws/g6.12xlarge", 1), // one 4×L4 node: too small even with pipeline stages
+			group(t, "h100", "gcp/a3-highgpu-8g", 1),
 		},
 		Models: []ModelDemand{demand(t, "big", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
 	}
@@ -139,7 +139,7 @@ func TestPlanExplainsUnplaced(t *testing.T) {
 
 func TestPlanCapacityRemedy(t *testing.T) {
 	req := Request{
-		NodeGroups: []NodeGroup{group(t, "h100", "aws/p5.48xlarge", 0, 1)},
+		NodeGroups: []NodeGroup{group(t, "h100", "aws/p5.48xlarge", 1)},
 		Models:     []ModelDemand{demand(t, "m", "llama-3.1-8b", memory.BF16, 8192, 8, 12)},
 	}
 	res := mustPlan(t, req)
@@ -152,7 +152,7 @@ func TestPlanCapacityRemedy(t *testing.T) {
 }
 
 func TestPlanRejectsBadInput(t *testing.T) {
-	ok := group(t, "g", "aws/p5.48xlarge", 0, 2)
+	ok := group(t, "g", "aws/p5.48xlarge", 2)
 	m := demand(t, "m", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
 	for name, tc := range map[string]struct {
 		mutate func(*Request)

@@ -97,8 +97,8 @@ func TestStabilitySequences(t *testing.T) {
 func TestStabilityAddingModelMovesNothing(t *testing.T) {
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "h100", "aws/p5.48xlarge", 0, 4),
-			group(t, "l40s", "aws/g6e.12xlarge", 0, 4),
+			group(t, "h100", "aws/p5.48xlarge", 4),
+			group(t, "l40s", "aws/g6e.12xlarge", 4),
 		},
 		Models: []ModelDemand{demand(t, "llama8", "llama-3.1-8b", "bf16", 8192, 16, 6)},
 	}
@@ -123,8 +123,8 @@ func TestStabilityAddingModelMovesNothing(t *testing.T) {
 func TestRebalanceBoundedByMaxMoves(t *testing.T) {
 	// Fill an expensive group first (the cheap one has no room), then give
 	// the cheap one room and rebalance with a budget of two moves.
-	cheap := group(t, "cheap", "gcp/g2-standard-96", 0, 0)
-	dear := group(t, "dear", "aws/g6.48xlarge", 0, 2)
+	cheap := group(t, "cheap", "gcp/g2-standard-96", 0)
+	dear := group(t, "dear", "aws/g6.48xlarge", 2)
 	req := Request{NodeGroups: []NodeGroup{cheap, dear},
 		Models: []ModelDemand{demand(t, "m", "qwen2.5-7b", "bf16", 4096, 4, 12)}}
 	first := mustPlan(t, req)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -336,8 +337,8 @@ func (m *poolModel) previousPlacement(ctx context.Context, diags *diag.Diagnosti
 
 // addPlannerErrors maps the planner's input errors onto attribute paths.
 func addPlannerErrors(err error, m poolModel, diags *diag.Diagnostics) {
-	inv, ok := err.(*planner.InvalidError)
-	if !ok {
+	var inv *planner.InvalidError
+	if !errors.As(err, &inv) {
 		diags.AddError("Planner failed", err.Error())
 		return
 	}
