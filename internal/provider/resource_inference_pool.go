@@ -481,14 +481,14 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	return diags
 }
 
-func (r *inferencePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[poolModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+func (r *inferencePoolResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.State.Raw = req.Plan.Raw // exactly what ModifyPlan computed
 }
 
 func (r *inferencePoolResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
 
-func (r *inferencePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[poolModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+func (r *inferencePoolResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.State.Raw = req.Plan.Raw
 }
 
 func (r *inferencePoolResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {

@@ -2,14 +2,17 @@ package provider
 
 import (
 	"context"
+	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // modelShardResource is a model deployment: the demand side. It creates
@@ -80,61 +83,107 @@ func (r *modelShardResource) Schema(_ context.Context, _ resource.SchemaRequest,
 }
 
 func (r *modelShardResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m modelShardModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || m.unknownIn() {
+	demand, ok := demandOfRaw(ctx, req.Config.Raw, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	_, diags := m.toPlanner(ctx, path.Empty())
+	_, diags := demand.toPlanner(ctx, path.Empty())
 	resp.Diagnostics.Append(diags...)
 }
 
+// ModifyPlan computes the memory and the demand at plan time. It works on the
+// raw plan value: a fleet has hundreds of shards, and the framework's struct
+// reflection would cost more than the estimate itself.
 func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	var m modelShardModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	var vals map[string]tftypes.Value
+	if err := req.Plan.Raw.As(&vals); err != nil {
+		resp.Diagnostics.AddError("Unreadable plan", err.Error())
+		return
+	}
+	vals["id"] = vals["name"]
+	demandRaw := tftypes.NewValue(demandTfType, pick(vals, demandTfType))
+	demand, known := demandOfRaw(ctx, req.Plan.Raw, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if m.Name.IsUnknown() {
-		m.ID = types.StringUnknown()
-	} else {
-		m.ID = m.Name
-	}
-	if m.unknownIn() {
-		m.Memory = types.ObjectUnknown(shardMemoryTypes)
-		m.Demand = types.ObjectUnknown(demandObjectType().AttrTypes)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+	if !known {
+		vals["memory"] = tftypes.NewValue(memoryTfType, tftypes.UnknownValue)
+		vals["demand"] = tftypes.NewValue(demandTfType, tftypes.UnknownValue)
+		resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
 		return
 	}
-	md, diags := m.toPlanner(ctx, path.Empty())
+	md, diags := demand.toPlanner(ctx, path.Empty())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	e := md.Memory
-	mem := shardMemory{
-		Parameters: e.Params.Total(), WeightsBytes: e.WeightBytes, WeightsGiB: gib(e.WeightBytes),
-		KVCacheBytesPerToken: e.KVBytesPerToken, KVCacheTokens: e.KVTokens, KVCacheBytes: e.KVBytes, KVCacheGiB: gib(e.KVBytes),
-		TotalBytes: e.WeightBytes + e.KVBytes, TotalGiB: gib(e.WeightBytes + e.KVBytes),
-	}
-	m.Memory, diags = types.ObjectValueFrom(ctx, shardMemoryTypes, mem)
-	resp.Diagnostics.Append(diags...)
-	m.Demand, diags = types.ObjectValueFrom(ctx, demandObjectType().AttrTypes, m.demandModel)
-	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+	vals["memory"] = tftypes.NewValue(memoryTfType, map[string]tftypes.Value{
+		"parameters": tfNumber(e.Params.Total()), "weights_bytes": tfNumber(e.WeightBytes),
+		"weights_gib": tfFloat(gib(e.WeightBytes)), "kv_cache_bytes_per_token": tfNumber(e.KVBytesPerToken),
+		"kv_cache_tokens": tfNumber(e.KVTokens), "kv_cache_bytes": tfNumber(e.KVBytes),
+		"kv_cache_gib": tfFloat(gib(e.KVBytes)), "total_bytes": tfNumber(e.WeightBytes + e.KVBytes),
+		"total_gib": tfFloat(gib(e.WeightBytes + e.KVBytes)),
+	})
+	vals["demand"] = demandRaw
+	resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
 }
 
-func (r *modelShardResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[modelShardModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+// The terraform types of the computed objects.
+var (
+	demandTfType = demandObjectType().TerraformType(context.Background()).(tftypes.Object)
+	memoryTfType = types.ObjectType{AttrTypes: shardMemoryTypes}.TerraformType(context.Background()).(tftypes.Object)
+)
+
+// demandOfRaw reads the demand attributes of a shard's raw value; known is
+// false while any of them is unknown.
+func demandOfRaw(ctx context.Context, raw tftypes.Value, diags *diag.Diagnostics) (demand demandModel, known bool) {
+	var vals map[string]tftypes.Value
+	if err := raw.As(&vals); err != nil {
+		diags.AddError("Unreadable configuration", err.Error())
+		return demandModel{}, false
+	}
+	demandRaw := tftypes.NewValue(demandTfType, pick(vals, demandTfType))
+	if !demandRaw.IsFullyKnown() {
+		return demandModel{}, false
+	}
+	v, err := demandObjectType().ValueFromTerraform(ctx, demandRaw)
+	if err != nil {
+		diags.AddError("Unreadable configuration", err.Error())
+		return demandModel{}, false
+	}
+	return demandFromObject(v.(types.Object)), true
+}
+
+// pick takes the attributes of an object type out of a value map.
+func pick(vals map[string]tftypes.Value, t tftypes.Object) map[string]tftypes.Value {
+	out := make(map[string]tftypes.Value, len(t.AttributeTypes))
+	for k, at := range t.AttributeTypes {
+		if v, ok := vals[k]; ok {
+			out[k] = v
+		} else {
+			out[k] = tftypes.NewValue(at, nil)
+		}
+	}
+	return out
+}
+
+func tfNumber(n int64) tftypes.Value {
+	return tftypes.NewValue(tftypes.Number, big.NewFloat(float64(n)))
+}
+func tfFloat(f float64) tftypes.Value { return tftypes.NewValue(tftypes.Number, big.NewFloat(f)) }
+
+func (r *modelShardResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.State.Raw = req.Plan.Raw // exactly what ModifyPlan computed
 }
 
 func (r *modelShardResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
 
-func (r *modelShardResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.Append(resp.State.Set(ctx, planOf[modelShardModel](ctx, req.Plan.Get, &resp.Diagnostics))...)
+func (r *modelShardResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.State.Raw = req.Plan.Raw
 }
 
 func (r *modelShardResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
