@@ -22,13 +22,6 @@ type modelShardResource struct{}
 
 func newModelShardResource() resource.Resource { return &modelShardResource{} }
 
-type modelShardModel struct {
-	demandModel
-	ID     types.String `tfsdk:"id"`
-	Memory types.Object `tfsdk:"memory"`
-	Demand types.Object `tfsdk:"demand"`
-}
-
 type shardMemory struct {
 	Parameters           int64   `tfsdk:"parameters"`
 	WeightsBytes         int64   `tfsdk:"weights_bytes"`
