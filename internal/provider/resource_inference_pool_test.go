@@ -214,3 +214,62 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 		},
 	})
 }
+
+// Inputs known only after apply leave the placement unknown in the plan, and
+// the apply fills it in consistently.
+func TestAccInferencePool_unknownInputs(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "terraform_data" "replicas" {
+  input = 3
+}
+resource "mcllm_model_shard" "m" {
+  name                     = "m"
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 4096
+  max_concurrent_sequences = 4
+  replicas                 = terraform_data.replicas.output
+}
+resource "mcllm_inference_pool" "p" {
+  name         = "p"
+  node_groups  = { ` + okGroup + ` }
+  model_shards = [mcllm_model_shard.m.demand]
+}
+`,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue("mcllm_model_shard.m", tfjsonpath.New("demand")),
+				plancheck.ExpectUnknownValue("mcllm_inference_pool.p", tfjsonpath.New("placement")),
+				plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("id"), knownvalue.StringExact("m")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement"), knownvalue.MapSizeExact(3)),
+			},
+		}},
+	})
+}
+
+// Under allow_partial, what does not fit is a warning and is listed in
+// unplaced; what fits is placed, higher priority first.
+func TestAccInferencePool_allowPartial(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: pool(`h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`,
+				`{ name = "important", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 8, replicas = 6, priority = 10 },
+    { name = "batch", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 8, replicas = 6 }`,
+				`allow_partial = true`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement"), knownvalue.MapSizeExact(8)),
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("unplaced"), knownvalue.MapExact(map[string]knownvalue.Check{
+					"batch": knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"replicas": knownvalue.ListExact([]knownvalue.Check{
+							knownvalue.Int64Exact(2), knownvalue.Int64Exact(3), knownvalue.Int64Exact(4), knownvalue.Int64Exact(5)}),
+					}),
+				})),
+			},
+		}},
+	})
+}
