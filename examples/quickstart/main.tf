@@ -181,8 +181,8 @@ locals {
 output "summary" {
   description = "A table for humans: each model's replicas per node group, then each group's nodes and cost."
   value = join("\n", concat(
-    [format("%-16s %-40s %10s", "model", "replicas per node group (degrees)", "USD/hour")],
-    [for m in local.models : format("%-16s %-40s %10.2f", m, join(", ", [
+    [format("%-16s %-62s %10s", "model", "replicas per node group (degrees)", "USD/hour")],
+    [for m in local.models : format("%-16s %-62s %10.2f", m, join(", ", [
       for g in local.groups : format("%s ×%d (%s)", g,
         length([for key, p in local.placement : key if split("/", key)[0] == m && p.node_group == g]),
         join(" ", distinct([for key, p in local.placement : format("t%d×p%d", p.tensor_parallel, p.pipeline_parallel)
