@@ -197,17 +197,6 @@ func demandFromObject(o types.Object) demandModel {
 	}
 }
 
-// unknownIn reports whether any part of the demand is unknown.
-func (d demandModel) unknownIn() bool {
-	for _, v := range []attr.Value{d.Name, d.Model, d.Architecture, d.Precision, d.KVCachePrecision, d.MaxContextTokens,
-		d.MaxConcurrentSequences, d.Replicas, d.TensorParallel, d.PipelineParallel, d.Priority, d.Constraints, d.Spread} {
-		if !v.IsNull() && !fullyKnown(v) {
-			return true
-		}
-	}
-	return false
-}
-
 // fullyKnown reports whether a value and everything inside it is known.
 func fullyKnown(v attr.Value) bool {
 	if v.IsUnknown() {

@@ -25,6 +25,7 @@ import (
 // ModifyPlan runs the planner, so the placement is part of the plan; Create
 // and Update store exactly what was planned.
 type inferencePoolResource struct {
+	storedPlan
 	cfg *Config
 }
 
@@ -479,19 +480,6 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	m.Unplaced, d = types.MapValueFrom(ctx, unplacedType, unplaced)
 	diags.Append(d...)
 	return diags
-}
-
-func (r *inferencePoolResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.State.Raw = req.Plan.Raw // exactly what ModifyPlan computed
-}
-
-func (r *inferencePoolResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
-
-func (r *inferencePoolResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.State.Raw = req.Plan.Raw
-}
-
-func (r *inferencePoolResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
 }
 
 // ImportState adopts a pool by name. Only name and id are restored: the

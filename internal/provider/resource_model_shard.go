@@ -18,21 +18,9 @@ import (
 // modelShardResource is a model deployment: the demand side. It creates
 // nothing remote; it computes, at plan time, the deployment's memory and the
 // `demand` object an inference pool takes.
-type modelShardResource struct{}
+type modelShardResource struct{ storedPlan }
 
 func newModelShardResource() resource.Resource { return &modelShardResource{} }
-
-type shardMemory struct {
-	Parameters           int64   `tfsdk:"parameters"`
-	WeightsBytes         int64   `tfsdk:"weights_bytes"`
-	WeightsGiB           float64 `tfsdk:"weights_gib"`
-	KVCacheBytesPerToken int64   `tfsdk:"kv_cache_bytes_per_token"`
-	KVCacheTokens        int64   `tfsdk:"kv_cache_tokens"`
-	KVCacheBytes         int64   `tfsdk:"kv_cache_bytes"`
-	KVCacheGiB           float64 `tfsdk:"kv_cache_gib"`
-	TotalBytes           int64   `tfsdk:"total_bytes"`
-	TotalGiB             float64 `tfsdk:"total_gib"`
-}
 
 var shardMemoryTypes = map[string]attr.Type{
 	"parameters": types.Int64Type, "weights_bytes": types.Int64Type, "weights_gib": types.Float64Type,
@@ -165,19 +153,6 @@ func pick(vals map[string]tftypes.Value, t tftypes.Object) map[string]tftypes.Va
 }
 
 func tfNumber(n int64) tftypes.Value {
-	return tftypes.NewValue(tftypes.Number, big.NewFloat(float64(n)))
+	return tftypes.NewValue(tftypes.Number, new(big.Float).SetInt64(n))
 }
 func tfFloat(f float64) tftypes.Value { return tftypes.NewValue(tftypes.Number, big.NewFloat(f)) }
-
-func (r *modelShardResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.State.Raw = req.Plan.Raw // exactly what ModifyPlan computed
-}
-
-func (r *modelShardResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
-
-func (r *modelShardResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.State.Raw = req.Plan.Raw
-}
-
-func (r *modelShardResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
-}
