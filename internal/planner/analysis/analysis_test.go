@@ -1,0 +1,116 @@
+package analysis
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+)
+
+func TestApportion(t *testing.T) {
+	for _, tc := range []struct {
+		shares map[string]int
+		keys   []string
+		want   map[string]int
+	}{
+		{map[string]int{"aws": 1, "gcp": 1, "azure": 1}, []string{"aws", "azure", "gcp"}, map[string]int{"aws": 34, "azure": 33, "gcp": 33}},
+		{map[string]int{"aws": 2, "gcp": 1}, []string{"aws", "azure", "gcp"}, map[string]int{"aws": 67, "azure": 0, "gcp": 33}},
+		{map[string]int{"aws": 19, "gcp": 1}, []string{"aws", "gcp"}, map[string]int{"aws": 95, "gcp": 5}},
+		{map[string]int{"aws": 5}, []string{"aws", "gcp"}, map[string]int{"aws": 100, "gcp": 0}},
+		{map[string]int{}, []string{"aws"}, map[string]int{"aws": 0}},
+	} {
+		got := Apportion(tc.shares, tc.keys, 100)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("Apportion(%v) = %v, want %v", tc.shares, got, tc.want)
+		}
+	}
+}
+
+// randomPlacement spreads random replicas over random groups.
+func randomPlacement(rng *rand.Rand) ([]planner.NodeGroup, []planner.ModelDemand, []planner.Replica) {
+	clouds := []string{"aws", "azure", "gcp", "custom"}
+	var groups []planner.NodeGroup
+	for i := range 1 + rng.IntN(8) {
+		groups = append(groups, planner.NodeGroup{Name: fmt.Sprintf("g%d", i), Cloud: clouds[rng.IntN(4)], Region: fmt.Sprintf("r%d", rng.IntN(3))})
+	}
+	var models []planner.ModelDemand
+	var reps []planner.Replica
+	for m := range 1 + rng.IntN(5) {
+		name := fmt.Sprintf("m%d", m)
+		models = append(models, planner.ModelDemand{Name: name})
+		for i := range rng.IntN(12) {
+			reps = append(reps, planner.Replica{Model: name, Index: i, NodeGroup: groups[rng.IntN(len(groups))].Name})
+		}
+	}
+	return groups, models, reps
+}
+
+// The weights always sum to the total and are 0 exactly where a model has
+// no replica, over 10,000 random placements.
+func TestPropertyTrafficWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	for range 10_000 {
+		groups, _, reps := randomPlacement(rng)
+		total := 1 + rng.IntN(1000)
+		for _, kind := range []string{Cloud, Region} {
+			weights := TrafficWeights(groups, reps, kind, total)
+			has := map[string]map[string]bool{}
+			for _, r := range reps {
+				for _, g := range groups {
+					if g.Name == r.NodeGroup {
+						if has[r.Model] == nil {
+							has[r.Model] = map[string]bool{}
+						}
+						has[r.Model][DomainOf(g, kind)] = true
+					}
+				}
+			}
+			for model, w := range weights {
+				sum := 0
+				for d, v := range w {
+					sum += v
+					switch {
+					case !has[model][d] && v != 0:
+						t.Fatalf("%s %s: weight %d without capacity", model, d, v)
+					case has[model][d] && v == 0 && total >= len(has[model]):
+						t.Fatalf("%s %s: weight 0 with capacity (total %d)", model, d, total)
+					}
+				}
+				if sum != total {
+					t.Fatalf("%s: weights %v sum to %d, want %d", model, w, sum, total)
+				}
+			}
+		}
+	}
+}
+
+// The failure report matches a brute-force recount: remove every replica
+// of the lost domain and count what is left.
+func TestPropertyFailureDomains(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	for range 10_000 {
+		groups, models, reps := randomPlacement(rng)
+		for _, f := range FailureDomains(groups, models, reps) {
+			for _, s := range append(append([]Survival{}, f.ByCloud...), f.ByRegion...) {
+				left := 0
+				for _, r := range reps {
+					if r.Model != f.Model {
+						continue
+					}
+					for _, g := range groups {
+						if g.Name == r.NodeGroup && DomainOf(g, s.Kind) != s.Domain {
+							left++
+						}
+					}
+				}
+				if left != s.Replicas {
+					t.Fatalf("%s after losing %s %s: reported %d, recount %d", f.Model, s.Kind, s.Domain, s.Replicas, left)
+				}
+				if s.Replicas < f.Worst.Replicas {
+					t.Fatalf("%s: worst %+v is not the worst (%+v)", f.Model, f.Worst, s)
+				}
+			}
+		}
+	}
+}
