@@ -12,10 +12,11 @@ import (
 const (
 	filterMaxNodes = "free GPUs within max_nodes"
 	filterSpread   = "spread"
+	filterFailure  = "min_replicas_on_failure"
 )
 
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread}
+	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread, filterFailure}
 
 const gib = float64(1 << 30)
 
@@ -34,8 +35,11 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 	for _, o := range p.opts[mi] {
 		g := p.groups[o.group]
 		name := filterMaxNodes
-		if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= shareCap(md) || (needNew && c > 0)) {
+		if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= p.cap(mi) || (needNew && c > 0)) {
 			name = filterSpread
+			if md.MinReplicasOnFailure.of(p.domainKind(mi)) > 0 && c >= p.cap(mi) {
+				name = filterFailure
+			}
 		}
 		c, ok := counts[name]
 		if !ok {
@@ -75,12 +79,19 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 	md := p.models[mi]
 	var out []string
 	// Capacity: raise max_nodes of the group that would hold them cheapest.
-	if len(p.opts[mi]) > 0 && counts[filterMaxNodes] != nil {
+	if len(p.opts[mi]) > 0 && (counts[filterMaxNodes] != nil || counts[filterFailure] != nil) {
 		best := -1
 		for oi, o := range p.opts[mi] {
+			if p.domainKind(mi) != "" && p.domains[mi][p.domain(mi, o)] >= p.cap(mi) {
+				continue // a full domain: more nodes there would not help
+			}
 			if best < 0 || p.amortized(o) < p.amortized(p.opts[mi][best]) {
 				best = oi
 			}
+		}
+		if best < 0 {
+			out = append(out, fmt.Sprintf("add a node group in another %s: at most %d replicas of %q may run in one", p.domainKind(mi), p.cap(mi), md.Name))
+			return out
 		}
 		o := p.opts[mi][best]
 		need := p.nodesWith(mi, o, missing)

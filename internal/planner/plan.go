@@ -222,23 +222,37 @@ func domainOf(g NodeGroup, across string) string {
 // domainKind is what counts as a domain for a model: its spread domain, or
 // the cloud under the spread strategy; "" (the group) otherwise.
 func (p *plan) domainKind(mi int) string {
-	switch a := p.models[mi].Spread.Across; {
+	m := p.models[mi]
+	switch a := m.Spread.Across; {
 	case a == SpreadCloud || a == SpreadRegion:
 		return a
+	case m.MinReplicasOnFailure.Cloud > 0:
+		return SpreadCloud
+	case m.MinReplicasOnFailure.Region > 0:
+		return SpreadRegion
 	case p.req.Strategy == StrategySpread:
 		return SpreadCloud
 	}
 	return ""
 }
 
+// cap is the most replicas of model mi one domain may hold.
+func (p *plan) cap(mi int) int { return shareCap(p.models[mi], p.domainKind(mi)) }
+
 func (p *plan) domain(mi int, o option) string { return domainOf(p.groups[o.group], p.domainKind(mi)) }
 
-// shareCap is the most replicas of a model one domain may hold.
-func shareCap(m ModelDemand) int {
-	if m.Spread.MaxShare <= 0 || m.Spread.Across == "" || m.Spread.Across == SpreadNode {
-		return math.MaxInt
+// shareCap is the most replicas of a model one domain of the given kind may
+// hold: the spread's max_share, and the replicas that must survive the
+// loss of that domain (min_replicas_on_failure).
+func shareCap(m ModelDemand, kind string) int {
+	limit := math.MaxInt
+	if m.Spread.MaxShare > 0 && (m.Spread.Across == SpreadCloud || m.Spread.Across == SpreadRegion) {
+		limit = max(1, int(math.Floor(m.Spread.MaxShare*float64(m.Replicas)+1e-9)))
 	}
-	return max(1, int(math.Floor(m.Spread.MaxShare*float64(m.Replicas)+1e-9)))
+	if n := m.MinReplicasOnFailure.of(kind); n > 0 {
+		limit = min(limit, m.Replicas-n)
+	}
+	return limit
 }
 
 // objective is what the strategy minimises for one group at n nodes.
@@ -362,7 +376,7 @@ func (p *plan) bestOption(mi int) int {
 	var bestKey [3]float64
 	for oi, o := range p.opts[mi] {
 		dom := p.domain(mi, o)
-		if spreading && (p.domains[mi][dom] >= shareCap(m) || (needNewDomain && p.domains[mi][dom] > 0)) {
+		if spreading && (p.domains[mi][dom] >= p.cap(mi) || (needNewDomain && p.domains[mi][dom] > 0)) {
 			continue
 		}
 		n := p.nodesWith(mi, o, 1)
@@ -767,7 +781,7 @@ func (p *plan) cheapestInsertion(mi, skip int) int {
 			continue
 		}
 		dom := p.domain(mi, o)
-		if p.domainKind(mi) != "" && (p.domains[mi][dom] >= shareCap(m) ||
+		if p.domainKind(mi) != "" && (p.domains[mi][dom] >= p.cap(mi) ||
 			(p.distinctDomains(mi) < m.Spread.MinDomains && p.domains[mi][dom] > 0)) {
 			continue
 		}
@@ -873,7 +887,7 @@ func (p *plan) spreadAllows(mi, oa, ob, d int) bool {
 	if p.domainKind(mi) == "" || da == db {
 		return true
 	}
-	if p.domains[mi][db]+d > shareCap(m) {
+	if p.domains[mi][db]+d > p.cap(mi) {
 		return false
 	}
 	// Emptying a domain must not drop below min_domains.

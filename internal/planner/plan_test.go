@@ -189,3 +189,37 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanMinReplicasOnFailure(t *testing.T) {
+	fleet := []NodeGroup{
+		group(t, "aws", "aws/p5.48xlarge", 2),
+		group(t, "gcp", "gcp/a3-highgpu-8g", 2),
+		group(t, "azure", "azure/Standard_ND96amsr_A100_v4", 2),
+	}
+	m := demand(t, "llama70", "llama-3.1-70b", "bf16", 8192, 16, 4)
+	m.MinReplicasOnFailure = FailureTolerance{Cloud: 2}
+	res := mustPlan(t, Request{NodeGroups: fleet, Models: []ModelDemand{m}})
+	if len(res.Unplaced) != 0 {
+		t.Fatalf("unplaced: %+v", res.Unplaced)
+	}
+	perCloud := map[string]int{}
+	for _, r := range res.Replicas {
+		perCloud[r.NodeGroup]++
+	}
+	for cloud, n := range perCloud {
+		if n > 2 {
+			t.Errorf("%d replicas in %s: losing it would leave %d < 2", n, cloud, 4-n)
+		}
+	}
+
+	// Azure and GCP cut to nothing: no placement can keep 2 replicas
+	// after losing AWS, and the explanation says so.
+	fleet[1].MaxNodes, fleet[2].MaxNodes = 0, 0
+	res = mustPlan(t, Request{NodeGroups: fleet, Models: []ModelDemand{m}})
+	if len(res.Unplaced) != 1 || !strings.Contains(res.Unplaced[0].Reason, "excluded by min_replicas_on_failure") {
+		t.Fatalf("want the failure constraint named, got %+v", res.Unplaced)
+	}
+	if !strings.Contains(strings.Join(res.Unplaced[0].Remedies, ";"), "add a node group in another cloud") {
+		t.Errorf("remedies %v", res.Unplaced[0].Remedies)
+	}
+}

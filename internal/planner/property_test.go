@@ -43,7 +43,11 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 			t.Fatal(err)
 		}
 		m := ModelDemand{Name: fmt.Sprintf("m%d", i), Memory: est, Replicas: rng.IntN(9), Priority: rng.IntN(3)}
-		switch rng.IntN(8) {
+		switch rng.IntN(9) {
+		case 7:
+			if m.Replicas > 1 {
+				m.MinReplicasOnFailure = FailureTolerance{Cloud: 1 + rng.IntN(m.Replicas-1)}
+			}
 		case 0:
 			m.Clouds = []string{clouds[rng.IntN(3)]}
 		case 1:
@@ -147,7 +151,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 				nodesOf[m.Name][nk] = true
 			}
 		}
-		if a := m.Spread.Across; a == SpreadCloud || a == SpreadRegion {
+		if a := capKind(m); a != "" {
 			if perDomain[m.Name] == nil {
 				perDomain[m.Name] = map[string]int{}
 			}
@@ -175,11 +179,11 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 		}
 		if d := perDomain[m.Name]; d != nil {
 			for dom, c := range d {
-				if c > shareCap(m) {
-					t.Errorf("%s: %d replicas in %s, cap %d", m.Name, c, dom, shareCap(m))
+				if c > shareCap(m, capKind(m)) {
+					t.Errorf("%s: %d replicas in %s, cap %d", m.Name, c, dom, shareCap(m, capKind(m)))
 				}
 			}
-			if len(d) < m.Spread.MinDomains && !anyUnplaced(res, m.Name) {
+			if capKind(m) == m.Spread.Across && len(d) < m.Spread.MinDomains && !anyUnplaced(res, m.Name) {
 				t.Errorf("%s: %d domains, min_domains %d", m.Name, len(d), m.Spread.MinDomains)
 			}
 		}
@@ -235,6 +239,19 @@ func TestPropertyInvariants(t *testing.T) {
 			t.Fatalf("case %d failed", i)
 		}
 	}
+}
+
+// capKind is the domain kind a model's caps count, independent of strategy.
+func capKind(m ModelDemand) string {
+	switch {
+	case m.Spread.Across == SpreadCloud || m.Spread.Across == SpreadRegion:
+		return m.Spread.Across
+	case m.MinReplicasOnFailure.Cloud > 0:
+		return SpreadCloud
+	case m.MinReplicasOnFailure.Region > 0:
+		return SpreadRegion
+	}
+	return ""
 }
 
 func anyUnplaced(res *Result, model string) bool {

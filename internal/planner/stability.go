@@ -95,7 +95,7 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 		return r, fmt.Sprintf("it no longer fits the GPU memory of node group %q", g.Name)
 	}
 	dom := p.domainFor(mi, gi)
-	if p.domainKind(mi) != "" && p.domains[mi][dom] >= shareCap(md) {
+	if p.domainKind(mi) != "" && p.domains[mi][dom] >= p.cap(mi) {
 		return r, fmt.Sprintf("the spread allows no more replicas in %s %q", p.domainKind(mi), dom)
 	}
 	a := p.allocs[gi]

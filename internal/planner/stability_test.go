@@ -36,9 +36,13 @@ func TestStabilitySequences(t *testing.T) {
 			case 2: // scale a model
 				if len(next.Models) > 0 {
 					i := rng.IntN(len(next.Models))
-					next.Models[i].Replicas = rng.IntN(9)
-					if next.Models[i].Spread.MaxShare > 0 {
-						scaled = next.Models[i].Name // its per-domain cap follows the count
+					m := &next.Models[i]
+					m.Replicas = rng.IntN(9)
+					if f := &m.MinReplicasOnFailure; f.Cloud >= m.Replicas {
+						f.Cloud = max(0, m.Replicas-1)
+					}
+					if m.Spread.MaxShare > 0 || m.MinReplicasOnFailure.Cloud > 0 {
+						scaled = m.Name // its per-domain cap follows the count
 					}
 					if next.Models[i].Spread.MinDomains > next.Models[i].Replicas {
 						next.Models[i].Spread.MinDomains = next.Models[i].Replicas

@@ -96,6 +96,28 @@ type ModelDemand struct {
 	// Confidential requires confidential-computing node groups.
 	Confidential bool
 	Spread       Spread
+	// MinReplicasOnFailure is how many replicas must remain after losing
+	// any one cloud or any one region.
+	MinReplicasOnFailure FailureTolerance
+}
+
+// FailureTolerance is the replicas a model keeps when one domain is lost.
+// The planner enforces it as a cap of Replicas − N per domain. A model
+// tolerates the loss of clouds or of regions, with a spread over the same
+// kind of domain, if any.
+type FailureTolerance struct {
+	Cloud  int
+	Region int
+}
+
+func (f FailureTolerance) of(kind string) int {
+	switch kind {
+	case SpreadCloud:
+		return f.Cloud
+	case SpreadRegion:
+		return f.Region
+	}
+	return 0
 }
 
 // Stage is one pipeline stage of a replica: its node and GPU indices.

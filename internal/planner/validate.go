@@ -143,6 +143,23 @@ func Validate(req Request) []*InputError {
 		if m.Spread.MinDomains > m.Replicas && m.Replicas > 0 {
 			add(k, m.Name, "spread.min_domains", "%d domains cannot be covered by %d replicas", m.Spread.MinDomains, m.Replicas)
 		}
+		f := m.MinReplicasOnFailure
+		for _, c := range []struct {
+			field string
+			n     int
+		}{{"min_replicas_on_failure.cloud", f.Cloud}, {"min_replicas_on_failure.region", f.Region}} {
+			if c.n < 0 {
+				add(k, m.Name, c.field, "must not be negative, got %d", c.n)
+			} else if c.n > 0 && c.n >= m.Replicas {
+				add(k, m.Name, c.field, "%d replicas cannot remain after a loss when the model runs %d: raise replicas to at least %d", c.n, m.Replicas, c.n+1)
+			}
+		}
+		if f.Cloud > 0 && f.Region > 0 {
+			add(k, m.Name, "min_replicas_on_failure", "set cloud or region, not both")
+		}
+		if (f.Cloud > 0 && m.Spread.Across == SpreadRegion) || (f.Region > 0 && m.Spread.Across == SpreadCloud) {
+			add(k, m.Name, "min_replicas_on_failure", "must count the same kind of domain as spread.across (%q)", m.Spread.Across)
+		}
 		if m.Spread.MaxShare < 0 || m.Spread.MaxShare > 1 || math.IsNaN(m.Spread.MaxShare) {
 			add(k, m.Name, "spread.max_share", "must be in (0, 1], got %g", m.Spread.MaxShare)
 		}
