@@ -68,6 +68,17 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 		u.Reason += fmt.Sprintf("; closest: node group %q at tensor_parallel %d × pipeline_parallel %d needs %.1f GiB per GPU of %.1f GiB usable, %.1f GiB short",
 			rep.closestName, c.T, c.P, float64(c.NeedBytes)/gib, float64(c.UsableBytes)/gib, float64(c.ShortfallBytes())/gib)
 	}
+	if kind := p.domainKind(mi); counts[filterFailure] != nil {
+		n := md.MinReplicasOnFailure.of(kind)
+		var full []string
+		for _, d := range sortedDomains(p.domains[mi]) {
+			if p.domains[mi][d] >= p.cap(mi) {
+				full = append(full, fmt.Sprintf("%q", d))
+			}
+		}
+		u.Reason += fmt.Sprintf("; %s %s already hold %d replicas each, the most one %s may hold while %d must survive its loss",
+			kind, strings.Join(full, ", "), p.cap(mi), kind, n)
+	}
 	u.Remedies = p.remedies(mi, len(replicas), counts)
 	u.Reason += "."
 	return u
@@ -175,4 +186,13 @@ func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
 		}
 	}
 	return best.group, best, found
+}
+
+func sortedDomains(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
 }

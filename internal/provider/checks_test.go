@@ -41,3 +41,29 @@ func errorText(want string) *regexp.Regexp {
 	}
 	return regexp.MustCompile(strings.Join(parts, `\s+`))
 }
+
+// sumsTo checks a map of numbers that adds up to total.
+func sumsTo(total int64) knownvalue.Check { return sumCheck{total} }
+
+type sumCheck struct{ total int64 }
+
+func (c sumCheck) CheckValue(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("expected a map, got %T", v)
+	}
+	var sum int64
+	for _, x := range m {
+		n, err := x.(json.Number).Int64()
+		if err != nil {
+			return err
+		}
+		sum += n
+	}
+	if sum != c.total {
+		return fmt.Errorf("values %v sum to %d, want %d", m, sum, c.total)
+	}
+	return nil
+}
+
+func (c sumCheck) String() string { return fmt.Sprintf("sums to %d", c.total) }

@@ -34,6 +34,7 @@ type demandModel struct {
 	Priority               types.Int64  `tfsdk:"priority"`
 	Constraints            types.Object `tfsdk:"constraints"`
 	Spread                 types.Object `tfsdk:"spread"`
+	MinReplicasOnFailure   types.Object `tfsdk:"min_replicas_on_failure"`
 }
 
 type architectureModel struct {
@@ -156,6 +157,14 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"confidential": schema.BoolAttribute{Optional: o, Computed: c,
 					MarkdownDescription: "Require node groups with confidential computing."},
 			}},
+		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "Replicas that must keep running after the loss of any one cloud (or region). The planner " +
+				"places at most `replicas − N` replicas in any one of them, and fails the plan, naming the full clouds and a " +
+				"remedy, when the fleet cannot. Set `cloud` or `region`, not both.",
+			Attributes: map[string]schema.Attribute{
+				"cloud":  intAttr(mode, attrSpec{false, "Replicas left after losing any one cloud."}),
+				"region": intAttr(mode, attrSpec{false, "Replicas left after losing any one region."}),
+			}},
 		"spread": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "How replicas spread over failure domains.",
 			Attributes: map[string]schema.Attribute{
@@ -193,7 +202,7 @@ func demandFromObject(o types.Object) demandModel {
 		KVCachePrecision: str("kv_cache_precision"), MaxContextTokens: num("max_context_tokens"),
 		MaxConcurrentSequences: num("max_concurrent_sequences"), Replicas: num("replicas"),
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
-		Constraints: obj("constraints"), Spread: obj("spread"),
+		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
 	}
 }
 
@@ -328,6 +337,25 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		if !s.MaxShare.IsNull() && !(md.Spread.MaxShare > 0 && md.Spread.MaxShare <= 1) {
 			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread",
 				fmt.Sprintf("max_share must be greater than 0 and at most 1, got %g.", md.Spread.MaxShare))
+		}
+	}
+	if !d.MinReplicasOnFailure.IsNull() {
+		a := d.MinReplicasOnFailure.Attributes()
+		cloud, _ := a["cloud"].(types.Int64)
+		region, _ := a["region"].(types.Int64)
+		md.MinReplicasOnFailure = planner.FailureTolerance{Cloud: clampInt(cloud.ValueInt64()), Region: clampInt(region.ValueInt64())}
+		at := at.AtName("min_replicas_on_failure")
+		for name, n := range map[string]int{"cloud": md.MinReplicasOnFailure.Cloud, "region": md.MinReplicasOnFailure.Region} {
+			switch {
+			case n < 0:
+				diags.AddAttributeError(at.AtName(name), "Invalid min_replicas_on_failure", fmt.Sprintf("%s must not be negative, got %d.", name, n))
+			case n > 0 && n >= md.Replicas:
+				diags.AddAttributeError(at.AtName(name), "Invalid min_replicas_on_failure",
+					fmt.Sprintf("%d replicas cannot remain after losing a %s when the model runs %d; raise replicas to at least %d.", n, name, md.Replicas, n+1))
+			}
+		}
+		if md.MinReplicasOnFailure.Cloud > 0 && md.MinReplicasOnFailure.Region > 0 {
+			diags.AddAttributeError(at, "Invalid min_replicas_on_failure", "Set cloud or region, not both.")
 		}
 	}
 	return md, diags

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
@@ -46,6 +47,8 @@ type poolModel struct {
 	Cost                 types.Object  `tfsdk:"cost"`
 	Utilization          types.Map     `tfsdk:"utilization"`
 	Unplaced             types.Map     `tfsdk:"unplaced"`
+	FailureDomains       types.Map     `tfsdk:"failure_domains"`
+	TrafficWeights       types.Map     `tfsdk:"traffic_weights"`
 }
 
 type nodeGroupModel struct {
@@ -89,9 +92,21 @@ type placementValue struct {
 }
 
 type costValue struct {
-	TotalPerHour float64            `tfsdk:"total_per_hour"`
-	PerModel     map[string]float64 `tfsdk:"per_model"`
-	PerNodeGroup map[string]float64 `tfsdk:"per_node_group"`
+	TotalPerHour  float64            `tfsdk:"total_per_hour"`
+	TotalPerMonth float64            `tfsdk:"total_per_month"`
+	PerCloud      map[string]float64 `tfsdk:"per_cloud"`
+	PerModel      map[string]float64 `tfsdk:"per_model"`
+	PerNodeGroup  map[string]float64 `tfsdk:"per_node_group"`
+}
+
+type failureValue struct {
+	Placed            int64            `tfsdk:"placed"`
+	WorstKind         string           `tfsdk:"worst_kind"`
+	WorstDomain       string           `tfsdk:"worst_domain"`
+	WorstReplicas     int64            `tfsdk:"worst_replicas"`
+	WorstFraction     float64          `tfsdk:"worst_fraction"`
+	AfterLosingCloud  map[string]int64 `tfsdk:"after_losing_cloud"`
+	AfterLosingRegion map[string]int64 `tfsdk:"after_losing_region"`
 }
 
 type utilizationValue struct {
@@ -130,6 +145,8 @@ var (
 	placementType   = poolAttrs["placement"].GetType().(types.MapType).ElemType
 	utilizationType = poolAttrs["utilization"].GetType().(types.MapType).ElemType
 	unplacedType    = poolAttrs["unplaced"].GetType().(types.MapType).ElemType
+	failureType     = poolAttrs["failure_domains"].GetType().(types.MapType).ElemType
+	weightsType     = poolAttrs["traffic_weights"].GetType().(types.MapType).ElemType
 	costTypes       = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
 )
 
@@ -187,6 +204,8 @@ func (m *poolModel) setUnknownOutputs() {
 	m.Cost = types.ObjectUnknown(costTypes)
 	m.Utilization = types.MapUnknown(utilizationType)
 	m.Unplaced = types.MapUnknown(unplacedType)
+	m.FailureDomains = types.MapUnknown(failureType)
+	m.TrafficWeights = types.MapUnknown(weightsType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so
@@ -453,7 +472,13 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	}
 	sizes := map[string]int64{}
 	util := map[string]utilizationValue{}
-	cost := costValue{TotalPerHour: roundTo(res.CostPerHour, 4), PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{}}
+	cost := costValue{
+		TotalPerHour: roundTo(res.CostPerHour, 4), TotalPerMonth: roundTo(res.CostPerHour*analysis.HoursPerMonth, 2),
+		PerCloud: map[string]float64{}, PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{},
+	}
+	for cloud, c := range analysis.CostByCloud(req.NodeGroups, res) {
+		cost.PerCloud[cloud] = roundTo(c, 4)
+	}
 	for _, g := range res.Groups {
 		sizes[g.Name] = int64(g.Nodes)
 		util[g.Name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
@@ -468,7 +493,32 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		unplaced[u.Model] = unplacedValue{Replicas: ints64(u.Replicas), Reason: u.Reason, Remedies: append([]string{}, u.Remedies...)}
 	}
 
+	failures := map[string]failureValue{}
+	for _, f := range analysis.FailureDomains(req.NodeGroups, req.Models, res.Replicas) {
+		fv := failureValue{Placed: int64(f.Placed), WorstKind: f.Worst.Kind, WorstDomain: f.Worst.Domain,
+			WorstReplicas: int64(f.Worst.Replicas), WorstFraction: roundTo(f.Worst.Fraction, 4),
+			AfterLosingCloud: map[string]int64{}, AfterLosingRegion: map[string]int64{}}
+		for _, sv := range f.ByCloud {
+			fv.AfterLosingCloud[sv.Domain] = int64(sv.Replicas)
+		}
+		for _, sv := range f.ByRegion {
+			fv.AfterLosingRegion[sv.Domain] = int64(sv.Replicas)
+		}
+		failures[f.Model] = fv
+	}
+	weights := map[string]map[string]int64{}
+	for model, w := range analysis.TrafficWeights(req.NodeGroups, res.Replicas, analysis.Cloud, 100) {
+		weights[model] = map[string]int64{}
+		for cloud, v := range w {
+			weights[model][cloud] = int64(v)
+		}
+	}
+
 	var d diag.Diagnostics
+	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)
+	diags.Append(d...)
+	m.TrafficWeights, d = types.MapValueFrom(ctx, weightsType, weights)
+	diags.Append(d...)
 	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)
 	m.NodeGroupSizes, d = types.MapValueFrom(ctx, types.Int64Type, sizes)

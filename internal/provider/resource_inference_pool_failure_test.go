@@ -1,0 +1,65 @@
+package provider
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// threeClouds renders a fleet on three clouds, with max_nodes per cloud.
+func threeClouds(aws, gcp, azure int) string {
+	return fmt.Sprintf(`aws = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = %d }
+    gcp = { cloud = "gcp", region = "us-central1", instance_type = "a3-highgpu-8g", max_nodes = %d }
+    azure = { cloud = "azure", region = "eastus", instance_type = "Standard_ND96amsr_A100_v4", max_nodes = %d }`, aws, gcp, azure)
+}
+
+const resilientShards = `{ name = "llama70", model = "llama-3.1-70b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 4, min_replicas_on_failure = { cloud = 2 } },
+    { name = "llama8", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 3, min_replicas_on_failure = { cloud = 2 } }`
+
+// Losing any one cloud leaves every model its required replicas, and the
+// failure report and traffic weights say so.
+func TestAccInferencePool_survivesLosingACloud(t *testing.T) {
+	const p = "mcllm_inference_pool.p"
+	atLeast2 := knownvalue.MapExact(map[string]knownvalue.Check{
+		"aws": int64Between(2, 4), "gcp": int64Between(2, 4), "azure": int64Between(2, 4)})
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: pool(threeClouds(2, 2, 2), resilientShards, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("placement"), knownvalue.MapSizeExact(7)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("failure_domains").AtMapKey("llama70").AtMapKey("after_losing_cloud"), atLeast2),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("failure_domains").AtMapKey("llama8").AtMapKey("after_losing_cloud"), atLeast2),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("failure_domains").AtMapKey("llama70").AtMapKey("worst_replicas"), int64Between(2, 4)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("traffic_weights").AtMapKey("llama70"), sumsTo(100)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("traffic_weights").AtMapKey("llama8"), sumsTo(100)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("total_per_month"), knownvalue.NotNull()),
+			},
+		}},
+	})
+}
+
+// With GCP and Azure cut to nothing, no placement keeps two replicas after
+// losing AWS: the plan fails naming the model, the cloud and the remedy.
+func TestAccInferencePool_cannotSurviveLosingACloud(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			PlanOnly:    true,
+			ExpectError: errorText(`Model "llama70" cannot be placed`),
+		}, {
+			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			PlanOnly:    true,
+			ExpectError: errorText(`cloud "aws" already hold 2 replicas each, the most one cloud may hold while 2 must survive its loss`),
+		}, {
+			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			PlanOnly:    true,
+			ExpectError: errorText(`To fix it: add a node group in another cloud`),
+		}},
+	})
+}
