@@ -44,6 +44,12 @@ else
   "$tofu" output -no-color -raw summary
   echo
 
+  step "resilience: replicas left after losing a cloud"
+  "$tofu" output -no-color resilience
+
+  step "traffic weights per cloud (sum to 100)"
+  "$tofu" output -no-color traffic_weights
+
   step "what if Llama-3.1-70B gets a third replica? (tofu plan -var llama_70b_replicas=3)"
   "$tofu" plan -no-color -input=false -var llama_70b_replicas=3 >whatif.txt || { cat whatif.txt; exit 1; }
   # The pool's diff: only the new key, the group sizes and the costs change.

@@ -43,9 +43,9 @@ resource "mcllm_model_shard" "llama_70b" {
   max_concurrent_sequences = 16
   replicas                 = var.llama_70b_replicas
   priority                 = 10
-  spread = {
-    across      = "cloud"
-    min_domains = 2
+  # One replica keeps serving whichever cloud is lost.
+  min_replicas_on_failure = {
+    cloud = 1
   }
 }
 
@@ -162,6 +162,20 @@ output "placement" {
 output "node_group_sizes" {
   description = "Nodes per node group: feed these to the clouds' node groups."
   value       = mcllm_inference_pool.fleet.node_group_sizes
+}
+
+output "resilience" {
+  description = "Per model: replicas left after losing each cloud, and the worst case."
+  value = {
+    for model, f in mcllm_inference_pool.fleet.failure_domains :
+    model => format("%d placed; worst: losing %s %s leaves %d; per cloud lost: %s", f.placed, f.worst_kind, f.worst_domain,
+    f.worst_replicas, join(", ", [for cloud, left in f.after_losing_cloud : "${cloud} → ${left}"]))
+  }
+}
+
+output "traffic_weights" {
+  description = "Per model, weights per cloud summing to 100, for weighted DNS or load balancers."
+  value       = mcllm_inference_pool.fleet.traffic_weights
 }
 
 output "cost_per_hour" {

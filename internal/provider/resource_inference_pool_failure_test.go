@@ -10,11 +10,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-// threeClouds renders a fleet on three clouds, with max_nodes per cloud.
-func threeClouds(aws, gcp, azure int) string {
-	return fmt.Sprintf(`aws = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = %d }
+// threeClouds renders a fleet of two nodes on AWS and the given max_nodes on
+// GCP and Azure.
+func threeClouds(gcp, azure int) string {
+	return fmt.Sprintf(`aws = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2 }
     gcp = { cloud = "gcp", region = "us-central1", instance_type = "a3-highgpu-8g", max_nodes = %d }
-    azure = { cloud = "azure", region = "eastus", instance_type = "Standard_ND96amsr_A100_v4", max_nodes = %d }`, aws, gcp, azure)
+    azure = { cloud = "azure", region = "eastus", instance_type = "Standard_ND96amsr_A100_v4", max_nodes = %d }`, gcp, azure)
 }
 
 const resilientShards = `{ name = "llama70", model = "llama-3.1-70b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 4, min_replicas_on_failure = { cloud = 2 } },
@@ -29,7 +30,7 @@ func TestAccInferencePool_survivesLosingACloud(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config: pool(threeClouds(2, 2, 2), resilientShards, ""),
+			Config: pool(threeClouds(2, 2), resilientShards, ""),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(p, tfjsonpath.New("placement"), knownvalue.MapSizeExact(7)),
 				statecheck.ExpectKnownValue(p, tfjsonpath.New("failure_domains").AtMapKey("llama70").AtMapKey("after_losing_cloud"), atLeast2),
@@ -49,15 +50,15 @@ func TestAccInferencePool_cannotSurviveLosingACloud(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			Config:      pool(threeClouds(0, 0), resilientShards, ""),
 			PlanOnly:    true,
 			ExpectError: errorText(`Model "llama70" cannot be placed`),
 		}, {
-			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			Config:      pool(threeClouds(0, 0), resilientShards, ""),
 			PlanOnly:    true,
 			ExpectError: errorText(`cloud "aws" already hold 2 replicas each, the most one cloud may hold while 2 must survive its loss`),
 		}, {
-			Config:      pool(threeClouds(2, 0, 0), resilientShards, ""),
+			Config:      pool(threeClouds(0, 0), resilientShards, ""),
 			PlanOnly:    true,
 			ExpectError: errorText(`To fix it: add a node group in another cloud`),
 		}},
