@@ -13,10 +13,11 @@ const (
 	filterMaxNodes = "free GPUs within max_nodes"
 	filterSpread   = "spread"
 	filterFailure  = "min_replicas_on_failure"
+	filterFloor    = "on_demand_floor"
 )
 
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread, filterFailure}
+	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 
@@ -35,7 +36,9 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 	for _, o := range p.opts[mi] {
 		g := p.groups[o.group]
 		name := filterMaxNodes
-		if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= p.cap(mi) || (needNew && c > 0)) {
+		if p.isSpot(o.group) && p.spotRoom(mi) <= 0 {
+			name = filterFloor
+		} else if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= p.cap(mi) || (needNew && c > 0)) {
 			name = filterSpread
 			if md.MinReplicasOnFailure.of(p.domainKind(mi)) > 0 && c >= p.cap(mi) {
 				name = filterFailure
@@ -90,15 +93,22 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 	md := p.models[mi]
 	var out []string
 	// Capacity: raise max_nodes of the group that would hold them cheapest.
-	if len(p.opts[mi]) > 0 && (counts[filterMaxNodes] != nil || counts[filterFailure] != nil) {
+	if len(p.opts[mi]) > 0 && (counts[filterMaxNodes] != nil || counts[filterFailure] != nil || counts[filterFloor] != nil) {
 		best := -1
 		for oi, o := range p.opts[mi] {
 			if p.domainKind(mi) != "" && p.domains[mi][p.domain(mi, o)] >= p.cap(mi) {
 				continue // a full domain: more nodes there would not help
 			}
+			if p.isSpot(o.group) && p.spotRoom(mi) <= 0 {
+				continue // the on-demand floor keeps it off spot
+			}
 			if best < 0 || p.amortized(o) < p.amortized(p.opts[mi][best]) {
 				best = oi
 			}
+		}
+		if best < 0 && counts[filterFloor] != nil {
+			out = append(out, fmt.Sprintf("add on-demand capacity: %d replicas of %q must run on on-demand node groups", md.OnDemandFloor, md.Name))
+			return out
 		}
 		if best < 0 {
 			out = append(out, fmt.Sprintf("add a node group in another %s: at most %d replicas of %q may run in one", p.domainKind(mi), p.cap(mi), md.Name))

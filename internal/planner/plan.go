@@ -125,6 +125,8 @@ type plan struct {
 	pending [][]int     // per model: replica indices still to place
 	count   [][]int     // per model, per option: new replicas there
 	domains []map[string]int
+	// spot counts, per model, the replicas on spot node groups.
+	spot []int
 	// exclusive counts, per group, the replicas of each model spread
 	// across nodes (one node each), kept and new.
 	exclusive []map[int]int
@@ -305,6 +307,25 @@ func (p *plan) add(mi, oi, delta int) {
 	}
 	p.nodes[o.group] = p.nodesWith(mi, o, 0)
 	p.domains[mi][p.domain(mi, o)] += delta
+	if p.isSpot(o.group) {
+		p.spot[mi] += delta
+	}
+}
+
+func (p *plan) isSpot(gi int) bool { return p.groups[gi].CapacityType == CapacitySpot }
+
+// spotRoom is how many more replicas of model mi may run on spot capacity.
+func (p *plan) spotRoom(mi int) int {
+	return p.models[mi].Replicas - p.models[mi].OnDemandFloor - p.spot[mi]
+}
+
+// spotAllows checks that moving d replicas of model mi to option ob (from
+// oa, or -1 for a new replica) keeps its on-demand floor.
+func (p *plan) spotAllows(mi, oa, ob, d int) bool {
+	if !p.isSpot(p.opts[mi][ob].group) || (oa >= 0 && p.isSpot(p.opts[mi][oa].group)) {
+		return true
+	}
+	return p.spotRoom(mi) >= d
 }
 
 // assign chooses a group for every pending replica: models by priority,
@@ -377,6 +398,9 @@ func (p *plan) bestOption(mi int) int {
 	for oi, o := range p.opts[mi] {
 		dom := p.domain(mi, o)
 		if spreading && (p.domains[mi][dom] >= p.cap(mi) || (needNewDomain && p.domains[mi][dom] > 0)) {
+			continue
+		}
+		if !p.spotAllows(mi, -1, oi, 1) {
 			continue
 		}
 		n := p.nodesWith(mi, o, 1)
@@ -785,6 +809,9 @@ func (p *plan) cheapestInsertion(mi, skip int) int {
 			(p.distinctDomains(mi) < m.Spread.MinDomains && p.domains[mi][dom] > 0)) {
 			continue
 		}
+		if !p.spotAllows(mi, -1, oi, 1) {
+			continue
+		}
 		n := p.nodesWith(mi, o, 1)
 		if n > p.groups[o.group].MaxNodes {
 			continue
@@ -882,6 +909,9 @@ func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
 // spreadAllows checks a move of d replicas of model mi from option oa to ob
 // against the model's spread.
 func (p *plan) spreadAllows(mi, oa, ob, d int) bool {
+	if !p.spotAllows(mi, oa, ob, d) {
+		return false
+	}
 	m := p.models[mi]
 	da, db := p.domain(mi, p.opts[mi][oa]), p.domain(mi, p.opts[mi][ob])
 	if p.domainKind(mi) == "" || da == db {

@@ -223,3 +223,28 @@ func TestPlanMinReplicasOnFailure(t *testing.T) {
 		t.Errorf("remedies %v", res.Unplaced[0].Remedies)
 	}
 }
+
+func TestPlanOnDemandFloor(t *testing.T) {
+	spot := group(t, "spot", "gcp/g2-standard-96", 4)
+	spot.CapacityType, spot.PricePerHour = CapacitySpot, 2.4
+	onDemand := group(t, "od", "aws/g6.xlarge", 8) // 1×L4 at 0.80/h
+	m := demand(t, "qwen", "qwen2.5-7b", "bf16", 4096, 4, 6)
+	m.OnDemandFloor = 2
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{spot, onDemand}, Models: []ModelDemand{m}})
+	on := 0
+	for _, r := range res.Replicas {
+		if r.NodeGroup == "od" {
+			on++
+		}
+	}
+	if on != 2 || len(res.Replicas) != 6 {
+		t.Errorf("%d of %d replicas on on-demand, want exactly the floor of 2 (spot is cheaper)", on, len(res.Replicas))
+	}
+	// Without on-demand capacity the floor cannot be met, and says so.
+	onDemand.MaxNodes = 0
+	res = mustPlan(t, Request{NodeGroups: []NodeGroup{spot, onDemand}, Models: []ModelDemand{m}})
+	if len(res.Unplaced) != 1 || !strings.Contains(res.Unplaced[0].Reason, "excluded by on_demand_floor") ||
+		!strings.Contains(strings.Join(res.Unplaced[0].Remedies, ";"), "add on-demand capacity") {
+		t.Errorf("unplaced %+v", res.Unplaced)
+	}
+}

@@ -29,7 +29,7 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 			Utilization:    []float64{0.8, 0.9, 0.95}[rng.IntN(3)],
 			PricePerHour:   float64(1+rng.IntN(100)) / 4,
 			MinNodes:       rng.IntN(maxNodes + 1), MaxNodes: maxNodes,
-			CapacityType: CapacityOnDemand, Confidential: rng.IntN(4) == 0,
+			CapacityType: []string{CapacityOnDemand, CapacitySpot}[rng.IntN(2)], Confidential: rng.IntN(4) == 0,
 			Labels: map[string]string{"tier": []string{"a", "b"}[rng.IntN(2)]},
 		}
 		req.NodeGroups = append(req.NodeGroups, g)
@@ -43,6 +43,9 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 			t.Fatal(err)
 		}
 		m := ModelDemand{Name: fmt.Sprintf("m%d", i), Memory: est, Replicas: rng.IntN(9), Priority: rng.IntN(3)}
+		if rng.IntN(3) == 0 {
+			m.OnDemandFloor = rng.IntN(m.Replicas + 1)
+		}
 		switch rng.IntN(9) {
 		case 7:
 			if m.Replicas > 1 {
@@ -156,6 +159,17 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 				perDomain[m.Name] = map[string]int{}
 			}
 			perDomain[m.Name][domainOf(g, a)]++
+		}
+	}
+	spot := map[string]int{}
+	for _, r := range res.Replicas {
+		if groups[r.NodeGroup].CapacityType == CapacitySpot {
+			spot[r.Model]++
+		}
+	}
+	for _, m := range req.Models {
+		if spot[m.Name] > m.Replicas-m.OnDemandFloor {
+			t.Errorf("%s: %d replicas on spot, on-demand floor %d of %d", m.Name, spot[m.Name], m.OnDemandFloor, m.Replicas)
 		}
 	}
 	unplaced := map[string]bool{}

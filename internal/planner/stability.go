@@ -16,6 +16,7 @@ func (p *plan) keepPrevious() {
 	p.kept = make([][]Replica, m)
 	p.pending = make([][]int, m)
 	p.domains = make([]map[string]int, m)
+	p.spot = make([]int, m)
 	p.failed = make([]map[int]string, m)
 	modelIdx := map[string]int{}
 	for mi, md := range p.models {
@@ -98,6 +99,9 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 	if p.domainKind(mi) != "" && p.domains[mi][dom] >= p.cap(mi) {
 		return r, fmt.Sprintf("the spread allows no more replicas in %s %q", p.domainKind(mi), dom)
 	}
+	if g.CapacityType == CapacitySpot && p.spotRoom(mi) <= 0 {
+		return r, fmt.Sprintf("its on-demand floor of %d replicas leaves no room on spot node group %q", md.OnDemandFloor, g.Name)
+	}
 	a := p.allocs[gi]
 	for _, s := range r.Stages {
 		if len(s.GPUs) != r.TensorParallel {
@@ -111,6 +115,9 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 		return r, fmt.Sprintf("its GPUs are taken or beyond max_nodes of node group %q", g.Name)
 	}
 	p.domains[mi][dom]++
+	if g.CapacityType == CapacitySpot {
+		p.spot[mi]++
+	}
 	kept := r
 	kept.MemoryPerGPU = need.NeedBytes
 	kept.Stages = cloneStages(r.Stages)

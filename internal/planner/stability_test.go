@@ -41,7 +41,8 @@ func TestStabilitySequences(t *testing.T) {
 					if f := &m.MinReplicasOnFailure; f.Cloud >= m.Replicas {
 						f.Cloud = max(0, m.Replicas-1)
 					}
-					if m.Spread.MaxShare > 0 || m.MinReplicasOnFailure.Cloud > 0 {
+					m.OnDemandFloor = min(m.OnDemandFloor, m.Replicas)
+					if m.Spread.MaxShare > 0 || m.MinReplicasOnFailure.Cloud > 0 || m.OnDemandFloor > 0 {
 						scaled = m.Name // its per-domain cap follows the count
 					}
 					if next.Models[i].Spread.MinDomains > next.Models[i].Replicas {

@@ -99,6 +99,9 @@ type ModelDemand struct {
 	// MinReplicasOnFailure is how many replicas must remain after losing
 	// any one cloud or any one region.
 	MinReplicasOnFailure FailureTolerance
+	// OnDemandFloor is how many replicas must run on on-demand capacity:
+	// at most Replicas − OnDemandFloor may run on spot node groups.
+	OnDemandFloor int
 }
 
 // FailureTolerance is the replicas a model keeps when one domain is lost.

@@ -143,6 +143,9 @@ func Validate(req Request) []*InputError {
 		if m.Spread.MinDomains > m.Replicas && m.Replicas > 0 {
 			add(k, m.Name, "spread.min_domains", "%d domains cannot be covered by %d replicas", m.Spread.MinDomains, m.Replicas)
 		}
+		if m.OnDemandFloor < 0 || m.OnDemandFloor > m.Replicas {
+			add(k, m.Name, "on_demand_floor", "must be between 0 and the model's %d replicas, got %d", m.Replicas, m.OnDemandFloor)
+		}
 		f := m.MinReplicasOnFailure
 		for _, c := range []struct {
 			field string
