@@ -35,6 +35,7 @@ type demandModel struct {
 	Constraints            types.Object `tfsdk:"constraints"`
 	Spread                 types.Object `tfsdk:"spread"`
 	MinReplicasOnFailure   types.Object `tfsdk:"min_replicas_on_failure"`
+	OnDemandFloor          types.Int64  `tfsdk:"on_demand_floor"`
 }
 
 type architectureModel struct {
@@ -157,6 +158,8 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"confidential": schema.BoolAttribute{Optional: o, Computed: c,
 					MarkdownDescription: "Require node groups with confidential computing."},
 			}},
+		"on_demand_floor": intAttr(mode, attrSpec{false, "Replicas that must run on on-demand node groups; the rest may " +
+			"use cheaper `spot` groups. Omitted means 0."}),
 		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Replicas that must keep running after the loss of any one cloud (or region). The planner " +
 				"places at most `replicas − N` replicas in any one of them, and fails the plan, naming the full clouds and a " +
@@ -203,6 +206,7 @@ func demandFromObject(o types.Object) demandModel {
 		MaxConcurrentSequences: num("max_concurrent_sequences"), Replicas: num("replicas"),
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
+		OnDemandFloor: num("on_demand_floor"),
 	}
 }
 
@@ -338,6 +342,10 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread",
 				fmt.Sprintf("max_share must be greater than 0 and at most 1, got %g.", md.Spread.MaxShare))
 		}
+	}
+	md.OnDemandFloor = clampInt(d.OnDemandFloor.ValueInt64())
+	if md.OnDemandFloor < 0 || md.OnDemandFloor > md.Replicas {
+		bad("on_demand_floor", "Invalid on_demand_floor", fmt.Sprintf("on_demand_floor must be between 0 and replicas (%d), got %d.", md.Replicas, md.OnDemandFloor))
 	}
 	if !d.MinReplicasOnFailure.IsNull() {
 		a := d.MinReplicasOnFailure.Attributes()

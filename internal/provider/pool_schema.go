@@ -130,6 +130,8 @@ func poolSchema() schema.Schema {
 					"total_per_month": computedFloat("Whole fleet, per month of 730 hours."),
 					"per_cloud": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
 						MarkdownDescription: "Per cloud, per hour."},
+					"on_demand_per_hour": computedFloat("On-demand node groups, per hour."),
+					"spot_per_hour":      computedFloat("Spot node groups, per hour (at the prices configured for them)."),
 					"per_model": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
 						MarkdownDescription: "Per model: each node's price shared among the models on it by GPUs used."},
 					"per_node_group": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,

@@ -95,6 +95,8 @@ type costValue struct {
 	TotalPerHour  float64            `tfsdk:"total_per_hour"`
 	TotalPerMonth float64            `tfsdk:"total_per_month"`
 	PerCloud      map[string]float64 `tfsdk:"per_cloud"`
+	OnDemand      float64            `tfsdk:"on_demand_per_hour"`
+	Spot          float64            `tfsdk:"spot_per_hour"`
 	PerModel      map[string]float64 `tfsdk:"per_model"`
 	PerNodeGroup  map[string]float64 `tfsdk:"per_node_group"`
 }
@@ -479,6 +481,14 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	for cloud, c := range analysis.CostByCloud(req.NodeGroups, res) {
 		cost.PerCloud[cloud] = roundTo(c, 4)
 	}
+	for _, gr := range res.Groups {
+		if groups[gr.Name].CapacityType == planner.CapacitySpot {
+			cost.Spot += gr.CostPerHour
+		} else {
+			cost.OnDemand += gr.CostPerHour
+		}
+	}
+	cost.Spot, cost.OnDemand = roundTo(cost.Spot, 4), roundTo(cost.OnDemand, 4)
 	for _, g := range res.Groups {
 		sizes[g.Name] = int64(g.Nodes)
 		util[g.Name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),

@@ -64,3 +64,23 @@ func TestAccInferencePool_cannotSurviveLosingACloud(t *testing.T) {
 		}},
 	})
 }
+
+// Spot with an on-demand floor: the floor runs on on-demand capacity, the
+// rest on the cheaper spot group, and the cost splits them.
+func TestAccInferencePool_onDemandFloor(t *testing.T) {
+	const p = "mcllm_inference_pool.p"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: pool(`spot = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 2, capacity_type = "spot", price_per_hour = 2.4 }
+    od = { cloud = "aws", region = "us-east-1", instance_type = "g6.xlarge", max_nodes = 8 }`,
+				`{ name = "qwen", model = "qwen2.5-7b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 6, on_demand_floor = 2 }`, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("node_group_sizes"), knownvalue.MapExact(map[string]knownvalue.Check{
+					"od": knownvalue.Int64Exact(2), "spot": knownvalue.Int64Exact(1)})),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("spot_per_hour"), knownvalue.Float64Exact(2.4)),
+				statecheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("on_demand_per_hour"), knownvalue.Float64Exact(1.6096)),
+			},
+		}},
+	})
+}
