@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -36,6 +37,7 @@ type demandModel struct {
 	Spread                 types.Object `tfsdk:"spread"`
 	MinReplicasOnFailure   types.Object `tfsdk:"min_replicas_on_failure"`
 	OnDemandFloor          types.Int64  `tfsdk:"on_demand_floor"`
+	Autoscaling            types.Object `tfsdk:"autoscaling"`
 }
 
 type architectureModel struct {
@@ -143,10 +145,21 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 			". Omitted means `auto` (the activation dtype)."}),
 		"max_context_tokens":       intAttr(mode, attrSpec{true, "Longest sequence served, prompt plus output (vLLM `--max-model-len`)."}),
 		"max_concurrent_sequences": intAttr(mode, attrSpec{true, "Sequences each replica holds in its KV cache at once at full context (vLLM `--max-num-seqs`)."}),
-		"replicas":                 intAttr(mode, attrSpec{true, "Replicas to run. Scaling down removes the highest replica numbers."}),
-		"tensor_parallel":          intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
-		"pipeline_parallel":        intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
-		"priority":                 intAttr(mode, attrSpec{false, "Higher priorities are placed first when capacity is short. Omitted means 0."}),
+		"replicas": intAttr(mode, attrSpec{false, "Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. " +
+			"Scaling down removes the highest replica numbers."}),
+		"autoscaling": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "Demand-driven replicas, as the Horizontal Pod Autoscaler computes them: " +
+				"`replicas = ceil(target_load / load_per_replica)`, within `min_replicas` and `max_replicas`. The load is in " +
+				"any unit you measure (requests/s, tokens/s) as long as both figures use it.",
+			Attributes: map[string]schema.Attribute{
+				"target_load":      schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load to serve."},
+				"load_per_replica": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load one replica serves at the configured context and concurrency, as measured."},
+				"min_replicas":     intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
+				"max_replicas":     intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
+			}},
+		"tensor_parallel":   intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
+		"pipeline_parallel": intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
+		"priority":          intAttr(mode, attrSpec{false, "Higher priorities are placed first when capacity is short. Omitted means 0."}),
 		"constraints": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Where replicas may run. Every list left out allows anything.",
 			Attributes: map[string]schema.Attribute{
@@ -206,7 +219,7 @@ func demandFromObject(o types.Object) demandModel {
 		MaxConcurrentSequences: num("max_concurrent_sequences"), Replicas: num("replicas"),
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
-		OnDemandFloor: num("on_demand_floor"),
+		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"),
 	}
 }
 
@@ -246,14 +259,17 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		diags.AddAttributeError(at.AtName(field), summary, detail)
 	}
 	for field, v := range map[string]attr.Value{"name": d.Name, "precision": d.Precision, "max_context_tokens": d.MaxContextTokens,
-		"max_concurrent_sequences": d.MaxConcurrentSequences, "replicas": d.Replicas} {
+		"max_concurrent_sequences": d.MaxConcurrentSequences} {
 		if v.IsNull() {
 			bad(field, "Missing "+field, fmt.Sprintf("Each model shard needs %s.", field))
 		}
 	}
+	replicas, rd := d.replicaCount(at)
+	diags.Append(rd...)
 	if diags.HasError() {
 		return planner.ModelDemand{}, diags
 	}
+	d.Replicas = types.Int64Value(replicas)
 	md := planner.ModelDemand{
 		Name: d.Name.ValueString(), Replicas: clampInt(d.Replicas.ValueInt64()),
 		TensorParallel: clampInt(d.TensorParallel.ValueInt64()), PipelineParallel: clampInt(d.PipelineParallel.ValueInt64()),
@@ -368,6 +384,53 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	}
 	return md, diags
 }
+
+// replicaCount is the replicas given, or computed from autoscaling with the
+// Horizontal Pod Autoscaler's formula.
+func (d demandModel) replicaCount(at path.Path) (int64, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	switch {
+	case !d.Replicas.IsNull() && !d.Autoscaling.IsNull():
+		diags.AddAttributeError(at.AtName("autoscaling"), "Conflicting replica count", "Set replicas or autoscaling, not both.")
+		return 0, diags
+	case d.Autoscaling.IsNull():
+		if d.Replicas.IsNull() {
+			diags.AddAttributeError(at.AtName("replicas"), "Missing replicas", "Each model shard needs replicas, or autoscaling to compute them.")
+		}
+		return d.Replicas.ValueInt64(), diags
+	}
+	a := d.Autoscaling.Attributes()
+	target, _ := a["target_load"].(types.Float64)
+	per, _ := a["load_per_replica"].(types.Float64)
+	lo, _ := a["min_replicas"].(types.Int64)
+	hi, _ := a["max_replicas"].(types.Int64)
+	at = at.AtName("autoscaling")
+	if target.IsNull() || !(target.ValueFloat64() >= 0) || target.ValueFloat64() > 1e15 {
+		diags.AddAttributeError(at.AtName("target_load"), "Invalid target_load", "target_load must be a number of 0 or more.")
+	}
+	if per.IsNull() || !(per.ValueFloat64() > 0) {
+		diags.AddAttributeError(at.AtName("load_per_replica"), "Invalid load_per_replica", "load_per_replica must be a positive number.")
+	}
+	minR, maxR := int64(1), int64(maxReplicasPerShard)
+	if !lo.IsNull() {
+		minR = lo.ValueInt64()
+	}
+	if !hi.IsNull() {
+		maxR = hi.ValueInt64()
+	}
+	if minR < 0 || maxR < minR {
+		diags.AddAttributeError(at.AtName("max_replicas"), "Invalid replica bounds",
+			fmt.Sprintf("Need 0 ≤ min_replicas ≤ max_replicas, got %d and %d.", minR, maxR))
+	}
+	if diags.HasError() {
+		return 0, diags
+	}
+	n := int64(math.Ceil(target.ValueFloat64()/per.ValueFloat64() - 1e-9))
+	return min(max(n, minR), maxR, maxReplicasPerShard), diags
+}
+
+// maxReplicasPerShard bounds a computed replica count.
+const maxReplicasPerShard = 100_000
 
 // architecture resolves the catalog model or the explicit architecture.
 func (d demandModel) architecture(ctx context.Context, at path.Path) (catalog.Architecture, diag.Diagnostics) {

@@ -92,7 +92,12 @@ func TestAccBadInput(t *testing.T) {
 		"spread across unknown":     {pool(okGroup, shard(`spread = { across = "rack" }`), ""), `unknown spread domain "rack"`},
 		"spread share":              {pool(okGroup, shard(`spread = { across = "cloud", max_share = 1.5 }`), ""), `max_share must be greater than 0 and at most 1, got 1.5`},
 		"spread unmet":              {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 2 }`), ""), `excluded by spread`},
-		"slash in name":             {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},
+		"replicas and autoscaling":  {pool(okGroup, shard(`autoscaling = { target_load = 10, load_per_replica = 5 }`), ""), `Set replicas or autoscaling, not both`},
+		"autoscaling zero capacity": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 10, load_per_replica = 0 }, `, 1), ""),
+			`load_per_replica must be a positive number`},
+		"floor above replicas":   {pool(okGroup, shard(`on_demand_floor = 3`), ""), `on_demand_floor must be between 0 and replicas (2), got 3`},
+		"failure above replicas": {pool(okGroup, shard(`min_replicas_on_failure = { cloud = 2 }`), ""), `2 replicas cannot remain after losing a cloud when the model runs 2`},
+		"slash in name":          {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},
 		// Pool attributes.
 		"unknown strategy":    {pool(okGroup, okShard, `strategy = "fastest"`), `value must be one of`},
 		"rebalance no budget": {pool(okGroup, okShard, `rebalance = "now"`), `A rebalance moves nothing while max_moves is 0`},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
@@ -82,5 +83,57 @@ func TestAccInferencePool_onDemandFloor(t *testing.T) {
 				statecheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("on_demand_per_hour"), knownvalue.Float64Exact(1.6096)),
 			},
 		}},
+	})
+}
+
+// Demand-driven replicas: ceil(target / per replica) within the bounds,
+// known at plan time, and followed by the pool.
+func TestAccModelShard_autoscaling(t *testing.T) {
+	shard := func(target string) string {
+		return `
+resource "mcllm_model_shard" "m" {
+  name                     = "m"
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 4096
+  max_concurrent_sequences = 8
+  autoscaling = {
+    target_load      = ` + target + `
+    load_per_replica = 40
+    min_replicas     = 2
+    max_replicas     = 6
+  }
+}
+resource "mcllm_inference_pool" "p" {
+  name         = "p"
+  node_groups  = { ` + okGroup + ` }
+  model_shards = [mcllm_model_shard.m.demand]
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: shard("130"), // ceil(130 / 40) = 4
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("replicas"), knownvalue.Int64Exact(4)),
+					plancheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement"), knownvalue.MapSizeExact(4)),
+				}},
+			},
+			{
+				Config: shard("1000"), // 25, capped at max_replicas
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("replicas"), knownvalue.Int64Exact(6)),
+				}},
+			},
+			{
+				Config: shard("10"), // 1, raised to min_replicas
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("replicas"), knownvalue.Int64Exact(2)),
+					plancheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement"), knownvalue.MapSizeExact(2)),
+				}},
+			},
+		},
 	})
 }

@@ -34,6 +34,9 @@ func (r *modelShardResource) Metadata(_ context.Context, req resource.MetadataRe
 
 func (r *modelShardResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attrs := demandAttributes(modeInput)
+	attrs["replicas"] = schema.Int64Attribute{Optional: true, Computed: true,
+		MarkdownDescription: "Replicas to run; with `autoscaling` it is computed at plan time. Exactly one of the two is set. " +
+			"Scaling down removes the highest replica numbers."}
 	attrs["id"] = schema.StringAttribute{Computed: true, MarkdownDescription: "The deployment's name.",
 		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}}
 	attrs["memory"] = schema.SingleNestedAttribute{Computed: true,
@@ -79,18 +82,30 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	var vals map[string]tftypes.Value
+	var vals, cfg map[string]tftypes.Value
 	if err := req.Plan.Raw.As(&vals); err != nil {
 		resp.Diagnostics.AddError("Unreadable plan", err.Error())
 		return
 	}
+	if err := req.Config.Raw.As(&cfg); err != nil {
+		resp.Diagnostics.AddError("Unreadable configuration", err.Error())
+		return
+	}
 	vals["id"] = vals["name"]
-	demandRaw := tftypes.NewValue(demandTfType, pick(vals, demandTfType))
-	demand, known := demandOfRaw(ctx, req.Plan.Raw, &resp.Diagnostics)
+	// replicas is computed when autoscaling sets it: what the plan carries
+	// over from the prior state is not an input.
+	computedReplicas := cfg["replicas"].IsNull()
+	if computedReplicas {
+		vals["replicas"] = tftypes.NewValue(tftypes.Number, nil)
+	}
+	demand, known := demandOfRaw(ctx, tftypes.NewValue(req.Plan.Raw.Type(), vals), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if !known {
+		if computedReplicas {
+			vals["replicas"] = tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
+		}
 		vals["memory"] = tftypes.NewValue(memoryTfType, tftypes.UnknownValue)
 		vals["demand"] = tftypes.NewValue(demandTfType, tftypes.UnknownValue)
 		resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
@@ -101,6 +116,7 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	vals["replicas"] = tfNumber(int64(md.Replicas))
 	e := md.Memory
 	vals["memory"] = tftypes.NewValue(memoryTfType, map[string]tftypes.Value{
 		"parameters": tfNumber(e.Params.Total()), "weights_bytes": tfNumber(e.WeightBytes),
@@ -109,7 +125,10 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 		"kv_cache_gib": tfFloat(gib(e.KVBytes)), "total_bytes": tfNumber(e.WeightBytes + e.KVBytes),
 		"total_gib": tfFloat(gib(e.WeightBytes + e.KVBytes)),
 	})
-	vals["demand"] = demandRaw
+	// The pool takes the replica count, already computed.
+	demandVals := pick(vals, demandTfType)
+	demandVals["autoscaling"] = tftypes.NewValue(demandTfType.AttributeTypes["autoscaling"], nil)
+	vals["demand"] = tftypes.NewValue(demandTfType, demandVals)
 	resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
 }
 
