@@ -15,7 +15,7 @@ func TestAccExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart")
+	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing")
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
 		if len(files) == 0 {

@@ -160,6 +160,8 @@ func poolSchema() schema.Schema {
 			"traffic_weights": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.Int64Type},
 				MarkdownDescription: "Per model, integer weights per cloud that sum to 100, proportional to the replicas placed there " +
 					"(0 exactly where it has none; every cloud with replicas gets at least 1): ready for weighted DNS or load-balancer weights."},
+			"traffic_weights_by_region": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.Int64Type},
+				MarkdownDescription: "As `traffic_weights`, per region keyed `<cloud>/<region>`."},
 			"unplaced": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Models with replicas left out under `allow_partial`, keyed by model name; empty when everything is placed.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{

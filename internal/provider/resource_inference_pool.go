@@ -49,6 +49,7 @@ type poolModel struct {
 	Unplaced             types.Map     `tfsdk:"unplaced"`
 	FailureDomains       types.Map     `tfsdk:"failure_domains"`
 	TrafficWeights       types.Map     `tfsdk:"traffic_weights"`
+	RegionWeights        types.Map     `tfsdk:"traffic_weights_by_region"`
 }
 
 type nodeGroupModel struct {
@@ -208,6 +209,7 @@ func (m *poolModel) setUnknownOutputs() {
 	m.Unplaced = types.MapUnknown(unplacedType)
 	m.FailureDomains = types.MapUnknown(failureType)
 	m.TrafficWeights = types.MapUnknown(weightsType)
+	m.RegionWeights = types.MapUnknown(weightsType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so
@@ -516,18 +518,23 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		}
 		failures[f.Model] = fv
 	}
-	weights := map[string]map[string]int64{}
-	for model, w := range analysis.TrafficWeights(req.NodeGroups, res.Replicas, analysis.Cloud, 100) {
-		weights[model] = map[string]int64{}
-		for cloud, v := range w {
-			weights[model][cloud] = int64(v)
+	weightsBy := func(kind string) map[string]map[string]int64 {
+		out := map[string]map[string]int64{}
+		for model, w := range analysis.TrafficWeights(req.NodeGroups, res.Replicas, kind, 100) {
+			out[model] = map[string]int64{}
+			for domain, v := range w {
+				out[model][domain] = int64(v)
+			}
 		}
+		return out
 	}
 
 	var d diag.Diagnostics
 	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)
 	diags.Append(d...)
-	m.TrafficWeights, d = types.MapValueFrom(ctx, weightsType, weights)
+	m.TrafficWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Cloud))
+	diags.Append(d...)
+	m.RegionWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Region))
 	diags.Append(d...)
 	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)
