@@ -70,7 +70,7 @@ func (p *plan) bind(unplaced [][]int) *Result {
 			if failedBind[key] {
 				continue
 			}
-			st, ok := alloc.place(it.size, it.model, p.models[it.model].Spread.Across == SpreadNode)
+			st, ok := alloc.place(it.size, it.model, p.classOf[it.model], p.models[it.model].Spread.Across == SpreadNode)
 			if !ok {
 				failedBind[key] = true
 				for _, s := range placed[key] {

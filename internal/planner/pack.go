@@ -80,6 +80,9 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 type nodeAlloc struct {
 	free   uint64 // bit i set: GPU i is free
 	models map[int]bool
+	// class is the isolation class of the models on the node; -1 while
+	// the node is empty.
+	class int
 }
 
 // groupAlloc binds stages to concrete nodes and GPUs of one group.
@@ -107,13 +110,13 @@ func fullMask(n int) uint64 {
 
 func (a *groupAlloc) grow(n int) {
 	for len(a.nodes) < n {
-		a.nodes = append(a.nodes, nodeAlloc{free: fullMask(a.gpusPerNode)})
+		a.nodes = append(a.nodes, nodeAlloc{free: fullMask(a.gpusPerNode), class: -1})
 	}
 }
 
 // take marks GPUs of a node as used; false when any is already used or out
 // of range (a previous placement that no longer fits).
-func (a *groupAlloc) take(node int, gpus []int, model int) bool {
+func (a *groupAlloc) take(node int, gpus []int, model, class int) bool {
 	if node < 0 || node >= a.maxNodes {
 		return false
 	}
@@ -126,10 +129,11 @@ func (a *groupAlloc) take(node int, gpus []int, model int) bool {
 	}
 	a.grow(node + 1)
 	n := &a.nodes[node]
-	if n.free&mask != mask {
+	if n.free&mask != mask || (n.class >= 0 && n.class != class) {
 		return false
 	}
 	n.free &^= mask
+	n.class = class
 	n.addModel(model)
 	return true
 }
@@ -154,7 +158,7 @@ func blockIn(free uint64, gpusPerNode, size int) (int, bool) {
 
 // place binds one stage of size GPUs, first fit from the lowest node index.
 // With exclusive, nodes already holding the model are skipped (anti-affinity).
-func (a *groupAlloc) place(size, model int, exclusive bool) (Stage, bool) {
+func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool) {
 	lvl := levelOf(size)
 	start := a.cursor[lvl]
 	for i := start; ; i++ {
@@ -172,10 +176,11 @@ func (a *groupAlloc) place(size, model int, exclusive bool) (Stage, bool) {
 			}
 			continue
 		}
-		if exclusive && n.models[model] {
+		if (exclusive && n.models[model]) || (n.class >= 0 && n.class != class) {
 			continue
 		}
 		n.free &^= fullMask(size) << off
+		n.class = class
 		n.addModel(model)
 		gpus := make([]int, size)
 		for k := range gpus {
@@ -197,20 +202,29 @@ func (a *groupAlloc) usedNodes(minNodes int) int {
 	return max(used, minNodes)
 }
 
-// baseAfterPins summarises the allocation so far (kept replicas) as the
-// starting point of the fast node-count evaluation.
-func (a *groupAlloc) baseAfterPins(g NodeGroup) groupBase {
-	b := groupBase{gpusPerNode: g.GPUsPerNode, fresh: alignedBlocks(g.GPUsPerNode)}
-	b.baseNodes = a.usedNodes(g.MinNodes)
-	for i := 0; i < b.baseNodes && i < len(a.nodes); i++ {
-		addFreeBlocks(&b.free, a.nodes[i].free, g.GPUsPerNode)
+// basesAfterPins summarises the allocation so far (kept replicas) per
+// isolation class, as the starting point of the fast node-count
+// evaluation. Empty nodes (min_nodes, or freed) count for the shared class.
+func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) []groupBase {
+	fresh := alignedBlocks(g.GPUsPerNode)
+	bases := make([]groupBase, classes)
+	for c := range bases {
+		bases[c] = groupBase{gpusPerNode: g.GPUsPerNode, fresh: fresh}
 	}
-	for i := len(a.nodes); i < b.baseNodes; i++ {
-		for l := range b.fresh {
-			b.free[l] += b.fresh[l]
+	total := a.usedNodes(g.MinNodes)
+	for i := 0; i < total; i++ {
+		c := 0
+		free := fullMask(g.GPUsPerNode)
+		if i < len(a.nodes) {
+			free = a.nodes[i].free
+			if a.nodes[i].class > 0 {
+				c = a.nodes[i].class
+			}
 		}
+		bases[c].baseNodes++
+		addFreeBlocks(&bases[c].free, free, g.GPUsPerNode)
 	}
-	return b
+	return bases
 }
 
 // addFreeBlocks counts the maximal aligned free blocks of a node.

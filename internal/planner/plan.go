@@ -117,9 +117,14 @@ type plan struct {
 	reports  []*filterReport // per model
 
 	allocs []*groupAlloc // per group: kept replicas bound
-	bases  []groupBase   // per group: state after kept replicas
-	stages []sizeCounts  // per group: new stages
-	nodes  []int         // per group: node count after new stages
+	// Isolation classes: models of one class may share nodes, models of
+	// different classes never do. Class 0 is the shared class.
+	classOf    []int          // per model
+	classes    int            // number of classes
+	bases      [][]groupBase  // per group, per class: state after kept replicas
+	stages     [][]sizeCounts // per group, per class: new stages
+	classNodes [][]int        // per group, per class: nodes
+	nodes      []int          // per group: node count after new stages
 
 	kept    [][]Replica // per model: replicas kept from the previous plan
 	pending [][]int     // per model: replica indices still to place
@@ -168,6 +173,7 @@ func (p *plan) run() *Result {
 			p.optIndex[mi][o.group] = oi
 		}
 	}
+	p.assignClasses()
 	p.allocs = make([]*groupAlloc, n)
 	for gi, g := range p.groups {
 		p.allocs[gi] = newGroupAlloc(g)
@@ -189,12 +195,18 @@ func (p *plan) run() *Result {
 			}
 		}
 	}
-	p.bases = make([]groupBase, n)
-	p.stages = make([]sizeCounts, n)
+	p.bases = make([][]groupBase, n)
+	p.stages = make([][]sizeCounts, n)
+	p.classNodes = make([][]int, n)
 	p.nodes = make([]int, n)
 	for gi, g := range p.groups {
-		p.bases[gi] = p.allocs[gi].baseAfterPins(g)
-		p.nodes[gi] = p.bases[gi].baseNodes
+		p.bases[gi] = p.allocs[gi].basesAfterPins(g, p.classes)
+		p.stages[gi] = make([]sizeCounts, p.classes)
+		p.classNodes[gi] = make([]int, p.classes)
+		for c := range p.classes {
+			p.classNodes[gi][c] = p.classNodesAfter(gi, c, &p.stages[gi][c], -1, 0)
+			p.nodes[gi] += p.classNodes[gi][c]
+		}
 	}
 	p.count = make([][]int, m)
 	for mi := range p.models {
@@ -276,23 +288,56 @@ func (p *plan) amortized(o option) float64 {
 	return g.PricePerHour * share
 }
 
-// nodesWith is a group's node count with delta replicas of model mi at
-// option o added (negative to remove). A model spread across nodes needs a
-// node per replica.
-func (p *plan) nodesWith(mi int, o option, delta int) int {
-	s := p.stages[o.group]
-	s[levelOf(o.t)] += delta * o.p
-	n := p.bases[o.group].nodesFor(&s)
-	for m, c := range p.exclusive[o.group] {
-		if m == mi {
-			c += delta
+// assignClasses numbers the isolation classes: 0 for models that share,
+// one per tenant, one per dedicated model, in model order.
+func (p *plan) assignClasses() {
+	p.classOf = make([]int, len(p.models))
+	p.classes = 1
+	tenants := map[string]int{}
+	for mi, m := range p.models {
+		switch {
+		case m.Isolation.Dedicated:
+			p.classOf[mi] = p.classes
+			p.classes++
+		case m.Isolation.Tenant != "":
+			c, ok := tenants[m.Isolation.Tenant]
+			if !ok {
+				c = p.classes
+				tenants[m.Isolation.Tenant] = c
+				p.classes++
+			}
+			p.classOf[mi] = c
 		}
-		n = max(n, c)
 	}
-	if p.models[mi].Spread.Across == SpreadNode && p.exclusive[o.group][mi] == 0 {
+}
+
+// classNodesAfter is the nodes class c of group gi needs for stages s, with
+// delta more replicas of model mi when that model is spread across nodes
+// (each such replica needs a node of its own).
+func (p *plan) classNodesAfter(gi, c int, s *sizeCounts, mi, delta int) int {
+	n := p.bases[gi][c].nodesFor(s)
+	for m, cnt := range p.exclusive[gi] {
+		if p.classOf[m] != c {
+			continue
+		}
+		if m == mi {
+			cnt += delta
+		}
+		n = max(n, cnt)
+	}
+	if mi >= 0 && p.classOf[mi] == c && p.models[mi].Spread.Across == SpreadNode && p.exclusive[gi][mi] == 0 {
 		n = max(n, delta)
 	}
 	return n
+}
+
+// nodesWith is a group's node count with delta replicas of model mi at
+// option o added (negative to remove).
+func (p *plan) nodesWith(mi int, o option, delta int) int {
+	c := p.classOf[mi]
+	s := p.stages[o.group][c]
+	s[levelOf(o.t)] += delta * o.p
+	return p.nodes[o.group] - p.classNodes[o.group][c] + p.classNodesAfter(o.group, c, &s, mi, delta)
 }
 
 func (p *plan) add(mi, oi, delta int) {
@@ -300,12 +345,15 @@ func (p *plan) add(mi, oi, delta int) {
 		p.journal = append(p.journal, journalEntry{mi, oi, delta})
 	}
 	o := p.opts[mi][oi]
+	c := p.classOf[mi]
 	p.count[mi][oi] += delta
-	p.stages[o.group][levelOf(o.t)] += delta * o.p
+	p.stages[o.group][c][levelOf(o.t)] += delta * o.p
 	if p.models[mi].Spread.Across == SpreadNode {
 		p.exclusive[o.group][mi] += delta
 	}
-	p.nodes[o.group] = p.nodesWith(mi, o, 0)
+	n := p.classNodesAfter(o.group, c, &p.stages[o.group][c], -1, 0)
+	p.nodes[o.group] += n - p.classNodes[o.group][c]
+	p.classNodes[o.group][c] = n
 	p.domains[mi][p.domain(mi, o)] += delta
 	if p.isSpot(o.group) {
 		p.spot[mi] += delta
@@ -836,28 +884,37 @@ type change struct {
 
 // nodesAfter is group gi's node count after the changes that concern it.
 func (p *plan) nodesAfter(gi int, changes ...change) int {
-	s := p.stages[gi]
-	var ex map[int]int
-	for _, c := range changes {
-		if c.o.group != gi {
-			continue
+	total := p.nodes[gi]
+	touched := map[int]bool{}
+	for _, ch := range changes {
+		if ch.o.group == gi {
+			touched[p.classOf[ch.mi]] = true
 		}
-		s[levelOf(c.o.t)] += c.delta * c.o.p
-		if p.models[c.mi].Spread.Across == SpreadNode {
-			if ex == nil {
-				ex = map[int]int{}
+	}
+	for c := range touched {
+		s := p.stages[gi][c]
+		ex := map[int]int{}
+		for _, ch := range changes {
+			if ch.o.group != gi || p.classOf[ch.mi] != c {
+				continue
 			}
-			ex[c.mi] += c.delta
+			s[levelOf(ch.o.t)] += ch.delta * ch.o.p
+			if p.models[ch.mi].Spread.Across == SpreadNode {
+				ex[ch.mi] += ch.delta
+			}
 		}
+		n := p.bases[gi][c].nodesFor(&s)
+		for m, cnt := range p.exclusive[gi] {
+			if p.classOf[m] == c {
+				n = max(n, cnt+ex[m])
+			}
+		}
+		for m, d := range ex {
+			n = max(n, p.exclusive[gi][m]+d)
+		}
+		total += n - p.classNodes[gi][c]
 	}
-	n := p.bases[gi].nodesFor(&s)
-	for m, c := range p.exclusive[gi] {
-		n = max(n, c+ex[m])
-	}
-	for m, c := range ex {
-		n = max(n, p.exclusive[gi][m]+c)
-	}
-	return n
+	return total
 }
 
 // swapGain is the objective's decrease when d1 replicas of m1 move from

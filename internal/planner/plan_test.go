@@ -248,3 +248,30 @@ func TestPlanOnDemandFloor(t *testing.T) {
 		t.Errorf("unplaced %+v", res.Unplaced)
 	}
 }
+
+func TestPlanIsolation(t *testing.T) {
+	h100 := group(t, "h100", "aws/p5.48xlarge", 4)
+	a := demand(t, "a", "llama-3.1-8b", "bf16", 4096, 4, 2)
+	b := demand(t, "b", "qwen2.5-7b", "bf16", 4096, 4, 2)
+	c := demand(t, "c", "mistral-7b-v0.3", "bf16", 4096, 4, 2)
+	// Unisolated, the six single-GPU replicas share one node.
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{h100}, Models: []ModelDemand{a, b, c}})
+	if res.Groups[0].Nodes != 1 {
+		t.Fatalf("shared: %d nodes, want 1", res.Groups[0].Nodes)
+	}
+	// a dedicated, b and c of different tenants: three nodes.
+	a.Isolation.Dedicated = true
+	b.Isolation.Tenant, c.Isolation.Tenant = "red", "blue"
+	req := Request{NodeGroups: []NodeGroup{h100}, Models: []ModelDemand{a, b, c}}
+	res = mustPlan(t, req)
+	checkInvariants(t, req, res)
+	if res.Groups[0].Nodes != 3 {
+		t.Errorf("isolated: %d nodes, want 3", res.Groups[0].Nodes)
+	}
+	// Same tenant: b and c share again.
+	c.Isolation.Tenant = "red"
+	req.Models = []ModelDemand{a, b, c}
+	if res = mustPlan(t, req); res.Groups[0].Nodes != 2 {
+		t.Errorf("one tenant: %d nodes, want 2", res.Groups[0].Nodes)
+	}
+}

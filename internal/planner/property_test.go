@@ -46,6 +46,12 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 		if rng.IntN(3) == 0 {
 			m.OnDemandFloor = rng.IntN(m.Replicas + 1)
 		}
+		switch rng.IntN(6) {
+		case 0:
+			m.Isolation.Dedicated = true
+		case 1, 2:
+			m.Isolation.Tenant = []string{"red", "blue"}[rng.IntN(2)]
+		}
 		switch rng.IntN(9) {
 		case 7:
 			if m.Replicas > 1 {
@@ -159,6 +165,31 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 				perDomain[m.Name] = map[string]int{}
 			}
 			perDomain[m.Name][domainOf(g, a)]++
+		}
+	}
+	// Isolation: the models on a node are all of one tenant (or none), and
+	// a dedicated model is alone on its nodes.
+	onNode := map[string]map[string]bool{}
+	for _, r := range res.Replicas {
+		for _, st := range r.Stages {
+			k := fmt.Sprintf("%s/%d", r.NodeGroup, st.Node)
+			if onNode[k] == nil {
+				onNode[k] = map[string]bool{}
+			}
+			onNode[k][r.Model] = true
+		}
+	}
+	for node, ms := range onNode {
+		tenants := map[string]bool{}
+		for name := range ms {
+			m := models[name]
+			if m.Isolation.Dedicated && len(ms) > 1 {
+				t.Errorf("dedicated model %s shares node %s with %v", name, node, ms)
+			}
+			tenants[m.Isolation.Tenant] = true
+		}
+		if len(tenants) > 1 {
+			t.Errorf("node %s mixes tenants %v", node, tenants)
 		}
 	}
 	spot := map[string]int{}

@@ -111,8 +111,8 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 			return r, "another replica of the model holds its node"
 		}
 	}
-	if !a.takeAll(r.Stages, mi) {
-		return r, fmt.Sprintf("its GPUs are taken or beyond max_nodes of node group %q", g.Name)
+	if !a.takeAll(r.Stages, mi, p.classOf[mi]) {
+		return r, fmt.Sprintf("its GPUs are taken, beyond max_nodes of node group %q, or on a node of another isolation class", g.Name)
 	}
 	p.domains[mi][dom]++
 	if g.CapacityType == CapacitySpot {
@@ -135,9 +135,9 @@ func cloneStages(s []Stage) []Stage {
 }
 
 // takeAll binds every stage or none.
-func (a *groupAlloc) takeAll(stages []Stage, model int) bool {
+func (a *groupAlloc) takeAll(stages []Stage, model, class int) bool {
 	for i, s := range stages {
-		if !a.take(s.Node, s.GPUs, model) {
+		if !a.take(s.Node, s.GPUs, model, class) {
 			for _, done := range stages[:i] {
 				a.release(done)
 			}
@@ -148,7 +148,11 @@ func (a *groupAlloc) takeAll(stages []Stage, model int) bool {
 }
 
 func (a *groupAlloc) release(s Stage) {
+	n := &a.nodes[s.Node]
 	for _, g := range s.GPUs {
-		a.nodes[s.Node].free |= 1 << g
+		n.free |= 1 << g
+	}
+	if n.free == fullMask(a.gpusPerNode) {
+		n.class, n.models = -1, nil
 	}
 }

@@ -102,6 +102,16 @@ type ModelDemand struct {
 	// OnDemandFloor is how many replicas must run on on-demand capacity:
 	// at most Replicas − OnDemandFloor may run on spot node groups.
 	OnDemandFloor int
+	// Isolation says which other models may share a node with this one.
+	Isolation Isolation
+}
+
+// Isolation keeps models apart on nodes, for security. A dedicated model
+// shares its nodes with no other model; models of a tenant share nodes only
+// with models of the same tenant; the others share among themselves.
+type Isolation struct {
+	Dedicated bool
+	Tenant    string
 }
 
 // FailureTolerance is the replicas a model keeps when one domain is lost.
