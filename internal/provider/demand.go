@@ -38,6 +38,7 @@ type demandModel struct {
 	MinReplicasOnFailure   types.Object `tfsdk:"min_replicas_on_failure"`
 	OnDemandFloor          types.Int64  `tfsdk:"on_demand_floor"`
 	Autoscaling            types.Object `tfsdk:"autoscaling"`
+	Isolation              types.Object `tfsdk:"isolation"`
 }
 
 type architectureModel struct {
@@ -171,6 +172,13 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"confidential": schema.BoolAttribute{Optional: o, Computed: c,
 					MarkdownDescription: "Require node groups with confidential computing."},
 			}},
+		"isolation": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "Which other models may share a node with this one. Without it, any model without isolation may.",
+			Attributes: map[string]schema.Attribute{
+				"dedicated": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Run on nodes of its own: no other model shares them."},
+				"tenant": strAttr(mode, attrSpec{false, "Share nodes only with models of the same tenant."}),
+			}},
 		"on_demand_floor": intAttr(mode, attrSpec{false, "Replicas that must run on on-demand node groups; the rest may " +
 			"use cheaper `spot` groups. Omitted means 0."}),
 		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
@@ -219,7 +227,7 @@ func demandFromObject(o types.Object) demandModel {
 		MaxConcurrentSequences: num("max_concurrent_sequences"), Replicas: num("replicas"),
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
-		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"),
+		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"), Isolation: obj("isolation"),
 	}
 }
 
@@ -357,6 +365,15 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		if !s.MaxShare.IsNull() && !(md.Spread.MaxShare > 0 && md.Spread.MaxShare <= 1) {
 			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread",
 				fmt.Sprintf("max_share must be greater than 0 and at most 1, got %g.", md.Spread.MaxShare))
+		}
+	}
+	if !d.Isolation.IsNull() {
+		a := d.Isolation.Attributes()
+		dedicated, _ := a["dedicated"].(types.Bool)
+		tenant, _ := a["tenant"].(types.String)
+		md.Isolation = planner.Isolation{Dedicated: dedicated.ValueBool(), Tenant: tenant.ValueString()}
+		if md.Isolation.Dedicated && md.Isolation.Tenant != "" {
+			diags.AddAttributeError(at.AtName("isolation"), "Invalid isolation", "Set dedicated or tenant, not both: a dedicated model shares with no tenant.")
 		}
 	}
 	md.OnDemandFloor = clampInt(d.OnDemandFloor.ValueInt64())

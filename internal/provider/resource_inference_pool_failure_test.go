@@ -137,3 +137,26 @@ resource "mcllm_inference_pool" "p" {
 		},
 	})
 }
+
+// Isolation: a dedicated model and two tenants never share a node.
+func TestAccInferencePool_isolation(t *testing.T) {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: pool(okGroup, `{ name = "a", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { dedicated = true } },
+    { name = "b", model = "qwen2.5-7b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "red" } },
+    { name = "c", model = "mistral-7b-v0.3", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "blue" } }`, ""),
+			ExpectError: errorText(`cannot be placed`), // two nodes of max_nodes = 2 cannot hold three classes
+		}, {
+			Config: pool(`h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 3 }`,
+				`{ name = "a", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { dedicated = true } },
+    { name = "b", model = "qwen2.5-7b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "red" } },
+    { name = "c", model = "mistral-7b-v0.3", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "blue" } }`, ""),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("node_group_sizes").AtMapKey("h100"), knownvalue.Int64Exact(3)),
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement").AtMapKey("a/0").AtMapKey("node"), knownvalue.Int64Exact(0)),
+				statecheck.ExpectKnownValue("mcllm_inference_pool.p", tfjsonpath.New("placement").AtMapKey("a/1").AtMapKey("node"), knownvalue.Int64Exact(0)),
+			},
+		}},
+	})
+}
