@@ -120,6 +120,7 @@ type plan struct {
 	// Isolation classes: models of one class may share nodes, models of
 	// different classes never do. Class 0 is the shared class.
 	classOf    []int          // per model
+	kinds      []string       // per model: domainKind
 	classes    int            // number of classes
 	bases      [][]groupBase  // per group, per class: state after kept replicas
 	stages     [][]sizeCounts // per group, per class: new stages
@@ -174,6 +175,10 @@ func (p *plan) run() *Result {
 		}
 	}
 	p.assignClasses()
+	p.kinds = make([]string, m)
+	for mi := range p.models {
+		p.kinds[mi] = p.kindOf(mi)
+	}
 	p.allocs = make([]*groupAlloc, n)
 	for gi, g := range p.groups {
 		p.allocs[gi] = newGroupAlloc(g)
@@ -235,7 +240,10 @@ func domainOf(g NodeGroup, across string) string {
 
 // domainKind is what counts as a domain for a model: its spread domain, or
 // the cloud under the spread strategy; "" (the group) otherwise.
-func (p *plan) domainKind(mi int) string {
+func (p *plan) domainKind(mi int) string { return p.kinds[mi] }
+
+// kindOf works out domainKind once per model.
+func (p *plan) kindOf(mi int) string {
 	m := p.models[mi]
 	switch a := m.Spread.Across; {
 	case a == SpreadCloud || a == SpreadRegion:
@@ -316,6 +324,9 @@ func (p *plan) assignClasses() {
 // (each such replica needs a node of its own).
 func (p *plan) classNodesAfter(gi, c int, s *sizeCounts, mi, delta int) int {
 	n := p.bases[gi][c].nodesFor(s)
+	if len(p.exclusive[gi]) == 0 && (mi < 0 || p.models[mi].Spread.Across != SpreadNode) {
+		return n
+	}
 	for m, cnt := range p.exclusive[gi] {
 		if p.classOf[m] != c {
 			continue
@@ -490,7 +501,7 @@ func less3(a, b [3]float64) bool {
 
 // moveBudget bounds the moves the local search evaluates, so that its run
 // time is bounded and the result never depends on the clock.
-const moveBudget = 4_000_000
+const moveBudget = 2_000_000
 
 // swapBudget bounds the exchanges evaluated beyond the single moves.
 const swapBudget = 250_000
@@ -633,11 +644,20 @@ func (p *plan) localSearch() int {
 					continue
 				}
 				bestGain, bestB, bestD := 1e-9, -1, 0
+				// Adding replicas never lowers a group's objective, so only
+				// batches whose removal shrinks the source can gain.
+				var useful []int
+				a := p.opts[mi][oa]
+				for _, d := range deltas(p.count[mi][oa]) {
+					if p.objective(a.group, p.nodesWith(mi, a, -d)) < p.objective(a.group, p.nodes[a.group])-1e-12 {
+						useful = append(useful, d)
+					}
+				}
 				for ob := range p.opts[mi] {
 					if ob == oa {
 						continue
 					}
-					for _, d := range deltas(p.count[mi][oa]) {
+					for _, d := range useful {
 						evaluated++
 						if gain, ok := p.moveGain(mi, oa, ob, d); ok && gain > bestGain {
 							bestGain, bestB, bestD = gain, ob, d
