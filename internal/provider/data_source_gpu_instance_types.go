@@ -144,12 +144,7 @@ func instanceTypeAttributes() map[string]schema.Attribute {
 }
 
 func (d *gpuInstanceTypesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	cfg, err := providerConfig(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.cfg = cfg
+	d.cfg = configFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *gpuInstanceTypesDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {

@@ -92,12 +92,7 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 }
 
 func (d *memoryEstimateDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	cfg, err := providerConfig(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.cfg = cfg
+	d.cfg = configFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

@@ -177,15 +177,17 @@ func (p *mcllmProvider) Functions(context.Context) []func() function.Function {
 	return []func() function.Function{newEstimateMemoryFunction}
 }
 
-// providerConfig recovers the Config handed to a data source or resource;
+// configFrom recovers the Config handed to a data source or resource;
 // before configuration (validation) it is the default.
-func providerConfig(data any) (*Config, error) {
+func configFrom(data any, diags *diag.Diagnostics) *Config {
 	if data == nil {
-		return DefaultConfig(), nil
+		return DefaultConfig()
 	}
 	cfg, ok := data.(*Config)
 	if !ok {
-		return nil, fmt.Errorf("unexpected provider data of type %T; please report this issue to the provider developers", data)
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Unexpected provider data of type %T; please report this issue to the provider developers.", data))
+		return DefaultConfig()
 	}
-	return cfg, nil
+	return cfg
 }

@@ -134,12 +134,7 @@ func (r *inferencePoolResource) Schema(_ context.Context, _ resource.SchemaReque
 }
 
 func (r *inferencePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	cfg, err := providerConfig(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	r.cfg = cfg
+	r.cfg = configFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // The types of the computed attributes, read off the schema once.
