@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -26,7 +27,8 @@ func FuzzEstimate(f *testing.F) {
 		}
 		e, err := New(Request{Arch: arch, Precision: Precision(precision), KVPrecision: KVPrecision(kvPrecision), ContextTokens: ctx, Concurrency: conc})
 		if err != nil {
-			if _, ok := err.(*InputError); !ok {
+			var ie *InputError
+			if !errors.As(err, &ie) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 			return
