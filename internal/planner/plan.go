@@ -223,7 +223,59 @@ func (p *plan) run() *Result {
 		unplaced = retry
 		p.improve()
 	}
+	p.spreadSpot()
 	return p.bind(unplaced)
+}
+
+// spreadSpot puts a model's spot replicas on at least two spot node groups
+// when it has two or more of them and a second spot group can take one, so
+// that one spot reclaim never takes them all. It may cost more; it moves
+// only replicas placed by this plan.
+func (p *plan) spreadSpot() {
+	for mi := range p.models {
+		groups := map[int]bool{}
+		total := 0
+		for _, r := range p.kept[mi] {
+			if gi := p.groupIndex(r.NodeGroup); gi >= 0 && p.isSpot(gi) {
+				groups[gi] = true
+				total++
+			}
+		}
+		from := -1
+		for oi, o := range p.opts[mi] {
+			if p.isSpot(o.group) && p.count[mi][oi] > 0 {
+				groups[o.group] = true
+				total += p.count[mi][oi]
+				from = oi
+			}
+		}
+		if total < 2 || len(groups) != 1 || from < 0 {
+			continue
+		}
+		best, bestCost := -1, 0.0
+		for ob, o := range p.opts[mi] {
+			if !p.isSpot(o.group) || groups[o.group] || !p.spreadAllows(mi, from, ob, 1) ||
+				p.nodesWith(mi, o, 1) > p.groups[o.group].MaxNodes {
+				continue
+			}
+			if cost := p.objective(o.group, p.nodesWith(mi, o, 1)) - p.objective(o.group, p.nodes[o.group]); best < 0 || cost < bestCost {
+				best, bestCost = ob, cost
+			}
+		}
+		if best >= 0 {
+			p.add(mi, from, -1)
+			p.add(mi, best, 1)
+		}
+	}
+}
+
+// groupIndex finds a node group by name, or -1.
+func (p *plan) groupIndex(name string) int {
+	i := sort.Search(len(p.groups), func(i int) bool { return p.groups[i].Name >= name })
+	if i < len(p.groups) && p.groups[i].Name == name {
+		return i
+	}
+	return -1
 }
 
 // domainOf names the failure domain of a group for a model's spread.

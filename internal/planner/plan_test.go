@@ -275,3 +275,19 @@ func TestPlanIsolation(t *testing.T) {
 		t.Errorf("one tenant: %d nodes, want 2", res.Groups[0].Nodes)
 	}
 }
+
+func TestPlanSpotSpreadOverTwoGroups(t *testing.T) {
+	a := group(t, "spot-a", "gcp/g2-standard-96", 2)
+	b := group(t, "spot-b", "aws/g6.48xlarge", 2)
+	a.CapacityType, b.CapacityType = CapacitySpot, CapacitySpot
+	a.PricePerHour, b.PricePerHour = 2.4, 4.0
+	m := demand(t, "qwen", "qwen2.5-7b", "bf16", 4096, 4, 4)
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{a, b}, Models: []ModelDemand{m}})
+	used := map[string]int{}
+	for _, r := range res.Replicas {
+		used[r.NodeGroup]++
+	}
+	if len(used) != 2 {
+		t.Errorf("spot replicas on %v, want two spot groups", used)
+	}
+}
