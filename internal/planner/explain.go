@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -74,7 +76,7 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 	if kind := p.domainKind(mi); counts[filterFailure] != nil {
 		n := md.MinReplicasOnFailure.of(kind)
 		var full []string
-		for _, d := range sortedDomains(p.domains[mi]) {
+		for _, d := range slices.Sorted(maps.Keys(p.domains[mi])) {
 			if p.domains[mi][d] >= p.cap(mi) {
 				full = append(full, fmt.Sprintf("%q", d))
 			}
@@ -196,13 +198,4 @@ func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
 		}
 	}
 	return best.group, best, found
-}
-
-func sortedDomains(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for d := range m {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -192,11 +192,7 @@ func (p *plan) run() *Result {
 			continue
 		}
 		for _, r := range kept {
-			for gi, g := range p.groups {
-				if g.Name == r.NodeGroup {
-					p.exclusive[gi][mi]++
-				}
-			}
+			p.exclusive[p.groupIndex(r.NodeGroup)][mi]++
 		}
 	}
 	p.bases = make([][]groupBase, n)
@@ -219,7 +215,7 @@ func (p *plan) run() *Result {
 	unplaced := p.assign(p.pending)
 	p.improve()
 	// The local search can free capacity: give what is left another chance.
-	if retry := p.assign(unplaced); !equalLists(retry, unplaced) {
+	if retry := p.assign(unplaced); !sameCounts(retry, unplaced) {
 		unplaced = retry
 		p.improve()
 	}
@@ -494,29 +490,38 @@ func (p *plan) assignOrder() []int {
 	return order
 }
 
+// admits checks one more replica of model mi at option oi against every
+// constraint — spread caps and min_domains, the on-demand floor, max_nodes —
+// and returns the group's node count with it.
+func (p *plan) admits(mi, oi int) (int, bool) {
+	m, o := p.models[mi], p.opts[mi][oi]
+	if p.domainKind(mi) != "" {
+		c := p.domains[mi][p.domain(mi, o)]
+		if c >= p.cap(mi) || (c > 0 && p.distinctDomains(mi) < m.Spread.MinDomains) {
+			return 0, false
+		}
+	}
+	if !p.spotAllows(mi, -1, oi, 1) {
+		return 0, false
+	}
+	n := p.nodesWith(mi, o, 1)
+	return n, n <= p.groups[o.group].MaxNodes
+}
+
 // bestOption picks the option for one more replica of model mi, or -1.
 // Free capacity already paid for wins; then the lowest cost per replica once
 // nodes are full. Under the spread strategy the emptiest domain comes first.
 // Until min_domains are covered only a new domain will do: a replica that
 // finds none stays unplaced, and is explained.
 func (p *plan) bestOption(mi int) int {
-	m := p.models[mi]
-	spreading := p.domainKind(mi) != ""
-	needNewDomain := spreading && p.distinctDomains(mi) < m.Spread.MinDomains
 	best := -1
 	var bestKey [3]float64
 	for oi, o := range p.opts[mi] {
+		n, ok := p.admits(mi, oi)
+		if !ok {
+			continue
+		}
 		dom := p.domain(mi, o)
-		if spreading && (p.domains[mi][dom] >= p.cap(mi) || (needNewDomain && p.domains[mi][dom] > 0)) {
-			continue
-		}
-		if !p.spotAllows(mi, -1, oi, 1) {
-			continue
-		}
-		n := p.nodesWith(mi, o, 1)
-		if n > p.groups[o.group].MaxNodes {
-			continue
-		}
 		opening := 0.0
 		if p.objective(o.group, n)-p.objective(o.group, p.nodes[o.group]) > 1e-12 {
 			opening = 1
@@ -532,7 +537,10 @@ func (p *plan) bestOption(mi int) int {
 	return best
 }
 
-func equalLists(a, b [][]int) bool {
+// sameCounts reports whether two per-model lists of unplaced replicas have
+// the same lengths: a retry only ever removes entries, so that says whether
+// it placed anything.
+func sameCounts(a, b [][]int) bool {
 	for i := range a {
 		if len(a[i]) != len(b[i]) {
 			return false

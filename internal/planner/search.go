@@ -378,24 +378,16 @@ func (p *plan) replicaGPUs(mi int) int {
 // cheapestInsertion is the option, other than skip, where one more replica
 // of model mi raises the objective least, within every constraint.
 func (p *plan) cheapestInsertion(mi, skip int) int {
-	m := p.models[mi]
 	best, bestCost := -1, 0.0
 	for oi, o := range p.opts[mi] {
 		if oi == skip {
 			continue
 		}
+		n, ok := p.admits(mi, oi)
+		if !ok {
+			continue
+		}
 		dom := p.domain(mi, o)
-		if p.domainKind(mi) != "" && (p.domains[mi][dom] >= p.cap(mi) ||
-			(p.distinctDomains(mi) < m.Spread.MinDomains && p.domains[mi][dom] > 0)) {
-			continue
-		}
-		if !p.spotAllows(mi, -1, oi, 1) {
-			continue
-		}
-		n := p.nodesWith(mi, o, 1)
-		if n > p.groups[o.group].MaxNodes {
-			continue
-		}
 		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + p.amortized(o)*1e-6
 		if p.req.Strategy == StrategySpread {
 			cost += spreadWeight * float64(p.domains[mi][dom])

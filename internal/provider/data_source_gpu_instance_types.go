@@ -108,34 +108,25 @@ func (d *gpuInstanceTypesDataSource) Schema(_ context.Context, _ datasource.Sche
 }
 
 func instanceTypeAttributes() map[string]schema.Attribute {
-	str := func(desc string) schema.Attribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
-	num := func(desc string) schema.Attribute {
-		return schema.Float64Attribute{Computed: true, MarkdownDescription: desc}
-	}
-	integer := func(desc string) schema.Attribute {
-		return schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
-	}
 	return map[string]schema.Attribute{
-		"cloud":                 str("Cloud: `aws`, `azure` or `gcp`."),
-		"name":                  str("The cloud's name of the instance type."),
-		"gpu_model":             str("Canonical GPU model name."),
-		"gpus":                  integer("GPUs per node."),
-		"gpu_memory_gb":         num("Vendor memory per GPU in decimal GB."),
-		"gpu_memory_api_gib":    num("Memory per GPU as the cloud API reports it, in GiB."),
-		"visible_memory_gib":    num("Memory per GPU a serving runtime sees (CUDA's total), in GiB; the base of `usable_memory_gib`."),
-		"visible_memory_source": str("`measured` when a serving-engine log of this GPU class gave `visible_memory_gib`, `derived` when it was scaled from the API figure by the measured ratio of the 80 GB class."),
-		"usable_memory_gib":     num("`visible_memory_gib` × the provider's `gpu_memory_utilization`: the budget for weights, activations and KV cache per GPU."),
-		"interconnect":          str("How the node's GPUs are linked: `nvswitch`, `nvlink`, `infinityfabric`, `pcie`, or `none` for one GPU."),
-		"interconnect_gbps":     num("GPU-to-GPU bandwidth per GPU in GB/s; 0 when the sources give no figure."),
-		"network_gbps":          num("Node network bandwidth in Gbit/s (InfiniBand / EFA total where present); 0 when unknown."),
-		"vcpus":                 integer("Virtual CPUs."),
-		"host_memory_gib":       num("Host memory in GiB."),
-		"price_usd_per_hour":    num("On-demand price of the whole instance in USD per hour; null when unknown."),
-		"price_source":          str("`catalog`, `override` (from the provider's `price_overrides`) or `unknown`."),
-		"price_region":          str("Region the catalog price was listed for; null for overrides and unknown prices."),
-		"price_date":            str("Date of the catalog price snapshot (YYYY-MM-DD, or `unknown` when the source carries none); null for overrides and unknown prices."),
+		"cloud":                 dsString("Cloud: `aws`, `azure` or `gcp`."),
+		"name":                  dsString("The cloud's name of the instance type."),
+		"gpu_model":             dsString("Canonical GPU model name."),
+		"gpus":                  dsInteger("GPUs per node."),
+		"gpu_memory_gb":         dsNumber("Vendor memory per GPU in decimal GB."),
+		"gpu_memory_api_gib":    dsNumber("Memory per GPU as the cloud API reports it, in GiB."),
+		"visible_memory_gib":    dsNumber("Memory per GPU a serving runtime sees (CUDA's total), in GiB; the base of `usable_memory_gib`."),
+		"visible_memory_source": dsString("`measured` when a serving-engine log of this GPU class gave `visible_memory_gib`, `derived` when it was scaled from the API figure by the measured ratio of the 80 GB class."),
+		"usable_memory_gib":     dsNumber("`visible_memory_gib` × the provider's `gpu_memory_utilization`: the budget for weights, activations and KV cache per GPU."),
+		"interconnect":          dsString("How the node's GPUs are linked: `nvswitch`, `nvlink`, `infinityfabric`, `pcie`, or `none` for one GPU."),
+		"interconnect_gbps":     dsNumber("GPU-to-GPU bandwidth per GPU in GB/s; 0 when the sources give no figure."),
+		"network_gbps":          dsNumber("Node network bandwidth in Gbit/s (InfiniBand / EFA total where present); 0 when unknown."),
+		"vcpus":                 dsInteger("Virtual CPUs."),
+		"host_memory_gib":       dsNumber("Host memory in GiB."),
+		"price_usd_per_hour":    dsNumber("On-demand price of the whole instance in USD per hour; null when unknown."),
+		"price_source":          dsString("`catalog`, `override` (from the provider's `price_overrides`) or `unknown`."),
+		"price_region":          dsString("Region the catalog price was listed for; null for overrides and unknown prices."),
+		"price_date":            dsString("Date of the catalog price snapshot (YYYY-MM-DD, or `unknown` when the source carries none); null for overrides and unknown prices."),
 		"regions": schema.ListAttribute{
 			Computed: true, ElementType: types.StringType,
 			MarkdownDescription: "Regions the sources list the type in, sorted.",

@@ -52,12 +52,6 @@ func (d *modelDataSource) Metadata(_ context.Context, req datasource.MetadataReq
 }
 
 func (d *modelDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	integer := func(desc string) schema.Attribute {
-		return schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
-	}
-	str := func(desc string) schema.Attribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Architecture facts of a model in the built-in catalog, read from its `config.json`, with the " +
 			"parameter count computed from them (it matches the published total within 1%) and the KV cache per token.",
@@ -66,36 +60,36 @@ func (d *modelDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 				Required:            true,
 				MarkdownDescription: "Catalog id of the model, case-insensitive: " + backtickList(catalog.ModelIDs()) + ".",
 			},
-			"name":                     str("Display name."),
-			"hf_repo":                  str("Hugging Face repository the configuration describes."),
-			"layers":                   integer("Transformer layers (`num_hidden_layers`)."),
-			"hidden_size":              integer("Hidden size."),
-			"attention_heads":          integer("Attention (query) heads."),
-			"kv_heads":                 integer("Key/value heads (equal to `attention_heads` for multi-head attention; for multi-head latent attention the query heads, as the config states)."),
-			"head_dim":                 integer("Dimension of one attention head; 0 for multi-head latent attention."),
-			"vocab_size":               integer("Vocabulary size."),
-			"intermediate_size":        integer("Width of the dense MLP."),
-			"max_context_tokens":       integer("Longest context the model serves (`max_position_embeddings`)."),
+			"name":                     dsString("Display name."),
+			"hf_repo":                  dsString("Hugging Face repository the configuration describes."),
+			"layers":                   dsInteger("Transformer layers (`num_hidden_layers`)."),
+			"hidden_size":              dsInteger("Hidden size."),
+			"attention_heads":          dsInteger("Attention (query) heads."),
+			"kv_heads":                 dsInteger("Key/value heads (equal to `attention_heads` for multi-head attention; for multi-head latent attention the query heads, as the config states)."),
+			"head_dim":                 dsInteger("Dimension of one attention head; 0 for multi-head latent attention."),
+			"vocab_size":               dsInteger("Vocabulary size."),
+			"intermediate_size":        dsInteger("Width of the dense MLP."),
+			"max_context_tokens":       dsInteger("Longest context the model serves (`max_position_embeddings`)."),
 			"tied_embeddings":          schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the output projection shares the input embedding's weights."},
-			"sliding_window":           integer("Window of the sliding-window attention layers; 0 when none. The estimator still reserves full-length KV for them, as vLLM does without its hybrid allocator."),
-			"experts":                  integer("Routed experts per MoE layer; 0 for dense models."),
-			"active_experts":           integer("Experts each token is routed to."),
-			"shared_experts":           integer("Experts every token runs through."),
-			"moe_intermediate_size":    integer("Width of one expert's MLP."),
-			"kv_lora_rank":             integer("Rank of the latent KV of multi-head latent attention; 0 otherwise."),
-			"qk_rope_head_dim":         integer("Rotary part of the query/key head under multi-head latent attention; 0 otherwise."),
-			"attention":                str("`mha`, `gqa` or `mla`."),
-			"parameters":               integer("Total parameters computed from the architecture."),
-			"active_parameters":        integer("Parameters one token runs through (equal to `parameters` for dense models)."),
+			"sliding_window":           dsInteger("Window of the sliding-window attention layers; 0 when none. The estimator still reserves full-length KV for them, as vLLM does without its hybrid allocator."),
+			"experts":                  dsInteger("Routed experts per MoE layer; 0 for dense models."),
+			"active_experts":           dsInteger("Experts each token is routed to."),
+			"shared_experts":           dsInteger("Experts every token runs through."),
+			"moe_intermediate_size":    dsInteger("Width of one expert's MLP."),
+			"kv_lora_rank":             dsInteger("Rank of the latent KV of multi-head latent attention; 0 otherwise."),
+			"qk_rope_head_dim":         dsInteger("Rotary part of the query/key head under multi-head latent attention; 0 otherwise."),
+			"attention":                dsString("`mha`, `gqa` or `mla`."),
+			"parameters":               dsInteger("Total parameters computed from the architecture."),
+			"active_parameters":        dsInteger("Parameters one token runs through (equal to `parameters` for dense models)."),
 			"published_parameters":     schema.Float64Attribute{Computed: true, MarkdownDescription: "Total parameters its publisher states."},
-			"kv_cache_bytes_per_token": integer("KV cache of one token across all layers at 16-bit precision, for one replica."),
-			"weights_bytes_bf16":       integer("Weight memory at bf16, in bytes."),
+			"kv_cache_bytes_per_token": dsInteger("KV cache of one token across all layers at 16-bit precision, for one replica."),
+			"weights_bytes_bf16":       dsInteger("Weight memory at bf16, in bytes."),
 			"tensor_parallel_degrees": schema.ListAttribute{
 				Computed: true, ElementType: types.Int64Type,
 				MarkdownDescription: "Tensor-parallel degrees up to 8 that the model's head counts allow at bf16.",
 			},
-			"source": str("Where the figures come from (source ids of the facts sheet)."),
-			"notes":  str("Caveats about the figures."),
+			"source": dsString("Where the figures come from (source ids of the facts sheet)."),
+			"notes":  dsString("Caveats about the figures."),
 		},
 	}
 }

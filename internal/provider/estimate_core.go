@@ -203,55 +203,46 @@ func clampInt(v int64) int {
 // estimateOutputAttributes is the schema of estimateOutput, shared by the
 // data source (as a nested attribute) and the function (as its return type).
 func estimateOutputAttributes() map[string]schema.Attribute {
-	integer := func(desc string) schema.Attribute {
-		return schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
-	}
-	num := func(desc string) schema.Attribute {
-		return schema.Float64Attribute{Computed: true, MarkdownDescription: desc}
-	}
-	str := func(desc string) schema.Attribute {
-		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
-	}
 	return map[string]schema.Attribute{
-		"model":                    str("Catalog id of the model."),
-		"precision":                str("Weight precision."),
-		"kv_cache_dtype":           str("KV cache precision with `auto` resolved (bf16 for quantized weights)."),
-		"parameters":               integer("Total parameters."),
-		"weights_bytes":            integer("Weights of the whole model, bytes; int4 includes group scales and zeros, quantized formats keep embeddings at 16 bits."),
-		"weights_gib":              num("`weights_bytes` in GiB."),
-		"kv_cache_bytes_per_token": integer("KV cache of one token across all layers, bytes (MLA: one latent per layer)."),
-		"kv_cache_tokens":          integer("Tokens of KV cache reserved: `max_concurrent_sequences` × `max_context_tokens`, each sequence rounded up to whole blocks of 16."),
-		"kv_cache_bytes":           integer("KV cache of `kv_cache_tokens`, bytes."),
-		"kv_cache_gib":             num("`kv_cache_bytes` in GiB."),
-		"total_bytes":              integer("`weights_bytes` + `kv_cache_bytes`, before per-GPU runtime overhead."),
-		"total_gib":                num("`total_bytes` in GiB."),
+		"model":                    dsString("Catalog id of the model."),
+		"precision":                dsString("Weight precision."),
+		"kv_cache_dtype":           dsString("KV cache precision with `auto` resolved (bf16 for quantized weights)."),
+		"parameters":               dsInteger("Total parameters."),
+		"weights_bytes":            dsInteger("Weights of the whole model, bytes; int4 includes group scales and zeros, quantized formats keep embeddings at 16 bits."),
+		"weights_gib":              dsNumber("`weights_bytes` in GiB."),
+		"kv_cache_bytes_per_token": dsInteger("KV cache of one token across all layers, bytes (MLA: one latent per layer)."),
+		"kv_cache_tokens":          dsInteger("Tokens of KV cache reserved: `max_concurrent_sequences` × `max_context_tokens`, each sequence rounded up to whole blocks of 16."),
+		"kv_cache_bytes":           dsInteger("KV cache of `kv_cache_tokens`, bytes."),
+		"kv_cache_gib":             dsNumber("`kv_cache_bytes` in GiB."),
+		"total_bytes":              dsInteger("`weights_bytes` + `kv_cache_bytes`, before per-GPU runtime overhead."),
+		"total_gib":                dsNumber("`total_bytes` in GiB."),
 		"valid_tensor_parallel": schema.ListAttribute{
 			Computed: true, ElementType: types.Int64Type,
 			MarkdownDescription: "Tensor-parallel degrees the model allows, up to the GPUs of `instance_type` (8 without one).",
 		},
-		"instance_type":          str("The `<cloud>/<instance_type>` the per-GPU figures are for; null without one."),
-		"gpu_memory_utilization": num("Utilization the per-GPU budget uses."),
-		"usable_gib_per_gpu":     num("Per-GPU budget: runtime-visible memory × utilization, GiB; null without an instance type."),
+		"instance_type":          dsString("The `<cloud>/<instance_type>` the per-GPU figures are for; null without one."),
+		"gpu_memory_utilization": dsNumber("Utilization the per-GPU budget uses."),
+		"usable_gib_per_gpu":     dsNumber("Per-GPU budget: runtime-visible memory × utilization, GiB; null without an instance type."),
 		"tensor_parallel_options": schema.MapNestedAttribute{
 			Computed: true,
 			MarkdownDescription: "Per-GPU memory at each valid tensor-parallel degree on `instance_type`, keyed by the degree " +
 				"(`\"1\"`, `\"2\"`, …); null without an instance type.",
 			NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-				"gpus":                     integer("GPUs one replica uses: tensor × pipeline degree."),
-				"pipeline_parallel":        integer("Pipeline degree."),
-				"weights_bytes_per_gpu":    integer("Weights on the most loaded GPU."),
-				"kv_cache_bytes_per_gpu":   integer("Requested KV cache on that GPU."),
-				"overhead_bytes_per_gpu":   integer("Activation peak, non-torch allocations (CUDA context, NCCL) and CUDA-graph memory that does not fit above the utilization line."),
-				"need_bytes_per_gpu":       integer("Weights + KV cache + overhead."),
-				"need_gib_per_gpu":         num("`need_bytes_per_gpu` in GiB."),
-				"usable_bytes_per_gpu":     integer("The GPU's budget."),
+				"gpus":                     dsInteger("GPUs one replica uses: tensor × pipeline degree."),
+				"pipeline_parallel":        dsInteger("Pipeline degree."),
+				"weights_bytes_per_gpu":    dsInteger("Weights on the most loaded GPU."),
+				"kv_cache_bytes_per_gpu":   dsInteger("Requested KV cache on that GPU."),
+				"overhead_bytes_per_gpu":   dsInteger("Activation peak, non-torch allocations (CUDA context, NCCL) and CUDA-graph memory that does not fit above the utilization line."),
+				"need_bytes_per_gpu":       dsInteger("Weights + KV cache + overhead."),
+				"need_gib_per_gpu":         dsNumber("`need_bytes_per_gpu` in GiB."),
+				"usable_bytes_per_gpu":     dsInteger("The GPU's budget."),
 				"fits":                     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the need fits the budget."},
-				"shortfall_gib_per_gpu":    num("GiB missing per GPU; 0 when it fits."),
-				"kv_cache_capacity_tokens": integer("KV tokens that fit once weights and overhead are loaded, in whole blocks of 16 (vLLM's `# GPU blocks` × 16)."),
-				"max_concurrency":          num("`kv_cache_capacity_tokens` / `max_context_tokens`: full-context sequences that fit at once."),
+				"shortfall_gib_per_gpu":    dsNumber("GiB missing per GPU; 0 when it fits."),
+				"kv_cache_capacity_tokens": dsInteger("KV tokens that fit once weights and overhead are loaded, in whole blocks of 16 (vLLM's `# GPU blocks` × 16)."),
+				"max_concurrency":          dsNumber("`kv_cache_capacity_tokens` / `max_context_tokens`: full-context sequences that fit at once."),
 			}},
 		},
-		"recommended_tensor_parallel": integer("Smallest degree that fits; null when none does or without an instance type."),
+		"recommended_tensor_parallel": dsInteger("Smallest degree that fits; null when none does or without an instance type."),
 	}
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -236,7 +237,7 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 	}
 	groups := map[string]nodeGroupModel{}
 	diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
-	for _, name := range sortedKeysOf(groups) {
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		g, gd := nodeGroupFor(ctx, name, groups[name], cfg, util)
 		diags.Append(gd...)
 		req.NodeGroups = append(req.NodeGroups, g)
@@ -330,7 +331,7 @@ func (m *poolModel) previousPlacement(ctx context.Context, diags *diag.Diagnosti
 	var prev map[string]placementValue
 	diags.Append(m.Placement.ElementsAs(ctx, &prev, false)...)
 	var out []planner.Replica
-	for _, key := range sortedKeysOf(prev) {
+	for _, key := range slices.Sorted(maps.Keys(prev)) {
 		cut := strings.LastIndex(key, "/")
 		var idx int
 		if cut < 0 {
@@ -553,13 +554,4 @@ func (r *inferencePoolResource) ImportState(ctx context.Context, req resource.Im
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

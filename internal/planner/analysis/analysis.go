@@ -5,7 +5,9 @@
 package analysis
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
@@ -81,7 +83,7 @@ func FailureDomains(groups []planner.NodeGroup, models []planner.ModelDemand, re
 		f := ModelFailure{Model: name, Placed: placed[name]}
 		survive := func(kind string) []Survival {
 			var s []Survival
-			for _, d := range sortedKeys(domains[kind]) {
+			for _, d := range slices.Sorted(maps.Keys(domains[kind])) {
 				left := placed[name] - count[name][kind][d]
 				s = append(s, Survival{Kind: kind, Domain: d, Replicas: left, Fraction: fraction(left, placed[name])})
 			}
@@ -132,7 +134,7 @@ func TrafficWeights(groups []planner.NodeGroup, replicas []planner.Replica, kind
 		count[r.Model][DomainOf(groupOf[r.NodeGroup], kind)]++
 	}
 	out := map[string]map[string]int{}
-	keys := sortedKeys(all)
+	keys := slices.Sorted(maps.Keys(all))
 	for model, byDomain := range count {
 		if len(byDomain) > total {
 			out[model] = Apportion(byDomain, keys, total)
@@ -199,13 +201,4 @@ func CostByCloud(groups []planner.NodeGroup, res *planner.Result) map[string]flo
 		out[cloud[gr.Name]] += gr.CostPerHour
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
