@@ -39,6 +39,7 @@ type demandModel struct {
 	OnDemandFloor          types.Int64  `tfsdk:"on_demand_floor"`
 	Autoscaling            types.Object `tfsdk:"autoscaling"`
 	Isolation              types.Object `tfsdk:"isolation"`
+	ServingModel           types.String `tfsdk:"serving_model"`
 }
 
 type architectureModel struct {
@@ -138,6 +139,9 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"name": strAttr(mode, attrSpec{true, "Name of the deployment, unique within a pool; placement keys are `<name>/<replica>`."}),
 		"model": strAttr(mode, attrSpec{false, "Catalog model id, for example `llama-3.1-70b` (see `mcllm_model`). " +
 			"Exactly one of `model` and `architecture` is set."}),
+		"serving_model": strAttr(mode, attrSpec{false, "What the serving engine loads (vLLM `--model`): a Hugging Face repository " +
+			"or a path. Omitted, a catalog `model` serves its Hugging Face repository; an `architecture` without it gets no engine " +
+			"arguments or workloads."}),
 		"architecture": schema.SingleNestedAttribute{Optional: o, Computed: c, Attributes: archAttrs,
 			MarkdownDescription: "An explicit architecture, from the model's `config.json`, for a model the catalog does not have."},
 		"precision": strAttr(mode, attrSpec{true, "Weight precision: " + backtickList(memory.Precisions()) +
@@ -228,6 +232,7 @@ func demandFromObject(o types.Object) demandModel {
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
 		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"), Isolation: obj("isolation"),
+		ServingModel: str("serving_model"),
 	}
 }
 

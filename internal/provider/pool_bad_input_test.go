@@ -62,6 +62,14 @@ func TestAccBadInput(t *testing.T) {
 			`value must be at least 0.000000`},
 		"bad capacity type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, capacity_type = "reserved" }`, okShard, ""),
 			`value must be one of`},
+		"bad taint effect": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a", effect = "NoRun" }] }`, okShard, ""),
+			`value must be one of`},
+		"bad taint key": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a b", effect = "NoSchedule" }] }`, okShard, ""),
+			`label key "a b"`},
+		"bad node label": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, labels = { "tier!" = "x" } }`, okShard, ""),
+			`Node group labels are set on its nodes: label key "tier!"`},
+		"node group name not a label": {pool(`"GPU pool" = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, ""),
+			`"GPU pool" labels Kubernetes nodes and pods, so it must be a valid label value`},
 		// Model shards.
 		"duplicate model name": {pool(okGroup, okShard+",\n    "+okShard, ""), `are both named "llama"`},
 		"unknown model":        {pool(okGroup, strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-8", 1), ""), `unknown model "llama-3.1-8"; did you mean "llama-3.1-8b"`},
@@ -103,6 +111,12 @@ func TestAccBadInput(t *testing.T) {
 		"rebalance no budget": {pool(okGroup, okShard, `rebalance = "now"`), `A rebalance moves nothing while max_moves is 0`},
 		"utilization zero":    {pool(okGroup, okShard, `gpu_memory_utilization = 0`), `must be greater than 0 and at most 1, got 0`},
 		"negative max moves":  {pool(okGroup, okShard, `max_moves = -1`), `value must be at least 0`},
+		"bad namespace":       {pool(okGroup, okShard, `kubernetes = { namespace = "LLM_Serving" }`), `a lowercase RFC 1123 label must consist of`},
+		"bad port":            {pool(okGroup, okShard, `kubernetes = { port = 70000 }`), `value must be between 1 and 65535`},
+		"bad secret name":     {pool(okGroup, okShard, `kubernetes = { hf_token_secret = "HF Token" }`), `a lowercase RFC 1123 subdomain must consist of`},
+		"bad image":           {pool(okGroup, okShard, `kubernetes = { image = "vllm openai" }`), `"vllm openai" is not a container image reference`},
+		"model name not a label": {pool(okGroup, strings.Replace(okShard, `"llama"`, `"Llama 8B"`, 1), ""),
+			`"Llama 8B" labels Kubernetes nodes and pods, so it must be a valid label value`},
 		// The shard resource itself.
 		"shard unknown model": {`resource "mcllm_model_shard" "s" {
   name = "s"

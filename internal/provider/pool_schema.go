@@ -49,6 +49,9 @@ func placementAttributes() map[string]schema.Attribute {
 		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
 		"memory_per_gpu_gib":   computedFloat("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), GiB."),
 		"memory_per_gpu_bytes": computedInt("The same in bytes."),
+		"engine_args": computedStrings("The vLLM OpenAI server's arguments for this replica: model, served name, tensor and pipeline " +
+			"degrees, GPU memory utilisation, context, sequences, dtype or quantization, KV cache dtype, port. Null for a model " +
+			"without a `serving_model`."),
 	}
 }
 
@@ -85,6 +88,9 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 			Validators:          []validator.Float64{float64validator.AtLeast(0)}},
 		"confidential": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Whether the nodes offer confidential computing. Defaults to false."},
+		"taints": schema.ListNestedAttribute{Optional: true,
+			MarkdownDescription: "Taints of the group's nodes. The hand-off passes them on in `node_group_specs`, and the rendered workloads tolerate them.",
+			NestedObject:        schema.NestedAttributeObject{Attributes: taintAttributes(false)}},
 	}
 }
 
@@ -119,6 +125,19 @@ func poolSchema() schema.Schema {
 			"gpu_memory_utilization": schema.Float64Attribute{Optional: true,
 				MarkdownDescription: "Overrides the provider's `gpu_memory_utilization` for this pool.",
 				Validators:          []validator.Float64{float64validator.Between(0, 1)}},
+			"kubernetes": kubernetesSettingsAttribute(),
+			"node_group_specs": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "Per node group, what the cloud's node-group resource takes: the size the placement needs and the " +
+					"settings, generic and as EKS, GKE or AKS spell them. Known at plan time.",
+				NestedObject: schema.NestedAttributeObject{Attributes: nodeGroupSpecAttributes()}},
+			"workloads": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "With `kubernetes` set: per replica, keyed like `placement`, the Kubernetes object that runs it, pinned " +
+					"to its node group. A replica that keeps its place keeps a byte-identical manifest. Empty without `kubernetes`.",
+				NestedObject: schema.NestedAttributeObject{Attributes: workloadAttributes()}},
+			"services": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "With `kubernetes` set: per model and cloud, keyed `<cloud>/<model>`, a ClusterIP Service in front of " +
+					"the model's serving pods on that cloud's cluster. Empty without `kubernetes`.",
+				NestedObject: schema.NestedAttributeObject{Attributes: serviceAttributes()}},
 			"placement": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Where every replica runs, keyed `<model>/<replica>`. Known at plan time.",
 				NestedObject:        schema.NestedAttributeObject{Attributes: placementAttributes()}},

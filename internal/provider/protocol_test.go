@@ -322,6 +322,10 @@ func TestProtocolPoolErrorPaths(t *testing.T) {
 			attrPath("model_shards").WithElementKeyInt(1).WithAttributeName("name")},
 		"unknown model in second shard": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("b", "gpt-4", 1)},
 			attrPath("model_shards").WithElementKeyInt(1).WithAttributeName("model")},
+		"node group name not a label value": {map[string]tftypes.Value{"GPU pool": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1)},
+			attrPath("node_groups").WithElementKeyString("GPU pool")},
+		"model name not a label value": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("Llama 8B", "llama-3.1-8b", 1)},
+			attrPath("model_shards").WithElementKeyInt(1).WithAttributeName("name")},
 		"capacity short for second shard": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("b", "llama-3.1-8b", 20)},
 			attrPath("model_shards").WithElementKeyInt(1)},
 	} {

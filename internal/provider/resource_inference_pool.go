@@ -51,6 +51,10 @@ type poolModel struct {
 	FailureDomains       types.Map     `tfsdk:"failure_domains"`
 	TrafficWeights       types.Map     `tfsdk:"traffic_weights"`
 	RegionWeights        types.Map     `tfsdk:"traffic_weights_by_region"`
+	Kubernetes           types.Object  `tfsdk:"kubernetes"`
+	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
+	Workloads            types.Map     `tfsdk:"workloads"`
+	Services             types.Map     `tfsdk:"services"`
 }
 
 type nodeGroupModel struct {
@@ -64,6 +68,7 @@ type nodeGroupModel struct {
 	Labels       types.Map     `tfsdk:"labels"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Confidential types.Bool    `tfsdk:"confidential"`
+	Taints       types.List    `tfsdk:"taints"`
 }
 
 type customGPUModel struct {
@@ -91,6 +96,7 @@ type placementValue struct {
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
 	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
+	EngineArgs        []string     `tfsdk:"engine_args"`
 }
 
 type costValue struct {
@@ -140,13 +146,16 @@ func (r *inferencePoolResource) Configure(_ context.Context, req resource.Config
 
 // The types of the computed attributes, read off the schema once.
 var (
-	poolAttrs       = poolSchema().Attributes
-	placementType   = poolAttrs["placement"].GetType().(types.MapType).ElemType
-	utilizationType = poolAttrs["utilization"].GetType().(types.MapType).ElemType
-	unplacedType    = poolAttrs["unplaced"].GetType().(types.MapType).ElemType
-	failureType     = poolAttrs["failure_domains"].GetType().(types.MapType).ElemType
-	weightsType     = poolAttrs["traffic_weights"].GetType().(types.MapType).ElemType
-	costTypes       = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
+	poolAttrs         = poolSchema().Attributes
+	placementType     = poolAttrs["placement"].GetType().(types.MapType).ElemType
+	utilizationType   = poolAttrs["utilization"].GetType().(types.MapType).ElemType
+	unplacedType      = poolAttrs["unplaced"].GetType().(types.MapType).ElemType
+	failureType       = poolAttrs["failure_domains"].GetType().(types.MapType).ElemType
+	weightsType       = poolAttrs["traffic_weights"].GetType().(types.MapType).ElemType
+	costTypes         = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
+	nodeGroupSpecType = poolAttrs["node_group_specs"].GetType().(types.MapType).ElemType
+	workloadType      = poolAttrs["workloads"].GetType().(types.MapType).ElemType
+	serviceType       = poolAttrs["services"].GetType().(types.MapType).ElemType
 )
 
 func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -160,7 +169,7 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	m.ID = m.Name
 	if !fullyKnown(m.NodeGroups) || !fullyKnown(m.ModelShards) || m.Strategy.IsUnknown() || m.Rebalance.IsUnknown() ||
-		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() {
+		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() || !fullyKnown(m.Kubernetes) {
 		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
 		m.setUnknownOutputs()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
@@ -206,6 +215,9 @@ func (m *poolModel) setUnknownOutputs() {
 	m.FailureDomains = types.MapUnknown(failureType)
 	m.TrafficWeights = types.MapUnknown(weightsType)
 	m.RegionWeights = types.MapUnknown(weightsType)
+	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
+	m.Workloads = types.MapUnknown(workloadType)
+	m.Services = types.MapUnknown(serviceType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so
@@ -262,6 +274,7 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		}
 		req.Models = append(req.Models, md)
 	}
+	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards)...)
 	return req, diags
 }
 
@@ -468,6 +481,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"stages":          types.ListValueMust(stageObjType, stages),
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
+			"engine_args": types.ListNull(types.StringType),
 		})
 	}
 	sizes := map[string]int64{}
@@ -524,6 +538,9 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		}
 		return out
 	}
+
+	k, render := m.kubernetesSettings(ctx, &diags)
+	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags), render, placement)...)
 
 	var d diag.Diagnostics
 	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)

@@ -1,0 +1,121 @@
+package handoff
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// Model is a deployment as the serving engine runs it.
+type Model struct {
+	Name string
+	// Source is what the engine loads (vLLM --model): a Hugging Face
+	// repository or a path.
+	Source      string
+	Precision   memory.Precision
+	KVPrecision memory.KVPrecision
+	// ContextTokens and Concurrency are --max-model-len and --max-num-seqs.
+	ContextTokens int
+	Concurrency   int
+}
+
+// MultiNode reports whether a replica's pipeline stages span nodes: such a
+// replica runs as a LeaderWorkerSet (one pod per stage, joined by Ray), the
+// others as one pod.
+func MultiNode(r planner.Replica) bool {
+	for _, s := range r.Stages[min(1, len(r.Stages)):] {
+		if s.Node != r.Stages[0].Node {
+			return true
+		}
+	}
+	return false
+}
+
+// dtype is vLLM's --dtype for unquantized weights; quantized checkpoints
+// keep the engine's default ("auto": the checkpoint's own).
+func dtype(p memory.Precision) string {
+	switch p {
+	case memory.FP32:
+		return "float32"
+	case memory.BF16:
+		return "bfloat16"
+	case memory.FP16:
+		return "float16"
+	}
+	return ""
+}
+
+// quantization is vLLM's --quantization for a weight precision: fp8 is
+// quantized on load; int8 expects a W8A8 checkpoint in the compressed-tensors
+// format; int4 is AWQ (group 128) unless GPTQ is named, matching the
+// estimator's byte counts.
+func quantization(p memory.Precision) string {
+	switch p {
+	case memory.FP8:
+		return "fp8"
+	case memory.Int8:
+		return "compressed-tensors"
+	case memory.Int4, memory.Int4AWQ:
+		return "awq"
+	case memory.Int4GPTQ:
+		return "gptq"
+	}
+	return ""
+}
+
+// activationPrecision is the dtype the engine computes in, which vLLM's KV
+// cache "auto" follows: the weights' own for unquantized models, bf16 for
+// quantized ones (as the estimator assumes).
+func activationPrecision(p memory.Precision) memory.KVPrecision {
+	switch p {
+	case memory.FP32:
+		return memory.KVFP32
+	case memory.FP16:
+		return memory.KVFP16
+	}
+	return memory.KVBF16
+}
+
+// KVCacheDtype is vLLM's --kv-cache-dtype for a model, and a note when vLLM
+// cannot store the cache at the planned precision. vLLM stores the cache in
+// the compute dtype ("auto") or in fp8; a wider planned precision (fp32 for a
+// bf16 model) runs as "auto", which takes less memory than the plan reserves.
+func KVCacheDtype(m Model) (string, string) {
+	switch m.KVPrecision {
+	case memory.KVFP8:
+		return "fp8", ""
+	case memory.KVAuto, "", activationPrecision(m.Precision):
+		return "auto", ""
+	}
+	return "auto", fmt.Sprintf("vLLM has no %s KV cache for %s weights; the engine stores it as %s (\"auto\"), within the memory the plan reserves",
+		m.KVPrecision, m.Precision, activationPrecision(m.Precision))
+}
+
+// EngineArgs is the vLLM OpenAI server's argument list for one replica, as
+// the plan sizes it: the parallel degrees the planner chose, the memory
+// fraction the estimate used, the context and sequences the KV cache holds.
+func EngineArgs(m Model, r planner.Replica, utilization float64, port int) []string {
+	args := []string{
+		"--model", m.Source,
+		"--served-model-name", m.Name,
+		"--tensor-parallel-size", strconv.Itoa(r.TensorParallel),
+		"--pipeline-parallel-size", strconv.Itoa(r.PipelineParallel),
+		"--gpu-memory-utilization", strconv.FormatFloat(utilization, 'f', -1, 64),
+		"--max-model-len", strconv.Itoa(m.ContextTokens),
+		"--max-num-seqs", strconv.Itoa(m.Concurrency),
+	}
+	if d := dtype(m.Precision); d != "" {
+		args = append(args, "--dtype", d)
+	}
+	if q := quantization(m.Precision); q != "" {
+		args = append(args, "--quantization", q)
+	}
+	kv, _ := KVCacheDtype(m)
+	args = append(args, "--kv-cache-dtype", kv)
+	if MultiNode(r) {
+		args = append(args, "--distributed-executor-backend", "ray")
+	}
+	return append(args, "--port", strconv.Itoa(port))
+}

@@ -1,0 +1,155 @@
+package handoff
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+func TestObjectName(t *testing.T) {
+	for _, tc := range []struct{ parts []string }{
+		{[]string{"prod", "llama-8b", "0"}}, {[]string{"Prod", "Llama_8B", "12"}}, {[]string{"a", "b.c", "1"}},
+		{[]string{strings.Repeat("x", 80), "m", "3"}}, {[]string{"-", "_", "0"}},
+	} {
+		name := ObjectName(tc.parts...)
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 || len(name) > maxObjectName {
+			t.Errorf("ObjectName(%q) = %q: %v", tc.parts, name, errs)
+		}
+	}
+	if got := ObjectName("prod", "llama-8b", "0"); got != "prod-llama-8b-0" {
+		t.Errorf("a valid name should stay readable, got %q", got)
+	}
+	// Names that differ only in what sanitising removes stay apart.
+	seen := map[string]string{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := "aA-_.9"
+	for range 5000 {
+		b := make([]byte, 1+rng.IntN(6))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		raw := string(b)
+		name := ObjectName("p", raw, "0")
+		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+			t.Fatalf("ObjectName(%q) = %q: %v", raw, name, errs)
+		}
+		if other, ok := seen[name]; ok && other != raw {
+			t.Fatalf("%q and %q both map to %q", other, raw, name)
+		}
+		seen[name] = raw
+	}
+}
+
+func TestEngineArgsPerPrecision(t *testing.T) {
+	r := planner.Replica{TensorParallel: 4, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0, 1, 2, 3}}}}
+	for _, tc := range []struct {
+		p           memory.Precision
+		kv          memory.KVPrecision
+		dtype, q    string
+		kvArg, note string
+	}{
+		{memory.BF16, memory.KVAuto, "bfloat16", "", "auto", ""},
+		{memory.FP16, memory.KVFP16, "float16", "", "auto", ""},
+		{memory.FP32, memory.KVAuto, "float32", "", "auto", ""},
+		{memory.BF16, memory.KVFP8, "bfloat16", "", "fp8", ""},
+		{memory.FP8, memory.KVAuto, "", "fp8", "auto", ""},
+		{memory.Int8, memory.KVBF16, "", "compressed-tensors", "auto", ""},
+		{memory.Int4, memory.KVFP8, "", "awq", "fp8", ""},
+		{memory.Int4AWQ, memory.KVAuto, "", "awq", "auto", ""},
+		{memory.Int4GPTQ, memory.KVAuto, "", "gptq", "auto", ""},
+		{memory.BF16, memory.KVFP32, "bfloat16", "", "auto", "no fp32 KV cache"},
+	} {
+		m := Model{Name: "m", Source: "org/m", Precision: tc.p, KVPrecision: tc.kv, ContextTokens: 4096, Concurrency: 8}
+		args := EngineArgs(m, r, 0.9, 8000)
+		if got := argValue(args, "--dtype"); got != tc.dtype {
+			t.Errorf("%s: --dtype %q, want %q", tc.p, got, tc.dtype)
+		}
+		if got := argValue(args, "--quantization"); got != tc.q {
+			t.Errorf("%s: --quantization %q, want %q", tc.p, got, tc.q)
+		}
+		if got := argValue(args, "--kv-cache-dtype"); got != tc.kvArg {
+			t.Errorf("%s/%s: --kv-cache-dtype %q, want %q", tc.p, tc.kv, got, tc.kvArg)
+		}
+		if _, note := KVCacheDtype(m); !strings.Contains(note, tc.note) || (tc.note == "") != (note == "") {
+			t.Errorf("%s/%s: note %q, want one containing %q", tc.p, tc.kv, note, tc.note)
+		}
+		if slices.Contains(args, "--distributed-executor-backend") {
+			t.Errorf("%s: a single-node replica needs no Ray", tc.p)
+		}
+	}
+}
+
+func TestMultiNode(t *testing.T) {
+	st := func(nodes ...int) planner.Replica {
+		r := planner.Replica{}
+		for _, n := range nodes {
+			r.Stages = append(r.Stages, planner.Stage{Node: n, GPUs: []int{0}})
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		r    planner.Replica
+		want bool
+	}{{st(0), false}, {st(2, 2), false}, {st(0, 1), true}, {st(1, 1, 3), true}, {st(), false}} {
+		if got := MultiNode(tc.r); got != tc.want {
+			t.Errorf("MultiNode(%v) = %v", tc.r.Stages, got)
+		}
+	}
+}
+
+func TestNodeGroupSpecPerCloud(t *testing.T) {
+	taint := Taint{Key: "dedicated", Value: "llm", Effect: EffectPreferNoSchedule}
+	aws := NodeGroupSpecFor("prod", testGroup(t, "h100", "aws/p5.48xlarge", 6, planner.CapacitySpot, taint), 3)
+	if aws.EKS == nil || aws.GKE != nil || aws.AKS != nil {
+		t.Fatalf("aws: %+v", aws)
+	}
+	if aws.EKS.CapacityType != "SPOT" || !slices.Equal(aws.EKS.InstanceTypes, []string{"p5.48xlarge"}) ||
+		aws.EKS.Taints[0].Effect != "PREFER_NO_SCHEDULE" {
+		t.Errorf("eks: %+v", aws.EKS)
+	}
+	if aws.DesiredSize != 3 || aws.MinSize != 3 || aws.MaxSize != 6 {
+		t.Errorf("sizes: %d %d %d", aws.DesiredSize, aws.MinSize, aws.MaxSize)
+	}
+	if aws.Labels[LabelPool] != "prod" || aws.Labels[LabelNodeGroup] != "h100" || aws.Labels["team"] != "ml" {
+		t.Errorf("labels: %v", aws.Labels)
+	}
+
+	for machine, accel := range map[string]string{"a3-highgpu-8g": "nvidia-h100-80gb", "a3-megagpu-8g": "nvidia-h100-mega-80gb",
+		"a2-highgpu-1g": "nvidia-tesla-a100", "a2-ultragpu-8g": "nvidia-a100-80gb", "g2-standard-48": "nvidia-l4",
+		"a3-ultragpu-8g": "nvidia-h200-141gb", "a4-highgpu-8g": "nvidia-b200"} {
+		gcp := NodeGroupSpecFor("prod", testGroup(t, "g", "gcp/"+machine, 2, planner.CapacityOnDemand, taint), 1)
+		if gcp.GKE == nil || gcp.GKE.AcceleratorType != accel || gcp.GKE.AcceleratorCount != gcp.GPUsPerNode || gcp.GKE.Spot {
+			t.Errorf("gke %s: %+v", machine, gcp.GKE)
+		}
+	}
+
+	az := NodeGroupSpecFor("prod", testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot, taint), 0)
+	if az.AKS == nil || az.AKS.Priority != "Spot" || az.AKS.EvictionPolicy != "Delete" ||
+		!slices.Equal(az.AKS.NodeTaints, []string{"dedicated=llm:PreferNoSchedule"}) {
+		t.Errorf("aks: %+v", az.AKS)
+	}
+	tols := tolerations(testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot))
+	if !slices.ContainsFunc(tols, func(t corev1.Toleration) bool { return t.Key == AKSSpotTaint && t.Value == "spot" }) {
+		t.Errorf("AKS spot nodes are tainted; tolerations %v", tols)
+	}
+	custom := NodeGroupSpecFor("prod", Group{NodeGroup: planner.NodeGroup{Name: "lab", Cloud: "custom", MaxNodes: 1}}, 1)
+	if custom.EKS != nil || custom.GKE != nil || custom.AKS != nil {
+		t.Errorf("custom: %+v", custom)
+	}
+}
+
+func TestShellJoinRoundTrips(t *testing.T) {
+	args := []string{"--model", "org/m", "--served-model-name", "it's a \"name\" $(x)", ""}
+	got := shellJoin(args)
+	want := `--model org/m --served-model-name 'it'"'"'s a "name" $(x)' ''`
+	if got != want {
+		t.Errorf("shellJoin = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,234 @@
+package handoff
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	lwsv1 "sigs.k8s.io/lws/api/leaderworkerset/v1"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+// Kinds of workload.
+const (
+	KindDeployment      = "Deployment"
+	KindLeaderWorkerSet = "LeaderWorkerSet"
+)
+
+// GPUResource is the extended resource NVIDIA's device plugin advertises.
+const GPUResource corev1.ResourceName = "nvidia.com/gpu"
+
+// Kubernetes holds the settings of the rendered workloads.
+type Kubernetes struct {
+	Namespace string
+	// Image is the vLLM OpenAI server image.
+	Image string
+	Port  int
+	// HFTokenSecret, when set, names a Secret whose key HF_TOKEN the engine
+	// reads to download gated models.
+	HFTokenSecret string
+}
+
+// Defaults of Kubernetes settings. The image is the one LeaderWorkerSet's own
+// vLLM example runs; pin a tag in production.
+const (
+	DefaultNamespace = "default"
+	DefaultImage     = "vllm/vllm-openai:latest"
+	DefaultPort      = 8000
+)
+
+// multiNodeScript is the helper the vLLM image ships to form a Ray cluster
+// across a LeaderWorkerSet's pods (as LeaderWorkerSet's vLLM example uses it).
+const multiNodeScript = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
+
+// Workload is the Kubernetes object that runs one replica.
+type Workload struct {
+	Kind, Name, Namespace string
+	EngineArgs            []string
+	// GPUsPerPod is the nvidia.com/gpu limit of each pod; Pods the pods the
+	// replica runs as.
+	GPUsPerPod, Pods int
+	Object           runtime.Object
+}
+
+// NewWorkload renders one replica: a Deployment of one pod when the replica
+// fits a node, a LeaderWorkerSet of one pod per pipeline stage when its
+// stages span nodes. Pods are pinned to the replica's node group by the
+// node-group label and tolerate the group's taints.
+func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica) Workload {
+	name := ObjectName(pool, m.Name, strconv.Itoa(r.Index))
+	w := Workload{Name: name, Namespace: k.Namespace, EngineArgs: EngineArgs(m, r, g.Utilization, k.Port)}
+	labels := map[string]string{
+		"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "mcllm",
+		LabelPool: pool, LabelModel: m.Name, LabelReplica: strconv.Itoa(r.Index),
+	}
+	meta := metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels,
+		Annotations: map[string]string{AnnotationPlacement: placementNote(r)}}
+	podLabels := withRole(labels, RoleServe)
+
+	if !MultiNode(r) {
+		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
+		pod := podSpec(pool, g, container(k, w.GPUsPerPod, nil, w.EngineArgs, true))
+		w.Object = &appsv1.Deployment{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
+			ObjectMeta: meta,
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr(int32(1)),
+				Selector: &metav1.LabelSelector{MatchLabels: selectorLabels(labels)},
+				// The GPUs are the plan's: a new pod can only start once the
+				// old one has given them back.
+				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels}, Spec: pod},
+			},
+		}
+		return w
+	}
+
+	w.Kind, w.Pods, w.GPUsPerPod = KindLeaderWorkerSet, r.PipelineParallel, r.TensorParallel
+	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec python3 -m vllm.entrypoints.openai.api_server %s",
+		multiNodeScript, shellJoin(w.EngineArgs))}
+	workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
+	leader := podSpec(pool, g, container(k, w.GPUsPerPod, leaderCmd, nil, true))
+	worker := podSpec(pool, g, container(k, w.GPUsPerPod, workerCmd, nil, false))
+	w.Object = &lwsv1.LeaderWorkerSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: lwsv1.GroupVersion.String(), Kind: KindLeaderWorkerSet},
+		ObjectMeta: meta,
+		Spec: lwsv1.LeaderWorkerSetSpec{
+			Replicas: ptr(int32(1)),
+			LeaderWorkerTemplate: lwsv1.LeaderWorkerTemplate{
+				Size:           ptr(int32(w.Pods)),
+				RestartPolicy:  lwsv1.RecreateGroupOnPodRestart,
+				LeaderTemplate: &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels}, Spec: leader},
+				WorkerTemplate: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: worker},
+			},
+			RolloutStrategy: lwsv1.RolloutStrategy{Type: lwsv1.RollingUpdateStrategyType},
+			StartupPolicy:   lwsv1.LeaderCreatedStartupPolicy,
+		},
+	}
+	return w
+}
+
+// NewService is the ClusterIP Service in front of a model's serving pods on
+// one cloud's cluster.
+func NewService(k Kubernetes, pool, model string) *corev1.Service {
+	name := ObjectName(pool, model)
+	labels := map[string]string{"app.kubernetes.io/name": "vllm", "app.kubernetes.io/managed-by": "mcllm", LabelPool: pool, LabelModel: model}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeClusterIP,
+			Selector: withRole(map[string]string{LabelPool: pool, LabelModel: model}, RoleServe),
+			Ports: []corev1.ServicePort{{Name: "http", Port: int32(k.Port), TargetPort: intstr.FromString("http"),
+				Protocol: corev1.ProtocolTCP}},
+		},
+	}
+}
+
+func podSpec(pool string, g Group, c corev1.Container) corev1.PodSpec {
+	return corev1.PodSpec{
+		NodeSelector: map[string]string{LabelPool: pool, LabelNodeGroup: g.Name},
+		Tolerations:  tolerations(g),
+		Containers:   []corev1.Container{c},
+		// Tensor-parallel workers exchange data through shared memory.
+		Volumes: []corev1.Volume{{Name: "dshm", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}},
+	}
+}
+
+func container(k Kubernetes, gpus int, command, args []string, serves bool) corev1.Container {
+	gpu := corev1.ResourceList{GPUResource: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	c := corev1.Container{
+		Name: "vllm", Image: k.Image, Command: command, Args: args,
+		Resources:    corev1.ResourceRequirements{Limits: gpu, Requests: gpu.DeepCopy()},
+		VolumeMounts: []corev1.VolumeMount{{Name: "dshm", MountPath: "/dev/shm"}},
+	}
+	if k.HFTokenSecret != "" {
+		c.Env = []corev1.EnvVar{{Name: "HF_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: k.HFTokenSecret}, Key: "HF_TOKEN"}}}}
+	}
+	if serves {
+		c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: int32(k.Port), Protocol: corev1.ProtocolTCP}}
+		c.ReadinessProbe = &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("http")}},
+			PeriodSeconds: 10,
+		}
+	}
+	return c
+}
+
+// tolerations let pods onto GPU nodes (GKE and many clusters taint them with
+// nvidia.com/gpu), onto AKS spot nodes (which AKS taints with
+// kubernetes.azure.com/scalesetpriority=spot) and onto the group's own taints.
+func tolerations(g Group) []corev1.Toleration {
+	out := []corev1.Toleration{{Key: string(GPUResource), Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+	if g.Cloud == catalog.CloudAzure && g.CapacityType == planner.CapacitySpot {
+		out = append(out, corev1.Toleration{Key: AKSSpotTaint, Operator: corev1.TolerationOpEqual, Value: "spot", Effect: corev1.TaintEffectNoSchedule})
+	}
+	for _, t := range g.Taints {
+		out = append(out, corev1.Toleration{Key: t.Key, Operator: corev1.TolerationOpEqual, Value: t.Value, Effect: corev1.TaintEffect(t.Effect)})
+	}
+	return out
+}
+
+// AKSSpotTaint is the taint key AKS puts on the nodes of spot node pools.
+const AKSSpotTaint = "kubernetes.azure.com/scalesetpriority"
+
+func selectorLabels(labels map[string]string) map[string]string {
+	return map[string]string{LabelPool: labels[LabelPool], LabelModel: labels[LabelModel], LabelReplica: labels[LabelReplica]}
+}
+
+func withRole(labels map[string]string, role string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[LabelRole] = role
+	return out
+}
+
+// placementNote records the plan's place of a replica: its node group, and
+// per stage the node and GPU indices, e.g. "h100/node-0:0,1;node-1:0,1".
+func placementNote(r planner.Replica) string {
+	stages := make([]string, len(r.Stages))
+	for i, s := range r.Stages {
+		gpus := make([]string, len(s.GPUs))
+		for j, g := range s.GPUs {
+			gpus[j] = strconv.Itoa(g)
+		}
+		stages[i] = fmt.Sprintf("node-%d:%s", s.Node, strings.Join(gpus, ","))
+	}
+	return r.NodeGroup + "/" + strings.Join(stages, ";")
+}
+
+// shellJoin quotes arguments for sh: each in single quotes unless it is
+// plainly safe.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsFunc(a, unsafeInShell) {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(out, " ")
+}
+
+// unsafeInShell reports whether c needs quoting in a shell word.
+func unsafeInShell(c rune) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("-_./:=,", c):
+		return false
+	}
+	return true
+}
+
+func ptr[T any](v T) *T { return &v }

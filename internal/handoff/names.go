@@ -1,0 +1,78 @@
+package handoff
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Labels that tie nodes, pods and services to a pool's plan.
+const (
+	LabelPool      = "mcllm.io/pool"
+	LabelNodeGroup = "mcllm.io/node-group"
+	LabelModel     = "mcllm.io/model"
+	LabelReplica   = "mcllm.io/replica"
+	LabelRole      = "mcllm.io/role"
+	// RoleServe marks the pods that answer requests: every pod of a
+	// single-node replica, the leader of a multi-node one.
+	RoleServe = "serve"
+	// AnnotationPlacement records where the plan put a replica.
+	AnnotationPlacement = "mcllm.io/placement"
+)
+
+// maxObjectName keeps object names short enough for what controllers derive
+// from them: a StatefulSet (which LeaderWorkerSet creates) labels its pods
+// with its name plus an 11-character revision hash, and label values end at
+// 63 characters.
+const maxObjectName = 52
+
+// ObjectName makes a DNS-1123 name from parts: lower case, runs of other
+// characters turned into "-", at most 52 characters. When that changed
+// anything, a hash of the original keeps names of different parts apart.
+func ObjectName(parts ...string) string {
+	raw := strings.Join(parts, "-")
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(raw) {
+		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
+			b.WriteRune(c)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == raw && len(name) <= maxObjectName {
+		return name
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(raw))
+	suffix := fmt.Sprintf("-%08x", h.Sum32())
+	if len(name) > maxObjectName-len(suffix) {
+		name = strings.TrimRight(name[:maxObjectName-len(suffix)], "-")
+	}
+	return name + suffix
+}
+
+// LabelValueError says why s cannot be a Kubernetes label value; "" when it
+// can. Pool, node-group and model names become label values.
+func LabelValueError(s string) string {
+	if errs := validation.IsValidLabelValue(s); len(errs) > 0 {
+		return strings.Join(errs, "; ")
+	}
+	return ""
+}
+
+// LabelError says why key=value cannot be a Kubernetes label; "" when it can.
+func LabelError(key, value string) string {
+	if errs := validation.IsQualifiedName(key); len(errs) > 0 {
+		return fmt.Sprintf("label key %q: %s", key, strings.Join(errs, "; "))
+	}
+	if e := LabelValueError(value); e != "" {
+		return fmt.Sprintf("label %q value %q: %s", key, value, e)
+	}
+	return ""
+}

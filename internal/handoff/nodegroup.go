@@ -1,0 +1,177 @@
+package handoff
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+// Taint effects, as Kubernetes spells them.
+const (
+	EffectNoSchedule       = "NoSchedule"
+	EffectPreferNoSchedule = "PreferNoSchedule"
+	EffectNoExecute        = "NoExecute"
+)
+
+// TaintEffects lists the valid taint effects.
+func TaintEffects() []string {
+	return []string{EffectNoExecute, EffectNoSchedule, EffectPreferNoSchedule}
+}
+
+// Taint keeps pods off a node group unless they tolerate it.
+type Taint struct {
+	Key, Value, Effect string
+}
+
+// TaintError says why a taint is invalid; "" when it is valid.
+func TaintError(t Taint) string {
+	if !slices.Contains(TaintEffects(), t.Effect) {
+		return fmt.Sprintf("effect %q is not one of %s", t.Effect, strings.Join(TaintEffects(), ", "))
+	}
+	return LabelError(t.Key, t.Value)
+}
+
+// Group is a node group as the hand-off sees it: the planner's view plus the
+// instance type and taints, which the planner does not need.
+type Group struct {
+	planner.NodeGroup
+	// InstanceType is the cloud's instance type; "" for a custom GPU spec.
+	InstanceType string
+	Taints       []Taint
+}
+
+// NodeGroupSpec is one node group as the cloud's node-group resources take
+// it. DesiredSize is what the placement needs; MinSize equals it, so that an
+// autoscaler never removes a node the placement uses; MaxSize is the group's
+// max_nodes, room to grow.
+type NodeGroupSpec struct {
+	Cloud, Region, InstanceType, GPUModel, CapacityType string
+	GPUsPerNode                                         int
+	DesiredSize, MinSize, MaxSize                       int
+	// Labels are the group's labels plus the pool and node-group labels the
+	// workloads select on.
+	Labels map[string]string
+	Taints []Taint
+	// At most one of these is set, for the group's cloud.
+	EKS *EKSNodeGroup
+	GKE *GKENodePool
+	AKS *AKSNodePool
+}
+
+// EKSNodeGroup holds the values of an EKS managed node group (or an
+// autoscaling group) that differ from the generic spelling.
+type EKSNodeGroup struct {
+	InstanceTypes []string
+	// CapacityType is ON_DEMAND or SPOT.
+	CapacityType string
+	// Taints use EKS's effect names: NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE.
+	Taints []Taint
+}
+
+// GKENodePool holds the values of a GKE node pool (or a managed instance
+// group).
+type GKENodePool struct {
+	MachineType string
+	Spot        bool
+	// AcceleratorType is the Compute Engine accelerator name, "" when the
+	// machine type is not one the hand-off knows.
+	AcceleratorType  string
+	AcceleratorCount int
+	// Taints use GKE's effect names, as EKS does.
+	Taints []Taint
+}
+
+// AKSNodePool holds the values of an AKS node pool (or a VM scale set).
+type AKSNodePool struct {
+	VMSize string
+	// Priority is Regular or Spot; EvictionPolicy is Delete for Spot.
+	Priority, EvictionPolicy string
+	// NodeTaints are "key=value:Effect" strings.
+	NodeTaints []string
+}
+
+// gkeAccelerators maps GCP accelerator-optimised machine families to their
+// accelerator type, as the Compute Engine accelerator names spell them
+// (Google Cloud's AcceleratorType reference: NVIDIA_H100_80GB,
+// NVIDIA_H100_MEGA_80GB, NVIDIA_H200_141GB, NVIDIA_B200, NVIDIA_A100_80GB,
+// NVIDIA_TESLA_A100, NVIDIA_L4).
+var gkeAccelerators = map[string]string{
+	"a3-highgpu":  "nvidia-h100-80gb",
+	"a3-megagpu":  "nvidia-h100-mega-80gb",
+	"a3-ultragpu": "nvidia-h200-141gb",
+	"a4-highgpu":  "nvidia-b200",
+	"a2-ultragpu": "nvidia-a100-80gb",
+	"a2-highgpu":  "nvidia-tesla-a100",
+	"g2-standard": "nvidia-l4",
+}
+
+func gkeAccelerator(machineType string) string {
+	family := machineType
+	if i := strings.LastIndexByte(machineType, '-'); i > 0 {
+		family = machineType[:i]
+	}
+	return gkeAccelerators[family]
+}
+
+// NodeLabels are the labels a group's nodes carry: its own, plus the pool and
+// node-group labels that workloads select on.
+func NodeLabels(pool string, g Group) map[string]string {
+	labels := maps.Clone(g.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelPool] = pool
+	labels[LabelNodeGroup] = g.Name
+	return labels
+}
+
+// NodeGroupSpecFor is the hand-off of one node group scaled to size nodes.
+func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
+	spec := NodeGroupSpec{
+		Cloud: g.Cloud, Region: g.Region, InstanceType: g.InstanceType, GPUModel: g.GPUModel,
+		CapacityType: g.CapacityType, GPUsPerNode: g.GPUsPerNode,
+		DesiredSize: size, MinSize: size, MaxSize: max(g.MaxNodes, size),
+		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints),
+	}
+	spot := g.CapacityType == planner.CapacitySpot
+	switch g.Cloud {
+	case catalog.CloudAWS:
+		spec.EKS = &EKSNodeGroup{InstanceTypes: []string{g.InstanceType}, CapacityType: "ON_DEMAND", Taints: upperSnakeEffects(g.Taints)}
+		if spot {
+			spec.EKS.CapacityType = "SPOT"
+		}
+	case catalog.CloudGCP:
+		spec.GKE = &GKENodePool{MachineType: g.InstanceType, Spot: spot, AcceleratorType: gkeAccelerator(g.InstanceType),
+			AcceleratorCount: g.GPUsPerNode, Taints: upperSnakeEffects(g.Taints)}
+	case catalog.CloudAzure:
+		spec.AKS = &AKSNodePool{VMSize: g.InstanceType, Priority: "Regular"}
+		if spot {
+			spec.AKS.Priority, spec.AKS.EvictionPolicy = "Spot", "Delete"
+		}
+		for _, t := range g.Taints {
+			spec.AKS.NodeTaints = append(spec.AKS.NodeTaints, fmt.Sprintf("%s=%s:%s", t.Key, t.Value, t.Effect))
+		}
+	}
+	return spec
+}
+
+// upperSnakeEffects spells taint effects as EKS and GKE do: NoSchedule →
+// NO_SCHEDULE.
+func upperSnakeEffects(ts []Taint) []Taint {
+	out := make([]Taint, len(ts))
+	for i, t := range ts {
+		var b strings.Builder
+		for j, c := range t.Effect {
+			if j > 0 && c >= 'A' && c <= 'Z' {
+				b.WriteByte('_')
+			}
+			b.WriteRune(c)
+		}
+		out[i] = Taint{Key: t.Key, Value: t.Value, Effect: strings.ToUpper(b.String())}
+	}
+	return out
+}

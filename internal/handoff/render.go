@@ -1,0 +1,75 @@
+package handoff
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+)
+
+// Fleet is a planned pool: what the hand-off renders from.
+type Fleet struct {
+	Pool       string
+	Groups     map[string]Group
+	Models     map[string]Model
+	Replicas   []planner.Replica
+	Sizes      map[string]int
+	Kubernetes Kubernetes
+}
+
+// Manifest is one rendered Kubernetes object and where it belongs.
+type Manifest struct {
+	Workload
+	Cloud, Region, NodeGroup string
+	YAML                     string
+}
+
+// Rendered is everything the hand-off produces for a fleet.
+type Rendered struct {
+	NodeGroups map[string]NodeGroupSpec
+	// Workloads are keyed like the placement, "<model>/<replica>", so a
+	// replica that stays keeps a byte-identical manifest.
+	Workloads map[string]Manifest
+	// Services are keyed "<cloud>/<model>": one per model on each cloud's
+	// cluster.
+	Services map[string]Manifest
+	// Unrendered lists models with no Source to serve, sorted: they have no
+	// workloads.
+	Unrendered []string
+}
+
+// Render renders a fleet. It fails only if an object cannot be encoded.
+func Render(f Fleet) (Rendered, error) {
+	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{}}
+	for _, name := range slices.Sorted(maps.Keys(f.Groups)) {
+		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, f.Groups[name], f.Sizes[name])
+	}
+	unrendered := map[string]bool{}
+	for _, r := range f.Replicas {
+		m, g := f.Models[r.Model], f.Groups[r.NodeGroup]
+		if m.Source == "" {
+			unrendered[r.Model] = true
+			continue
+		}
+		w := NewWorkload(f.Kubernetes, f.Pool, g, m, r)
+		text, err := EncodeYAML(w.Object)
+		if err != nil {
+			return Rendered{}, fmt.Errorf("encoding the workload of %s: %w", r.Key(), err)
+		}
+		out.Workloads[r.Key()] = Manifest{Workload: w, Cloud: g.Cloud, Region: g.Region, NodeGroup: g.Name, YAML: text}
+		key := g.Cloud + "/" + r.Model
+		if _, done := out.Services[key]; done {
+			continue
+		}
+		svc := NewService(f.Kubernetes, f.Pool, r.Model)
+		text, err = EncodeYAML(svc)
+		if err != nil {
+			return Rendered{}, fmt.Errorf("encoding the service of %s: %w", key, err)
+		}
+		out.Services[key] = Manifest{Workload: Workload{Kind: "Service", Name: svc.Name, Namespace: svc.Namespace, Object: svc},
+			Cloud: g.Cloud, YAML: text}
+	}
+	out.Unrendered = slices.Sorted(maps.Keys(unrendered))
+	return out, nil
+}

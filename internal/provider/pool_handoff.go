@@ -1,0 +1,420 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+// The hand-off: what the pool's placement means for the cloud node groups,
+// the serving engine and Kubernetes. The rendering lives in package handoff;
+// this file is its schema and its conversion.
+
+func taintAttributes(computed bool) map[string]schema.Attribute {
+	if computed {
+		return map[string]schema.Attribute{
+			"key": computedStr("Taint key."), "value": computedStr("Taint value (empty for none)."),
+			"effect": computedStr("Taint effect, spelled as the target resource expects."),
+		}
+	}
+	return map[string]schema.Attribute{
+		"key":   schema.StringAttribute{Required: true, MarkdownDescription: "Taint key, a Kubernetes label key."},
+		"value": schema.StringAttribute{Optional: true, MarkdownDescription: "Taint value, a Kubernetes label value."},
+		"effect": schema.StringAttribute{Required: true, MarkdownDescription: "`NoSchedule`, `PreferNoSchedule` or `NoExecute`.",
+			Validators: []validator.String{stringvalidator.OneOf(handoff.TaintEffects()...)}},
+	}
+}
+
+func computedTaints(desc string) schema.Attribute {
+	return schema.ListNestedAttribute{Computed: true, MarkdownDescription: desc,
+		NestedObject: schema.NestedAttributeObject{Attributes: taintAttributes(true)}}
+}
+
+func computedStrings(desc string) schema.Attribute {
+	return schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: desc}
+}
+
+func kubernetesSettingsAttribute() schema.Attribute {
+	return schema.SingleNestedAttribute{Optional: true,
+		MarkdownDescription: "Render Kubernetes workloads for the placement into `workloads` and `services`. Omitted, none are rendered.",
+		Attributes: map[string]schema.Attribute{
+			"namespace": schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace of the objects. Defaults to `" + handoff.DefaultNamespace + "`."},
+			"image": schema.StringAttribute{Optional: true, MarkdownDescription: "vLLM OpenAI server image. Defaults to `" + handoff.DefaultImage +
+				"`, as LeaderWorkerSet's vLLM example uses; pin a tag in production."},
+			"port": schema.Int64Attribute{Optional: true, MarkdownDescription: fmt.Sprintf("Port the engine serves on. Defaults to %d.", handoff.DefaultPort),
+				Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+			"hf_token_secret": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Name of a Secret whose key `HF_TOKEN` holds a Hugging Face token, for gated models."},
+		}}
+}
+
+func nodeGroupSpecAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"cloud": computedStr("Cloud."), "region": computedStr("Region."),
+		"instance_type": computedStr("Instance type (null for a custom GPU spec without one)."),
+		"gpu_model":     computedStr("GPU model."), "gpus_per_node": computedInt("GPUs per node."),
+		"capacity_type": computedStr("`on-demand` or `spot`."),
+		"desired_size":  computedInt("Nodes the placement needs: the group's size in `node_group_sizes`."),
+		"min_size":      computedInt("Equal to `desired_size`, so that an autoscaler never removes a node the placement uses."),
+		"max_size":      computedInt("The group's `max_nodes`: room to grow."),
+		"labels": schema.MapAttribute{Computed: true, ElementType: types.StringType,
+			MarkdownDescription: "Node labels: the group's `labels` plus `mcllm.io/pool` and `mcllm.io/node-group`, which the workloads select on."},
+		"taints": computedTaints("The group's taints, with Kubernetes effect names."),
+		"eks": schema.SingleNestedAttribute{Computed: true,
+			MarkdownDescription: "For `aws`: the values of an `aws_eks_node_group` (or an autoscaling group) as it spells them; null on other clouds.",
+			Attributes: map[string]schema.Attribute{
+				"instance_types": computedStrings("`instance_types`."),
+				"capacity_type":  computedStr("`capacity_type`: `ON_DEMAND` or `SPOT`."),
+				"taints":         computedTaints("`taint` blocks, effects spelled `NO_SCHEDULE`, `PREFER_NO_SCHEDULE`, `NO_EXECUTE`."),
+			}},
+		"gke": schema.SingleNestedAttribute{Computed: true,
+			MarkdownDescription: "For `gcp`: the values of a `google_container_node_pool` (or a managed instance group); null on other clouds.",
+			Attributes: map[string]schema.Attribute{
+				"machine_type":      computedStr("`node_config.machine_type`."),
+				"spot":              schema.BoolAttribute{Computed: true, MarkdownDescription: "`node_config.spot`."},
+				"accelerator_type":  computedStr("`node_config.guest_accelerator.type`; null for a machine type the provider does not know."),
+				"accelerator_count": computedInt("`node_config.guest_accelerator.count`."),
+				"taints":            computedTaints("`node_config.taint` blocks, effects spelled `NO_SCHEDULE`, `PREFER_NO_SCHEDULE`, `NO_EXECUTE`."),
+			}},
+		"aks": schema.SingleNestedAttribute{Computed: true,
+			MarkdownDescription: "For `azure`: the values of an `azurerm_kubernetes_cluster_node_pool` (or a VM scale set); null on other clouds.",
+			Attributes: map[string]schema.Attribute{
+				"vm_size":         computedStr("`vm_size`."),
+				"priority":        computedStr("`priority`: `Regular` or `Spot`."),
+				"eviction_policy": computedStr("`eviction_policy`: `Delete` for spot, null otherwise."),
+				"node_taints":     computedStrings("`node_taints`: `key=value:Effect` strings."),
+			}},
+	}
+}
+
+func workloadAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"cloud": computedStr("Cloud whose cluster runs it."), "region": computedStr("Region."),
+		"node_group":   computedStr("Node group its pods are pinned to."),
+		"kind":         computedStr("`Deployment` (the replica fits one node) or `LeaderWorkerSet` (its pipeline stages span nodes)."),
+		"name":         computedStr("Object name."),
+		"namespace":    computedStr("Object namespace."),
+		"pods":         computedInt("Pods the replica runs as: 1, or one per pipeline stage."),
+		"gpus_per_pod": computedInt("`nvidia.com/gpu` limit of each pod."),
+		"engine_args":  computedStrings("The vLLM arguments, as in `placement`."),
+		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
+	}
+}
+
+func serviceAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"cloud": computedStr("Cloud whose cluster it belongs to."), "model": computedStr("Model it serves."),
+		"name": computedStr("Object name."), "namespace": computedStr("Object namespace."),
+		"manifest": computedStr("The Service as YAML."),
+	}
+}
+
+type kubernetesModel struct {
+	Namespace     types.String `tfsdk:"namespace"`
+	Image         types.String `tfsdk:"image"`
+	Port          types.Int64  `tfsdk:"port"`
+	HFTokenSecret types.String `tfsdk:"hf_token_secret"`
+}
+
+type taintModel struct {
+	Key    types.String `tfsdk:"key"`
+	Value  types.String `tfsdk:"value"`
+	Effect types.String `tfsdk:"effect"`
+}
+
+type taintValue struct {
+	Key    string `tfsdk:"key"`
+	Value  string `tfsdk:"value"`
+	Effect string `tfsdk:"effect"`
+}
+
+type nodeGroupSpecValue struct {
+	Cloud        string            `tfsdk:"cloud"`
+	Region       string            `tfsdk:"region"`
+	InstanceType *string           `tfsdk:"instance_type"`
+	GPUModel     string            `tfsdk:"gpu_model"`
+	GPUsPerNode  int64             `tfsdk:"gpus_per_node"`
+	CapacityType string            `tfsdk:"capacity_type"`
+	DesiredSize  int64             `tfsdk:"desired_size"`
+	MinSize      int64             `tfsdk:"min_size"`
+	MaxSize      int64             `tfsdk:"max_size"`
+	Labels       map[string]string `tfsdk:"labels"`
+	Taints       []taintValue      `tfsdk:"taints"`
+	EKS          *eksValue         `tfsdk:"eks"`
+	GKE          *gkeValue         `tfsdk:"gke"`
+	AKS          *aksValue         `tfsdk:"aks"`
+}
+
+type eksValue struct {
+	InstanceTypes []string     `tfsdk:"instance_types"`
+	CapacityType  string       `tfsdk:"capacity_type"`
+	Taints        []taintValue `tfsdk:"taints"`
+}
+
+type gkeValue struct {
+	MachineType      string       `tfsdk:"machine_type"`
+	Spot             bool         `tfsdk:"spot"`
+	AcceleratorType  *string      `tfsdk:"accelerator_type"`
+	AcceleratorCount int64        `tfsdk:"accelerator_count"`
+	Taints           []taintValue `tfsdk:"taints"`
+}
+
+type aksValue struct {
+	VMSize         string   `tfsdk:"vm_size"`
+	Priority       string   `tfsdk:"priority"`
+	EvictionPolicy *string  `tfsdk:"eviction_policy"`
+	NodeTaints     []string `tfsdk:"node_taints"`
+}
+
+type workloadValue struct {
+	Cloud      string   `tfsdk:"cloud"`
+	Region     string   `tfsdk:"region"`
+	NodeGroup  string   `tfsdk:"node_group"`
+	Kind       string   `tfsdk:"kind"`
+	Name       string   `tfsdk:"name"`
+	Namespace  string   `tfsdk:"namespace"`
+	Pods       int64    `tfsdk:"pods"`
+	GPUsPerPod int64    `tfsdk:"gpus_per_pod"`
+	EngineArgs []string `tfsdk:"engine_args"`
+	Manifest   string   `tfsdk:"manifest"`
+}
+
+type serviceValue struct {
+	Cloud     string `tfsdk:"cloud"`
+	Model     string `tfsdk:"model"`
+	Name      string `tfsdk:"name"`
+	Namespace string `tfsdk:"namespace"`
+	Manifest  string `tfsdk:"manifest"`
+}
+
+// kubernetesSettings resolves the pool's kubernetes attribute; rendered is
+// false when it is not set.
+func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnostics) (k handoff.Kubernetes, rendered bool) {
+	k = handoff.Kubernetes{Namespace: handoff.DefaultNamespace, Image: handoff.DefaultImage, Port: handoff.DefaultPort}
+	if m.Kubernetes.IsNull() {
+		return k, false
+	}
+	var km kubernetesModel
+	diags.Append(m.Kubernetes.As(ctx, &km, basetypes.ObjectAsOptions{})...)
+	at := path.Root("kubernetes")
+	if !km.Namespace.IsNull() {
+		k.Namespace = km.Namespace.ValueString()
+		if errs := validation.IsDNS1123Label(k.Namespace); len(errs) > 0 {
+			diags.AddAttributeError(at.AtName("namespace"), "Invalid namespace", strings.Join(errs, "; "))
+		}
+	}
+	if !km.Image.IsNull() {
+		k.Image = km.Image.ValueString()
+		if strings.TrimSpace(k.Image) == "" || strings.ContainsAny(k.Image, " \t\n") {
+			diags.AddAttributeError(at.AtName("image"), "Invalid image", fmt.Sprintf("%q is not a container image reference.", k.Image))
+		}
+	}
+	if !km.Port.IsNull() {
+		k.Port = clampInt(km.Port.ValueInt64())
+	}
+	if !km.HFTokenSecret.IsNull() {
+		k.HFTokenSecret = km.HFTokenSecret.ValueString()
+		if errs := validation.IsDNS1123Subdomain(k.HFTokenSecret); len(errs) > 0 {
+			diags.AddAttributeError(at.AtName("hf_token_secret"), "Invalid secret name", strings.Join(errs, "; "))
+		}
+	}
+	return k, true
+}
+
+// handoffProblems checks what the hand-off turns into Kubernetes names and
+// labels: the pool, node-group and model names become label values, node
+// group labels and taints land on nodes.
+func handoffProblems(ctx context.Context, pool string, groups map[string]nodeGroupModel, shards []demandModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	labelValue := func(at path.Path, what, s string) {
+		if e := handoff.LabelValueError(s); e != "" {
+			diags.AddAttributeError(at, "Invalid "+what, fmt.Sprintf("%q labels Kubernetes nodes and pods, so it must be a valid label value: %s.", s, e))
+		}
+	}
+	labelValue(path.Root("name"), "pool name", pool)
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		at := path.Root("node_groups").AtMapKey(name)
+		labelValue(at, "node group name", name)
+		g := groups[name]
+		if !g.Labels.IsNull() {
+			labels := map[string]string{}
+			diags.Append(g.Labels.ElementsAs(ctx, &labels, false)...)
+			for _, k := range slices.Sorted(maps.Keys(labels)) {
+				if e := handoff.LabelError(k, labels[k]); e != "" {
+					diags.AddAttributeError(at.AtName("labels").AtMapKey(k), "Invalid node label", "Node group labels are set on its nodes: "+e+".")
+				}
+			}
+		}
+		for i, t := range taintsOf(ctx, g, &diags) {
+			if e := handoff.TaintError(t); e != "" {
+				diags.AddAttributeError(at.AtName("taints").AtListIndex(i), "Invalid taint", e+".")
+			}
+		}
+	}
+	for i, d := range shards {
+		if !d.Name.IsNull() {
+			labelValue(path.Root("model_shards").AtListIndex(i).AtName("name"), "model shard name", d.Name.ValueString())
+		}
+	}
+	return diags
+}
+
+func taintsOf(ctx context.Context, g nodeGroupModel, diags *diag.Diagnostics) []handoff.Taint {
+	if g.Taints.IsNull() {
+		return nil
+	}
+	var tms []taintModel
+	diags.Append(g.Taints.ElementsAs(ctx, &tms, false)...)
+	out := make([]handoff.Taint, len(tms))
+	for i, t := range tms {
+		out[i] = handoff.Taint{Key: t.Key.ValueString(), Value: t.Value.ValueString(), Effect: t.Effect.ValueString()}
+	}
+	return out
+}
+
+// servingSource is what the engine loads for a demand: serving_model, or the
+// catalog model's Hugging Face repository; "" when neither is known.
+func servingSource(d demandModel) string {
+	if !d.ServingModel.IsNull() {
+		return d.ServingModel.ValueString()
+	}
+	if !d.Model.IsNull() {
+		if m, err := catalog.LookupModel(d.Model.ValueString()); err == nil {
+			return m.HFRepo
+		}
+	}
+	return ""
+}
+
+// fleet gathers what the hand-off renders from.
+func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner.Result, cfgGroups map[string]nodeGroupModel,
+	k handoff.Kubernetes, diags *diag.Diagnostics) handoff.Fleet {
+	f := handoff.Fleet{Pool: m.Name.ValueString(), Groups: map[string]handoff.Group{}, Models: map[string]handoff.Model{},
+		Replicas: res.Replicas, Sizes: map[string]int{}, Kubernetes: k}
+	for _, g := range req.NodeGroups {
+		cg := cfgGroups[g.Name]
+		f.Groups[g.Name] = handoff.Group{NodeGroup: g, InstanceType: cg.InstanceType.ValueString(), Taints: taintsOf(ctx, cg, diags)}
+	}
+	for _, g := range res.Groups {
+		f.Sizes[g.Name] = g.Nodes
+	}
+	sources := map[string]string{}
+	for i, e := range m.ModelShards.Elements() {
+		d := demandFromObject(e.(types.Object))
+		sources[d.Name.ValueString()] = servingSource(d)
+		if sources[d.Name.ValueString()] == "" {
+			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(i).AtName("serving_model"), "No serving model",
+				fmt.Sprintf("Model shard %q describes its architecture but not what the engine loads, so its replicas get no engine "+
+					"arguments or workloads. Set serving_model to a Hugging Face repository or a path.", d.Name.ValueString()))
+		}
+	}
+	for _, md := range req.Models {
+		hm := handoff.Model{Name: md.Name, Source: sources[md.Name], Precision: md.Memory.Precision,
+			KVPrecision: md.Memory.KVPrecision, ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
+		if _, note := handoff.KVCacheDtype(hm); note != "" {
+			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(m.shardIndex(md.Name)).AtName("kv_cache_precision"),
+				"KV cache precision the engine cannot use", note+".")
+		}
+		f.Models[md.Name] = hm
+	}
+	return f
+}
+
+// setHandoff writes node_group_specs, workloads and services, and the engine
+// arguments into the placement entries.
+func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool, placement map[string]attr.Value) diag.Diagnostics {
+	var diags diag.Diagnostics
+	out, err := handoff.Render(f)
+	if err != nil {
+		diags.AddError("Cannot render the hand-off", err.Error())
+		return diags
+	}
+	for key, w := range out.Workloads {
+		if p, ok := placement[key].(types.Object); ok {
+			attrs := p.Attributes()
+			attrs["engine_args"] = stringListValue(w.EngineArgs)
+			placement[key] = types.ObjectValueMust(p.AttributeTypes(ctx), attrs)
+		}
+	}
+	specs := map[string]nodeGroupSpecValue{}
+	for name, s := range out.NodeGroups {
+		specs[name] = specValue(s)
+	}
+	workloads, services := map[string]workloadValue{}, map[string]serviceValue{}
+	if render {
+		for key, w := range out.Workloads {
+			workloads[key] = workloadValue{Cloud: w.Cloud, Region: w.Region, NodeGroup: w.NodeGroup, Kind: w.Kind, Name: w.Name,
+				Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
+		}
+		for key, s := range out.Services {
+			_, model, _ := strings.Cut(key, "/")
+			services[key] = serviceValue{Cloud: s.Cloud, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
+		}
+	}
+	var d diag.Diagnostics
+	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
+	diags.Append(d...)
+	m.Workloads, d = types.MapValueFrom(ctx, workloadType, workloads)
+	diags.Append(d...)
+	m.Services, d = types.MapValueFrom(ctx, serviceType, services)
+	diags.Append(d...)
+	return diags
+}
+
+func specValue(s handoff.NodeGroupSpec) nodeGroupSpecValue {
+	v := nodeGroupSpecValue{Cloud: s.Cloud, Region: s.Region, InstanceType: nonEmpty(s.InstanceType), GPUModel: s.GPUModel,
+		GPUsPerNode: int64(s.GPUsPerNode), CapacityType: s.CapacityType, DesiredSize: int64(s.DesiredSize),
+		MinSize: int64(s.MinSize), MaxSize: int64(s.MaxSize), Labels: s.Labels, Taints: taintValues(s.Taints)}
+	if s.EKS != nil {
+		v.EKS = &eksValue{InstanceTypes: s.EKS.InstanceTypes, CapacityType: s.EKS.CapacityType, Taints: taintValues(s.EKS.Taints)}
+	}
+	if s.GKE != nil {
+		v.GKE = &gkeValue{MachineType: s.GKE.MachineType, Spot: s.GKE.Spot, AcceleratorType: nonEmpty(s.GKE.AcceleratorType),
+			AcceleratorCount: int64(s.GKE.AcceleratorCount), Taints: taintValues(s.GKE.Taints)}
+	}
+	if s.AKS != nil {
+		v.AKS = &aksValue{VMSize: s.AKS.VMSize, Priority: s.AKS.Priority, EvictionPolicy: nonEmpty(s.AKS.EvictionPolicy),
+			NodeTaints: append([]string{}, s.AKS.NodeTaints...)}
+	}
+	return v
+}
+
+func taintValues(ts []handoff.Taint) []taintValue {
+	out := make([]taintValue, len(ts))
+	for i, t := range ts {
+		out[i] = taintValue{Key: t.Key, Value: t.Value, Effect: t.Effect}
+	}
+	return out
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func stringListValue(xs []string) types.List {
+	vals := make([]attr.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = types.StringValue(x)
+	}
+	return types.ListValueMust(types.StringType, vals)
+}

@@ -1,0 +1,195 @@
+package provider
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	lwsv1 "sigs.k8s.io/lws/api/leaderworkerset/v1"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
+)
+
+const groupH100Tainted = `    h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2,
+      taints = [{ key = "dedicated", value = "llm", effect = "NoSchedule" }] }`
+
+// poolValues reads the pool's attributes out of the state.
+func poolValues(state *tfjson.State, address string) (map[string]any, error) {
+	if state == nil || state.Values == nil {
+		return nil, fmt.Errorf("no state")
+	}
+	for _, r := range state.Values.RootModule.Resources {
+		if r.Address == address {
+			return r.AttributeValues, nil
+		}
+	}
+	return nil, fmt.Errorf("%s not in state", address)
+}
+
+// checkWorkloads checks every replica's workload against its placement: the
+// manifest decodes strictly, is pinned to the replica's node group, asks for
+// its GPUs, tolerates the group's taints, and runs the placement's engine
+// arguments.
+func checkWorkloads(address string) statecheck.StateCheck {
+	return checkFunc(func(state *tfjson.State) error {
+		pool, err := poolValues(state, address)
+		if err != nil {
+			return err
+		}
+		placement, _ := pool["placement"].(map[string]any)
+		workloads, _ := pool["workloads"].(map[string]any)
+		if !slices.Equal(slices.Sorted(maps.Keys(placement)), slices.Sorted(maps.Keys(workloads))) {
+			return fmt.Errorf("workload keys %v differ from placement keys %v", slices.Sorted(maps.Keys(workloads)), slices.Sorted(maps.Keys(placement)))
+		}
+		sizes, _ := pool["node_group_sizes"].(map[string]any)
+		specs, _ := pool["node_group_specs"].(map[string]any)
+		for g, size := range sizes {
+			if spec, _ := specs[g].(map[string]any); spec["desired_size"] != size {
+				return fmt.Errorf("node_group_specs[%s].desired_size = %v, node_group_sizes says %v", g, spec["desired_size"], size)
+			}
+		}
+		for key, pv := range placement {
+			p, w := pv.(map[string]any), workloads[key].(map[string]any)
+			if fmt.Sprint(p["engine_args"]) != fmt.Sprint(w["engine_args"]) || p["engine_args"] == nil {
+				return fmt.Errorf("%s: engine args %v in placement, %v in workloads", key, p["engine_args"], w["engine_args"])
+			}
+			obj, err := handoff.DecodeStrict(w["manifest"].(string))
+			if err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			t, _ := strconv.Atoi(fmt.Sprint(p["tensor_parallel"]))
+			stages, _ := strconv.Atoi(fmt.Sprint(p["pipeline_parallel"]))
+			var pod corev1.PodSpec
+			wantGPUs := t * stages
+			switch o := obj.(type) {
+			case *appsv1.Deployment:
+				pod = o.Spec.Template.Spec
+				if !slices.Equal(pod.Containers[0].Args, toStrings(p["engine_args"])) {
+					return fmt.Errorf("%s: container args %v", key, pod.Containers[0].Args)
+				}
+			case *lwsv1.LeaderWorkerSet:
+				pod, wantGPUs = o.Spec.LeaderWorkerTemplate.WorkerTemplate.Spec, t
+			default:
+				return fmt.Errorf("%s: unexpected %T", key, obj)
+			}
+			if pod.NodeSelector[handoff.LabelNodeGroup] != p["node_group"] || pod.NodeSelector[handoff.LabelPool] != pool["name"] {
+				return fmt.Errorf("%s: node selector %v for node group %v", key, pod.NodeSelector, p["node_group"])
+			}
+			if q := pod.Containers[0].Resources.Limits[handoff.GPUResource]; q.Value() != int64(wantGPUs) {
+				return fmt.Errorf("%s: %s GPUs, want %d", key, q.String(), wantGPUs)
+			}
+			if p["node_group"] == "h100" && !slices.ContainsFunc(pod.Tolerations, func(t corev1.Toleration) bool { return t.Key == "dedicated" }) {
+				return fmt.Errorf("%s: the h100 taint is not tolerated: %v", key, pod.Tolerations)
+			}
+		}
+		return nil
+	})
+}
+
+func toStrings(v any) []string {
+	xs, _ := v.([]any)
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
+}
+
+// manifestHistory checks that a step changes the manifests of exactly the
+// replicas whose placement changed.
+type manifestHistory struct {
+	address             string
+	placement, manifest map[string]string
+}
+
+func (h *manifestHistory) check(wantMoved bool) statecheck.StateCheck {
+	return checkFunc(func(state *tfjson.State) error {
+		pool, err := poolValues(state, h.address)
+		if err != nil {
+			return err
+		}
+		placement, manifest := map[string]string{}, map[string]string{}
+		for k, v := range pool["placement"].(map[string]any) {
+			placement[k] = fmt.Sprint(v)
+		}
+		for k, v := range pool["workloads"].(map[string]any) {
+			manifest[k] = v.(map[string]any)["manifest"].(string)
+		}
+		moved := 0
+		for k := range placement {
+			old, existed := h.placement[k]
+			if !existed {
+				continue
+			}
+			placeChanged, manifestChanged := old != placement[k], h.manifest[k] != manifest[k]
+			if placeChanged != manifestChanged {
+				return fmt.Errorf("%s: placement changed %v, manifest changed %v", k, placeChanged, manifestChanged)
+			}
+			if placeChanged {
+				moved++
+			}
+		}
+		if h.placement != nil && wantMoved != (moved > 0) {
+			return fmt.Errorf("%d replicas moved; want moves: %v", moved, wantMoved)
+		}
+		h.placement, h.manifest = placement, manifest
+		return nil
+	})
+}
+
+func TestAccInferencePool_handoff(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	k8s := `  kubernetes = { namespace = "llm", hf_token_secret = "hf-token" }`
+	history := &manifestHistory{address: pool}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: poolConfig(groupH100Tainted+"\n"+groupL4, "llama8 llama70", k8s),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					// Known at plan time, like the placement.
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads").AtMapKey("llama70/0").AtMapKey("kind"), knownvalue.StringExact("Deployment")),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("h100").AtMapKey("eks").AtMapKey("taints"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"key": knownvalue.StringExact("dedicated"), "value": knownvalue.StringExact("llm"), "effect": knownvalue.StringExact("NO_SCHEDULE")})})),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("gke").AtMapKey("accelerator_type"),
+						knownvalue.StringExact("nvidia-l4")),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("eks"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("services").AtMapKey("aws/llama70").AtMapKey("name"), knownvalue.StringExact("fleet-llama70")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
+			},
+			{
+				// Losing the L4 group moves the 8B replicas, and only their
+				// manifests change.
+				Config:            poolConfig(groupH100Tainted, "llama8 llama70", k8s),
+				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(true)},
+			},
+			{
+				// Adding a model changes no existing manifest.
+				Config:            poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", k8s),
+				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
+			},
+			{
+				// Without kubernetes: no workloads, but engine arguments and
+				// node-group specs stay.
+				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads"), knownvalue.MapSizeExact(0)),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("placement").AtMapKey("llama70/0").AtMapKey("engine_args").AtSliceIndex(0),
+						knownvalue.StringExact("--model")),
+				}},
+			},
+		},
+	})
+}
