@@ -20,7 +20,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "tofu init (provider from build/plugins)"
 "$tofu" init -no-color -input=false -plugin-dir="$root/build/plugins" >/dev/null
-"$tofu" version | head -n 1
+"$tofu" version | sed -n 1p
 
 step "tofu plan: the placement is known at plan time"
 "$tofu" plan -no-color -input=false -out=demo.tfplan >plan.txt
@@ -50,11 +50,21 @@ else
   step "traffic weights per cloud (sum to 100)"
   "$tofu" output -no-color traffic_weights
 
+  step "hand-off: node groups per cloud"
+  "$tofu" output -no-color node_groups
+
+  step "hand-off: vLLM arguments of llama-70b/0"
+  "$tofu" output -no-color -raw engine_args
+  echo
+
+  step "hand-off: the Kubernetes workload of llama-70b/0"
+  "$tofu" output -no-color -raw manifest_example
+
   step "what if Llama-3.1-70B gets a third replica? (tofu plan -var llama_70b_replicas=3)"
   "$tofu" plan -no-color -input=false -var llama_70b_replicas=3 >whatif.txt || { cat whatif.txt; exit 1; }
   # The pool's diff: only the new key, the group sizes and the costs change.
   sed -n '/# mcllm_inference_pool.fleet will be updated/,/^    }$/p' whatif.txt \
-    | grep -E '^\s+[~+-] |^\s+# \(|=>' | grep -vE '^\s+# \([0-9]+ unchanged attributes? hidden\)$' | head -n 60
+    | grep -E '^\s+[~+-] |^\s+# \(|=>' | grep -vE '^\s+# \([0-9]+ unchanged attributes? hidden\)$' | head -n 80
   grep -E '^Plan:' whatif.txt
 fi
 

@@ -108,6 +108,8 @@ resource "mcllm_inference_pool" "fleet" {
       instance_type = "p5.48xlarge"
       max_nodes     = 4
       labels        = { tier = "large" }
+      # Keep other workloads off the H100s; the rendered workloads tolerate it.
+      taints = [{ key = "dedicated", value = "llm", effect = "NoSchedule" }]
     }
     gcp-h100 = {
       cloud         = "gcp"
@@ -146,6 +148,12 @@ resource "mcllm_inference_pool" "fleet" {
     mcllm_model_shard.qwen_7b.demand,
     mcllm_model_shard.llama_405b.demand,
   ]
+
+  # Render a Kubernetes workload per replica and a Service per model and cloud.
+  kubernetes = {
+    namespace       = "llm"
+    hf_token_secret = "hf-token"
+  }
 }
 
 # --- What a reviewer reads ----------------------------------------------------
@@ -176,6 +184,26 @@ output "resilience" {
 output "traffic_weights" {
   description = "Per model, weights per cloud summing to 100, for weighted DNS or load balancers."
   value       = mcllm_inference_pool.fleet.traffic_weights
+}
+
+output "node_groups" {
+  description = "What each cloud's node-group resource takes: the size, and the settings as EKS, GKE or AKS spell them."
+  value = {
+    for name, g in mcllm_inference_pool.fleet.node_group_specs : name => format("%s × %d (max %d); %s", g.instance_type,
+      g.desired_size, g.max_size, g.eks != null ? "EKS capacity_type ${g.eks.capacity_type}" :
+      g.gke != null ? "GKE guest_accelerator ${g.gke.accelerator_count} × ${g.gke.accelerator_type}" :
+    "AKS priority ${g.aks.priority}")
+  }
+}
+
+output "engine_args" {
+  description = "The vLLM arguments of one replica, as the plan sizes it."
+  value       = join(" ", mcllm_inference_pool.fleet.engine_args["llama-70b/0"])
+}
+
+output "manifest_example" {
+  description = "The Kubernetes object that runs one replica: feed workloads[*].manifest to kubernetes_manifest (yamldecode)."
+  value       = mcllm_inference_pool.fleet.workloads["llama-70b/0"].manifest
 }
 
 output "cost_per_hour" {

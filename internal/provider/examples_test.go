@@ -18,7 +18,9 @@ func TestAccExamples(t *testing.T) {
 	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing")
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
-		if len(files) == 0 {
+		// The hand-off examples need cloud providers and credentials;
+		// TestHandoffExamplesParse checks them.
+		if len(files) == 0 || filepath.Base(filepath.Dir(dir)) == "handoff" {
 			continue
 		}
 		t.Run(filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -113,7 +112,7 @@ func workloadAttributes() map[string]schema.Attribute {
 		"namespace":    computedStr("Object namespace."),
 		"pods":         computedInt("Pods the replica runs as: 1, or one per pipeline stage."),
 		"gpus_per_pod": computedInt("`nvidia.com/gpu` limit of each pod."),
-		"engine_args":  computedStrings("The vLLM arguments, as in `placement`."),
+		"engine_args":  computedStrings("The vLLM arguments, as in the pool's `engine_args`."),
 		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
 	}
 }
@@ -337,21 +336,17 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	return f
 }
 
-// setHandoff writes node_group_specs, workloads and services, and the engine
-// arguments into the placement entries.
-func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool, placement map[string]attr.Value) diag.Diagnostics {
+// setHandoff writes engine_args, node_group_specs, workloads and services.
+func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	out, err := handoff.Render(f)
 	if err != nil {
 		diags.AddError("Cannot render the hand-off", err.Error())
 		return diags
 	}
+	args := map[string][]string{}
 	for key, w := range out.Workloads {
-		if p, ok := placement[key].(types.Object); ok {
-			attrs := p.Attributes()
-			attrs["engine_args"] = stringListValue(w.EngineArgs)
-			placement[key] = types.ObjectValueMust(p.AttributeTypes(ctx), attrs)
-		}
+		args[key] = w.EngineArgs
 	}
 	specs := map[string]nodeGroupSpecValue{}
 	for name, s := range out.NodeGroups {
@@ -369,6 +364,8 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool
 		}
 	}
 	var d diag.Diagnostics
+	m.EngineArgs, d = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, args)
+	diags.Append(d...)
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
 	diags.Append(d...)
 	m.Workloads, d = types.MapValueFrom(ctx, workloadType, workloads)
@@ -409,12 +406,4 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func stringListValue(xs []string) types.List {
-	vals := make([]attr.Value, len(xs))
-	for i, x := range xs {
-		vals[i] = types.StringValue(x)
-	}
-	return types.ListValueMust(types.StringType, vals)
 }

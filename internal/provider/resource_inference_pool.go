@@ -52,6 +52,7 @@ type poolModel struct {
 	TrafficWeights       types.Map     `tfsdk:"traffic_weights"`
 	RegionWeights        types.Map     `tfsdk:"traffic_weights_by_region"`
 	Kubernetes           types.Object  `tfsdk:"kubernetes"`
+	EngineArgs           types.Map     `tfsdk:"engine_args"`
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
 	Workloads            types.Map     `tfsdk:"workloads"`
 	Services             types.Map     `tfsdk:"services"`
@@ -96,7 +97,6 @@ type placementValue struct {
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
 	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
-	EngineArgs        []string     `tfsdk:"engine_args"`
 }
 
 type costValue struct {
@@ -215,6 +215,7 @@ func (m *poolModel) setUnknownOutputs() {
 	m.FailureDomains = types.MapUnknown(failureType)
 	m.TrafficWeights = types.MapUnknown(weightsType)
 	m.RegionWeights = types.MapUnknown(weightsType)
+	m.EngineArgs = types.MapUnknown(types.ListType{ElemType: types.StringType})
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
 	m.Workloads = types.MapUnknown(workloadType)
 	m.Services = types.MapUnknown(serviceType)
@@ -481,7 +482,6 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"stages":          types.ListValueMust(stageObjType, stages),
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
-			"engine_args": types.ListNull(types.StringType),
 		})
 	}
 	sizes := map[string]int64{}
@@ -540,7 +540,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	}
 
 	k, render := m.kubernetesSettings(ctx, &diags)
-	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags), render, placement)...)
+	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags), render)...)
 
 	var d diag.Diagnostics
 	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)

@@ -48,6 +48,7 @@ func checkWorkloads(address string) statecheck.StateCheck {
 		}
 		placement, _ := pool["placement"].(map[string]any)
 		workloads, _ := pool["workloads"].(map[string]any)
+		args, _ := pool["engine_args"].(map[string]any)
 		if !slices.Equal(slices.Sorted(maps.Keys(placement)), slices.Sorted(maps.Keys(workloads))) {
 			return fmt.Errorf("workload keys %v differ from placement keys %v", slices.Sorted(maps.Keys(workloads)), slices.Sorted(maps.Keys(placement)))
 		}
@@ -60,8 +61,8 @@ func checkWorkloads(address string) statecheck.StateCheck {
 		}
 		for key, pv := range placement {
 			p, w := pv.(map[string]any), workloads[key].(map[string]any)
-			if fmt.Sprint(p["engine_args"]) != fmt.Sprint(w["engine_args"]) || p["engine_args"] == nil {
-				return fmt.Errorf("%s: engine args %v in placement, %v in workloads", key, p["engine_args"], w["engine_args"])
+			if fmt.Sprint(args[key]) != fmt.Sprint(w["engine_args"]) || args[key] == nil {
+				return fmt.Errorf("%s: engine args %v in engine_args, %v in workloads", key, args[key], w["engine_args"])
 			}
 			obj, err := handoff.DecodeStrict(w["manifest"].(string))
 			if err != nil {
@@ -74,7 +75,7 @@ func checkWorkloads(address string) statecheck.StateCheck {
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
 				pod = o.Spec.Template.Spec
-				if !slices.Equal(pod.Containers[0].Args, toStrings(p["engine_args"])) {
+				if !slices.Equal(pod.Containers[0].Args, toStrings(args[key])) {
 					return fmt.Errorf("%s: container args %v", key, pod.Containers[0].Args)
 				}
 			case *lwsv1.LeaderWorkerSet:
@@ -186,7 +187,7 @@ func TestAccInferencePool_handoff(t *testing.T) {
 				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads"), knownvalue.MapSizeExact(0)),
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("placement").AtMapKey("llama70/0").AtMapKey("engine_args").AtSliceIndex(0),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("engine_args").AtMapKey("llama70/0").AtSliceIndex(0),
 						knownvalue.StringExact("--model")),
 				}},
 			},

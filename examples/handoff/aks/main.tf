@@ -1,0 +1,69 @@
+# Hand-off to Azure: one AKS node pool per Azure node group of the pool,
+# sized to the placement, and the pool's workloads applied to the cluster.
+# AKS taints spot nodes with kubernetes.azure.com/scalesetpriority=spot; the
+# rendered workloads tolerate it.
+
+terraform {
+  required_providers {
+    mcllm      = { source = "mcllm/mcllm" }
+    azurerm    = { source = "hashicorp/azurerm" }
+    kubernetes = { source = "hashicorp/kubernetes" }
+  }
+}
+
+provider "azurerm" {
+  features {}
+}
+
+variable "cluster_id" {
+  type = string
+}
+
+resource "mcllm_model_shard" "mixtral" {
+  name                     = "mixtral"
+  model                    = "mixtral-8x7b"
+  precision                = "bf16"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 8
+  replicas                 = 2
+}
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "prod"
+  node_groups = {
+    a100 = {
+      cloud         = "azure"
+      region        = "eastus"
+      instance_type = "Standard_ND96amsr_A100_v4"
+      max_nodes     = 2
+    }
+  }
+  model_shards = [mcllm_model_shard.mixtral.demand]
+  kubernetes   = { namespace = "llm" }
+}
+
+locals {
+  azure_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "azure" }
+  azure_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "azure" }
+}
+
+resource "azurerm_kubernetes_cluster_node_pool" "gpu" {
+  for_each = local.azure_groups
+
+  # AKS node pool names: lower-case letters and digits, at most 12.
+  name                  = substr(replace(lower(each.key), "/[^a-z0-9]/", ""), 0, 12)
+  kubernetes_cluster_id = var.cluster_id
+  vm_size               = each.value.aks.vm_size
+  node_count            = each.value.desired_size
+  priority              = each.value.aks.priority
+  eviction_policy       = each.value.aks.eviction_policy
+  node_labels           = each.value.labels
+  node_taints           = each.value.aks.node_taints
+}
+
+resource "kubernetes_manifest" "replica" {
+  for_each = local.azure_workloads
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [azurerm_kubernetes_cluster_node_pool.gpu]
+}

@@ -1,0 +1,99 @@
+# Hand-off to AWS: one EKS managed node group per AWS node group of the pool,
+# scaled to the placement, and the pool's workloads applied to the cluster.
+# The pool part runs anywhere; the aws and kubernetes parts need an existing
+# EKS cluster (with the NVIDIA device plugin and, for replicas whose pipeline
+# stages span nodes, LeaderWorkerSet installed).
+
+terraform {
+  required_providers {
+    mcllm      = { source = "mcllm/mcllm" }
+    aws        = { source = "hashicorp/aws" }
+    kubernetes = { source = "hashicorp/kubernetes" }
+  }
+}
+
+variable "cluster_name" {
+  type = string
+}
+
+variable "node_role_arn" {
+  type = string
+}
+
+variable "subnet_ids" {
+  type = list(string)
+}
+
+resource "mcllm_model_shard" "llama_70b" {
+  name                     = "llama-70b"
+  model                    = "llama-3.1-70b"
+  precision                = "bf16"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 16
+  replicas                 = 2
+}
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "prod"
+  node_groups = {
+    h100 = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "p5.48xlarge"
+      max_nodes     = 4
+      taints        = [{ key = "dedicated", value = "llm", effect = "NoSchedule" }]
+    }
+  }
+  model_shards = [mcllm_model_shard.llama_70b.demand]
+  kubernetes = {
+    namespace       = "llm"
+    hf_token_secret = "hf-token"
+  }
+}
+
+locals {
+  aws_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "aws" }
+  aws_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "aws" }
+  aws_services  = { for key, s in mcllm_inference_pool.fleet.services : key => s if s.cloud == "aws" }
+}
+
+resource "aws_eks_node_group" "gpu" {
+  for_each = local.aws_groups
+
+  cluster_name    = var.cluster_name
+  node_group_name = "mcllm-${each.key}"
+  node_role_arn   = var.node_role_arn
+  subnet_ids      = var.subnet_ids
+  ami_type        = "AL2023_x86_64_NVIDIA"
+  instance_types  = each.value.eks.instance_types
+  capacity_type   = each.value.eks.capacity_type
+  labels          = each.value.labels
+
+  scaling_config {
+    desired_size = each.value.desired_size
+    min_size     = each.value.min_size
+    # EKS needs room for at least one node.
+    max_size = max(each.value.max_size, 1)
+  }
+
+  dynamic "taint" {
+    for_each = each.value.eks.taints
+    content {
+      key    = taint.value.key
+      value  = taint.value.value
+      effect = taint.value.effect
+    }
+  }
+}
+
+resource "kubernetes_manifest" "replica" {
+  for_each = local.aws_workloads
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [aws_eks_node_group.gpu]
+}
+
+resource "kubernetes_manifest" "service" {
+  for_each = local.aws_services
+  manifest = yamldecode(each.value.manifest)
+}

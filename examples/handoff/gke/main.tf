@@ -1,0 +1,89 @@
+# Hand-off to Google Cloud: one GKE node pool per GCP node group of the pool,
+# sized to the placement, and the pool's workloads applied to the cluster.
+# The node pools are zonal (one zone in node_locations), so node_count is the
+# group's size; a regional pool would multiply it by its zones.
+
+terraform {
+  required_providers {
+    mcllm      = { source = "mcllm/mcllm" }
+    google     = { source = "hashicorp/google" }
+    kubernetes = { source = "hashicorp/kubernetes" }
+  }
+}
+
+variable "cluster_id" {
+  type = string
+}
+
+variable "zone" {
+  type    = string
+  default = "us-central1-a"
+}
+
+resource "mcllm_model_shard" "qwen_7b" {
+  name                     = "qwen-7b"
+  model                    = "qwen2.5-7b"
+  precision                = "bf16"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 16
+  replicas                 = 4
+}
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "prod"
+  node_groups = {
+    l4-spot = {
+      cloud         = "gcp"
+      region        = "us-central1"
+      instance_type = "g2-standard-48"
+      capacity_type = "spot"
+      max_nodes     = 4
+    }
+  }
+  model_shards = [mcllm_model_shard.qwen_7b.demand]
+  kubernetes   = { namespace = "llm" }
+}
+
+locals {
+  gcp_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "gcp" }
+  gcp_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "gcp" }
+}
+
+resource "google_container_node_pool" "gpu" {
+  for_each = local.gcp_groups
+
+  name           = "mcllm-${each.key}"
+  cluster        = var.cluster_id
+  node_locations = [var.zone]
+  node_count     = each.value.desired_size
+
+  node_config {
+    machine_type = each.value.gke.machine_type
+    spot         = each.value.gke.spot
+    labels       = each.value.labels
+
+    guest_accelerator {
+      type  = each.value.gke.accelerator_type
+      count = each.value.gke.accelerator_count
+      gpu_driver_installation_config {
+        gpu_driver_version = "DEFAULT"
+      }
+    }
+
+    dynamic "taint" {
+      for_each = each.value.gke.taints
+      content {
+        key    = taint.value.key
+        value  = taint.value.value
+        effect = taint.value.effect
+      }
+    }
+  }
+}
+
+resource "kubernetes_manifest" "replica" {
+  for_each = local.gcp_workloads
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [google_container_node_pool.gpu]
+}
