@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -157,10 +158,17 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"`replicas = ceil(target_load / load_per_replica)`, within `min_replicas` and `max_replicas`. The load is in " +
 				"any unit you measure (requests/s, tokens/s) as long as both figures use it.",
 			Attributes: map[string]schema.Attribute{
-				"target_load":      schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load to serve."},
-				"load_per_replica": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load one replica serves at the configured context and concurrency, as measured."},
-				"min_replicas":     intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
-				"max_replicas":     intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
+				"target_load": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load to serve."},
+				"load_per_replica": schema.Float64Attribute{Optional: o, Computed: c || mode == modeInput,
+					MarkdownDescription: "Load one replica serves at the configured context and concurrency, as measured. Omitted " +
+						"with `estimate_on`, it is computed: the roofline estimate in output tokens per second."},
+				"estimate_on": strAttr(mode, attrSpec{false, "Instance type `<cloud>/<type>` (for example `aws/p5.48xlarge`) to estimate " +
+					"`load_per_replica` on, in output tokens per second, by the memory-bandwidth roofline of decoding: " +
+					"`max_concurrent_sequences × GPUs × bandwidth / (weights read + KV cache)` at the smallest tensor-parallel degree " +
+					"that fits one node. An upper bound that ignores compute and communication; keep the model on that GPU with " +
+					"`constraints.gpu_models`, since slower GPUs serve less."}),
+				"min_replicas": intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
+				"max_replicas": intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
 			}},
 		"tensor_parallel":   intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
 		"pipeline_parallel": intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
@@ -277,22 +285,16 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 			bad(field, "Missing "+field, fmt.Sprintf("Each model shard needs %s.", field))
 		}
 	}
-	replicas, rd := d.replicaCount(at)
-	diags.Append(rd...)
 	if diags.HasError() {
 		return planner.ModelDemand{}, diags
 	}
-	d.Replicas = types.Int64Value(replicas)
 	md := planner.ModelDemand{
-		Name: d.Name.ValueString(), Replicas: clampInt(d.Replicas.ValueInt64()),
+		Name:           d.Name.ValueString(),
 		TensorParallel: clampInt(d.TensorParallel.ValueInt64()), PipelineParallel: clampInt(d.PipelineParallel.ValueInt64()),
 		Priority: clampInt(d.Priority.ValueInt64()),
 	}
 	if md.Name == "" {
 		bad("name", "Invalid name", "The name must not be empty.")
-	}
-	if d.Replicas.ValueInt64() < 0 {
-		bad("replicas", "Invalid replicas", fmt.Sprintf("replicas must be 0 or more, got %d.", d.Replicas.ValueInt64()))
 	}
 	for _, f := range []struct {
 		name string
@@ -333,6 +335,15 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		return md, diags
 	}
 	md.Memory = est
+	replicas, rd := d.replicaCount(at, est)
+	diags.Append(rd...)
+	if rd.HasError() {
+		return md, diags
+	}
+	md.Replicas = clampInt(replicas)
+	if replicas < 0 {
+		bad("replicas", "Invalid replicas", fmt.Sprintf("replicas must be 0 or more, got %d.", replicas))
+	}
 	if md.TensorParallel > 0 {
 		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
 			bad("tensor_parallel", "Invalid tensor parallel degree", trimFieldPrefix(err))
@@ -409,7 +420,7 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 
 // replicaCount is the replicas given, or computed from autoscaling with the
 // Horizontal Pod Autoscaler's formula.
-func (d demandModel) replicaCount(at path.Path) (int64, diag.Diagnostics) {
+func (d demandModel) replicaCount(at path.Path, est *memory.Estimate) (int64, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	switch {
 	case !d.Replicas.IsNull() && !d.Autoscaling.IsNull():
@@ -423,16 +434,14 @@ func (d demandModel) replicaCount(at path.Path) (int64, diag.Diagnostics) {
 	}
 	a := d.Autoscaling.Attributes()
 	target, _ := a["target_load"].(types.Float64)
-	per, _ := a["load_per_replica"].(types.Float64)
 	lo, _ := a["min_replicas"].(types.Int64)
 	hi, _ := a["max_replicas"].(types.Int64)
 	at = at.AtName("autoscaling")
 	if target.IsNull() || !(target.ValueFloat64() >= 0) || target.ValueFloat64() > 1e15 {
 		diags.AddAttributeError(at.AtName("target_load"), "Invalid target_load", "target_load must be a number of 0 or more.")
 	}
-	if per.IsNull() || !(per.ValueFloat64() > 0) {
-		diags.AddAttributeError(at.AtName("load_per_replica"), "Invalid load_per_replica", "load_per_replica must be a positive number.")
-	}
+	per, pd := d.loadPerReplica(est, at)
+	diags.Append(pd...)
 	minR, maxR := int64(1), int64(maxReplicasPerShard)
 	if !lo.IsNull() {
 		minR = lo.ValueInt64()
@@ -447,8 +456,48 @@ func (d demandModel) replicaCount(at path.Path) (int64, diag.Diagnostics) {
 	if diags.HasError() {
 		return 0, diags
 	}
-	n := int64(math.Ceil(target.ValueFloat64()/per.ValueFloat64() - 1e-9))
+	n := int64(math.Ceil(target.ValueFloat64()/per - 1e-9))
 	return min(max(n, minR), maxR, maxReplicasPerShard), diags
+}
+
+// loadPerReplica is autoscaling's load_per_replica or, without it, the
+// roofline estimate of decode tokens per second on the estimate_on instance
+// type, at the smallest tensor-parallel degree that fits one of its nodes at
+// the default memory utilisation. at is the autoscaling attribute.
+func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	a := d.Autoscaling.Attributes()
+	per, _ := a["load_per_replica"].(types.Float64)
+	on, _ := a["estimate_on"].(types.String)
+	switch {
+	case !per.IsNull() && !on.IsNull():
+		diags.AddAttributeError(at.AtName("estimate_on"), "Conflicting load per replica", "Set load_per_replica or estimate_on, not both.")
+	case !per.IsNull():
+		if !(per.ValueFloat64() > 0) {
+			diags.AddAttributeError(at.AtName("load_per_replica"), "Invalid load_per_replica", "load_per_replica must be a positive number.")
+		}
+		return per.ValueFloat64(), diags
+	case on.IsNull():
+		diags.AddAttributeError(at.AtName("load_per_replica"), "Invalid load_per_replica",
+			"load_per_replica must be a positive number, or set estimate_on to an instance type to estimate it.")
+	default:
+		cloud, name, _ := strings.Cut(on.ValueString(), "/")
+		it, err := catalog.LookupInstanceType(cloud, name)
+		if err != nil {
+			diags.AddAttributeError(at.AtName("estimate_on"), "Unknown instance type", err.Error()+" (write it as \"<cloud>/<instance type>\").")
+			return 0, diags
+		}
+		fit, ok := est.SmallestFit(memory.GPUFromGiB(it.VisibleMemoryGiB, memory.DefaultUtilization), it.GPUs)
+		if !ok {
+			diags.AddAttributeError(at.AtName("estimate_on"), "Model does not fit the instance type",
+				fmt.Sprintf("A replica does not fit one %s node (%d × %s): it needs %.1f GiB per GPU at tensor parallel %d, %.1f GiB are usable.",
+					it.Key(), it.GPUs, it.GPUModel, gib(fit.NeedBytes), fit.T, gib(fit.UsableBytes)))
+			return 0, diags
+		}
+		gpu, _ := catalog.LookupGPUModel(it.GPUModel)
+		return roundTo(est.DecodeTokensPerSecond(gpu.MemoryBandwidthGBps*1e9, fit.T), 1), diags
+	}
+	return 0, diags
 }
 
 // maxReplicasPerShard bounds a computed replica count.

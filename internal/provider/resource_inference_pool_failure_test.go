@@ -138,6 +138,46 @@ resource "mcllm_inference_pool" "p" {
 	})
 }
 
+// The load per replica estimated by the bandwidth roofline: Llama-3.1-8B
+// bf16, 8 sequences of 4,096 tokens, on one H100 (t1) of a p5.48xlarge:
+// 8 × 3.35 TB/s / (16.06 GB weights + 4.29 GB KV) = 1,316.6 tokens/s, so
+// 5,000 tokens/s need ceil(3.8) = 4 replicas.
+func TestAccModelShard_autoscalingRoofline(t *testing.T) {
+	config := func(autoscaling string) string {
+		return `
+resource "mcllm_model_shard" "m" {
+  name                     = "m"
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 4096
+  max_concurrent_sequences = 8
+  autoscaling              = ` + autoscaling + `
+}
+`
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config(`{ target_load = 5000, estimate_on = "aws/p5.48xlarge" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("autoscaling").AtMapKey("load_per_replica"), knownvalue.Float64Exact(1316.6)),
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("replicas"), knownvalue.Int64Exact(4)),
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("demand").AtMapKey("replicas"), knownvalue.Int64Exact(4)),
+				}},
+			},
+			{
+				// On one L4 (300 GB/s) a replica serves 117.9 tokens/s: 43 replicas.
+				Config: config(`{ target_load = 5000, estimate_on = "gcp/g2-standard-48" }`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("autoscaling").AtMapKey("load_per_replica"), knownvalue.Float64Exact(117.9)),
+					plancheck.ExpectKnownValue("mcllm_model_shard.m", tfjsonpath.New("replicas"), knownvalue.Int64Exact(43)),
+				}},
+			},
+		},
+	})
+}
+
 // Isolation: a dedicated model and two tenants never share a node.
 func TestAccInferencePool_isolation(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{

@@ -98,6 +98,11 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if computedReplicas {
 		vals["replicas"] = tftypes.NewValue(tftypes.Number, nil)
 	}
+	// So is autoscaling's load_per_replica when estimate_on gives it.
+	computedLoad := objectAttr(cfg["autoscaling"], "load_per_replica").IsNull() && !cfg["autoscaling"].IsNull()
+	if computedLoad {
+		vals["autoscaling"] = withObjectAttr(vals["autoscaling"], "load_per_replica", tftypes.NewValue(tftypes.Number, nil))
+	}
 	demand, known := demandOfRaw(ctx, tftypes.NewValue(req.Plan.Raw.Type(), vals), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -105,6 +110,9 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if !known {
 		if computedReplicas {
 			vals["replicas"] = tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)
+		}
+		if computedLoad {
+			vals["autoscaling"] = withObjectAttr(vals["autoscaling"], "load_per_replica", tftypes.NewValue(tftypes.Number, tftypes.UnknownValue))
 		}
 		vals["memory"] = tftypes.NewValue(memoryTfType, tftypes.UnknownValue)
 		vals["demand"] = tftypes.NewValue(demandTfType, tftypes.UnknownValue)
@@ -117,6 +125,10 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	vals["replicas"] = tfNumber(int64(md.Replicas))
+	if computedLoad {
+		load, _ := demand.loadPerReplica(md.Memory, path.Root("autoscaling"))
+		vals["autoscaling"] = withObjectAttr(vals["autoscaling"], "load_per_replica", tfFloat(load))
+	}
 	e := md.Memory
 	vals["memory"] = tftypes.NewValue(memoryTfType, map[string]tftypes.Value{
 		"parameters": tfNumber(e.Params.Total()), "weights_bytes": tfNumber(e.WeightBytes),
@@ -169,6 +181,26 @@ func pick(vals map[string]tftypes.Value, t tftypes.Object) map[string]tftypes.Va
 		}
 	}
 	return out
+}
+
+// objectAttr is one attribute of an object value; null when the object is
+// null or unknown.
+func objectAttr(obj tftypes.Value, name string) tftypes.Value {
+	var attrs map[string]tftypes.Value
+	if !obj.IsKnown() || obj.IsNull() || obj.As(&attrs) != nil {
+		return tftypes.NewValue(tftypes.DynamicPseudoType, nil)
+	}
+	return attrs[name]
+}
+
+// withObjectAttr returns a known object value with one attribute replaced.
+func withObjectAttr(obj tftypes.Value, name string, v tftypes.Value) tftypes.Value {
+	var attrs map[string]tftypes.Value
+	if !obj.IsKnown() || obj.IsNull() || obj.As(&attrs) != nil {
+		return obj
+	}
+	attrs[name] = v
+	return tftypes.NewValue(obj.Type(), attrs)
 }
 
 func tfNumber(n int64) tftypes.Value {

@@ -10,20 +10,36 @@ type GPUModel struct {
 	MemoryGB float64
 	// Memory is the memory technology (HBM3, GDDR6, …).
 	Memory string
+	// MemoryBandwidthGBps is the vendor's peak memory bandwidth in GB/s,
+	// which bounds decode speed (see memory.DecodeTokensPerSecond).
+	MemoryBandwidthGBps float64
+	// BandwidthSource names where that figure comes from.
+	BandwidthSource string
 }
 
 var gpuModels = map[string]GPUModel{
-	"A10":       {Name: "A10", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6"},
-	"A10G":      {Name: "A10G", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6"},
-	"L4":        {Name: "L4", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6"},
-	"L40S":      {Name: "L40S", Vendor: "nvidia", MemoryGB: 48, Memory: "GDDR6"},
-	"A100-40GB": {Name: "A100-40GB", Vendor: "nvidia", MemoryGB: 40, Memory: "HBM2"},
-	"A100-80GB": {Name: "A100-80GB", Vendor: "nvidia", MemoryGB: 80, Memory: "HBM2e"},
-	"H100-80GB": {Name: "H100-80GB", Vendor: "nvidia", MemoryGB: 80, Memory: "HBM3"},
-	"H100-NVL":  {Name: "H100-NVL", Vendor: "nvidia", MemoryGB: 94, Memory: "HBM3"},
-	"H200":      {Name: "H200", Vendor: "nvidia", MemoryGB: 141, Memory: "HBM3e"},
-	"B200":      {Name: "B200", Vendor: "nvidia", MemoryGB: 180, Memory: "HBM3e"},
-	"MI300X":    {Name: "MI300X", Vendor: "amd", MemoryGB: 192, Memory: "HBM3"},
+	"A10": {Name: "A10", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6",
+		MemoryBandwidthGBps: 600, BandwidthSource: "NVIDIA A10 specifications: GPU memory bandwidth 600 GB/s"},
+	"A10G": {Name: "A10G", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6",
+		MemoryBandwidthGBps: 600, BandwidthSource: "assumed equal to the A10: neither NVIDIA nor AWS publishes the A10G's bandwidth"},
+	"L4": {Name: "L4", Vendor: "nvidia", MemoryGB: 24, Memory: "GDDR6",
+		MemoryBandwidthGBps: 300, BandwidthSource: "NVIDIA L4 product page: GPU memory bandwidth 300 GB/s"},
+	"L40S": {Name: "L40S", Vendor: "nvidia", MemoryGB: 48, Memory: "GDDR6",
+		MemoryBandwidthGBps: 864, BandwidthSource: "NVIDIA L40S product page: memory bandwidth 864 GB/s"},
+	"A100-40GB": {Name: "A100-40GB", Vendor: "nvidia", MemoryGB: 40, Memory: "HBM2",
+		MemoryBandwidthGBps: 1555, BandwidthSource: "NVIDIA A100 datasheet, SXM 40GB: 1,555 GB/s"},
+	"A100-80GB": {Name: "A100-80GB", Vendor: "nvidia", MemoryGB: 80, Memory: "HBM2e",
+		MemoryBandwidthGBps: 2039, BandwidthSource: "NVIDIA A100 datasheet, SXM 80GB: 2,039 GB/s"},
+	"H100-80GB": {Name: "H100-80GB", Vendor: "nvidia", MemoryGB: 80, Memory: "HBM3",
+		MemoryBandwidthGBps: 3350, BandwidthSource: "NVIDIA H100 datasheet, H100 SXM: 3.35 TB/s"},
+	"H100-NVL": {Name: "H100-NVL", Vendor: "nvidia", MemoryGB: 94, Memory: "HBM3",
+		MemoryBandwidthGBps: 3900, BandwidthSource: "NVIDIA H100 datasheet, H100 NVL: 3.9 TB/s"},
+	"H200": {Name: "H200", Vendor: "nvidia", MemoryGB: 141, Memory: "HBM3e",
+		MemoryBandwidthGBps: 4800, BandwidthSource: "NVIDIA H200 datasheet, H200 SXM: 4.8 TB/s"},
+	"B200": {Name: "B200", Vendor: "nvidia", MemoryGB: 180, Memory: "HBM3e",
+		MemoryBandwidthGBps: 7700, BandwidthSource: "NVIDIA HGX B200 specifications, 180 GB HBM3e: 7.7 TB/s (8 TB/s in other NVIDIA documents)"},
+	"MI300X": {Name: "MI300X", Vendor: "amd", MemoryGB: 192, Memory: "HBM3",
+		MemoryBandwidthGBps: 5300, BandwidthSource: "AMD Instinct MI300X data sheet: 5.3 TB/s"},
 }
 
 // GPUModels returns the known GPU models sorted by name.
