@@ -9,7 +9,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -22,7 +21,7 @@ type protocolHarness struct {
 
 func newProtocolHarness(t *testing.T) *protocolHarness {
 	t.Helper()
-	server, err := providerserver.NewProtocol6WithError(New("test")())()
+	server, err := NewProtocol6("test")()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,13 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
 // testProviders serves the provider in-process to the acceptance-test
 // harness, which drives the real CLI against it.
 var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"mcllm": providerserver.NewProtocol6WithError(New("test")()),
+	"mcllm": NewProtocol6("test"),
 }
 
 // TestAccHarness fails loudly when `make test` did not reach the real CLI,

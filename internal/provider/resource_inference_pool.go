@@ -167,12 +167,27 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Served through NewProtocol6, model_shards bypasses the framework (see
+	// protocolServer.planPool): the plan carries an empty list and the value
+	// comes in ctx. Either way the plan is set with what the framework had.
+	planned := m.ModelShards
+	if shards, ok := detouredShards(ctx); ok {
+		m.ModelShards = shards
+	}
+	r.modifyPlan(ctx, req, resp, &m, func() {
+		m.ModelShards = planned
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+	})
+}
+
+// modifyPlan runs the planner on m, the plan, and calls setPlan to write it.
+func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, m *poolModel, setPlan func()) {
 	m.ID = m.Name
 	if !fullyKnown(m.NodeGroups) || !fullyKnown(m.ModelShards) || m.Strategy.IsUnknown() || m.Rebalance.IsUnknown() ||
 		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() || !fullyKnown(m.Kubernetes) {
 		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
 		m.setUnknownOutputs()
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+		setPlan()
 		return
 	}
 	cfg := r.cfg
@@ -195,7 +210,7 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 
 	res, err := planner.Plan(preq)
 	if err != nil {
-		addPlannerErrors(err, m, &resp.Diagnostics)
+		addPlannerErrors(err, *m, &resp.Diagnostics)
 		return
 	}
 	m.report(res, &resp.Diagnostics)
@@ -203,7 +218,7 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 		return
 	}
 	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res)...)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+	setPlan()
 }
 
 func (m *poolModel) setUnknownOutputs() {

@@ -67,29 +67,38 @@ func (r *modelShardResource) Schema(_ context.Context, _ resource.SchemaRequest,
 }
 
 func (r *modelShardResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	demand, ok := demandOfRaw(ctx, req.Config.Raw, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	_, diags := demand.toPlanner(ctx, path.Empty())
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(validateShard(ctx, req.Config.Raw)...)
 }
 
-// ModifyPlan computes the memory and the demand at plan time. It works on the
-// raw plan value: a fleet has hundreds of shards, and the framework's struct
-// reflection would cost more than the estimate itself.
+// ModifyPlan computes the memory and the demand at plan time. The provider's
+// protocol server (NewProtocol6) serves this resource's plans directly with
+// planShard; this method is the same computation for a framework-only server.
 func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	var vals, cfg map[string]tftypes.Value
-	if err := req.Plan.Raw.As(&vals); err != nil {
-		resp.Diagnostics.AddError("Unreadable plan", err.Error())
-		return
+	planned, diags := planShard(ctx, req.Plan.Raw, req.Config.Raw)
+	resp.Diagnostics.Append(diags...)
+	if planned.Type() != nil {
+		resp.Plan.Raw = planned
 	}
-	if err := req.Config.Raw.As(&cfg); err != nil {
-		resp.Diagnostics.AddError("Unreadable configuration", err.Error())
-		return
+}
+
+// planShard computes a shard's planned value from the proposed one: id, the
+// computed replicas, memory and demand. It works on raw values: a fleet has
+// hundreds of shards, and the framework's per-attribute schema walks would
+// cost more than the estimate itself. On error the returned value has no
+// type.
+func planShard(ctx context.Context, proposed, config tftypes.Value) (tftypes.Value, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var vals, cfg map[string]tftypes.Value
+	if err := proposed.As(&vals); err != nil {
+		diags.AddError("Unreadable plan", err.Error())
+		return tftypes.Value{}, diags
+	}
+	if err := config.As(&cfg); err != nil {
+		diags.AddError("Unreadable configuration", err.Error())
+		return tftypes.Value{}, diags
 	}
 	vals["id"] = vals["name"]
 	// replicas is computed when autoscaling sets it: what the plan carries
@@ -103,9 +112,9 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if computedLoad {
 		vals["autoscaling"] = withObjectAttr(vals["autoscaling"], "load_per_replica", tftypes.NewValue(tftypes.Number, nil))
 	}
-	demand, known := demandOfRaw(ctx, tftypes.NewValue(req.Plan.Raw.Type(), vals), &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	demand, known := demandOfRaw(ctx, tftypes.NewValue(proposed.Type(), vals), &diags)
+	if diags.HasError() {
+		return tftypes.Value{}, diags
 	}
 	if !known {
 		if computedReplicas {
@@ -116,13 +125,12 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 		vals["memory"] = tftypes.NewValue(memoryTfType, tftypes.UnknownValue)
 		vals["demand"] = tftypes.NewValue(demandTfType, tftypes.UnknownValue)
-		resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
-		return
+		return tftypes.NewValue(proposed.Type(), vals), diags
 	}
-	md, diags := demand.toPlanner(ctx, path.Empty())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	md, d := demand.toPlanner(ctx, path.Empty())
+	diags.Append(d...)
+	if diags.HasError() {
+		return tftypes.Value{}, diags
 	}
 	vals["replicas"] = tfNumber(int64(md.Replicas))
 	if computedLoad {
@@ -141,7 +149,19 @@ func (r *modelShardResource) ModifyPlan(ctx context.Context, req resource.Modify
 	demandVals := pick(vals, demandTfType)
 	demandVals["autoscaling"] = tftypes.NewValue(demandTfType.AttributeTypes["autoscaling"], nil)
 	vals["demand"] = tftypes.NewValue(demandTfType, demandVals)
-	resp.Plan.Raw = tftypes.NewValue(req.Plan.Raw.Type(), vals)
+	return tftypes.NewValue(proposed.Type(), vals), diags
+}
+
+// validateShard is ValidateConfig on a raw configuration.
+func validateShard(ctx context.Context, config tftypes.Value) diag.Diagnostics {
+	var diags diag.Diagnostics
+	demand, ok := demandOfRaw(ctx, config, &diags)
+	if !ok {
+		return diags
+	}
+	_, d := demand.toPlanner(ctx, path.Empty())
+	diags.Append(d...)
+	return diags
 }
 
 // The terraform types of the computed objects.
