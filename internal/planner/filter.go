@@ -25,6 +25,9 @@ type option struct {
 	t, p  int
 	// memPerGPU is the replica's need on its most loaded GPU.
 	memPerGPU int64
+	// surcharge is the strategy's weight of the model's surcharge for one
+	// replica on this group.
+	surcharge float64
 }
 
 // gpus is the GPUs one replica takes.

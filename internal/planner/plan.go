@@ -161,6 +161,9 @@ func (p *plan) run() *Result {
 	p.reports = make([]*filterReport, m)
 	for i, md := range p.models {
 		p.opts[i], p.reports[i] = feasibleOptions(md, p.groups)
+		for oi, o := range p.opts[i] {
+			p.opts[i][oi].surcharge = p.weighSurcharge(md.Surcharge[p.groups[o.group].Name])
+		}
 		p.log.Debug("filtered node groups", "model", md.Name, "feasible", len(p.opts[i]), "groups", n)
 	}
 	p.optIndex = make([][]int, m)
@@ -254,7 +257,7 @@ func (p *plan) spreadSpot() {
 				p.nodesWith(mi, o, 1) > p.groups[o.group].MaxNodes {
 				continue
 			}
-			if cost := p.objective(o.group, p.nodesWith(mi, o, 1)) - p.objective(o.group, p.nodes[o.group]); best < 0 || cost < bestCost {
+			if cost := p.objective(o.group, p.nodesWith(mi, o, 1)) - p.objective(o.group, p.nodes[o.group]) + o.surcharge; best < 0 || cost < bestCost {
 				best, bestCost = ob, cost
 			}
 		}
@@ -331,6 +334,15 @@ func (p *plan) objective(gi, n int) float64 {
 		return float64(n) + cost*1e-9
 	}
 	return cost + float64(n)*1e-9
+}
+
+// weighSurcharge is a surcharge in the strategy's objective: a cost, which
+// binpack only uses to break ties.
+func (p *plan) weighSurcharge(perHour float64) float64 {
+	if p.req.Strategy == StrategyBinpack {
+		return perHour * 1e-9
+	}
+	return perHour
 }
 
 // amortized is the strategy's cost of one replica once nodes are full.
@@ -526,7 +538,7 @@ func (p *plan) bestOption(mi int) int {
 		if p.objective(o.group, n)-p.objective(o.group, p.nodes[o.group]) > 1e-12 {
 			opening = 1
 		}
-		key := [3]float64{0, opening, p.amortized(o)}
+		key := [3]float64{0, opening, p.amortized(o) + o.surcharge}
 		if p.req.Strategy == StrategySpread {
 			key[0] = float64(p.domains[mi][dom])
 		}

@@ -291,3 +291,34 @@ func TestPlanSpotSpreadOverTwoGroups(t *testing.T) {
 		t.Errorf("spot replicas on %v, want two spot groups", used)
 	}
 }
+
+// A surcharge (such as the amortised transfer of weights) steers new
+// replicas to the group without it when node prices tie, and never moves a
+// replica that is already placed.
+func TestSurchargeSteersNewReplicas(t *testing.T) {
+	near := group(t, "near", "aws/p5.48xlarge", 2)
+	far := group(t, "far", "aws/p5.48xlarge", 2)
+	far.Region = "us-west-2"
+	m := demand(t, "llama", "llama-3.1-8b", memory.BF16, 4096, 8, 4)
+	for _, strategy := range []Strategy{StrategyCost, StrategyBinpack, StrategySpread} {
+		for _, expensive := range []string{"near", "far"} {
+			m.Surcharge = map[string]float64{expensive: 3.5}
+			res := mustPlan(t, Request{NodeGroups: []NodeGroup{near, far}, Models: []ModelDemand{m}, Strategy: strategy})
+			for _, r := range res.Replicas {
+				if r.NodeGroup == expensive {
+					t.Errorf("%s: %s placed on %s, which carries the surcharge", strategy, r.Key(), expensive)
+				}
+			}
+			// Kept replicas stay, surcharge or not.
+			m.Surcharge = map[string]float64{res.Replicas[0].NodeGroup: 100}
+			again := mustPlan(t, Request{NodeGroups: []NodeGroup{near, far}, Models: []ModelDemand{m}, Strategy: strategy, Previous: res.Replicas})
+			if len(again.Moves) > 0 {
+				t.Errorf("%s: kept replicas moved: %+v", strategy, again.Moves)
+			}
+		}
+	}
+	m.Surcharge = map[string]float64{"near": -1}
+	if _, err := Plan(Request{NodeGroups: []NodeGroup{near}, Models: []ModelDemand{m}}); err == nil || !strings.Contains(err.Error(), "surcharge") {
+		t.Errorf("a negative surcharge should be rejected, got %v", err)
+	}
+}

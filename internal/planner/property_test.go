@@ -74,6 +74,12 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 				m.TensorParallel = degrees[rng.IntN(len(degrees))]
 			}
 		}
+		if rng.IntN(4) == 0 {
+			m.Surcharge = map[string]float64{}
+			for _, g := range req.NodeGroups {
+				m.Surcharge[g.Name] = float64(rng.IntN(3)) * 2.5
+			}
+		}
 		req.Models = append(req.Models, m)
 	}
 	return req

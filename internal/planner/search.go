@@ -157,11 +157,12 @@ func (p *plan) localSearch() int {
 				}
 				bestGain, bestB, bestD := 1e-9, -1, 0
 				// Adding replicas never lowers a group's objective, so only
-				// batches whose removal shrinks the source can gain.
+				// batches whose removal shrinks the source can gain, or any
+				// batch that leaves a surcharge behind.
 				var useful []int
 				a := p.opts[mi][oa]
 				for _, d := range deltas(p.count[mi][oa]) {
-					if p.objective(a.group, p.nodesWith(mi, a, -d)) < p.objective(a.group, p.nodes[a.group])-1e-12 {
+					if a.surcharge > 0 || p.objective(a.group, p.nodesWith(mi, a, -d)) < p.objective(a.group, p.nodes[a.group])-1e-12 {
 						useful = append(useful, d)
 					}
 				}
@@ -291,6 +292,11 @@ func (p *plan) totalObjective() float64 {
 	for gi, n := range p.nodes {
 		total += p.objective(gi, n)
 	}
+	for mi, counts := range p.count {
+		for oi, c := range counts {
+			total += float64(c) * p.opts[mi][oi].surcharge
+		}
+	}
 	if p.req.Strategy == StrategySpread {
 		for mi := range p.models {
 			total += spreadWeight * float64(p.maxDomain(mi))
@@ -388,7 +394,7 @@ func (p *plan) cheapestInsertion(mi, skip int) int {
 			continue
 		}
 		dom := p.domain(mi, o)
-		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + p.amortized(o)*1e-6
+		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + o.surcharge + p.amortized(o)*1e-6
 		if p.req.Strategy == StrategySpread {
 			cost += spreadWeight * float64(p.domains[mi][dom])
 		}
@@ -457,7 +463,9 @@ func (p *plan) swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2 int) (float64, bool) 
 		return 0, false
 	}
 	before := p.objective(ga, p.nodes[ga]) + p.objective(gb, p.nodes[gb])
-	return before - p.objective(ga, na) - p.objective(gb, nb), true
+	surcharges := float64(d1)*(p.opts[m1][oa1].surcharge-p.opts[m1][ob1].surcharge) +
+		float64(d2)*(p.opts[m2][oa2].surcharge-p.opts[m2][ob2].surcharge)
+	return before - p.objective(ga, na) - p.objective(gb, nb) + surcharges, true
 }
 
 // deltas are the batch sizes tried when moving replicas: powers of two and
@@ -484,7 +492,7 @@ func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
 	na := p.nodesWith(mi, a, -d)
 	before := p.objective(a.group, p.nodes[a.group]) + p.objective(b.group, p.nodes[b.group])
 	after := p.objective(a.group, na) + p.objective(b.group, nb)
-	return before - after, true
+	return before - after + float64(d)*(a.surcharge-b.surcharge), true
 }
 
 // spreadAllows checks a move of d replicas of model mi from option oa to ob

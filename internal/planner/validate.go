@@ -2,7 +2,9 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -145,6 +147,11 @@ func Validate(req Request) []*InputError {
 		}
 		if m.OnDemandFloor < 0 || m.OnDemandFloor > m.Replicas {
 			add(k, m.Name, "on_demand_floor", "must be between 0 and the model's %d replicas, got %d", m.Replicas, m.OnDemandFloor)
+		}
+		for _, g := range slices.Sorted(maps.Keys(m.Surcharge)) {
+			if c := m.Surcharge[g]; !(c >= 0) || math.IsInf(c, 0) {
+				add(k, m.Name, "surcharge", "must be a finite cost of 0 or more, got %g for node group %q", c, g)
+			}
 		}
 		f := m.MinReplicasOnFailure
 		for _, c := range []struct {
