@@ -50,6 +50,9 @@ else
   step "traffic weights per cloud (sum to 100)"
   "$tofu" output -no-color traffic_weights
 
+  step "data transfer: pulling model weights from their bucket"
+  "$tofu" output -no-color data_transfer
+
   step "hand-off: node groups per cloud"
   "$tofu" output -no-color node_groups
 

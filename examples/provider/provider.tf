@@ -17,4 +17,11 @@ provider "mcllm" {
     "aws/p5.48xlarge"                = 39.80
     "azure/Standard_ND96isr_H200_v5" = 84.00
   }
+
+  # Data transfer prices (USD per GB) for pulling model weights from their
+  # bucket: leaving a cloud, or between two regions of one cloud. Google
+  # Cloud's inter-region price has no default.
+  egress_prices = {
+    "gcp/inter_region" = 0.02
+  }
 }

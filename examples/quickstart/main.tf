@@ -43,6 +43,11 @@ resource "mcllm_model_shard" "llama_70b" {
   max_concurrent_sequences = 16
   replicas                 = var.llama_70b_replicas
   priority                 = 10
+  # The weights sit in a bucket in us-east-1: pulling them elsewhere costs.
+  weights_source = {
+    cloud  = "aws"
+    region = "us-east-1"
+  }
   # One replica keeps serving whichever cloud is lost.
   min_replicas_on_failure = {
     cloud = 1
@@ -204,6 +209,14 @@ output "engine_args" {
 output "manifest_example" {
   description = "The Kubernetes object that runs one replica: feed workloads[*].manifest to kubernetes_manifest (yamldecode)."
   value       = mcllm_inference_pool.fleet.workloads["llama-70b/0"].manifest
+}
+
+output "data_transfer" {
+  description = "One-time pulls of model weights from their bucket, per replica."
+  value = {
+    for key, t in mcllm_inference_pool.fleet.data_transfer :
+    key => format("%.1f GB from %s (%s): %s", t.gb, t.from, t.kind, t.cost_usd == null ? "no price known" : format("%.2f USD", t.cost_usd))
+  }
 }
 
 output "cost_per_hour" {

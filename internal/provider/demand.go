@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
@@ -41,6 +43,7 @@ type demandModel struct {
 	Autoscaling            types.Object `tfsdk:"autoscaling"`
 	Isolation              types.Object `tfsdk:"isolation"`
 	ServingModel           types.String `tfsdk:"serving_model"`
+	WeightsSource          types.Object `tfsdk:"weights_source"`
 }
 
 type architectureModel struct {
@@ -143,6 +146,14 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"serving_model": strAttr(mode, attrSpec{false, "What the serving engine loads (vLLM `--model`): a Hugging Face repository " +
 			"or a path. Omitted, a catalog `model` serves its Hugging Face repository; an `architecture` without it gets no engine " +
 			"arguments or workloads."}),
+		"weights_source": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "Where the weights are stored: the bucket's cloud and region. The pool then reports the bytes " +
+				"each replica pulls and their one-time transfer cost (`data_transfer`), and the `cost` strategy weighs that " +
+				"cost, spread over the pool's `transfer_horizon_hours`, when it places new replicas.",
+			Attributes: map[string]schema.Attribute{
+				"cloud":  strAttr(mode, attrSpec{true, "`aws`, `azure`, `gcp` or `custom`."}),
+				"region": strAttr(mode, attrSpec{true, "Region of the bucket, spelled as the node groups spell regions."}),
+			}},
 		"architecture": schema.SingleNestedAttribute{Optional: o, Computed: c, Attributes: archAttrs,
 			MarkdownDescription: "An explicit architecture, from the model's `config.json`, for a model the catalog does not have."},
 		"precision": strAttr(mode, attrSpec{true, "Weight precision: " + backtickList(memory.Precisions()) +
@@ -240,7 +251,7 @@ func demandFromObject(o types.Object) demandModel {
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
 		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"), Isolation: obj("isolation"),
-		ServingModel: str("serving_model"),
+		ServingModel: str("serving_model"), WeightsSource: obj("weights_source"),
 	}
 }
 
@@ -392,6 +403,15 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 			diags.AddAttributeError(at.AtName("isolation"), "Invalid isolation", "Set dedicated or tenant, not both: a dedicated model shares with no tenant.")
 		}
 	}
+	if src, ok := d.weightsSource(); ok {
+		if !slices.Contains([]string{catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom}, src.Cloud) {
+			diags.AddAttributeError(at.AtName("weights_source").AtName("cloud"), "Unknown cloud",
+				fmt.Sprintf("%q is not one of \"aws\", \"azure\", \"gcp\", \"custom\".", src.Cloud))
+		}
+		if src.Region == "" {
+			diags.AddAttributeError(at.AtName("weights_source").AtName("region"), "Missing region", "weights_source needs the bucket's region.")
+		}
+	}
 	md.OnDemandFloor = clampInt(d.OnDemandFloor.ValueInt64())
 	if md.OnDemandFloor < 0 || md.OnDemandFloor > md.Replicas {
 		bad("on_demand_floor", "Invalid on_demand_floor", fmt.Sprintf("on_demand_floor must be between 0 and replicas (%d), got %d.", md.Replicas, md.OnDemandFloor))
@@ -498,6 +518,17 @@ func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64
 		return roundTo(est.DecodeTokensPerSecond(gpu.MemoryBandwidthGBps*1e9, fit.T), 1), diags
 	}
 	return 0, diags
+}
+
+// weightsSource is where the weights are stored, if the demand says.
+func (d demandModel) weightsSource() (analysis.Location, bool) {
+	if d.WeightsSource.IsNull() || d.WeightsSource.IsUnknown() {
+		return analysis.Location{}, false
+	}
+	a := d.WeightsSource.Attributes()
+	cloud, _ := a["cloud"].(types.String)
+	region, _ := a["region"].(types.String)
+	return analysis.Location{Cloud: cloud.ValueString(), Region: region.ValueString()}, true
 }
 
 // maxReplicasPerShard bounds a computed replica count.

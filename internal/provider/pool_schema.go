@@ -122,6 +122,22 @@ func poolSchema() schema.Schema {
 			"gpu_memory_utilization": schema.Float64Attribute{Optional: true,
 				MarkdownDescription: "Overrides the provider's `gpu_memory_utilization` for this pool.",
 				Validators:          []validator.Float64{float64validator.Between(0, 1)}},
+			"transfer_horizon_hours": schema.Float64Attribute{Optional: true,
+				MarkdownDescription: "Hours over which the `cost` strategy spreads the one-time transfer of a model's weights from its " +
+					"`weights_source` when it compares node groups: a replica's transfer cost ÷ this horizon is added to its hourly " +
+					"cost. Defaults to 730 (a month).",
+				Validators: []validator.Float64{float64validator.AtLeast(1)}},
+			"data_transfer": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "Per replica of a model with a `weights_source`, keyed like `placement`: the one-time pull of its " +
+					"weights to its node group.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"from":  computedStr("Where the weights are, `<cloud>/<region>`."),
+					"kind":  computedStr("`none` (same region), `inter_region` (same cloud) or `internet` (another cloud)."),
+					"bytes": computedInt("Bytes pulled: the model's weights at its precision."),
+					"gb":    computedFloat("The same in decimal GB, as clouds bill it."),
+					"cost_usd": computedFloat("One-time cost at the source cloud's price per GB (see the provider's `egress_prices`); " +
+						"null when no price is known for that transfer."),
+				}}},
 			"kubernetes": kubernetesSettingsAttribute(),
 			"engine_args": schema.MapAttribute{Computed: true, ElementType: types.ListType{ElemType: types.StringType},
 				MarkdownDescription: "Per replica, keyed like `placement`, the vLLM OpenAI server's arguments as the plan sizes it: model, " +
@@ -156,6 +172,15 @@ func poolSchema() schema.Schema {
 						MarkdownDescription: "Per model: each node's price shared among the models on it by GPUs used."},
 					"per_node_group": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
 						MarkdownDescription: "Per node group: nodes × price."},
+					"monthly": schema.SingleNestedAttribute{Computed: true,
+						MarkdownDescription: "The same costs per month of 730 hours: per model, per node group, per cloud.",
+						Attributes: map[string]schema.Attribute{
+							"per_model":      schema.MapAttribute{Computed: true, ElementType: types.Float64Type, MarkdownDescription: "Per model."},
+							"per_node_group": schema.MapAttribute{Computed: true, ElementType: types.Float64Type, MarkdownDescription: "Per node group."},
+							"per_cloud":      schema.MapAttribute{Computed: true, ElementType: types.Float64Type, MarkdownDescription: "Per cloud."},
+						}},
+					"transfer_one_time": computedFloat("One-time transfer of the replicas' weights from their `weights_source`: the sum of " +
+						"the priced entries of `data_transfer`."),
 				}},
 			"utilization": schema.MapNestedAttribute{Computed: true, MarkdownDescription: "Per node group: GPUs and memory in use.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{

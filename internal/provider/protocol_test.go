@@ -333,3 +333,35 @@ func TestProtocolPoolErrorPaths(t *testing.T) {
 		})
 	}
 }
+
+// A transfer without a known price warns on the model's weights_source.
+func TestProtocolMissingEgressPriceWarns(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	typ := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object)
+	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
+	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	src := st.(tftypes.Object).AttributeTypes["weights_source"]
+	group := object(gt, map[string]tftypes.Value{"cloud": str("gcp"), "region": str("us-east4"),
+		"instance_type": str("a3-highgpu-8g"), "max_nodes": num(1), "min_nodes": num(0),
+		"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
+	shard := object(st, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+		"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(1),
+		"weights_source": object(src, map[string]tftypes.Value{"cloud": str("gcp"), "region": str("us-central1")})})
+	diags := h.planPool(map[string]tftypes.Value{"g": group}, []tftypes.Value{shard})
+	want := attrPath("model_shards").WithElementKeyInt(0).WithAttributeName("weights_source")
+	found := false
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			t.Fatalf("unexpected error: %s: %s", d.Summary, d.Detail)
+		}
+		if d.Summary == "No price for a weight transfer" && d.Attribute.Equal(want) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("want a warning on %s, got %s", want, diagText(diags))
+	}
+}

@@ -6,7 +6,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -32,11 +35,27 @@ type Config struct {
 	Utilization float64
 	// PriceOverrides maps "<cloud>/<instance_type>" to USD per hour.
 	PriceOverrides map[string]float64
+	// EgressOverrides maps "<cloud>/<transfer kind>" to USD per GB.
+	EgressOverrides map[string]float64
 }
 
 // DefaultConfig is the configuration of an empty provider block.
 func DefaultConfig() *Config {
-	return &Config{Utilization: memory.DefaultUtilization, PriceOverrides: map[string]float64{}}
+	return &Config{Utilization: memory.DefaultUtilization, PriceOverrides: map[string]float64{}, EgressOverrides: map[string]float64{}}
+}
+
+// EgressPrice is the USD per GB a cloud charges for a kind of transfer
+// leaving it: nothing within a region, else the override when one is
+// configured, else the catalog's default; ok is false when neither is known.
+func (c *Config) EgressPrice(cloud, kind string) (float64, bool) {
+	if kind == catalog.TransferNone {
+		return 0, true
+	}
+	if p, found := c.EgressOverrides[cloud+"/"+kind]; found {
+		return p, true
+	}
+	p, ok := catalog.LookupEgressPrice(cloud, kind)
+	return p.USDPerGB, ok
 }
 
 // Price returns the hourly price of an instance type: the override when one
@@ -64,6 +83,7 @@ func New(version string) func() provider.Provider {
 type providerModel struct {
 	GPUMemoryUtilization types.Float64 `tfsdk:"gpu_memory_utilization"`
 	PriceOverrides       types.Map     `tfsdk:"price_overrides"`
+	EgressPrices         types.Map     `tfsdk:"egress_prices"`
 }
 
 func (p *mcllmProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -88,6 +108,15 @@ func (p *mcllmProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 				MarkdownDescription: "Hourly prices in USD that replace the catalog's on-demand list prices, keyed " +
 					"`<cloud>/<instance_type>` (for example `aws/p5.48xlarge`). Use it for negotiated prices, reserved " +
 					"capacity, or instance types the catalog has no price for.",
+			},
+			"egress_prices": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.Float64Type,
+				MarkdownDescription: "Data transfer prices in USD per GB that replace the defaults, keyed `<cloud>/internet` " +
+					"(leaving the cloud, to the internet or another cloud) or `<cloud>/inter_region` (between two regions of " +
+					"the cloud); the source cloud pays. They price the one-time pull of a model's weights from its " +
+					"`weights_source`. Defaults, first paid tier from North America: " + egressDefaultsText() +
+					"; Google Cloud's inter-region price has no default.",
 			},
 		},
 	}
@@ -158,7 +187,45 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 			}
 		}
 	}
+	diags.Append(egressOverrides(ctx, m.EgressPrices, cfg)...)
 	return cfg, diags
+}
+
+// egressOverrides validates egress_prices into cfg.
+func egressOverrides(ctx context.Context, m types.Map, cfg *Config) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if m.IsUnknown() {
+		diags.AddAttributeError(path.Root("egress_prices"), "Provider configuration not known at plan time",
+			"egress_prices must be known when planning, because costs are computed at plan time.")
+		return diags
+	}
+	prices := map[string]types.Float64{}
+	diags.Append(m.ElementsAs(ctx, &prices, false)...)
+	for _, key := range slices.Sorted(maps.Keys(prices)) {
+		at := path.Root("egress_prices").AtMapKey(key)
+		cloud, kind, _ := strings.Cut(key, "/")
+		v := prices[key]
+		switch {
+		case !slices.Contains([]string{catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom}, cloud) ||
+			(kind != catalog.TransferInternet && kind != catalog.TransferInterRegion):
+			diags.AddAttributeError(at, "Invalid egress price key",
+				fmt.Sprintf("%q is not \"<cloud>/internet\" or \"<cloud>/inter_region\" with cloud one of aws, azure, gcp, custom.", key))
+		case v.IsNull() || v.IsUnknown() || !(v.ValueFloat64() >= 0):
+			diags.AddAttributeError(at, "Invalid egress price", fmt.Sprintf("The price of %q must be a known number of USD per GB, 0 or more.", key))
+		default:
+			cfg.EgressOverrides[key] = v.ValueFloat64()
+		}
+	}
+	return diags
+}
+
+// egressDefaultsText lists the default egress prices for the docs.
+func egressDefaultsText() string {
+	var parts []string
+	for _, p := range catalog.EgressPrices() {
+		parts = append(parts, fmt.Sprintf("`%s` %.4g", p.Key(), p.USDPerGB))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (p *mcllmProvider) Resources(context.Context) []func() resource.Resource {

@@ -51,6 +51,8 @@ type poolModel struct {
 	FailureDomains       types.Map     `tfsdk:"failure_domains"`
 	TrafficWeights       types.Map     `tfsdk:"traffic_weights"`
 	RegionWeights        types.Map     `tfsdk:"traffic_weights_by_region"`
+	TransferHorizonHours types.Float64 `tfsdk:"transfer_horizon_hours"`
+	DataTransfer         types.Map     `tfsdk:"data_transfer"`
 	Kubernetes           types.Object  `tfsdk:"kubernetes"`
 	EngineArgs           types.Map     `tfsdk:"engine_args"`
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
@@ -107,6 +109,25 @@ type costValue struct {
 	Spot          float64            `tfsdk:"spot_per_hour"`
 	PerModel      map[string]float64 `tfsdk:"per_model"`
 	PerNodeGroup  map[string]float64 `tfsdk:"per_node_group"`
+	Transfer      float64            `tfsdk:"transfer_one_time"`
+	Monthly       monthlyCostValue   `tfsdk:"monthly"`
+}
+
+type monthlyCostValue struct {
+	PerModel     map[string]float64 `tfsdk:"per_model"`
+	PerNodeGroup map[string]float64 `tfsdk:"per_node_group"`
+	PerCloud     map[string]float64 `tfsdk:"per_cloud"`
+}
+
+// monthly is an hourly cost over a month of 730 hours, to the cent.
+func monthly(perHour float64) float64 { return roundTo(perHour*analysis.HoursPerMonth, 2) }
+
+type transferValue struct {
+	From    string   `tfsdk:"from"`
+	Kind    string   `tfsdk:"kind"`
+	Bytes   int64    `tfsdk:"bytes"`
+	GB      float64  `tfsdk:"gb"`
+	CostUSD *float64 `tfsdk:"cost_usd"`
 }
 
 type failureValue struct {
@@ -156,6 +177,7 @@ var (
 	nodeGroupSpecType = poolAttrs["node_group_specs"].GetType().(types.MapType).ElemType
 	workloadType      = poolAttrs["workloads"].GetType().(types.MapType).ElemType
 	serviceType       = poolAttrs["services"].GetType().(types.MapType).ElemType
+	transferType      = poolAttrs["data_transfer"].GetType().(types.MapType).ElemType
 )
 
 func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -184,7 +206,8 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, m *poolModel, setPlan func()) {
 	m.ID = m.Name
 	if !fullyKnown(m.NodeGroups) || !fullyKnown(m.ModelShards) || m.Strategy.IsUnknown() || m.Rebalance.IsUnknown() ||
-		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() || !fullyKnown(m.Kubernetes) {
+		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() || !fullyKnown(m.Kubernetes) ||
+		m.TransferHorizonHours.IsUnknown() {
 		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
 		m.setUnknownOutputs()
 		setPlan()
@@ -217,7 +240,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res)...)
+	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res, cfg)...)
 	setPlan()
 }
 
@@ -231,6 +254,7 @@ func (m *poolModel) setUnknownOutputs() {
 	m.TrafficWeights = types.MapUnknown(weightsType)
 	m.RegionWeights = types.MapUnknown(weightsType)
 	m.EngineArgs = types.MapUnknown(types.ListType{ElemType: types.StringType})
+	m.DataTransfer = types.MapUnknown(transferType)
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
 	m.Workloads = types.MapUnknown(workloadType)
 	m.Services = types.MapUnknown(serviceType)
@@ -291,7 +315,52 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		req.Models = append(req.Models, md)
 	}
 	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards)...)
+	m.addTransferSurcharges(&req, shards, cfg, &diags)
 	return req, diags
+}
+
+// transferHorizon is transfer_horizon_hours, 730 when omitted.
+func (m *poolModel) transferHorizon() float64 {
+	if m.TransferHorizonHours.IsNull() {
+		return analysis.HoursPerMonth
+	}
+	return m.TransferHorizonHours.ValueFloat64()
+}
+
+// weightSources are the weights_source of the shards that set one.
+func weightSources(shards []demandModel) map[string]analysis.Location {
+	out := map[string]analysis.Location{}
+	for _, d := range shards {
+		if src, ok := d.weightsSource(); ok {
+			out[d.Name.ValueString()] = src
+		}
+	}
+	return out
+}
+
+// addTransferSurcharges gives the planner, per model with a weights_source,
+// the transfer cost of a replica on each group spread over the horizon, and
+// warns where no price is known.
+func (m *poolModel) addTransferSurcharges(req *planner.Request, shards []demandModel, cfg *Config, diags *diag.Diagnostics) {
+	sur, missing := analysis.TransferSurcharges(req.NodeGroups, req.Models, weightSources(shards), m.transferHorizon(), cfg.EgressPrice)
+	for i := range req.Models {
+		req.Models[i].Surcharge = sur[req.Models[i].Name]
+	}
+	for _, name := range slices.Sorted(maps.Keys(missing)) {
+		seen := map[string]bool{}
+		for _, t := range missing[name] {
+			key := t.From.Cloud + "/" + t.Kind
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(m.shardIndex(name)).AtName("weights_source"),
+				"No price for a weight transfer",
+				fmt.Sprintf("Model shard %q pulls its weights from %s, and there is no %s price for leaving %s. The placement "+
+					"ignores that transfer's cost and data_transfer shows no cost for it; set the provider's egress_prices[%q].",
+					name, t.From, t.Kind, t.From.Cloud, key))
+		}
+	}
 }
 
 // nodeGroupFor resolves one node group: the catalog instance type or the
@@ -461,7 +530,7 @@ func firstNode(r planner.Replica) int {
 }
 
 // setOutputs writes the planner's result into the computed attributes.
-func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result) diag.Diagnostics {
+func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result, cfg *Config) diag.Diagnostics {
 	var diags diag.Diagnostics
 	groups := map[string]planner.NodeGroup{}
 	for _, g := range req.NodeGroups {
@@ -502,11 +571,13 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	sizes := map[string]int64{}
 	util := map[string]utilizationValue{}
 	cost := costValue{
-		TotalPerHour: roundTo(res.CostPerHour, 4), TotalPerMonth: roundTo(res.CostPerHour*analysis.HoursPerMonth, 2),
+		TotalPerHour: roundTo(res.CostPerHour, 4), TotalPerMonth: monthly(res.CostPerHour),
 		PerCloud: map[string]float64{}, PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{},
+		Monthly: monthlyCostValue{PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{}, PerCloud: map[string]float64{}},
 	}
 	for cloud, c := range analysis.CostByCloud(req.NodeGroups, res) {
 		cost.PerCloud[cloud] = roundTo(c, 4)
+		cost.Monthly.PerCloud[cloud] = monthly(c)
 	}
 	for _, gr := range res.Groups {
 		if groups[gr.Name].CapacityType == planner.CapacitySpot {
@@ -516,14 +587,31 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		}
 	}
 	cost.Spot, cost.OnDemand = roundTo(cost.Spot, 4), roundTo(cost.OnDemand, 4)
+	transfers := map[string]transferValue{}
+	shards := make([]demandModel, 0, len(m.ModelShards.Elements()))
+	for _, e := range m.ModelShards.Elements() {
+		shards = append(shards, demandFromObject(e.(types.Object)))
+	}
+	for key, t := range analysis.Transfers(req.NodeGroups, req.Models, weightSources(shards), res.Replicas, cfg.EgressPrice) {
+		tv := transferValue{From: t.From.String(), Kind: t.Kind, Bytes: t.Bytes, GB: roundTo(float64(t.Bytes)/1e9, 3)}
+		if t.Priced {
+			c := roundTo(t.CostUSD, 4)
+			tv.CostUSD = &c
+			cost.Transfer += t.CostUSD
+		}
+		transfers[key] = tv
+	}
+	cost.Transfer = roundTo(cost.Transfer, 4)
 	for _, g := range res.Groups {
 		sizes[g.Name] = int64(g.Nodes)
 		util[g.Name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
 			GPUMemoryUtilization: roundTo(g.MemoryUtilization, 4)}
 		cost.PerNodeGroup[g.Name] = roundTo(g.CostPerHour, 4)
+		cost.Monthly.PerNodeGroup[g.Name] = monthly(g.CostPerHour)
 	}
 	for _, md := range req.Models {
 		cost.PerModel[md.Name] = roundTo(res.ModelCost[md.Name], 4)
+		cost.Monthly.PerModel[md.Name] = monthly(res.ModelCost[md.Name])
 	}
 	unplaced := map[string]unplacedValue{}
 	for _, u := range res.Unplaced {
@@ -563,6 +651,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	m.TrafficWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Cloud))
 	diags.Append(d...)
 	m.RegionWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Region))
+	diags.Append(d...)
+	m.DataTransfer, d = types.MapValueFrom(ctx, transferType, transfers)
 	diags.Append(d...)
 	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)

@@ -200,3 +200,47 @@ func TestAccInferencePool_isolation(t *testing.T) {
 		}},
 	})
 }
+
+// Weight transfer: a model lands in the region of its weights when node
+// prices tie; the pool reports each replica's pull and its cost at the
+// source cloud's price, with the provider's override.
+func TestAccInferencePool_dataTransfer(t *testing.T) {
+	const p = "mcllm_inference_pool.p"
+	for region, group := range map[string]string{"us-west-2": "b-west", "us-east-1": "a-east"} {
+		config := `
+provider "mcllm" {
+  egress_prices = { "gcp/internet" = 0.05 }
+}
+` + pool(`a-east = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2 }
+    b-west = { cloud = "aws", region = "us-west-2", instance_type = "p5.48xlarge", max_nodes = 2 }`,
+			`{ name = "near", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 8, replicas = 2,
+      weights_source = { cloud = "aws", region = "`+region+`" } },
+    { name = "far", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 8, replicas = 1,
+      weights_source = { cloud = "gcp", region = "us-central1" } },
+    { name = "local", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 8, replicas = 1 }`, "")
+		transfer := tfjsonpath.New("data_transfer")
+		t.Run(region, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config: config,
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectKnownValue(p, tfjsonpath.New("placement").AtMapKey("near/0").AtMapKey("node_group"), knownvalue.StringExact(group)),
+						plancheck.ExpectKnownValue(p, tfjsonpath.New("placement").AtMapKey("near/1").AtMapKey("node_group"), knownvalue.StringExact(group)),
+						plancheck.ExpectKnownValue(p, transfer.AtMapKey("near/0"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"from": knownvalue.StringExact("aws/" + region), "kind": knownvalue.StringExact("none"),
+							"bytes": knownvalue.Int64Exact(16060522496), "gb": knownvalue.Float64Exact(16.061), "cost_usd": knownvalue.Float64Exact(0)})),
+						// 16.0605 GB × 0.05 USD.
+						plancheck.ExpectKnownValue(p, transfer.AtMapKey("far/0").AtMapKey("kind"), knownvalue.StringExact("internet")),
+						plancheck.ExpectKnownValue(p, transfer.AtMapKey("far/0").AtMapKey("cost_usd"), knownvalue.Float64Exact(0.803)),
+						plancheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("transfer_one_time"), knownvalue.Float64Exact(0.803)),
+						plancheck.ExpectKnownValue(p, transfer, knownvalue.MapSizeExact(3)),
+						// All four replicas share one p5.48xlarge (55.04 USD/h): 730 h.
+						plancheck.ExpectKnownValue(p, tfjsonpath.New("cost").AtMapKey("monthly").AtMapKey("per_cloud"),
+							knownvalue.MapExact(map[string]knownvalue.Check{"aws": knownvalue.Float64Exact(40179.2)})),
+					}},
+				}},
+			})
+		})
+	}
+}

@@ -2,10 +2,12 @@ package analysis
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 func TestApportion(t *testing.T) {
@@ -112,5 +114,48 @@ func TestPropertyFailureDomains(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestTransfers(t *testing.T) {
+	groups := []planner.NodeGroup{
+		{Name: "same", Cloud: "aws", Region: "us-east-1"},
+		{Name: "region", Cloud: "aws", Region: "us-west-2"},
+		{Name: "cloud", Cloud: "gcp", Region: "us-central1"},
+	}
+	est := &memory.Estimate{WeightBytes: 140e9}
+	models := []planner.ModelDemand{{Name: "m", Memory: est}, {Name: "local", Memory: est}}
+	sources := map[string]Location{"m": {Cloud: "aws", Region: "us-east-1"}}
+	price := func(cloud, kind string) (float64, bool) {
+		switch kind {
+		case "none":
+			return 0, true
+		case "inter_region":
+			return 0.02, true
+		}
+		return 0, false // no internet price known
+	}
+	replicas := []planner.Replica{{Model: "m", Index: 0, NodeGroup: "same"}, {Model: "m", Index: 1, NodeGroup: "region"},
+		{Model: "m", Index: 2, NodeGroup: "cloud"}, {Model: "local", Index: 0, NodeGroup: "cloud"}}
+	got := Transfers(groups, models, sources, replicas, price)
+	want := map[string]Transfer{
+		"m/0": {From: sources["m"], Kind: "none", Bytes: 140e9, Priced: true},
+		"m/1": {From: sources["m"], Kind: "inter_region", Bytes: 140e9, CostUSD: 2.8, Priced: true},
+		"m/2": {From: sources["m"], Kind: "internet", Bytes: 140e9},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d transfers, want %d (a model without a source pulls nothing): %v", len(got), len(want), got)
+	}
+	for k, w := range want {
+		if g := got[k]; g.Kind != w.Kind || g.Bytes != w.Bytes || g.Priced != w.Priced || math.Abs(g.CostUSD-w.CostUSD) > 1e-9 {
+			t.Errorf("%s: %+v, want %+v", k, g, w)
+		}
+	}
+	sur, missing := TransferSurcharges(groups, models, sources, 730, price)
+	if s := sur["m"]; s["same"] != 0 || math.Abs(s["region"]-2.8/730) > 1e-12 || len(s) != 2 {
+		t.Errorf("surcharges %v", s)
+	}
+	if len(missing["m"]) != 1 || missing["m"][0].Kind != "internet" {
+		t.Errorf("missing prices %v", missing)
 	}
 }
