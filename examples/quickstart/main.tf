@@ -203,7 +203,8 @@ output "node_groups" {
 
 output "engine_args" {
   description = "The vLLM arguments of one replica, as the plan sizes it."
-  value       = join(" ", mcllm_inference_pool.fleet.engine_args["llama-70b/0"])
+  value = join(" ", provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama-70b/0"],
+  mcllm_model_shard.llama_70b.demand))
 }
 
 output "manifest_example" {

@@ -112,7 +112,7 @@ func workloadAttributes() map[string]schema.Attribute {
 		"namespace":    computedStr("Object namespace."),
 		"pods":         computedInt("Pods the replica runs as: 1, or one per pipeline stage."),
 		"gpus_per_pod": computedInt("`nvidia.com/gpu` limit of each pod."),
-		"engine_args":  computedStrings("The vLLM arguments, as in the pool's `engine_args`."),
+		"engine_args":  computedStrings("The vLLM arguments the pods run, as `provider::mcllm::engine_args` gives them."),
 		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
 	}
 }
@@ -336,17 +336,13 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	return f
 }
 
-// setHandoff writes engine_args, node_group_specs, workloads and services.
+// setHandoff writes node_group_specs, workloads and services.
 func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	out, err := handoff.Render(f)
 	if err != nil {
 		diags.AddError("Cannot render the hand-off", err.Error())
 		return diags
-	}
-	args := map[string][]string{}
-	for key, w := range out.Workloads {
-		args[key] = w.EngineArgs
 	}
 	specs := map[string]nodeGroupSpecValue{}
 	for name, s := range out.NodeGroups {
@@ -364,8 +360,6 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool
 		}
 	}
 	var d diag.Diagnostics
-	m.EngineArgs, d = types.MapValueFrom(ctx, types.ListType{ElemType: types.StringType}, args)
-	diags.Append(d...)
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
 	diags.Append(d...)
 	m.Workloads, d = types.MapValueFrom(ctx, workloadType, workloads)

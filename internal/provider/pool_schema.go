@@ -49,6 +49,8 @@ func placementAttributes() map[string]schema.Attribute {
 		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
 		"memory_per_gpu_gib":   computedFloat("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), GiB."),
 		"memory_per_gpu_bytes": computedInt("The same in bytes."),
+		"gpu_memory_utilization": computedFloat("Share of each GPU's memory the serving engine may use, as the placement assumes " +
+			"(vLLM `--gpu-memory-utilization`)."),
 	}
 }
 
@@ -139,10 +141,6 @@ func poolSchema() schema.Schema {
 						"null when no price is known for that transfer."),
 				}}},
 			"kubernetes": kubernetesSettingsAttribute(),
-			"engine_args": schema.MapAttribute{Computed: true, ElementType: types.ListType{ElemType: types.StringType},
-				MarkdownDescription: "Per replica, keyed like `placement`, the vLLM OpenAI server's arguments as the plan sizes it: model, " +
-					"served name, tensor and pipeline degrees, GPU memory utilisation, context, sequences, dtype or quantization, KV " +
-					"cache dtype, port. Models without a `serving_model` (an `architecture` only) have none."},
 			"node_group_specs": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Per node group, what the cloud's node-group resource takes: the size the placement needs and the " +
 					"settings, generic and as EKS, GKE or AKS spell them. Known at plan time.",

@@ -104,3 +104,93 @@ func diagText(ds []*tfprotov6.Diagnostic) string {
 	}
 	return out
 }
+
+func TestProtocolEngineArgs(t *testing.T) {
+	h := newProtocolHarness(t)
+	ctx := context.Background()
+	pt := placementType.TerraformType(ctx).(tftypes.Object)
+	stageT := pt.AttributeTypes["stages"].(tftypes.List).ElementType
+	ints := func(xs ...float64) tftypes.Value {
+		vals := make([]tftypes.Value, len(xs))
+		for i, x := range xs {
+			vals[i] = num(x)
+		}
+		return tftypes.NewValue(tftypes.List{ElementType: tftypes.Number}, vals)
+	}
+	placement := func(stageNodes ...float64) tftypes.Value {
+		var stages []tftypes.Value
+		for _, n := range stageNodes {
+			stages = append(stages, object(stageT, map[string]tftypes.Value{"node": num(n), "gpus": ints(0, 1, 2, 3, 4, 5, 6, 7)}))
+		}
+		return object(pt, map[string]tftypes.Value{"node_group": str("h100"), "cloud": str("aws"), "region": str("us-east-1"),
+			"instance_type": str("p5.48xlarge"), "gpu_model": str("H100-80GB"), "capacity_type": str("on-demand"),
+			"node": num(stageNodes[0]), "gpus": ints(0, 1, 2, 3, 4, 5, 6, 7), "stages": tftypes.NewValue(pt.AttributeTypes["stages"], stages),
+			"tensor_parallel": num(8), "pipeline_parallel": num(float64(len(stageNodes))), "memory_per_gpu_gib": num(70),
+			"memory_per_gpu_bytes": num(70 << 30), "gpu_memory_utilization": num(0.85)})
+	}
+	dt := demandTfType
+	demand := func(set map[string]tftypes.Value) tftypes.Value {
+		base := map[string]tftypes.Value{"name": str("big"), "model": str("llama-3.1-405b"), "precision": str("fp8"),
+			"max_context_tokens": num(8192), "max_concurrent_sequences": num(4), "replicas": num(1)}
+		for k, v := range set {
+			base[k] = v
+		}
+		return object(dt, base)
+	}
+	call := func(args ...tftypes.Value) *tfprotov6.CallFunctionResponse {
+		var dvs []*tfprotov6.DynamicValue
+		for _, a := range args {
+			dv, err := tfprotov6.NewDynamicValue(a.Type(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dvs = append(dvs, &dv)
+		}
+		resp, err := h.server.CallFunction(ctx, &tfprotov6.CallFunctionRequest{Name: "engine_args", Arguments: dvs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	ok := call(placement(0, 1), demand(nil), num(9000))
+	if ok.Error != nil {
+		t.Fatalf("valid call failed: %+v", ok.Error)
+	}
+	v, err := ok.Result.Unmarshal(tftypes.List{ElementType: tftypes.String})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var elems []tftypes.Value
+	_ = v.As(&elems)
+	args := make([]string, len(elems))
+	for i, e := range elems {
+		_ = e.As(&args[i])
+	}
+	want := "--model meta-llama/Llama-3.1-405B-Instruct --served-model-name big --tensor-parallel-size 8 --pipeline-parallel-size 2 " +
+		"--gpu-memory-utilization 0.85 --max-model-len 8192 --max-num-seqs 4 --quantization fp8 --kv-cache-dtype auto " +
+		"--distributed-executor-backend ray --port 9000"
+	if got := fmt.Sprint(args); got != "["+want+"]" {
+		t.Errorf("engine_args = %s\nwant [%s]", got, want)
+	}
+
+	arch := tftypes.NewValue(dt.AttributeTypes["architecture"], nil)
+	for name, tc := range map[string]struct {
+		args []tftypes.Value
+		arg  int64
+	}{
+		"port out of range": {[]tftypes.Value{placement(0), demand(nil), num(70000)}, 2},
+		"two ports":         {[]tftypes.Value{placement(0), demand(nil), num(80), num(81)}, 2},
+		"invalid demand":    {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"precision": str("int3")})}, 1},
+		"no serving model": {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"model": tftypes.NewValue(tftypes.String, nil),
+			"architecture": object(arch.Type(), map[string]tftypes.Value{"layers": num(2), "hidden_size": num(64), "attention_heads": num(4),
+				"kv_heads": num(2), "head_dim": num(16), "vocab_size": num(100), "intermediate_size": num(128), "max_context_tokens": num(8192)})})}, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := call(tc.args...)
+			if resp.Error == nil || resp.Error.FunctionArgument == nil || *resp.Error.FunctionArgument != tc.arg {
+				t.Fatalf("want an error on argument %d, got %+v", tc.arg, resp.Error)
+			}
+		})
+	}
+}

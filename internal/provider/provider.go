@@ -241,7 +241,7 @@ func (p *mcllmProvider) DataSources(context.Context) []func() datasource.DataSou
 }
 
 func (p *mcllmProvider) Functions(context.Context) []func() function.Function {
-	return []func() function.Function{newEstimateMemoryFunction}
+	return []func() function.Function{newEstimateMemoryFunction, newEngineArgsFunction}
 }
 
 // configFrom recovers the Config handed to a data source or resource;

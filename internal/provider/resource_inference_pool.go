@@ -54,7 +54,6 @@ type poolModel struct {
 	TransferHorizonHours types.Float64 `tfsdk:"transfer_horizon_hours"`
 	DataTransfer         types.Map     `tfsdk:"data_transfer"`
 	Kubernetes           types.Object  `tfsdk:"kubernetes"`
-	EngineArgs           types.Map     `tfsdk:"engine_args"`
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
 	Workloads            types.Map     `tfsdk:"workloads"`
 	Services             types.Map     `tfsdk:"services"`
@@ -99,6 +98,7 @@ type placementValue struct {
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
 	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
+	Utilization       float64      `tfsdk:"gpu_memory_utilization"`
 }
 
 type costValue struct {
@@ -253,7 +253,6 @@ func (m *poolModel) setUnknownOutputs() {
 	m.FailureDomains = types.MapUnknown(failureType)
 	m.TrafficWeights = types.MapUnknown(weightsType)
 	m.RegionWeights = types.MapUnknown(weightsType)
-	m.EngineArgs = types.MapUnknown(types.ListType{ElemType: types.StringType})
 	m.DataTransfer = types.MapUnknown(transferType)
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
 	m.Workloads = types.MapUnknown(workloadType)
@@ -566,6 +565,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"stages":          types.ListValueMust(stageObjType, stages),
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
+			"gpu_memory_utilization": types.Float64Value(g.Utilization),
 		})
 	}
 	sizes := map[string]int64{}

@@ -48,7 +48,6 @@ func checkWorkloads(address string) statecheck.StateCheck {
 		}
 		placement, _ := pool["placement"].(map[string]any)
 		workloads, _ := pool["workloads"].(map[string]any)
-		args, _ := pool["engine_args"].(map[string]any)
 		if !slices.Equal(slices.Sorted(maps.Keys(placement)), slices.Sorted(maps.Keys(workloads))) {
 			return fmt.Errorf("workload keys %v differ from placement keys %v", slices.Sorted(maps.Keys(workloads)), slices.Sorted(maps.Keys(placement)))
 		}
@@ -61,9 +60,6 @@ func checkWorkloads(address string) statecheck.StateCheck {
 		}
 		for key, pv := range placement {
 			p, w := pv.(map[string]any), workloads[key].(map[string]any)
-			if fmt.Sprint(args[key]) != fmt.Sprint(w["engine_args"]) || args[key] == nil {
-				return fmt.Errorf("%s: engine args %v in engine_args, %v in workloads", key, args[key], w["engine_args"])
-			}
 			obj, err := handoff.DecodeStrict(w["manifest"].(string))
 			if err != nil {
 				return fmt.Errorf("%s: %w", key, err)
@@ -75,7 +71,7 @@ func checkWorkloads(address string) statecheck.StateCheck {
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
 				pod = o.Spec.Template.Spec
-				if !slices.Equal(pod.Containers[0].Args, toStrings(args[key])) {
+				if !slices.Equal(pod.Containers[0].Args, toStrings(w["engine_args"])) {
 					return fmt.Errorf("%s: container args %v", key, pod.Containers[0].Args)
 				}
 			case *lwsv1.LeaderWorkerSet:
@@ -151,13 +147,24 @@ func (h *manifestHistory) check(wantMoved bool) statecheck.StateCheck {
 func TestAccInferencePool_handoff(t *testing.T) {
 	const pool = "mcllm_inference_pool.fleet"
 	k8s := `  kubernetes = { namespace = "llm", hf_token_secret = "hf-token" }`
+	// The function gives the arguments the workloads run.
+	args := `
+output "args" {
+  value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand)
+}
+output "args_match" {
+  value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand) == mcllm_inference_pool.fleet.workloads["llama70/0"].engine_args
+}
+`
 	history := &manifestHistory{address: pool}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: poolConfig(groupH100Tainted+"\n"+groupL4, "llama8 llama70", k8s),
+				Config: poolConfig(groupH100Tainted+"\n"+groupL4, "llama8 llama70", k8s) + args,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownOutputValue("args_match", knownvalue.Bool(true)),
+					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(5), knownvalue.StringExact("4")), // --tensor-parallel-size
 					// Known at plan time, like the placement.
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads").AtMapKey("llama70/0").AtMapKey("kind"), knownvalue.StringExact("Deployment")),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("h100").AtMapKey("eks").AtMapKey("taints"),
@@ -182,13 +189,18 @@ func TestAccInferencePool_handoff(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
 			},
 			{
-				// Without kubernetes: no workloads, but engine arguments and
-				// node-group specs stay.
-				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", ""),
+				// Without kubernetes: no workloads, but node-group specs stay
+				// and the function still gives the arguments.
+				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", "") + `
+output "args" {
+  value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand, 9000)
+}
+`,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads"), knownvalue.MapSizeExact(0)),
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("engine_args").AtMapKey("llama70/0").AtSliceIndex(0),
-						knownvalue.StringExact("--model")),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs"), knownvalue.MapSizeExact(2)),
+					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(0), knownvalue.StringExact("--model")),
+					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(1), knownvalue.StringExact("meta-llama/Llama-3.1-70B-Instruct")),
 				}},
 			},
 		},

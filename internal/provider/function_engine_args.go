@@ -1,0 +1,124 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+)
+
+// engineArgsFunction gives the vLLM arguments of one placed replica: the
+// plan's degrees and memory settings as data, for whatever runs the engine.
+type engineArgsFunction struct{}
+
+func newEngineArgsFunction() function.Function { return &engineArgsFunction{} }
+
+func (f *engineArgsFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
+	resp.Name = "engine_args"
+}
+
+// Argument positions of engine_args.
+const (
+	argPlacement = iota
+	argDemand
+	argPort
+)
+
+func (f *engineArgsFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
+	resp.Definition = function.Definition{
+		Summary: "The vLLM OpenAI server's arguments for one placed replica",
+		MarkdownDescription: "Returns the argument list of vLLM's OpenAI-compatible server for one replica, as the plan sizes it: " +
+			"`--model` (the shard's `serving_model`, or its catalog model's Hugging Face repository), `--served-model-name`, " +
+			"`--tensor-parallel-size` and `--pipeline-parallel-size` (the degrees the planner chose), " +
+			"`--gpu-memory-utilization` (as planned), `--max-model-len`, `--max-num-seqs`, `--dtype` or `--quantization` " +
+			"(from `precision`: `fp8` → `fp8`, `int8` → `compressed-tensors`, `int4` → `awq`, `int4-gptq` → `gptq`), " +
+			"`--kv-cache-dtype`, `--distributed-executor-backend ray` when its pipeline stages span nodes, and `--port`.",
+		Parameters: []function.Parameter{
+			function.ObjectParameter{Name: "placement", AttributeTypes: placementType.(types.ObjectType).AttrTypes,
+				MarkdownDescription: "The replica's entry of an `mcllm_inference_pool`'s `placement`, for example `mcllm_inference_pool.fleet.placement[\"llama-70b/0\"]`."},
+			function.ObjectParameter{Name: "demand", AttributeTypes: demandObjectType().AttrTypes,
+				MarkdownDescription: "The model's demand: `mcllm_model_shard.x.demand`, or its entry of the pool's `model_shards`."},
+		},
+		VariadicParameter: function.Int64Parameter{Name: "port",
+			MarkdownDescription: fmt.Sprintf("Optional, at most one: the port to serve on. Defaults to %d.", handoff.DefaultPort)},
+		Return: function.ListReturn{ElementType: types.StringType},
+	}
+}
+
+func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	var (
+		placement, demand types.Object
+		ports             []int64
+	)
+	resp.Error = function.ConcatFuncErrors(req.Arguments.Get(ctx, &placement, &demand, &ports))
+	if resp.Error != nil {
+		return
+	}
+	port := int64(handoff.DefaultPort)
+	switch {
+	case len(ports) > 1:
+		resp.Error = function.NewArgumentFuncError(argPort, fmt.Sprintf("at most one port may be given, got %d", len(ports)))
+		return
+	case len(ports) == 1:
+		port = ports[0]
+	}
+	if port < 1 || port > 65535 {
+		resp.Error = function.NewArgumentFuncError(argPort, fmt.Sprintf("port must be between 1 and 65535, got %d", port))
+		return
+	}
+	var p placementValue
+	if diags := placement.As(ctx, &p, objectAsOptions); diags.HasError() {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
+		return
+	}
+	d := demandFromObject(demand)
+	md, diags := d.toPlanner(ctx, path.Empty())
+	if diags.HasError() {
+		resp.Error = function.NewArgumentFuncError(argDemand, "invalid demand: "+diagSummary(diags))
+		return
+	}
+	source := servingSource(d)
+	if source == "" {
+		resp.Error = function.NewArgumentFuncError(argDemand,
+			fmt.Sprintf("model shard %q describes its architecture but not what the engine loads; set serving_model", md.Name))
+		return
+	}
+	r := planner.Replica{TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel)}
+	for _, s := range p.Stages {
+		r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node)})
+	}
+	m := handoff.Model{Name: md.Name, Source: source, Precision: md.Memory.Precision, KVPrecision: md.Memory.KVPrecision,
+		ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
+	args := handoff.EngineArgs(m, r, p.Utilization, int(port))
+	vals := make([]attr.Value, len(args))
+	for i, a := range args {
+		vals[i] = types.StringValue(a)
+	}
+	resp.Error = function.ConcatFuncErrors(resp.Result.Set(ctx, types.ListValueMust(types.StringType, vals)))
+}
+
+// objectAsOptions reads objects strictly: unknown or null parts are errors.
+var objectAsOptions = basetypes.ObjectAsOptions{}
+
+// diagSummary joins the details of error diagnostics into one line, with the
+// attribute each is about.
+func diagSummary(diags diag.Diagnostics) string {
+	var parts []string
+	for _, d := range diags.Errors() {
+		text := d.Detail()
+		if wp, ok := d.(diag.DiagnosticWithPath); ok && !wp.Path().Equal(path.Empty()) {
+			text = wp.Path().String() + ": " + text
+		}
+		parts = append(parts, text)
+	}
+	return strings.Join(parts, "; ")
+}
