@@ -42,9 +42,7 @@ func TestProtocolServerPlansAsTheFramework(t *testing.T) {
 	for k, v := range shard {
 		fixed[k], scaled[k] = v, v
 	}
-	group := object(groupType, map[string]tftypes.Value{"cloud": str("aws"), "region": str("us-east-1"),
-		"instance_type": str("p5.48xlarge"), "max_nodes": num(2), "min_nodes": num(0),
-		"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
+	group := nodeGroupValue(groupType, "aws", "us-east-1", "p5.48xlarge", 2)
 	elem := func(name string, replicas float64) tftypes.Value {
 		return object(elemType, map[string]tftypes.Value{"name": str(name), "model": str("llama-3.1-8b"), "precision": str("bf16"),
 			"max_context_tokens": num(4096), "max_concurrent_sequences": num(8), "replicas": num(replicas)})
@@ -138,19 +136,7 @@ func TestProtocolEngineArgs(t *testing.T) {
 		return object(dt, base)
 	}
 	call := func(args ...tftypes.Value) *tfprotov6.CallFunctionResponse {
-		var dvs []*tfprotov6.DynamicValue
-		for _, a := range args {
-			dv, err := tfprotov6.NewDynamicValue(a.Type(), a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dvs = append(dvs, &dv)
-		}
-		resp, err := h.server.CallFunction(ctx, &tfprotov6.CallFunctionRequest{Name: "engine_args", Arguments: dvs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+		return h.callFunction("engine_args", args...)
 	}
 
 	ok := call(placement(0, 1), demand(nil), num(9000))

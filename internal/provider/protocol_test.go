@@ -215,19 +215,7 @@ func TestProtocolDataSourceErrorPaths(t *testing.T) {
 func TestProtocolFunctionErrorArguments(t *testing.T) {
 	h := newProtocolHarness(t)
 	call := func(args ...tftypes.Value) *tfprotov6.CallFunctionResponse {
-		var dvs []*tfprotov6.DynamicValue
-		for _, a := range args {
-			dv, err := tfprotov6.NewDynamicValue(a.Type(), a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dvs = append(dvs, &dv)
-		}
-		resp, err := h.server.CallFunction(context.Background(), &tfprotov6.CallFunctionRequest{Name: "estimate_memory", Arguments: dvs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+		return h.callFunction("estimate_memory", args...)
 	}
 	for name, tc := range map[string]struct {
 		args []tftypes.Value
@@ -253,6 +241,31 @@ func TestProtocolFunctionErrorArguments(t *testing.T) {
 	if ok.Error != nil || ok.Result == nil {
 		t.Fatalf("valid call failed: %+v", ok.Error)
 	}
+}
+
+// callFunction calls a provider function over the protocol.
+func (h *protocolHarness) callFunction(name string, args ...tftypes.Value) *tfprotov6.CallFunctionResponse {
+	var dvs []*tfprotov6.DynamicValue
+	for _, a := range args {
+		dv, err := tfprotov6.NewDynamicValue(a.Type(), a)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		dvs = append(dvs, &dv)
+	}
+	resp, err := h.server.CallFunction(context.Background(), &tfprotov6.CallFunctionRequest{Name: name, Arguments: dvs})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp
+}
+
+// nodeGroupValue is a node group of a catalog instance type, as the CLI
+// sends it (defaults filled in).
+func nodeGroupValue(t tftypes.Type, cloud, region, instance string, maxNodes float64) tftypes.Value {
+	return object(t, map[string]tftypes.Value{"cloud": str(cloud), "region": str(region),
+		"instance_type": str(instance), "max_nodes": num(maxNodes), "min_nodes": num(0),
+		"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
 }
 
 // planPool plans a new pool over the protocol and returns the diagnostics.
@@ -302,9 +315,7 @@ func TestProtocolPoolErrorPaths(t *testing.T) {
 	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
 	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
 	grp := func(instance string, maxNodes float64) tftypes.Value {
-		return object(gt, map[string]tftypes.Value{"cloud": str("aws"), "region": str("us-east-1"),
-			"instance_type": str(instance), "max_nodes": num(maxNodes), "min_nodes": num(0),
-			"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
+		return nodeGroupValue(gt, "aws", "us-east-1", instance, maxNodes)
 	}
 	shardV := func(name, model string, replicas float64) tftypes.Value {
 		return object(st, map[string]tftypes.Value{"name": str(name), "model": str(model), "precision": str("bf16"),
@@ -344,9 +355,7 @@ func TestProtocolMissingEgressPriceWarns(t *testing.T) {
 	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
 	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
 	src := st.(tftypes.Object).AttributeTypes["weights_source"]
-	group := object(gt, map[string]tftypes.Value{"cloud": str("gcp"), "region": str("us-east4"),
-		"instance_type": str("a3-highgpu-8g"), "max_nodes": num(1), "min_nodes": num(0),
-		"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
+	group := nodeGroupValue(gt, "gcp", "us-east4", "a3-highgpu-8g", 1)
 	shard := object(st, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
 		"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(1),
 		"weights_source": object(src, map[string]tftypes.Value{"cloud": str("gcp"), "region": str("us-central1")})})
