@@ -55,10 +55,12 @@ resource "mcllm_model_shard" "llama_70b" {
 }
 
 resource "mcllm_model_shard" "llama_70b_int4" {
-  name                     = "llama-70b-int4"
-  model                    = "llama-3.1-70b"
-  precision                = "int4"
-  kv_cache_precision       = "fp8"
+  name               = "llama-70b-int4"
+  model              = "llama-3.1-70b"
+  precision          = "int4"
+  kv_cache_precision = "fp8"
+  # int4 needs a checkpoint quantized ahead (AWQ here).
+  serving_model            = "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4"
   max_context_tokens       = 8192
   max_concurrent_sequences = 8
   replicas                 = 2

@@ -47,23 +47,21 @@ func dtype(p memory.Precision) string {
 	return ""
 }
 
-// quantization is vLLM's --quantization for a weight precision: fp8 is
-// quantized on load; int8 expects a W8A8 checkpoint in the compressed-tensors
-// format; int4 is AWQ (group 128) unless GPTQ is named, matching the
-// estimator's byte counts.
+// quantization is vLLM's --quantization for a weight precision. fp8 is
+// quantized as the weights load, from a 16-bit checkpoint. int8 and int4
+// need a checkpoint quantized that way (W8A8, AWQ or GPTQ), which declares
+// its method: vLLM then picks the fastest kernel for it (Marlin on NVIDIA),
+// which naming the method would override, so the flag is left out.
 func quantization(p memory.Precision) string {
-	switch p {
-	case memory.FP8:
+	if p == memory.FP8 {
 		return "fp8"
-	case memory.Int8:
-		return "compressed-tensors"
-	case memory.Int4, memory.Int4AWQ:
-		return "awq"
-	case memory.Int4GPTQ:
-		return "gptq"
 	}
 	return ""
 }
+
+// PreQuantized reports whether a precision needs a checkpoint quantized
+// ahead (int8, int4), rather than the model's own 16-bit weights.
+func PreQuantized(p memory.Precision) bool { return p == memory.Int8 || p.IsInt4() }
 
 // activationPrecision is the dtype the engine computes in, which vLLM's KV
 // cache "auto" follows: the weights' own for unquantized models, bf16 for
@@ -78,15 +76,26 @@ func activationPrecision(p memory.Precision) memory.KVPrecision {
 	return memory.KVBF16
 }
 
+// elementBytes is the size of one KV cache element at a precision.
+func elementBytes(k memory.KVPrecision) int {
+	switch k {
+	case memory.KVFP32:
+		return 4
+	case memory.KVFP8:
+		return 1
+	}
+	return 2
+}
+
 // KVCacheDtype is vLLM's --kv-cache-dtype for a model, and a note when vLLM
 // cannot store the cache at the planned precision. vLLM stores the cache in
 // the compute dtype ("auto") or in fp8; a wider planned precision (fp32 for a
 // bf16 model) runs as "auto", which takes less memory than the plan reserves.
 func KVCacheDtype(m Model) (string, string) {
-	switch m.KVPrecision {
-	case memory.KVFP8:
+	switch {
+	case m.KVPrecision == memory.KVFP8:
 		return "fp8", ""
-	case memory.KVAuto, "", activationPrecision(m.Precision):
+	case m.KVPrecision == memory.KVAuto || m.KVPrecision == "" || elementBytes(m.KVPrecision) == elementBytes(activationPrecision(m.Precision)):
 		return "auto", ""
 	}
 	return "auto", fmt.Sprintf("vLLM has no %s KV cache for %s weights; the engine stores it as %s (\"auto\"), within the memory the plan reserves",

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -16,10 +17,10 @@ import (
 func TestObjectName(t *testing.T) {
 	for _, tc := range []struct{ parts []string }{
 		{[]string{"prod", "llama-8b", "0"}}, {[]string{"Prod", "Llama_8B", "12"}}, {[]string{"a", "b.c", "1"}},
-		{[]string{strings.Repeat("x", 80), "m", "3"}}, {[]string{"-", "_", "0"}},
+		{[]string{strings.Repeat("x", 80), "m", "3"}}, {[]string{"-", "_", "0"}}, {[]string{"2024-prod", "m", "0"}}, {[]string{""}},
 	} {
 		name := ObjectName(tc.parts...)
-		if errs := validation.IsDNS1123Label(name); len(errs) > 0 || len(name) > maxObjectName {
+		if errs := validation.IsDNS1035Label(name); len(errs) > 0 || len(name) > maxObjectName {
 			t.Errorf("ObjectName(%q) = %q: %v", tc.parts, name, errs)
 		}
 	}
@@ -37,7 +38,7 @@ func TestObjectName(t *testing.T) {
 		}
 		raw := string(b)
 		name := ObjectName("p", raw, "0")
-		if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
 			t.Fatalf("ObjectName(%q) = %q: %v", raw, name, errs)
 		}
 		if other, ok := seen[name]; ok && other != raw {
@@ -60,10 +61,11 @@ func TestEngineArgsPerPrecision(t *testing.T) {
 		{memory.FP32, memory.KVAuto, "float32", "", "auto", ""},
 		{memory.BF16, memory.KVFP8, "bfloat16", "", "fp8", ""},
 		{memory.FP8, memory.KVAuto, "", "fp8", "auto", ""},
-		{memory.Int8, memory.KVBF16, "", "compressed-tensors", "auto", ""},
-		{memory.Int4, memory.KVFP8, "", "awq", "fp8", ""},
-		{memory.Int4AWQ, memory.KVAuto, "", "awq", "auto", ""},
-		{memory.Int4GPTQ, memory.KVAuto, "", "gptq", "auto", ""},
+		// Pre-quantized checkpoints declare their method.
+		{memory.Int8, memory.KVBF16, "", "", "auto", ""},
+		{memory.Int4, memory.KVFP8, "", "", "fp8", ""},
+		{memory.Int4AWQ, memory.KVFP16, "", "", "auto", ""},
+		{memory.Int4GPTQ, memory.KVAuto, "", "", "auto", ""},
 		{memory.BF16, memory.KVFP32, "bfloat16", "", "auto", "no fp32 KV cache"},
 	} {
 		m := Model{Name: "m", Source: "org/m", Precision: tc.p, KVPrecision: tc.kv, ContextTokens: 4096, Concurrency: 8}
@@ -151,5 +153,31 @@ func TestShellJoinRoundTrips(t *testing.T) {
 	want := `--model org/m --served-model-name 'it'"'"'s a "name" $(x)' ''`
 	if got != want {
 		t.Errorf("shellJoin = %s, want %s", got, want)
+	}
+}
+
+// AMD GPUs are asked for by AMD's resource name, with the ROCm image.
+func TestAMDWorkloads(t *testing.T) {
+	g := testGroup(t, "mi300x", "azure/Standard_ND96isr_MI300X_v5", 1, planner.CapacityOnDemand, Taint{Key: "k", Effect: EffectNoSchedule})
+	k := Kubernetes{Namespace: "n", Image: "cuda", ROCmImage: "rocm", Port: 8000}
+	r := planner.Replica{Model: "m", NodeGroup: "mi300x", TensorParallel: 2, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0, 1}}}}
+	w := NewWorkload(k, "p", g, Model{Name: "m", Source: "org/m", Precision: memory.BF16, ContextTokens: 1024, Concurrency: 1}, r)
+	text, err := EncodeYAML(w.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := DecodeStrict(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := obj.(*appsv1.Deployment).Spec.Template.Spec
+	if q := pod.Containers[0].Resources.Limits[AMDGPUResource]; q.Value() != 2 || pod.Containers[0].Image != "rocm" {
+		t.Errorf("AMD pod asks for %v with image %q", pod.Containers[0].Resources.Limits, pod.Containers[0].Image)
+	}
+	if pod.Tolerations[0].Key != string(AMDGPUResource) {
+		t.Errorf("tolerations %v", pod.Tolerations)
+	}
+	if got := NodeGroupSpecFor("p", g, 1).AKS.NodeTaints; !slices.Equal(got, []string{"k:NoSchedule"}) {
+		t.Errorf("a taint without a value: %v", got)
 	}
 }

@@ -23,15 +23,28 @@ const (
 	KindLeaderWorkerSet = "LeaderWorkerSet"
 )
 
-// GPUResource is the extended resource NVIDIA's device plugin advertises.
-const GPUResource corev1.ResourceName = "nvidia.com/gpu"
+// GPU resources the device plugins advertise: NVIDIA's, and AMD's for
+// AMD GPUs (MI300X).
+const (
+	GPUResource    corev1.ResourceName = "nvidia.com/gpu"
+	AMDGPUResource corev1.ResourceName = "amd.com/gpu"
+)
+
+// gpuResource is the GPU resource of a group's nodes: AMD's for a catalog AMD
+// GPU, NVIDIA's otherwise (custom GPUs included).
+func gpuResource(g Group) corev1.ResourceName {
+	if m, err := catalog.LookupGPUModel(g.GPUModel); err == nil && m.Vendor == "amd" {
+		return AMDGPUResource
+	}
+	return GPUResource
+}
 
 // Kubernetes holds the settings of the rendered workloads.
 type Kubernetes struct {
 	Namespace string
-	// Image is the vLLM OpenAI server image.
-	Image string
-	Port  int
+	// Image is the vLLM OpenAI server image; ROCmImage the one for AMD GPUs.
+	Image, ROCmImage string
+	Port             int
 	// HFTokenSecret, when set, names a Secret whose key HF_TOKEN the engine
 	// reads to download gated models.
 	HFTokenSecret string
@@ -42,6 +55,7 @@ type Kubernetes struct {
 const (
 	DefaultNamespace = "default"
 	DefaultImage     = "vllm/vllm-openai:latest"
+	DefaultROCmImage = "vllm/vllm-openai-rocm:latest"
 	DefaultPort      = 8000
 )
 
@@ -76,7 +90,7 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		pod := podSpec(pool, g, container(k, w.GPUsPerPod, nil, w.EngineArgs, true))
+		pod := podSpec(pool, g, container(k, g, w.GPUsPerPod, nil, w.EngineArgs, true))
 		w.Object = &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
 			ObjectMeta: meta,
@@ -96,8 +110,8 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec python3 -m vllm.entrypoints.openai.api_server %s",
 		multiNodeScript, shellJoin(w.EngineArgs))}
 	workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
-	leader := podSpec(pool, g, container(k, w.GPUsPerPod, leaderCmd, nil, true))
-	worker := podSpec(pool, g, container(k, w.GPUsPerPod, workerCmd, nil, false))
+	leader := podSpec(pool, g, container(k, g, w.GPUsPerPod, leaderCmd, nil, true))
+	worker := podSpec(pool, g, container(k, g, w.GPUsPerPod, workerCmd, nil, false))
 	w.Object = &lwsv1.LeaderWorkerSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: lwsv1.GroupVersion.String(), Kind: KindLeaderWorkerSet},
 		ObjectMeta: meta,
@@ -117,9 +131,10 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 }
 
 // NewService is the ClusterIP Service in front of a model's serving pods on
-// one cloud's cluster.
+// one cluster. Its name ends in "-svc", which no workload's (nor the
+// headless Service LeaderWorkerSet makes for one) does.
 func NewService(k Kubernetes, pool, model string) *corev1.Service {
-	name := ObjectName(pool, model)
+	name := ObjectName(pool, model, "svc")
 	labels := map[string]string{"app.kubernetes.io/name": "vllm", "app.kubernetes.io/managed-by": "mcllm", LabelPool: pool, LabelModel: model}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -143,10 +158,14 @@ func podSpec(pool string, g Group, c corev1.Container) corev1.PodSpec {
 	}
 }
 
-func container(k Kubernetes, gpus int, command, args []string, serves bool) corev1.Container {
-	gpu := corev1.ResourceList{GPUResource: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+func container(k Kubernetes, g Group, gpus int, command, args []string, serves bool) corev1.Container {
+	gpu := corev1.ResourceList{gpuResource(g): *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	image := k.Image
+	if gpuResource(g) == AMDGPUResource {
+		image = k.ROCmImage
+	}
 	c := corev1.Container{
-		Name: "vllm", Image: k.Image, Command: command, Args: args,
+		Name: "vllm", Image: image, Command: command, Args: args,
 		Resources:    corev1.ResourceRequirements{Limits: gpu, Requests: gpu.DeepCopy()},
 		VolumeMounts: []corev1.VolumeMount{{Name: "dshm", MountPath: "/dev/shm"}},
 	}
@@ -165,10 +184,11 @@ func container(k Kubernetes, gpus int, command, args []string, serves bool) core
 }
 
 // tolerations let pods onto GPU nodes (GKE and many clusters taint them with
-// nvidia.com/gpu), onto AKS spot nodes (which AKS taints with
-// kubernetes.azure.com/scalesetpriority=spot) and onto the group's own taints.
+// their GPU resource, nvidia.com/gpu), onto AKS spot nodes (which AKS taints
+// with kubernetes.azure.com/scalesetpriority=spot) and onto the group's own
+// taints.
 func tolerations(g Group) []corev1.Toleration {
-	out := []corev1.Toleration{{Key: string(GPUResource), Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+	out := []corev1.Toleration{{Key: string(gpuResource(g)), Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
 	if g.Cloud == catalog.CloudAzure && g.CapacityType == planner.CapacitySpot {
 		out = append(out, corev1.Toleration{Key: AKSSpotTaint, Operator: corev1.TolerationOpEqual, Value: "spot", Effect: corev1.TaintEffectNoSchedule})
 	}

@@ -32,9 +32,9 @@ func TestStrictDecoderRejectsUnknownFields(t *testing.T) {
 	}
 }
 
-func gpuLimit(t testing.TB, c corev1.Container) int {
+func gpuLimit(t testing.TB, g Group, c corev1.Container) int {
 	t.Helper()
-	lim, req := c.Resources.Limits[GPUResource], c.Resources.Requests[GPUResource]
+	lim, req := c.Resources.Limits[gpuResource(g)], c.Resources.Requests[gpuResource(g)]
 	if lim.Cmp(req) != 0 {
 		t.Errorf("GPU limit %s differs from request %s", lim.String(), req.String())
 	}
@@ -68,10 +68,10 @@ func checkPod(t testing.TB, f Fleet, r planner.Replica, spec corev1.PodSpec, wan
 			t.Errorf("%s: taint %+v not tolerated", r.Key(), taint)
 		}
 	}
-	if got := gpuLimit(t, spec.Containers[0]); got != wantGPUs {
+	if got := gpuLimit(t, g, spec.Containers[0]); got != wantGPUs {
 		t.Errorf("%s: %d GPUs per pod, want %d", r.Key(), got, wantGPUs)
 	}
-	if spec.Containers[0].Image != f.Kubernetes.Image {
+	if want := map[bool]string{false: f.Kubernetes.Image, true: f.Kubernetes.ROCmImage}[gpuResource(g) == AMDGPUResource]; spec.Containers[0].Image != want {
 		t.Errorf("%s: image %q", r.Key(), spec.Containers[0].Image)
 	}
 }
@@ -162,8 +162,8 @@ func TestRenderedManifestsMatchThePlacement(t *testing.T) {
 	}
 	for key, s := range out.Services {
 		svc := decode(t, s.YAML).(*corev1.Service)
-		cloud, model, _ := strings.Cut(key, "/")
-		if svc.Spec.Selector[LabelModel] != model || svc.Spec.Selector[LabelRole] != RoleServe || s.Cloud != cloud {
+		parts := strings.Split(key, "/")
+		if svc.Spec.Selector[LabelModel] != parts[2] || svc.Spec.Selector[LabelRole] != RoleServe || s.Cloud != parts[0] || s.Region != parts[1] {
 			t.Errorf("service %s selects %v", key, svc.Spec.Selector)
 		}
 	}

@@ -23,14 +23,15 @@ const (
 )
 
 // maxObjectName keeps object names short enough for what controllers derive
-// from them: a StatefulSet (which LeaderWorkerSet creates) labels its pods
-// with its name plus an 11-character revision hash, and label values end at
-// 63 characters.
-const maxObjectName = 52
+// from them: LeaderWorkerSet names its workers' StatefulSet "<name>-0", and a
+// StatefulSet labels its pods with its name plus an 11-character revision
+// hash, while label values end at 63 characters.
+const maxObjectName = 50
 
-// ObjectName makes a DNS-1123 name from parts: lower case, runs of other
-// characters turned into "-", at most 52 characters. When that changed
-// anything, a hash of the original keeps names of different parts apart.
+// ObjectName makes a name every kind accepts (an RFC 1035 label, as Services
+// need) from parts: lower case, runs of other characters turned into "-", a
+// letter first, at most 50 characters. When that changed anything, a hash of
+// the original keeps names of different parts apart.
 func ObjectName(parts ...string) string {
 	raw := strings.Join(parts, "-")
 	var b strings.Builder
@@ -45,6 +46,9 @@ func ObjectName(parts ...string) string {
 		}
 	}
 	name := strings.Trim(b.String(), "-")
+	if name == "" || name[0] < 'a' {
+		name = "m-" + name
+	}
 	if name == raw && len(name) <= maxObjectName {
 		return name
 	}

@@ -153,7 +153,11 @@ func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
 			spec.AKS.Priority, spec.AKS.EvictionPolicy = "Spot", "Delete"
 		}
 		for _, t := range g.Taints {
-			spec.AKS.NodeTaints = append(spec.AKS.NodeTaints, fmt.Sprintf("%s=%s:%s", t.Key, t.Value, t.Effect))
+			kv := t.Key
+			if t.Value != "" {
+				kv += "=" + t.Value
+			}
+			spec.AKS.NodeTaints = append(spec.AKS.NodeTaints, kv+":"+t.Effect)
 		}
 	}
 	return spec

@@ -31,8 +31,8 @@ type Rendered struct {
 	// Workloads are keyed like the placement, "<model>/<replica>", so a
 	// replica that stays keeps a byte-identical manifest.
 	Workloads map[string]Manifest
-	// Services are keyed "<cloud>/<model>": one per model on each cloud's
-	// cluster.
+	// Services are keyed "<cloud>/<region>/<model>": one per model on each
+	// region's cluster.
 	Services map[string]Manifest
 	// Unrendered lists models with no Source to serve, sorted: they have no
 	// workloads.
@@ -58,7 +58,7 @@ func Render(f Fleet) (Rendered, error) {
 			return Rendered{}, fmt.Errorf("encoding the workload of %s: %w", r.Key(), err)
 		}
 		out.Workloads[r.Key()] = Manifest{Workload: w, Cloud: g.Cloud, Region: g.Region, NodeGroup: g.Name, YAML: text}
-		key := g.Cloud + "/" + r.Model
+		key := g.Cloud + "/" + g.Region + "/" + r.Model
 		if _, done := out.Services[key]; done {
 			continue
 		}
@@ -68,7 +68,7 @@ func Render(f Fleet) (Rendered, error) {
 			return Rendered{}, fmt.Errorf("encoding the service of %s: %w", key, err)
 		}
 		out.Services[key] = Manifest{Workload: Workload{Kind: "Service", Name: svc.Name, Namespace: svc.Namespace, Object: svc},
-			Cloud: g.Cloud, YAML: text}
+			Cloud: g.Cloud, Region: g.Region, YAML: text}
 	}
 	out.Unrendered = slices.Sorted(maps.Keys(unrendered))
 	return out, nil

@@ -31,17 +31,14 @@ func EncodeYAML(obj runtime.Object) (string, error) {
 	return string(out), nil
 }
 
-// pruneServerFields drops null creationTimestamp fields and empty objects
-// such as "resources: {}" left by zero-valued structs.
+// pruneServerFields drops the null creationTimestamp fields that the API
+// types' metadata carries.
 func pruneServerFields(v any) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
 			pruneServerFields(e)
 			if e == nil && k == "creationTimestamp" {
-				delete(x, k)
-			}
-			if m, ok := e.(map[string]any); ok && len(m) == 0 {
 				delete(x, k)
 			}
 		}

@@ -162,7 +162,9 @@ func (p *plan) run() *Result {
 	for i, md := range p.models {
 		p.opts[i], p.reports[i] = feasibleOptions(md, p.groups)
 		for oi, o := range p.opts[i] {
-			p.opts[i][oi].surcharge = p.weighSurcharge(md.Surcharge[p.groups[o.group].Name])
+			g := p.groups[o.group]
+			nodes := (o.gpus() + g.GPUsPerNode - 1) / g.GPUsPerNode
+			p.opts[i][oi].surcharge = p.weighSurcharge(md.Surcharge[g.Name] * float64(nodes))
 		}
 		p.log.Debug("filtered node groups", "model", md.Name, "feasible", len(p.opts[i]), "groups", n)
 	}

@@ -105,10 +105,10 @@ type ModelDemand struct {
 	// Isolation says which other models may share a node with this one.
 	Isolation Isolation
 	// Surcharge is an extra cost per hour of placing one replica on a node
-	// group, keyed by group name: for example the one-time transfer of the
-	// model's weights to it, amortised over a horizon. The cost and spread
-	// strategies weigh it when they place a replica; kept replicas have paid
-	// it already.
+	// group, for every node the replica spans, keyed by group name: for
+	// example the one-time transfer of the model's weights to each node,
+	// amortised over a horizon. The cost and spread strategies weigh it when
+	// they place a replica; kept replicas have paid it already.
 	Surcharge map[string]float64
 }
 

@@ -176,7 +176,8 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"estimate_on": strAttr(mode, attrSpec{false, "Instance type `<cloud>/<type>` (for example `aws/p5.48xlarge`) to estimate " +
 					"`load_per_replica` on, in output tokens per second, by the memory-bandwidth roofline of decoding: " +
 					"`max_concurrent_sequences × GPUs × bandwidth / (weights read + KV cache)` at the smallest tensor-parallel degree " +
-					"that fits one node. An upper bound that ignores compute and communication; keep the model on that GPU with " +
+					"that fits one node (or at a fixed `tensor_parallel` × `pipeline_parallel`), at vLLM's default memory utilisation " +
+					"of 0.9. An upper bound that ignores compute and communication; keep the model on that GPU with " +
 					"`constraints.gpu_models`, since slower GPUs serve less."}),
 				"min_replicas": intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
 				"max_replicas": intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
@@ -507,15 +508,21 @@ func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64
 			diags.AddAttributeError(at.AtName("estimate_on"), "Unknown instance type", err.Error()+" (write it as \"<cloud>/<instance type>\").")
 			return 0, diags
 		}
-		fit, ok := est.SmallestFit(memory.GPUFromGiB(it.VisibleMemoryGiB, memory.DefaultUtilization), it.GPUs)
+		gpu := memory.GPUFromGiB(it.VisibleMemoryGiB, memory.DefaultUtilization)
+		fit, ok := est.SmallestFit(gpu, it.GPUs)
+		if t := clampInt(d.TensorParallel.ValueInt64()); t > 0 {
+			// Fixed degrees: the replica's GPUs at those degrees.
+			fit = est.PerGPU(gpu, t, max(1, clampInt(d.PipelineParallel.ValueInt64())))
+			ok = fit.Fits && t <= it.GPUs
+		}
 		if !ok {
 			diags.AddAttributeError(at.AtName("estimate_on"), "Model does not fit the instance type",
-				fmt.Sprintf("A replica does not fit one %s node (%d × %s): it needs %.1f GiB per GPU at tensor parallel %d, %.1f GiB are usable.",
-					it.Key(), it.GPUs, it.GPUModel, gib(fit.NeedBytes), fit.T, gib(fit.UsableBytes)))
+				fmt.Sprintf("A replica does not fit %s GPUs (%s): it needs %.1f GiB per GPU at tensor parallel %d, %.1f GiB are usable.",
+					it.Key(), it.GPUModel, gib(fit.NeedBytes), fit.T, gib(fit.UsableBytes)))
 			return 0, diags
 		}
-		gpu, _ := catalog.LookupGPUModel(it.GPUModel)
-		return roundTo(est.DecodeTokensPerSecond(gpu.MemoryBandwidthGBps*1e9, fit.T), 1), diags
+		bandwidth, _ := catalog.LookupGPUModel(it.GPUModel)
+		return roundTo(est.DecodeTokensPerSecond(bandwidth.MemoryBandwidthGBps*1e9, fit.T*fit.P), 1), diags
 	}
 	return 0, diags
 }

@@ -80,6 +80,10 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
+	if p.Utilization == nil {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_utilization; plan the pool again")
+		return
+	}
 	d := demandFromObject(demand)
 	md, diags := d.toPlanner(ctx, path.Empty())
 	if diags.HasError() {
@@ -98,7 +102,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 	}
 	m := handoff.Model{Name: md.Name, Source: source, Precision: md.Memory.Precision, KVPrecision: md.Memory.KVPrecision,
 		ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
-	args := handoff.EngineArgs(m, r, p.Utilization, int(port))
+	args := handoff.EngineArgs(m, r, *p.Utilization, int(port))
 	vals := make([]attr.Value, len(args))
 	for i, a := range args {
 		vals[i] = types.StringValue(a)

@@ -66,9 +66,9 @@ func TestAccBadInput(t *testing.T) {
 			`value must be one of`},
 		"bad taint key": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a b", effect = "NoSchedule" }] }`, okShard, ""),
 			`label key "a b"`},
-		"bad node label": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, labels = { "tier!" = "x" } }`, okShard, ""),
+		"bad node label": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, labels = { "tier!" = "x" } }`, okShard, "kubernetes = {}"),
 			`Node group labels are set on its nodes: label key "tier!"`},
-		"node group name not a label": {pool(`"GPU pool" = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, ""),
+		"node group name not a label": {pool(`"GPU pool" = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, "kubernetes = {}"),
 			`"GPU pool" labels Kubernetes nodes and pods, so it must be a valid label value`},
 		// Model shards.
 		"duplicate model name": {pool(okGroup, okShard+",\n    "+okShard, ""), `are both named "llama"`},
@@ -110,7 +110,7 @@ func TestAccBadInput(t *testing.T) {
 		"autoscaling without load": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 10 }, `, 1), ""),
 			`or set estimate_on to an instance type`},
 		"autoscaling estimate does not fit": {pool(okGroup, strings.Replace(strings.Replace(shardWithout("replicas"), "llama-3.1-8b", "llama-3.1-405b", 1), "{ ", `{ autoscaling = { target_load = 10, estimate_on = "gcp/g2-standard-8" }, `, 1), ""),
-			`A replica does not fit one gcp/g2-standard-8 node`},
+			`A replica does not fit gcp/g2-standard-8 GPUs`},
 		"weights source unknown cloud": {pool(okGroup, shard(`weights_source = { cloud = "oracle", region = "x" }`), ""),
 			`"oracle" is not one of "aws", "azure", "gcp", "custom"`},
 		"transfer horizon zero": {pool(okGroup, okShard, `transfer_horizon_hours = 0`), `value must be at least 1`},
@@ -130,7 +130,7 @@ func TestAccBadInput(t *testing.T) {
 		"bad port":            {pool(okGroup, okShard, `kubernetes = { port = 70000 }`), `value must be between 1 and 65535`},
 		"bad secret name":     {pool(okGroup, okShard, `kubernetes = { hf_token_secret = "HF Token" }`), `a lowercase RFC 1123 subdomain must consist of`},
 		"bad image":           {pool(okGroup, okShard, `kubernetes = { image = "vllm openai" }`), `"vllm openai" is not a container image reference`},
-		"model name not a label": {pool(okGroup, strings.Replace(okShard, `"llama"`, `"Llama 8B"`, 1), ""),
+		"model name not a label": {pool(okGroup, strings.Replace(okShard, `"llama"`, `"Llama 8B"`, 1), "kubernetes = {}"),
 			`"Llama 8B" labels Kubernetes nodes and pods, so it must be a valid label value`},
 		// The shard resource itself.
 		"shard unknown model": {`resource "mcllm_model_shard" "s" {

@@ -20,6 +20,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // The hand-off: what the pool's placement means for the cloud node groups,
@@ -57,6 +58,8 @@ func kubernetesSettingsAttribute() schema.Attribute {
 			"namespace": schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace of the objects. Defaults to `" + handoff.DefaultNamespace + "`."},
 			"image": schema.StringAttribute{Optional: true, MarkdownDescription: "vLLM OpenAI server image. Defaults to `" + handoff.DefaultImage +
 				"`, as LeaderWorkerSet's vLLM example uses; pin a tag in production."},
+			"rocm_image": schema.StringAttribute{Optional: true, MarkdownDescription: "The image for AMD GPUs (MI300X), whose pods ask for " +
+				"`amd.com/gpu`. Defaults to `" + handoff.DefaultROCmImage + "`; pin a tag in production."},
 			"port": schema.Int64Attribute{Optional: true, MarkdownDescription: fmt.Sprintf("Port the engine serves on. Defaults to %d.", handoff.DefaultPort),
 				Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 			"hf_token_secret": schema.StringAttribute{Optional: true,
@@ -119,8 +122,9 @@ func workloadAttributes() map[string]schema.Attribute {
 
 func serviceAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"cloud": computedStr("Cloud whose cluster it belongs to."), "model": computedStr("Model it serves."),
-		"name": computedStr("Object name."), "namespace": computedStr("Object namespace."),
+		"cloud": computedStr("Cloud whose cluster it belongs to."), "region": computedStr("Region of that cluster."),
+		"model": computedStr("Model it serves."),
+		"name":  computedStr("Object name."), "namespace": computedStr("Object namespace."),
 		"manifest": computedStr("The Service as YAML."),
 	}
 }
@@ -128,6 +132,7 @@ func serviceAttributes() map[string]schema.Attribute {
 type kubernetesModel struct {
 	Namespace     types.String `tfsdk:"namespace"`
 	Image         types.String `tfsdk:"image"`
+	ROCmImage     types.String `tfsdk:"rocm_image"`
 	Port          types.Int64  `tfsdk:"port"`
 	HFTokenSecret types.String `tfsdk:"hf_token_secret"`
 }
@@ -197,6 +202,7 @@ type workloadValue struct {
 
 type serviceValue struct {
 	Cloud     string `tfsdk:"cloud"`
+	Region    string `tfsdk:"region"`
 	Model     string `tfsdk:"model"`
 	Name      string `tfsdk:"name"`
 	Namespace string `tfsdk:"namespace"`
@@ -206,7 +212,7 @@ type serviceValue struct {
 // kubernetesSettings resolves the pool's kubernetes attribute; rendered is
 // false when it is not set.
 func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnostics) (k handoff.Kubernetes, rendered bool) {
-	k = handoff.Kubernetes{Namespace: handoff.DefaultNamespace, Image: handoff.DefaultImage, Port: handoff.DefaultPort}
+	k = handoff.Kubernetes{Namespace: handoff.DefaultNamespace, Image: handoff.DefaultImage, ROCmImage: handoff.DefaultROCmImage, Port: handoff.DefaultPort}
 	if m.Kubernetes.IsNull() {
 		return k, false
 	}
@@ -219,10 +225,16 @@ func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnost
 			diags.AddAttributeError(at.AtName("namespace"), "Invalid namespace", strings.Join(errs, "; "))
 		}
 	}
-	if !km.Image.IsNull() {
-		k.Image = km.Image.ValueString()
-		if strings.TrimSpace(k.Image) == "" || strings.ContainsAny(k.Image, " \t\n") {
-			diags.AddAttributeError(at.AtName("image"), "Invalid image", fmt.Sprintf("%q is not a container image reference.", k.Image))
+	for name, v := range map[string]struct {
+		in  types.String
+		out *string
+	}{"image": {km.Image, &k.Image}, "rocm_image": {km.ROCmImage, &k.ROCmImage}} {
+		if v.in.IsNull() {
+			continue
+		}
+		*v.out = v.in.ValueString()
+		if strings.TrimSpace(*v.out) == "" || strings.ContainsAny(*v.out, " \t\n") {
+			diags.AddAttributeError(at.AtName(name), "Invalid image", fmt.Sprintf("%q is not a container image reference.", *v.out))
 		}
 	}
 	if !km.Port.IsNull() {
@@ -239,12 +251,18 @@ func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnost
 
 // handoffProblems checks what the hand-off turns into Kubernetes names and
 // labels: the pool, node-group and model names become label values, node
-// group labels and taints land on nodes.
-func handoffProblems(ctx context.Context, pool string, groups map[string]nodeGroupModel, shards []demandModel) diag.Diagnostics {
+// group labels and taints land on nodes. They are errors when the pool
+// renders Kubernetes workloads, warnings otherwise (node_group_specs still
+// carry them).
+func handoffProblems(ctx context.Context, pool string, groups map[string]nodeGroupModel, shards []demandModel, rendering bool) diag.Diagnostics {
 	var diags diag.Diagnostics
+	report := diags.AddAttributeWarning
+	if rendering {
+		report = diags.AddAttributeError
+	}
 	labelValue := func(at path.Path, what, s string) {
 		if e := handoff.LabelValueError(s); e != "" {
-			diags.AddAttributeError(at, "Invalid "+what, fmt.Sprintf("%q labels Kubernetes nodes and pods, so it must be a valid label value: %s.", s, e))
+			report(at, "Invalid "+what, fmt.Sprintf("%q labels Kubernetes nodes and pods, so it must be a valid label value: %s.", s, e))
 		}
 	}
 	labelValue(path.Root("name"), "pool name", pool)
@@ -257,7 +275,7 @@ func handoffProblems(ctx context.Context, pool string, groups map[string]nodeGro
 			diags.Append(g.Labels.ElementsAs(ctx, &labels, false)...)
 			for _, k := range slices.Sorted(maps.Keys(labels)) {
 				if e := handoff.LabelError(k, labels[k]); e != "" {
-					diags.AddAttributeError(at.AtName("labels").AtMapKey(k), "Invalid node label", "Node group labels are set on its nodes: "+e+".")
+					report(at.AtName("labels").AtMapKey(k), "Invalid node label", "Node group labels are set on its nodes: "+e+".")
 				}
 			}
 		}
@@ -289,10 +307,15 @@ func taintsOf(ctx context.Context, g nodeGroupModel, diags *diag.Diagnostics) []
 }
 
 // servingSource is what the engine loads for a demand: serving_model, or the
-// catalog model's Hugging Face repository; "" when neither is known.
+// catalog model's Hugging Face repository, which holds its 16-bit weights
+// (so not for int8 / int4, which need a checkpoint quantized ahead); ""
+// when neither is known.
 func servingSource(d demandModel) string {
 	if !d.ServingModel.IsNull() {
 		return d.ServingModel.ValueString()
+	}
+	if p, err := memory.ParsePrecision(d.Precision.ValueString()); err == nil && handoff.PreQuantized(p) {
+		return ""
 	}
 	if !d.Model.IsNull() {
 		if m, err := catalog.LookupModel(d.Model.ValueString()); err == nil {
@@ -320,8 +343,9 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 		sources[d.Name.ValueString()] = servingSource(d)
 		if sources[d.Name.ValueString()] == "" {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(i).AtName("serving_model"), "No serving model",
-				fmt.Sprintf("Model shard %q describes its architecture but not what the engine loads, so its replicas get no engine "+
-					"arguments or workloads. Set serving_model to a Hugging Face repository or a path.", d.Name.ValueString()))
+				fmt.Sprintf("Model shard %q has no checkpoint the engine can load as planned (an explicit architecture, or %s weights, "+
+					"which need a checkpoint quantized ahead), so its replicas get no workloads. Set serving_model to a Hugging Face "+
+					"repository or a path.", d.Name.ValueString(), d.Precision.ValueString()))
 		}
 	}
 	for _, md := range req.Models {
@@ -355,8 +379,8 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool
 				Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
 		}
 		for key, s := range out.Services {
-			_, model, _ := strings.Cut(key, "/")
-			services[key] = serviceValue{Cloud: s.Cloud, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
+			model := key[strings.LastIndexByte(key, '/')+1:]
+			services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
 		}
 	}
 	var d diag.Diagnostics

@@ -150,8 +150,8 @@ func poolSchema() schema.Schema {
 					"to its node group. A replica that keeps its place keeps a byte-identical manifest. Empty without `kubernetes`.",
 				NestedObject: schema.NestedAttributeObject{Attributes: workloadAttributes()}},
 			"services": schema.MapNestedAttribute{Computed: true,
-				MarkdownDescription: "With `kubernetes` set: per model and cloud, keyed `<cloud>/<model>`, a ClusterIP Service in front of " +
-					"the model's serving pods on that cloud's cluster. Empty without `kubernetes`.",
+				MarkdownDescription: "With `kubernetes` set: per model and region, keyed `<cloud>/<region>/<model>`, a ClusterIP Service in " +
+					"front of the model's serving pods on that region's cluster. Empty without `kubernetes`.",
 				NestedObject: schema.NestedAttributeObject{Attributes: serviceAttributes()}},
 			"placement": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Where every replica runs, keyed `<model>/<replica>`. Known at plan time.",

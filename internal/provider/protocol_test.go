@@ -278,6 +278,8 @@ func (h *protocolHarness) planPool(groups map[string]tftypes.Value, shards []tft
 		"name":         str("p"),
 		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: groupType}, groups),
 		"model_shards": tftypes.NewValue(tftypes.List{ElementType: shardType}, shards),
+		// Rendering Kubernetes workloads, which makes invalid label values errors.
+		"kubernetes": object(typ.AttributeTypes["kubernetes"], nil),
 	})
 	prior, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
 	if err != nil {

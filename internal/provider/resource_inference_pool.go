@@ -98,7 +98,8 @@ type placementValue struct {
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
 	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
-	Utilization       float64      `tfsdk:"gpu_memory_utilization"`
+	// Utilization is null in states planned before it was recorded.
+	Utilization *float64 `tfsdk:"gpu_memory_utilization"`
 }
 
 type costValue struct {
@@ -313,7 +314,8 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		}
 		req.Models = append(req.Models, md)
 	}
-	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards)...)
+	_, rendering := m.kubernetesSettings(ctx, &diags)
+	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards, rendering)...)
 	m.addTransferSurcharges(&req, shards, cfg, &diags)
 	return req, diags
 }
@@ -326,13 +328,30 @@ func (m *poolModel) transferHorizon() float64 {
 	return m.TransferHorizonHours.ValueFloat64()
 }
 
-// weightSources are the weights_source of the shards that set one.
-func weightSources(shards []demandModel) map[string]analysis.Location {
-	out := map[string]analysis.Location{}
+// modelWeights are, for the shards with a weights_source, where the
+// checkpoint is and how large: the weights at their precision, except for
+// fp8 from the catalog model's repository, which vLLM quantizes as it loads
+// the 16-bit checkpoint.
+func modelWeights(shards []demandModel, models []planner.ModelDemand) map[string]analysis.Weights {
+	est := map[string]*memory.Estimate{}
+	for _, md := range models {
+		est[md.Name] = md.Memory
+	}
+	out := map[string]analysis.Weights{}
 	for _, d := range shards {
-		if src, ok := d.weightsSource(); ok {
-			out[d.Name.ValueString()] = src
+		src, ok := d.weightsSource()
+		e := est[d.Name.ValueString()]
+		if !ok || e == nil {
+			continue
 		}
+		bytes := e.WeightBytes
+		if e.Precision == memory.FP8 && d.ServingModel.IsNull() {
+			if bf16, err := memory.New(memory.Request{Arch: e.Arch, Precision: memory.BF16, ContextTokens: e.ContextTokens,
+				Concurrency: e.Concurrency}); err == nil {
+				bytes = bf16.WeightBytes
+			}
+		}
+		out[d.Name.ValueString()] = analysis.Weights{Source: src, CheckpointBytes: bytes}
 	}
 	return out
 }
@@ -341,7 +360,7 @@ func weightSources(shards []demandModel) map[string]analysis.Location {
 // the transfer cost of a replica on each group spread over the horizon, and
 // warns where no price is known.
 func (m *poolModel) addTransferSurcharges(req *planner.Request, shards []demandModel, cfg *Config, diags *diag.Diagnostics) {
-	sur, missing := analysis.TransferSurcharges(req.NodeGroups, req.Models, weightSources(shards), m.transferHorizon(), cfg.EgressPrice)
+	sur, missing := analysis.TransferSurcharges(req.NodeGroups, modelWeights(shards, req.Models), m.transferHorizon(), cfg.EgressPrice)
 	for i := range req.Models {
 		req.Models[i].Surcharge = sur[req.Models[i].Name]
 	}
@@ -592,7 +611,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	for _, e := range m.ModelShards.Elements() {
 		shards = append(shards, demandFromObject(e.(types.Object)))
 	}
-	for key, t := range analysis.Transfers(req.NodeGroups, req.Models, weightSources(shards), res.Replicas, cfg.EgressPrice) {
+	for key, t := range analysis.Transfers(req.NodeGroups, modelWeights(shards, req.Models), res.Replicas, cfg.EgressPrice) {
 		tv := transferValue{From: t.From.String(), Kind: t.Kind, Bytes: t.Bytes, GB: roundTo(float64(t.Bytes)/1e9, 3)}
 		if t.Priced {
 			c := roundTo(t.CostUSD, 4)

@@ -173,7 +173,7 @@ output "args_match" {
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("gke").AtMapKey("accelerator_type"),
 						knownvalue.StringExact("nvidia-l4")),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("eks"), knownvalue.Null()),
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("services").AtMapKey("aws/llama70").AtMapKey("name"), knownvalue.StringExact("fleet-llama70")),
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("services").AtMapKey("aws/us-east-1/llama70").AtMapKey("name"), knownvalue.StringExact("fleet-llama70-svc")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
 			},

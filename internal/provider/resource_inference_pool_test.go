@@ -33,7 +33,7 @@ resource "mcllm_inference_pool" "fleet" {
 var shardDefs = map[string]string{
 	"llama8":  `model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 4`,
 	"llama70": `model = "llama-3.1-70b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 2`,
-	"mixtral": `model = "mixtral-8x7b", precision = "int4", max_context_tokens = 16384, max_concurrent_sequences = 8, replicas = 2`,
+	"mixtral": `model = "mixtral-8x7b", precision = "int4", max_context_tokens = 16384, max_concurrent_sequences = 8, replicas = 2, serving_model = "TheBloke/Mixtral-8x7B-Instruct-v0.1-AWQ"`,
 	// "<name>@<variant>": the same deployment with other settings.
 	"llama8@2": `model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 8192, max_concurrent_sequences = 16, replicas = 2`,
 }

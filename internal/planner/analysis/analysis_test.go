@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 func TestApportion(t *testing.T) {
@@ -123,9 +122,7 @@ func TestTransfers(t *testing.T) {
 		{Name: "region", Cloud: "aws", Region: "us-west-2"},
 		{Name: "cloud", Cloud: "gcp", Region: "us-central1"},
 	}
-	est := &memory.Estimate{WeightBytes: 140e9}
-	models := []planner.ModelDemand{{Name: "m", Memory: est}, {Name: "local", Memory: est}}
-	sources := map[string]Location{"m": {Cloud: "aws", Region: "us-east-1"}}
+	weights := map[string]Weights{"m": {Source: Location{Cloud: "aws", Region: "us-east-1"}, CheckpointBytes: 140e9}}
 	price := func(cloud, kind string) (float64, bool) {
 		switch kind {
 		case "none":
@@ -135,13 +132,22 @@ func TestTransfers(t *testing.T) {
 		}
 		return 0, false // no internet price known
 	}
-	replicas := []planner.Replica{{Model: "m", Index: 0, NodeGroup: "same"}, {Model: "m", Index: 1, NodeGroup: "region"},
-		{Model: "m", Index: 2, NodeGroup: "cloud"}, {Model: "local", Index: 0, NodeGroup: "cloud"}}
-	got := Transfers(groups, models, sources, replicas, price)
+	stages := func(nodes ...int) []planner.Stage {
+		var out []planner.Stage
+		for _, n := range nodes {
+			out = append(out, planner.Stage{Node: n})
+		}
+		return out
+	}
+	replicas := []planner.Replica{{Model: "m", Index: 0, NodeGroup: "same", Stages: stages(0)},
+		{Model: "m", Index: 1, NodeGroup: "region", Stages: stages(3, 4)}, // two nodes: two copies
+		{Model: "m", Index: 2, NodeGroup: "cloud", Stages: stages(1, 1)}, {Model: "local", Index: 0, NodeGroup: "cloud", Stages: stages(0)}}
+	got := Transfers(groups, weights, replicas, price)
+	src := weights["m"].Source
 	want := map[string]Transfer{
-		"m/0": {From: sources["m"], Kind: "none", Bytes: 140e9, Priced: true},
-		"m/1": {From: sources["m"], Kind: "inter_region", Bytes: 140e9, CostUSD: 2.8, Priced: true},
-		"m/2": {From: sources["m"], Kind: "internet", Bytes: 140e9},
+		"m/0": {From: src, Kind: "none", Bytes: 140e9, Priced: true},
+		"m/1": {From: src, Kind: "inter_region", Bytes: 280e9, CostUSD: 5.6, Priced: true},
+		"m/2": {From: src, Kind: "internet", Bytes: 140e9},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d transfers, want %d (a model without a source pulls nothing): %v", len(got), len(want), got)
@@ -151,7 +157,7 @@ func TestTransfers(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", k, g, w)
 		}
 	}
-	sur, missing := TransferSurcharges(groups, models, sources, 730, price)
+	sur, missing := TransferSurcharges(groups, weights, 730, price)
 	if s := sur["m"]; s["same"] != 0 || math.Abs(s["region"]-2.8/730) > 1e-12 || len(s) != 2 {
 		t.Errorf("surcharges %v", s)
 	}

@@ -18,10 +18,9 @@ func (l Location) String() string { return l.Cloud + "/" + l.Region }
 // transfer leaving it, and whether that is known.
 type EgressPrice func(cloud, kind string) (usdPerGB float64, ok bool)
 
-// Transfer is the one-time pull of one replica's weights from their
-// source to the replica's node group. A replica loads the whole checkpoint
-// once, split over its GPUs and pipeline stages, so it pulls the model's
-// weight bytes.
+// Transfer is the one-time pull of one replica's weights from their source
+// to the replica's node group: every node the replica spans downloads the
+// checkpoint.
 type Transfer struct {
 	From  Location
 	Kind  string // catalog.TransferNone, TransferInterRegion or TransferInternet
@@ -32,7 +31,7 @@ type Transfer struct {
 	Priced  bool
 }
 
-// TransferTo prices pulling bytes of weights from src to node group g.
+// TransferTo prices pulling bytes from src to node group g.
 func TransferTo(src Location, g planner.NodeGroup, bytes int64, price EgressPrice) Transfer {
 	t := Transfer{From: src, Kind: catalog.TransferKindBetween(src.Cloud, src.Region, g.Cloud, g.Region), Bytes: bytes}
 	perGB, ok := price(src.Cloud, t.Kind)
@@ -43,51 +42,51 @@ func TransferTo(src Location, g planner.NodeGroup, bytes int64, price EgressPric
 	return t
 }
 
-// Transfers prices the weight pull of every placed replica of the models
-// with a source, keyed like the placement.
-func Transfers(groups []planner.NodeGroup, models []planner.ModelDemand, sources map[string]Location,
-	replicas []planner.Replica, price EgressPrice) map[string]Transfer {
+// Weights is a model's source and the bytes of the checkpoint it loads.
+type Weights struct {
+	Source          Location
+	CheckpointBytes int64
+}
+
+// Transfers prices the weight pulls of every placed replica of the models
+// with weights, keyed like the placement: the checkpoint once per node.
+func Transfers(groups []planner.NodeGroup, weights map[string]Weights, replicas []planner.Replica, price EgressPrice) map[string]Transfer {
 	byName := map[string]planner.NodeGroup{}
 	for _, g := range groups {
 		byName[g.Name] = g
 	}
-	weights := map[string]int64{}
-	for _, m := range models {
-		if m.Memory != nil {
-			weights[m.Name] = m.Memory.WeightBytes
-		}
-	}
 	out := map[string]Transfer{}
 	for _, r := range replicas {
-		src, ok := sources[r.Model]
+		w, ok := weights[r.Model]
 		if !ok {
 			continue
 		}
-		out[r.Key()] = TransferTo(src, byName[r.NodeGroup], weights[r.Model], price)
+		nodes := map[int]bool{}
+		for _, s := range r.Stages {
+			nodes[s.Node] = true
+		}
+		out[r.Key()] = TransferTo(w.Source, byName[r.NodeGroup], w.CheckpointBytes*int64(max(1, len(nodes))), price)
 	}
 	return out
 }
 
-// TransferSurcharges is, per model with a source, the transfer cost of one
-// replica on each node group spread over horizonHours: the surcharge the
-// planner weighs against node prices. Groups whose transfer has no known
-// price carry none; missing lists them per model.
-func TransferSurcharges(groups []planner.NodeGroup, models []planner.ModelDemand, sources map[string]Location,
-	horizonHours float64, price EgressPrice) (surcharges map[string]map[string]float64, missing map[string][]Transfer) {
+// TransferSurcharges is, per model with weights, the cost of pulling its
+// checkpoint to one node of each node group, spread over horizonHours: the
+// surcharge (per node a replica spans) the planner weighs against node
+// prices. Groups whose transfer has no known price carry none; missing lists
+// them per model.
+func TransferSurcharges(groups []planner.NodeGroup, weights map[string]Weights, horizonHours float64,
+	price EgressPrice) (surcharges map[string]map[string]float64, missing map[string][]Transfer) {
 	surcharges, missing = map[string]map[string]float64{}, map[string][]Transfer{}
-	for _, m := range models {
-		src, ok := sources[m.Name]
-		if !ok || m.Memory == nil {
-			continue
-		}
-		surcharges[m.Name] = map[string]float64{}
+	for model, w := range weights {
+		surcharges[model] = map[string]float64{}
 		for _, g := range groups {
-			t := TransferTo(src, g, m.Memory.WeightBytes, price)
+			t := TransferTo(w.Source, g, w.CheckpointBytes, price)
 			if !t.Priced {
-				missing[m.Name] = append(missing[m.Name], t)
+				missing[model] = append(missing[model], t)
 				continue
 			}
-			surcharges[m.Name][g.Name] = t.CostUSD / horizonHours
+			surcharges[model][g.Name] = t.CostUSD / horizonHours
 		}
 	}
 	return surcharges, missing
