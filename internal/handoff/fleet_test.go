@@ -47,7 +47,7 @@ func testFleet(t testing.TB, groups []Group, models []testModel, previous []plan
 	t.Helper()
 	req := planner.Request{Previous: previous}
 	f := Fleet{Pool: "prod", Groups: map[string]Group{}, Models: map[string]Model{}, Sizes: map[string]int{},
-		Kubernetes: Kubernetes{Namespace: "serving", Image: "vllm/vllm-openai:v0.10.0", ROCmImage: "vllm/vllm-openai-rocm:v0.10.0",
+		Kubernetes: &Kubernetes{Namespace: "serving", Image: "vllm/vllm-openai:v0.10.0", ROCmImage: "vllm/vllm-openai-rocm:v0.10.0",
 			Port: DefaultPort, HFTokenSecret: "hf"}}
 	for _, g := range groups {
 		req.NodeGroups = append(req.NodeGroups, g.NodeGroup)

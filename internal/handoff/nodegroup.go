@@ -138,6 +138,9 @@ func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
 		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints),
 	}
 	spot := g.CapacityType == planner.CapacitySpot
+	if g.InstanceType == "" {
+		return spec // custom hardware: no cloud node-group type to name
+	}
 	switch g.Cloud {
 	case catalog.CloudAWS:
 		spec.EKS = &EKSNodeGroup{InstanceTypes: []string{g.InstanceType}, CapacityType: "ON_DEMAND", Taints: upperSnakeEffects(g.Taints)}

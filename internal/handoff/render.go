@@ -10,12 +10,13 @@ import (
 
 // Fleet is a planned pool: what the hand-off renders from.
 type Fleet struct {
-	Pool       string
-	Groups     map[string]Group
-	Models     map[string]Model
-	Replicas   []planner.Replica
-	Sizes      map[string]int
-	Kubernetes Kubernetes
+	Pool     string
+	Groups   map[string]Group
+	Models   map[string]Model
+	Replicas []planner.Replica
+	Sizes    map[string]int
+	// Kubernetes, when set, asks for workloads and services.
+	Kubernetes *Kubernetes
 }
 
 // Manifest is one rendered Kubernetes object and where it belongs.
@@ -35,7 +36,8 @@ type Rendered struct {
 	// region's cluster.
 	Services map[string]Manifest
 	// Unrendered lists models with no Source to serve, sorted: they have no
-	// workloads.
+	// workloads. Workloads, Services and Unrendered stay empty without
+	// Fleet.Kubernetes.
 	Unrendered []string
 }
 
@@ -45,6 +47,9 @@ func Render(f Fleet) (Rendered, error) {
 	for _, name := range slices.Sorted(maps.Keys(f.Groups)) {
 		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, f.Groups[name], f.Sizes[name])
 	}
+	if f.Kubernetes == nil {
+		return out, nil
+	}
 	unrendered := map[string]bool{}
 	for _, r := range f.Replicas {
 		m, g := f.Models[r.Model], f.Groups[r.NodeGroup]
@@ -52,7 +57,7 @@ func Render(f Fleet) (Rendered, error) {
 			unrendered[r.Model] = true
 			continue
 		}
-		w := NewWorkload(f.Kubernetes, f.Pool, g, m, r)
+		w := NewWorkload(*f.Kubernetes, f.Pool, g, m, r)
 		text, err := EncodeYAML(w.Object)
 		if err != nil {
 			return Rendered{}, fmt.Errorf("encoding the workload of %s: %w", r.Key(), err)
@@ -62,7 +67,7 @@ func Render(f Fleet) (Rendered, error) {
 		if _, done := out.Services[key]; done {
 			continue
 		}
-		svc := NewService(f.Kubernetes, f.Pool, r.Model)
+		svc := NewService(*f.Kubernetes, f.Pool, r.Model)
 		text, err = EncodeYAML(svc)
 		if err != nil {
 			return Rendered{}, fmt.Errorf("encoding the service of %s: %w", key, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -378,11 +377,8 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		}
 		md.Confidential = c.Confidential.ValueBool()
 		for _, cloud := range md.Clouds {
-			switch cloud {
-			case catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom:
-			default:
-				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud",
-					fmt.Sprintf("%q is not one of \"aws\", \"azure\", \"gcp\", \"custom\".", cloud))
+			if e := catalog.UnknownCloudError(cloud); e != "" {
+				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud", e)
 			}
 		}
 	}
@@ -405,9 +401,8 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		}
 	}
 	if src, ok := d.weightsSource(); ok {
-		if !slices.Contains([]string{catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom}, src.Cloud) {
-			diags.AddAttributeError(at.AtName("weights_source").AtName("cloud"), "Unknown cloud",
-				fmt.Sprintf("%q is not one of \"aws\", \"azure\", \"gcp\", \"custom\".", src.Cloud))
+		if e := catalog.UnknownCloudError(src.Cloud); e != "" {
+			diags.AddAttributeError(at.AtName("weights_source").AtName("cloud"), "Unknown cloud", e)
 		}
 		if src.Region == "" {
 			diags.AddAttributeError(at.AtName("weights_source").AtName("region"), "Missing region", "weights_source needs the bucket's region.")

@@ -96,13 +96,16 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 			fmt.Sprintf("model shard %q describes its architecture but not what the engine loads; set serving_model", md.Name))
 		return
 	}
+	if p.TensorParallel < 1 || p.PipelineParallel < 1 || int64(len(p.Stages)) != p.PipelineParallel {
+		resp.Error = function.NewArgumentFuncError(argPlacement, fmt.Sprintf("the placement entry is inconsistent: tensor_parallel %d, "+
+			"pipeline_parallel %d, %d stages", p.TensorParallel, p.PipelineParallel, len(p.Stages)))
+		return
+	}
 	r := planner.Replica{TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel)}
 	for _, s := range p.Stages {
 		r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node)})
 	}
-	m := handoff.Model{Name: md.Name, Source: source, Precision: md.Memory.Precision, KVPrecision: md.Memory.KVPrecision,
-		ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
-	args := handoff.EngineArgs(m, r, *p.Utilization, int(port))
+	args := handoff.EngineArgs(handoffModel(md, source), r, *p.Utilization, int(port))
 	vals := make([]attr.Value, len(args))
 	for i, a := range args {
 		vals[i] = types.StringValue(a)

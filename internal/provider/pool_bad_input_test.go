@@ -66,6 +66,8 @@ func TestAccBadInput(t *testing.T) {
 			`value must be one of`},
 		"bad taint key": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a b", effect = "NoSchedule" }] }`, okShard, ""),
 			`label key "a b"`},
+		"duplicate taint": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a", effect = "NoSchedule" }, { key = "a", value = "b", effect = "NoSchedule" }] }`, okShard, ""),
+			`Taint a:NoSchedule is listed twice`},
 		"bad node label": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, labels = { "tier!" = "x" } }`, okShard, "kubernetes = {}"),
 			`Node group labels are set on its nodes: label key "tier!"`},
 		"node group name not a label": {pool(`"GPU pool" = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, "kubernetes = {}"),

@@ -279,10 +279,16 @@ func handoffProblems(ctx context.Context, pool string, groups map[string]nodeGro
 				}
 			}
 		}
+		seen := map[[2]string]bool{}
 		for i, t := range taintsOf(ctx, g, &diags) {
 			if e := handoff.TaintError(t); e != "" {
 				diags.AddAttributeError(at.AtName("taints").AtListIndex(i), "Invalid taint", e+".")
 			}
+			if seen[[2]string{t.Key, t.Effect}] {
+				diags.AddAttributeError(at.AtName("taints").AtListIndex(i), "Duplicate taint",
+					fmt.Sprintf("Taint %s:%s is listed twice; a node carries one taint per key and effect.", t.Key, t.Effect))
+			}
+			seen[[2]string{t.Key, t.Effect}] = true
 		}
 	}
 	for i, d := range shards {
@@ -325,9 +331,10 @@ func servingSource(d demandModel) string {
 	return ""
 }
 
-// fleet gathers what the hand-off renders from.
+// fleet gathers what the hand-off renders from; k is nil when the pool
+// renders no workloads, which also silences the serving warnings.
 func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner.Result, cfgGroups map[string]nodeGroupModel,
-	k handoff.Kubernetes, diags *diag.Diagnostics) handoff.Fleet {
+	k *handoff.Kubernetes, diags *diag.Diagnostics) handoff.Fleet {
 	f := handoff.Fleet{Pool: m.Name.ValueString(), Groups: map[string]handoff.Group{}, Models: map[string]handoff.Model{},
 		Replicas: res.Replicas, Sizes: map[string]int{}, Kubernetes: k}
 	for _, g := range req.NodeGroups {
@@ -336,6 +343,9 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	}
 	for _, g := range res.Groups {
 		f.Sizes[g.Name] = g.Nodes
+	}
+	if k == nil {
+		return f
 	}
 	sources := map[string]string{}
 	for i, e := range m.ModelShards.Elements() {
@@ -349,8 +359,7 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 		}
 	}
 	for _, md := range req.Models {
-		hm := handoff.Model{Name: md.Name, Source: sources[md.Name], Precision: md.Memory.Precision,
-			KVPrecision: md.Memory.KVPrecision, ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
+		hm := handoffModel(md, sources[md.Name])
 		if _, note := handoff.KVCacheDtype(hm); note != "" {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(m.shardIndex(md.Name)).AtName("kv_cache_precision"),
 				"KV cache precision the engine cannot use", note+".")
@@ -360,8 +369,14 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	return f
 }
 
+// handoffModel is a planned model as the engine runs it, loading source.
+func handoffModel(md planner.ModelDemand, source string) handoff.Model {
+	return handoff.Model{Name: md.Name, Source: source, Precision: md.Memory.Precision, KVPrecision: md.Memory.KVPrecision,
+		ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency}
+}
+
 // setHandoff writes node_group_specs, workloads and services.
-func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool) diag.Diagnostics {
+func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagnostics {
 	var diags diag.Diagnostics
 	out, err := handoff.Render(f)
 	if err != nil {
@@ -373,15 +388,13 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet, render bool
 		specs[name] = specValue(s)
 	}
 	workloads, services := map[string]workloadValue{}, map[string]serviceValue{}
-	if render {
-		for key, w := range out.Workloads {
-			workloads[key] = workloadValue{Cloud: w.Cloud, Region: w.Region, NodeGroup: w.NodeGroup, Kind: w.Kind, Name: w.Name,
-				Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
-		}
-		for key, s := range out.Services {
-			model := key[strings.LastIndexByte(key, '/')+1:]
-			services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
-		}
+	for key, w := range out.Workloads {
+		workloads[key] = workloadValue{Cloud: w.Cloud, Region: w.Region, NodeGroup: w.NodeGroup, Kind: w.Kind, Name: w.Name,
+			Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
+	}
+	for key, s := range out.Services {
+		model := key[strings.LastIndexByte(key, '/')+1:]
+		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
 	}
 	var d diag.Diagnostics
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)

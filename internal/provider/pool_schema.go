@@ -58,7 +58,7 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"cloud": schema.StringAttribute{Required: true,
 			MarkdownDescription: "`aws`, `azure`, `gcp`, or `custom` for hardware the catalog does not know.",
-			Validators:          []validator.String{stringvalidator.OneOf(catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom)}},
+			Validators:          []validator.String{stringvalidator.OneOf(catalog.Clouds()...)}},
 		"region": schema.StringAttribute{Required: true, MarkdownDescription: "Region (or, for `custom`, any location name)."},
 		"instance_type": schema.StringAttribute{Optional: true,
 			MarkdownDescription: "Catalog instance type of the cloud, for example `p5.48xlarge` (see `mcllm_gpu_instance_types`). Required unless `gpu` describes the hardware."},

@@ -206,7 +206,7 @@ func egressOverrides(ctx context.Context, m types.Map, cfg *Config) diag.Diagnos
 		cloud, kind, _ := strings.Cut(key, "/")
 		v := prices[key]
 		switch {
-		case !slices.Contains([]string{catalog.CloudAWS, catalog.CloudAzure, catalog.CloudGCP, catalog.CloudCustom}, cloud) ||
+		case catalog.UnknownCloudError(cloud) != "" ||
 			(kind != catalog.TransferInternet && kind != catalog.TransferInterRegion):
 			diags.AddAttributeError(at, "Invalid egress price key",
 				fmt.Sprintf("%q is not \"<cloud>/internet\" or \"<cloud>/inter_region\" with cloud one of aws, azure, gcp, custom.", key))

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -661,8 +662,11 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		return out
 	}
 
-	k, render := m.kubernetesSettings(ctx, &diags)
-	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags), render)...)
+	var k *handoff.Kubernetes
+	if settings, render := m.kubernetesSettings(ctx, &diags); render {
+		k = &settings
+	}
+	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags))...)
 
 	var d diag.Diagnostics
 	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)

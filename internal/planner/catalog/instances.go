@@ -18,6 +18,19 @@ const (
 	CloudCustom = "custom"
 )
 
+// Clouds lists the cloud names a node group or a constraint may use.
+func Clouds() []string { return []string{CloudAWS, CloudAzure, CloudGCP, CloudCustom} }
+
+// UnknownCloudError says why a name is not a cloud; "" when it is one.
+func UnknownCloudError(name string) string {
+	for _, c := range Clouds() {
+		if c == name {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%q is not one of \"aws\", \"azure\", \"gcp\", \"custom\".", name)
+}
+
 // Interconnect kinds between the GPUs of one node. A tensor-parallel group
 // moves activations over this link at every layer, so it matters for speed,
 // never for memory.
