@@ -141,9 +141,12 @@ func TestNodeGroupSpecPerCloud(t *testing.T) {
 	if !slices.ContainsFunc(tols, func(t corev1.Toleration) bool { return t.Key == AKSSpotTaint && t.Value == "spot" }) {
 		t.Errorf("AKS spot nodes are tainted; tolerations %v", tols)
 	}
-	custom := NodeGroupSpecFor("prod", Group{NodeGroup: planner.NodeGroup{Name: "lab", Cloud: "custom", MaxNodes: 1}}, 1)
-	if custom.EKS != nil || custom.GKE != nil || custom.AKS != nil {
-		t.Errorf("custom: %+v", custom)
+	for _, cloud := range []string{"custom", "aws", "gcp", "azure"} {
+		// Custom hardware names no cloud instance type: no node-group object.
+		custom := NodeGroupSpecFor("prod", Group{NodeGroup: planner.NodeGroup{Name: "lab", Cloud: cloud, MaxNodes: 1}}, 1)
+		if custom.EKS != nil || custom.GKE != nil || custom.AKS != nil {
+			t.Errorf("custom GPUs on %s: %+v", cloud, custom)
+		}
 	}
 }
 
