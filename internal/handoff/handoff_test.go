@@ -133,8 +133,8 @@ func TestNodeGroupSpecPerCloud(t *testing.T) {
 	}
 
 	az := NodeGroupSpecFor("prod", testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot, taint), 0)
-	if az.AKS == nil || az.AKS.Priority != "Spot" || az.AKS.EvictionPolicy != "Delete" ||
-		!slices.Equal(az.AKS.NodeTaints, []string{"dedicated=llm:PreferNoSchedule"}) {
+	if az.AKS == nil || az.AKS.Priority != "Spot" || az.AKS.EvictionPolicy != "Delete" || az.Labels[AKSSpotTaint] != "spot" ||
+		!slices.Equal(az.AKS.NodeTaints, []string{"kubernetes.azure.com/scalesetpriority=spot:NoSchedule", "dedicated=llm:PreferNoSchedule"}) {
 		t.Errorf("aks: %+v", az.AKS)
 	}
 	tols := tolerations(testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot))

@@ -59,6 +59,10 @@ const (
 	DefaultPort      = 8000
 )
 
+// serverCommand starts vLLM's OpenAI-compatible server, whatever the image's
+// entrypoint; the leader of a LeaderWorkerSet runs the same after Ray.
+var serverCommand = []string{"python3", "-m", "vllm.entrypoints.openai.api_server"}
+
 // multiNodeScript is the helper the vLLM image ships to form a Ray cluster
 // across a LeaderWorkerSet's pods (as LeaderWorkerSet's vLLM example uses it).
 const multiNodeScript = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
@@ -90,7 +94,7 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		pod := podSpec(pool, g, container(k, g, w.GPUsPerPod, nil, w.EngineArgs, true))
+		pod := podSpec(pool, g, container(k, g, w.GPUsPerPod, serverCommand, w.EngineArgs, true))
 		w.Object = &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
 			ObjectMeta: meta,
@@ -107,8 +111,8 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	}
 
 	w.Kind, w.Pods, w.GPUsPerPod = KindLeaderWorkerSet, r.PipelineParallel, r.TensorParallel
-	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec python3 -m vllm.entrypoints.openai.api_server %s",
-		multiNodeScript, shellJoin(w.EngineArgs))}
+	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s %s",
+		multiNodeScript, strings.Join(serverCommand, " "), shellJoin(w.EngineArgs))}
 	workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
 	leader := podSpec(pool, g, container(k, g, w.GPUsPerPod, leaderCmd, nil, true))
 	worker := podSpec(pool, g, container(k, g, w.GPUsPerPod, workerCmd, nil, false))

@@ -153,7 +153,11 @@ func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
 	case catalog.CloudAzure:
 		spec.AKS = &AKSNodePool{VMSize: g.InstanceType, Priority: "Regular"}
 		if spot {
+			// AKS puts this label and taint on spot nodes; azurerm wants
+			// them in the pool's configuration too, or it diffs forever.
 			spec.AKS.Priority, spec.AKS.EvictionPolicy = "Spot", "Delete"
+			spec.Labels[AKSSpotTaint] = "spot"
+			spec.AKS.NodeTaints = append(spec.AKS.NodeTaints, AKSSpotTaint+"=spot:"+EffectNoSchedule)
 		}
 		for _, t := range g.Taints {
 			kv := t.Key

@@ -80,8 +80,8 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
-	if p.Utilization == nil {
-		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_utilization; plan the pool again")
+	if p.Utilization == nil || !(*p.Utilization > 0 && *p.Utilization <= 1) {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_utilization in (0, 1]; plan the pool again")
 		return
 	}
 	d := demandFromObject(demand)

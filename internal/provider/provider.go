@@ -210,8 +210,8 @@ func egressOverrides(ctx context.Context, m types.Map, cfg *Config) diag.Diagnos
 			(kind != catalog.TransferInternet && kind != catalog.TransferInterRegion):
 			diags.AddAttributeError(at, "Invalid egress price key",
 				fmt.Sprintf("%q is not \"<cloud>/internet\" or \"<cloud>/inter_region\" with cloud one of aws, azure, gcp, custom.", key))
-		case v.IsNull() || v.IsUnknown() || !(v.ValueFloat64() >= 0):
-			diags.AddAttributeError(at, "Invalid egress price", fmt.Sprintf("The price of %q must be a known number of USD per GB, 0 or more.", key))
+		case v.IsNull() || v.IsUnknown() || !(v.ValueFloat64() >= 0) || v.ValueFloat64() > 1000:
+			diags.AddAttributeError(at, "Invalid egress price", fmt.Sprintf("The price of %q must be a known number of USD per GB, 0 to 1000.", key))
 		default:
 			cfg.EgressOverrides[key] = v.ValueFloat64()
 		}
