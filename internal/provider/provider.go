@@ -223,7 +223,11 @@ func egressOverrides(ctx context.Context, m types.Map, cfg *Config) diag.Diagnos
 func egressDefaultsText() string {
 	var parts []string
 	for _, p := range catalog.EgressPrices() {
-		parts = append(parts, fmt.Sprintf("`%s` %.4g", p.Key(), p.USDPerGB))
+		date := "date unknown"
+		if p.Date != catalog.PriceDateUnknown {
+			date = "read " + p.Date
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %.4g (%s; %s)", p.Key(), p.USDPerGB, p.Source, date))
 	}
 	return strings.Join(parts, ", ")
 }
