@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -176,6 +177,32 @@ func TestProtocolEngineArgs(t *testing.T) {
 			resp := call(tc.args...)
 			if resp.Error == nil || resp.Error.FunctionArgument == nil || *resp.Error.FunctionArgument != tc.arg {
 				t.Fatalf("want an error on argument %d, got %+v", tc.arg, resp.Error)
+			}
+		})
+	}
+}
+
+// The SDKs' own trace logs are silenced only while the CLI is not logging.
+func TestQuietSDKLogs(t *testing.T) {
+	vars := []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH", "TF_ACC_LOG_PATH", "TF_LOG_PATH_MASK", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"}
+	for name, tc := range map[string]struct {
+		set  map[string]string
+		want map[string]string
+	}{
+		"CLI not logging": {nil, map[string]string{"TF_LOG_SDK": "OFF", "TF_LOG_SDK_PROTO": "OFF", "TF_LOG_SDK_FRAMEWORK": "OFF", "TF_LOG_PROVIDER": "OFF"}},
+		"CLI logging":     {map[string]string{"TF_LOG": "DEBUG"}, map[string]string{"TF_LOG_SDK": "", "TF_LOG_PROVIDER": ""}},
+		"provider debug":  {map[string]string{"TF_LOG_PROVIDER": "DEBUG"}, map[string]string{"TF_LOG_SDK": "", "TF_LOG_PROVIDER": "DEBUG"}},
+		"explicit level":  {map[string]string{"TF_LOG_SDK_PROTO": "TRACE"}, map[string]string{"TF_LOG_SDK_PROTO": "TRACE", "TF_LOG_SDK": "OFF"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, v := range vars {
+				t.Setenv(v, tc.set[v])
+			}
+			QuietSDKLogs()
+			for k, want := range tc.want {
+				if got := os.Getenv(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
 			}
 		})
 	}
