@@ -317,38 +317,41 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, methodText)
 	if len(cost) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "## Cost and time")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Costs in USD per hour. Optimum: CBC's proven optimum of the exact MILP (`-` when not proven within the limit or not attempted;")
-		fmt.Fprintln(w, "the JSON line's `milp_best` then holds CBC's best solution). LP bound: the MILP's LP relaxation, a lower bound on the optimum,")
-		fmt.Fprintln(w, "so planner/LB bounds planner/opt from above. FFD: the first-fit-decreasing baseline. A cost marked * leaves replicas")
-		fmt.Fprintln(w, "unplaced and is not compared.")
-		fmt.Fprintln(w, "Unplaced: replicas the planner / FFD could not place although the case is feasible. Peak MiB: the child process's")
-		fmt.Fprintln(w, "maximum RSS (`ru_maxrss`), input included (`base_mib` in the JSON line is the RSS before the planner ran).")
-		fmt.Fprintln(w)
-		var cells [][]string
-		for _, r := range cost {
-			cells = append(cells, costCells(r))
-		}
-		markdownTable(w, costHeader(), cells)
+		tableSection(w, "Cost and time", []string{
+			"Costs in USD per hour. Optimum: CBC's proven optimum of the exact MILP (`-` when not proven within the limit or not attempted;",
+			"the JSON line's `milp_best` then holds CBC's best solution). LP bound: the MILP's LP relaxation, a lower bound on the optimum,",
+			"so planner/LB bounds planner/opt from above. FFD: the first-fit-decreasing baseline. A cost marked * leaves replicas",
+			"unplaced and is not compared.",
+			"Unplaced: replicas the planner / FFD could not place although the case is feasible. Peak MiB: the child process's",
+			"maximum RSS (`ru_maxrss`), input included (`base_mib` in the JSON line is the RSS before the planner ran).",
+		}, costHeader(), cost, costCells)
 	}
 	if len(stab) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "## Stability")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Replicas exposed: previous replicas whose model and index still exist after the step. Moves: those whose node group")
-		fmt.Fprintln(w, "or stages changed. min_moves: those on the node group the step removed. Spread-forced: min_moves plus the survivors")
-		fmt.Fprintln(w, "a lowered spread cap (scale down) pushes out of their cloud, also unavoidable. Unplaced: replicas left unplaced after the")
-		fmt.Fprintln(w, "step although the input is feasible from scratch; unplaced fresh: how many of them stay unplaced when the same input is")
-		fmt.Fprintln(w, "planned without Previous (the rest are due to the placements the planner keeps).")
-		fmt.Fprintln(w)
-		var cells [][]string
-		for _, r := range stab {
-			cells = append(cells, stabilityCells(r))
-		}
-		markdownTable(w, stabilityHeader(), cells)
+		tableSection(w, "Stability", []string{
+			"Replicas exposed: previous replicas whose model and index still exist after the step. Moves: those whose node group",
+			"or stages changed. min_moves: those on the node group the step removed. Spread-forced: min_moves plus the survivors",
+			"a lowered spread cap (scale down) pushes out of their cloud, also unavoidable. Unplaced: replicas left unplaced after the",
+			"step although the input is feasible from scratch; unplaced fresh: how many of them stay unplaced when the same input is",
+			"planned without Previous (the rest are due to the placements the planner keeps).",
+		}, stabilityHeader(), stab, stabilityCells)
 	}
+}
+
+// tableSection writes a section: its title, the text that explains the
+// columns, and one table row per result.
+func tableSection(w io.Writer, title string, text, header []string, rows []Row, cells func(Row) []string) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## "+title)
+	fmt.Fprintln(w)
+	for _, l := range text {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w)
+	table := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		table = append(table, cells(r))
+	}
+	markdownTable(w, header, table)
 }
 
 const methodText = `- **Fleets.** Seeded generators (` + "`math/rand/v2`" + `, PCG, one fixed seed per case) draw node groups from

@@ -32,8 +32,7 @@ func TestProtocolServerPlansAsTheFramework(t *testing.T) {
 	autoscaling := shardType.AttributeTypes["autoscaling"]
 	poolSchema := fast.schema.ResourceSchemas["mcllm_inference_pool"]
 	poolType := poolSchema.ValueType().(tftypes.Object)
-	groupType := poolType.AttributeTypes["node_groups"].(tftypes.Map).ElementType
-	elemType := poolType.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	groupType, elemType := fast.poolElementTypes()
 	kubeType := poolType.AttributeTypes["kubernetes"]
 
 	shard := map[string]tftypes.Value{"name": str("m"), "model": str("llama-3.1-8b"), "precision": str("bf16"),

@@ -268,12 +268,18 @@ func nodeGroupValue(t tftypes.Type, cloud, region, instance string, maxNodes flo
 		"capacity_type": str("on-demand"), "confidential": tftypes.NewValue(tftypes.Bool, false)})
 }
 
+// poolElementTypes are the types of one node group and one model shard of
+// the pool's schema.
+func (h *protocolHarness) poolElementTypes() (group, shard tftypes.Type) {
+	typ := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object)
+	return typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType, typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+}
+
 // planPool plans a new pool over the protocol and returns the diagnostics.
 func (h *protocolHarness) planPool(groups map[string]tftypes.Value, shards []tftypes.Value) []*tfprotov6.Diagnostic {
 	s := h.schema.ResourceSchemas["mcllm_inference_pool"]
 	typ := s.ValueType().(tftypes.Object)
-	groupType := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
-	shardType := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	groupType, shardType := h.poolElementTypes()
 	cfg := value(h.t, s, map[string]tftypes.Value{
 		"name":         str("p"),
 		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: groupType}, groups),
@@ -313,9 +319,7 @@ func TestProtocolPoolErrorPaths(t *testing.T) {
 	if diags := h.configure(nil); len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	typ := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object)
-	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
-	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	gt, st := h.poolElementTypes()
 	grp := func(instance string, maxNodes float64) tftypes.Value {
 		return nodeGroupValue(gt, "aws", "us-east-1", instance, maxNodes)
 	}
@@ -353,9 +357,7 @@ func TestProtocolMissingEgressPriceWarns(t *testing.T) {
 	if diags := h.configure(nil); len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	typ := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object)
-	gt := typ.AttributeTypes["node_groups"].(tftypes.Map).ElementType
-	st := typ.AttributeTypes["model_shards"].(tftypes.List).ElementType
+	gt, st := h.poolElementTypes()
 	src := st.(tftypes.Object).AttributeTypes["weights_source"]
 	group := nodeGroupValue(gt, "gcp", "us-east4", "a3-highgpu-8g", 1)
 	shard := object(st, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
