@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
@@ -47,8 +48,11 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 		if !ok {
 			return fmt.Errorf("replica %s: unknown node group %q", r.Key(), r.NodeGroup)
 		}
-		if _, ok := planner.ReplicaShape(m, g); !ok {
-			return fmt.Errorf("replica %s: node group %s does not pass the model's filters", r.Key(), g.Name)
+		if err := constraintsAllow(m, g); err != nil {
+			return fmt.Errorf("replica %s on %s: %w", r.Key(), g.Name, err)
+		}
+		if (m.TensorParallel > 0 && r.TensorParallel != m.TensorParallel) || (m.PipelineParallel > 0 && r.PipelineParallel != m.PipelineParallel) {
+			return fmt.Errorf("replica %s: t%d p%d, the model fixes t%d p%d", r.Key(), r.TensorParallel, r.PipelineParallel, m.TensorParallel, m.PipelineParallel)
 		}
 		if r.TensorParallel < 1 || r.PipelineParallel < 1 || len(r.Stages) != r.PipelineParallel {
 			return fmt.Errorf("replica %s: degrees t%d p%d with %d stages", r.Key(), r.TensorParallel, r.PipelineParallel, len(r.Stages))
@@ -136,4 +140,27 @@ func UnplacedCount(res *planner.Result) int {
 		n += len(u.Replicas)
 	}
 	return n
+}
+
+// constraintsAllow checks a model's placement constraints against a node
+// group, written out here rather than asked of the planner's filters, so
+// that the checker stays independent of them.
+func constraintsAllow(m planner.ModelDemand, g planner.NodeGroup) error {
+	allowed := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+	switch {
+	case !allowed(m.Clouds, g.Cloud):
+		return fmt.Errorf("cloud %s not in %v", g.Cloud, m.Clouds)
+	case !allowed(m.Regions, g.Region):
+		return fmt.Errorf("region %s not in %v", g.Region, m.Regions)
+	case !allowed(m.GPUModels, g.GPUModel):
+		return fmt.Errorf("GPU %s not in %v", g.GPUModel, m.GPUModels)
+	case m.Confidential && !g.Confidential:
+		return fmt.Errorf("not confidential")
+	}
+	for k, v := range m.Labels {
+		if got, ok := g.Labels[k]; !ok || got != v {
+			return fmt.Errorf("label %s=%s missing", k, v)
+		}
+	}
+	return nil
 }

@@ -172,3 +172,50 @@ func TestExactModelOnAKnownCase(t *testing.T) {
 		t.Fatalf("spread MILP %s cost %.5f, want %.5f", m.Status, m.Cost, want)
 	}
 }
+
+// The summary blames the planner only for its own failures: unplaced
+// replicas are "incomplete", a rejected placement or exact solution is an
+// error, and only clean rows enter the quality mean and the FFD comparison.
+func TestSummarizeAttributesFailures(t *testing.T) {
+	f, i := func(x float64) *float64 { return &x }, func(x int) *int { return &x }
+	rows := []Row{
+		{Suite: "quality", Case: "ok", PlannerCost: f(10), OptimalCost: f(10), FFDCost: f(11), PlannerUnplaced: i(0), FFDUnplaced: i(0)},
+		{Suite: "quality", Case: "bad-placement", PlannerCost: f(9), OptimalCost: f(10), FFDCost: f(8), PlannerUnplaced: i(0), FFDUnplaced: i(0),
+			Error: "placement: shared GPU"},
+		{Suite: "quality", Case: "bad-milp", PlannerCost: f(12), FFDCost: f(13), PlannerUnplaced: i(0), FFDUnplaced: i(0),
+			MILPError: "realized cost differs"},
+		{Suite: "quality", Case: "short", PlannerCost: f(5), OptimalCost: f(6), PlannerUnplaced: i(2), FFDUnplaced: i(0)},
+	}
+	s := Summarize(rows)
+	if len(s.Incomplete) != 1 || s.Incomplete[0] != "quality/short (2 unplaced)" {
+		t.Errorf("incomplete %v", s.Incomplete)
+	}
+	if len(s.Errors) != 2 {
+		t.Errorf("errors %v", s.Errors)
+	}
+	if s.QualitySolved != 1 || s.MeanRatio != 1 {
+		t.Errorf("quality mean over %d cases: %v", s.QualitySolved, s.MeanRatio)
+	}
+	if s.FFDCompared != 2 || len(s.WorseThanFFD) != 0 {
+		t.Errorf("FFD compared %d, worse %v", s.FFDCompared, s.WorseThanFFD)
+	}
+}
+
+// The checker enforces the constraints itself: a model barred from the cloud
+// its replica sits on is rejected, whatever the planner's filters say.
+func TestCheckPlacementRejectsForbiddenCloud(t *testing.T) {
+	req := tailRequest(t)
+	res, err := planner.Plan(req)
+	if err != nil || len(res.Replicas) == 0 {
+		t.Fatal(err)
+	}
+	r := res.Replicas[0]
+	for i := range req.Models {
+		if req.Models[i].Name == r.Model {
+			req.Models[i].Clouds = []string{"nowhere"}
+		}
+	}
+	if err := CheckPlacement(req, res); err == nil || !strings.Contains(err.Error(), "not in [nowhere]") {
+		t.Fatalf("forbidden cloud accepted: %v", err)
+	}
+}

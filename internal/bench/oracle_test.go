@@ -2,8 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 )
@@ -26,14 +24,7 @@ func oracleSpecs() []FleetSpec {
 // baseline, and every placement feasible. It skips without cbc on PATH
 // unless MCLLM_REQUIRE_CBC=1.
 func TestPlannerAgainstOptimum(t *testing.T) {
-	path, err := exec.LookPath("cbc")
-	if err != nil {
-		if os.Getenv("MCLLM_REQUIRE_CBC") == "1" {
-			t.Fatalf("cbc not found on PATH and MCLLM_REQUIRE_CBC=1: %v", err)
-		}
-		t.Skip("cbc not on PATH (install coinor-cbc, or set MCLLM_REQUIRE_CBC=1 to make this a failure)")
-	}
-	cfg := &Config{Solver: Solver{Path: path, TimeLimit: 10 * time.Second}}
+	cfg := &Config{Solver: Solver{Path: cbcOrSkip(t), TimeLimit: 10 * time.Second}}
 	for _, spec := range oracleSpecs() {
 		name := fmt.Sprintf("seed=%d/replicas=%d", spec.Seed, spec.Replicas)
 		t.Run(name, func(t *testing.T) {

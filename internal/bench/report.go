@@ -61,9 +61,9 @@ func costCells(r Row) []string {
 		status += " (error)"
 	}
 	plannerDone, ffdDone := deref(r.PlannerUnplaced) == 0, deref(r.FFDUnplaced) == 0
-	vsFFD := ratio(r.PlannerCost, r.FFDCost)
-	if !plannerDone || !ffdDone {
-		vsFFD = nil
+	var vsFFD *float64
+	if ffdComparable(r) {
+		vsFFD = ratio(r.PlannerCost, r.FFDCost)
 	}
 	return []string{r.Suite, r.Case, fmt.Sprint(r.Replicas), fmtI(r.Models), fmtI(r.NodeGroups), fmtI(r.CandidateNodes),
 		fmtCost(r.PlannerCost) + star(plannerDone), fmtCost(r.OptimalCost), fmtCost(r.LowerBound), fmtCost(r.FFDCost) + star(ffdDone),
@@ -165,8 +165,11 @@ func Summarize(rows []Row) Summary {
 		if r.Error != "" {
 			s.Errors = append(s.Errors, fmt.Sprintf("%s/%s: %s", r.Suite, r.Case, r.Error))
 		}
+		if r.MILPError != "" {
+			s.Errors = append(s.Errors, fmt.Sprintf("%s/%s: exact solution: %s", r.Suite, r.Case, r.MILPError))
+		}
 		complete := r.Error == "" && deref(r.PlannerUnplaced) == 0
-		if r.Suite != "stability" && !complete && r.PlannerCost != nil {
+		if r.Suite != "stability" && deref(r.PlannerUnplaced) > 0 {
 			s.Incomplete = append(s.Incomplete, fmt.Sprintf("%s/%s (%d unplaced)", r.Suite, r.Case, deref(r.PlannerUnplaced)))
 		}
 		switch r.Suite {
@@ -196,7 +199,7 @@ func Summarize(rows []Row) Summary {
 			s.Unplaced += deref(r.PlannerUnplaced)
 			s.UnplacedFresh += deref(r.UnplacedFresh)
 		}
-		if complete && deref(r.FFDUnplaced) == 0 && r.PlannerCost != nil && r.FFDCost != nil {
+		if ffdComparable(r) {
 			s.FFDCompared++
 			if *r.PlannerCost > *r.FFDCost+1e-6 {
 				s.WorseThanFFD = append(s.WorseThanFFD, fmt.Sprintf("%s/%s (%.4f vs %.4f)", r.Suite, r.Case, *r.PlannerCost, *r.FFDCost))
@@ -207,6 +210,12 @@ func Summarize(rows []Row) Summary {
 		s.MeanRatio = sum / float64(s.QualitySolved)
 	}
 	return s
+}
+
+// ffdComparable reports whether a row's planner and FFD costs compare: both
+// placed every replica and the planner's placement passed the checker.
+func ffdComparable(r Row) bool {
+	return r.Error == "" && deref(r.PlannerUnplaced) == 0 && deref(r.FFDUnplaced) == 0 && r.PlannerCost != nil && r.FFDCost != nil
 }
 
 // star marks a cost that leaves replicas unplaced.

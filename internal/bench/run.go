@@ -51,6 +51,9 @@ type Row struct {
 	UnplacedFresh *int `json:"unplaced_fresh,omitempty"`
 	// Error is a placement the checker rejects, or a failure to run.
 	Error string `json:"error,omitempty"`
+	// MILPError is an exact solution the checker rejects; its cost is then
+	// left out.
+	MILPError string `json:"milp_error,omitempty"`
 }
 
 // Config is how a benchmark run solves and measures.
@@ -178,7 +181,7 @@ func EvalCase(c *Case, cfg *Config, exact bool, runs int) Row {
 			if m.Optimal {
 				row.OptimalCost = costPtr(m.Cost)
 				if err := verifySolution(c.Req, shapes, m); err != nil {
-					row.Error = appendErr(row.Error, "exact solution: "+err.Error())
+					row.MILPError, row.OptimalCost = err.Error(), nil
 				}
 			} else if m.HasCost {
 				row.MILPBest = costPtr(m.Cost)
@@ -277,13 +280,6 @@ func verifySolution(req planner.Request, shapes [][]Shape, m MILPResult) error {
 		return fmt.Errorf("realized cost %.6f, solution cost %.6f", res.CostPerHour, m.Cost)
 	}
 	return nil
-}
-
-func appendErr(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }
 
 // ffdFigures runs the baseline: its cost and, when it left replicas
