@@ -133,15 +133,6 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 	return nil
 }
 
-// UnplacedCount is the number of replicas a result leaves unplaced.
-func UnplacedCount(res *planner.Result) int {
-	n := 0
-	for _, u := range res.Unplaced {
-		n += len(u.Replicas)
-	}
-	return n
-}
-
 // constraintsAllow checks a model's placement constraints against a node
 // group, written out here rather than asked of the planner's filters, so
 // that the checker stays independent of them.

@@ -49,7 +49,7 @@ func RunChild(name string, w io.Writer) error {
 	} else {
 		out.Cost = costPtr(res.CostPerHour)
 		out.Ms = ptr(round(float64(d.Microseconds())/1000, 1))
-		out.Unplaced = ptr(UnplacedCount(res))
+		out.Unplaced = ptr(res.UnplacedReplicas())
 		if err := CheckPlacement(c.Req, res); err != nil {
 			out.Error = "placement: " + err.Error()
 		}
@@ -98,7 +98,7 @@ func planInProcess(cs *Case) (ChildOutput, error) {
 		Cost:     costPtr(res.CostPerHour),
 		Ms:       ptr(round(float64(d.Microseconds())/1000, 1)),
 		PeakMiB:  ptr(round(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), 1)),
-		Unplaced: ptr(UnplacedCount(res)),
+		Unplaced: ptr(res.UnplacedReplicas()),
 	}
 	if err := CheckPlacement(cs.Req, res); err != nil {
 		out.Error = "placement: " + err.Error()

@@ -165,7 +165,7 @@ func EvalCase(c *Case, cfg *Config, exact bool, runs int) Row {
 		return row
 	}
 	row.PlannerCost, row.PlannerMs = costPtr(res.CostPerHour), ptr(round(ms, 3))
-	row.PlannerUnplaced = ptr(UnplacedCount(res))
+	row.PlannerUnplaced = ptr(res.UnplacedReplicas())
 	if err := CheckPlacement(c.Req, res); err != nil {
 		row.Error = "placement: " + err.Error()
 	}

@@ -138,12 +138,12 @@ func record(t *tally, old, cur planner.Request, prev []planner.Replica, res *pla
 	t.moves += m.moves
 	t.minMoves += m.minMoves
 	t.forced += m.forced
-	if n := UnplacedCount(res); n > 0 {
+	if n := res.UnplacedReplicas(); n > 0 {
 		t.unplaced += n
 		fresh := cur
 		fresh.Previous = nil
 		if fres, err := planner.Plan(fresh); err == nil {
-			t.unplacedFresh += UnplacedCount(fres)
+			t.unplacedFresh += fres.UnplacedReplicas()
 		}
 	}
 	if err := CheckPlacement(cur, res); err != nil {

@@ -35,10 +35,9 @@ func alignedBlocks(n int) sizeCounts {
 // exist (min_nodes, and nodes holding replicas kept from the last plan) and
 // their free blocks.
 type groupBase struct {
-	gpusPerNode int
-	baseNodes   int
-	free        sizeCounts // free aligned blocks on the base nodes
-	fresh       sizeCounts // blocks of an empty node
+	baseNodes int
+	free      sizeCounts // free aligned blocks on the base nodes
+	fresh     sizeCounts // blocks of an empty node
 }
 
 // nodesFor is the node count after packing stages (counts per size) into
@@ -209,7 +208,7 @@ func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) []groupBase {
 	fresh := alignedBlocks(g.GPUsPerNode)
 	bases := make([]groupBase, classes)
 	for c := range bases {
-		bases[c] = groupBase{gpusPerNode: g.GPUsPerNode, fresh: fresh}
+		bases[c] = groupBase{fresh: fresh}
 	}
 	total := a.usedNodes(g.MinNodes)
 	for i := 0; i < total; i++ {

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -320,5 +321,17 @@ func TestSurchargeSteersNewReplicas(t *testing.T) {
 	m.Surcharge = map[string]float64{"near": -1}
 	if _, err := Plan(Request{NodeGroups: []NodeGroup{near}, Models: []ModelDemand{m}}); err == nil || !strings.Contains(err.Error(), "surcharge") {
 		t.Errorf("a negative surcharge should be rejected, got %v", err)
+	}
+}
+
+func TestNextDeltaWalksDeltas(t *testing.T) {
+	for n := 1; n < 70; n++ {
+		var got []int
+		for d := 1; d <= n; d = nextDelta(d, n) {
+			got = append(got, d)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(deltas(n)) {
+			t.Fatalf("n=%d: %v, deltas %v", n, got, deltas(n))
+		}
 	}
 }

@@ -335,3 +335,46 @@ func diffReplicas(a, b []Replica) string {
 	}
 	return out
 }
+
+// A rebalance keeps every invariant, moves at most max_moves replicas that
+// could have stayed, never places fewer replicas, and never drops one that
+// was running.
+func TestPropertyRebalance(t *testing.T) {
+	n := 2_000
+	if testing.Short() {
+		n = 300
+	}
+	rng := rand.New(rand.NewPCG(5, 8))
+	for i := range n {
+		req := randomRequest(t, rng)
+		res := mustPlan(t, req)
+		req.Previous, req.Rebalance, req.MaxMoves = res.Replicas, true, 1+rng.IntN(6)
+		req.Strategy = []Strategy{StrategyCost, StrategyBinpack, StrategySpread}[rng.IntN(3)]
+		again := mustPlan(t, req)
+		checkInvariants(t, req, again)
+		if again.UnplacedReplicas() > res.UnplacedReplicas() {
+			t.Fatalf("case %d: rebalance left %d replicas unplaced, %d before", i, again.UnplacedReplicas(), res.UnplacedReplicas())
+		}
+		now := map[string]Replica{}
+		for _, r := range again.Replicas {
+			now[r.Key()] = r
+		}
+		moved := 0
+		for _, r := range res.Replicas {
+			n, ok := now[r.Key()]
+			if !ok {
+				t.Fatalf("case %d: rebalance dropped running replica %s", i, r.Key())
+			}
+			if n.NodeGroup != r.NodeGroup || fmt.Sprint(n.Stages) != fmt.Sprint(r.Stages) {
+				moved++
+			}
+		}
+		// Every previous place is still feasible: only the rebalance moves.
+		if moved > req.MaxMoves {
+			t.Fatalf("case %d: rebalance moved %d replicas, max_moves %d", i, moved, req.MaxMoves)
+		}
+		if t.Failed() {
+			t.Fatalf("case %d failed", i)
+		}
+	}
+}

@@ -28,8 +28,10 @@ func rebalance(req Request, base *plan, current *Result) *Result {
 			for _, k := range cand {
 				trial[k] = true
 			}
-			r := newPlan(req, trial).run()
-			if len(r.Unplaced) > len(best.Unplaced) {
+			// A trial settles like any plan, and may not leave out a
+			// replica the plan it would replace places.
+			r := settle(req, newPlan(req, trial).run())
+			if !placesAll(r, best) {
 				continue
 			}
 			n := countMoved(req.Previous, r)
@@ -44,6 +46,20 @@ func rebalance(req Request, base *plan, current *Result) *Result {
 	}
 	req.Logger.Debug("rebalance finished", "moves", moves, "cost_per_hour", best.CostPerHour)
 	return best
+}
+
+// placesAll reports whether r places every replica that base places.
+func placesAll(r, base *Result) bool {
+	placed := make(map[string]bool, len(r.Replicas))
+	for _, rep := range r.Replicas {
+		placed[rep.Key()] = true
+	}
+	for _, rep := range base.Replicas {
+		if !placed[rep.Key()] {
+			return false
+		}
+	}
+	return true
 }
 
 // maxRebalanceTrials bounds the re-plans one rebalance round tries.

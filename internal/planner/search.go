@@ -208,20 +208,23 @@ func (p *plan) swapPass() bool {
 			if p.count[m2][oa2] == 0 {
 				continue
 			}
+			var shrinking []int // batches whose leaving shrinks the source
+			for _, d2 := range deltas(p.count[m2][oa2]) {
+				if p.nodesWith(m2, from, -d2) < p.nodes[from.group] {
+					shrinking = append(shrinking, d2)
+				}
+			}
 			for ob2, to := range p.opts[m2] {
 				if ob2 == oa2 {
 					continue
 				}
-				for _, d2 := range deltas(p.count[m2][oa2]) {
-					if p.nodesWith(m2, from, -d2) >= p.nodes[from.group] {
-						continue
-					}
+				for _, d2 := range shrinking {
 					for m1 := range p.models {
 						oa1, ob1 := p.optionOn(m1, to.group), p.optionOn(m1, from.group)
 						if m1 == m2 || oa1 < 0 || ob1 < 0 || p.count[m1][oa1] == 0 {
 							continue
 						}
-						for _, d1 := range deltas(p.count[m1][oa1]) {
+						for c1, d1 := p.count[m1][oa1], 1; d1 <= c1; d1 = nextDelta(d1, c1) {
 							p.swapsEvaluated++
 							if p.swapsEvaluated > swapBudget {
 								return false
@@ -466,6 +469,18 @@ func (p *plan) swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2 int) (float64, bool) 
 	surcharges := float64(d1)*(p.opts[m1][oa1].surcharge-p.opts[m1][ob1].surcharge) +
 		float64(d2)*(p.opts[m2][oa2].surcharge-p.opts[m2][ob2].surcharge)
 	return before - p.objective(ga, na) - p.objective(gb, nb) + surcharges, true
+}
+
+// nextDelta steps through deltas(n) without a slice: from d to the next
+// batch size, or past n at the end.
+func nextDelta(d, n int) int {
+	switch {
+	case d >= n:
+		return n + 1
+	case d*2 < n:
+		return d * 2
+	}
+	return n
 }
 
 // deltas are the batch sizes tried when moving replicas: powers of two and

@@ -231,3 +231,12 @@ type Result struct {
 	Moves     []Move
 	Unplaced  []Unplaced
 }
+
+// UnplacedReplicas counts the replicas left unplaced, over all models.
+func (r *Result) UnplacedReplicas() int {
+	n := 0
+	for _, u := range r.Unplaced {
+		n += len(u.Replicas)
+	}
+	return n
+}
