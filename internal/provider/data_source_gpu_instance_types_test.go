@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -88,8 +90,8 @@ data "mcllm_gpu_instance_types" "mi300x" {
 func TestAccGPUInstanceTypes_badInput(t *testing.T) {
 	for name, tc := range map[string]struct{ config, want string }{
 		"unknown gpu model": {`data "mcllm_gpu_instance_types" "x" { gpu_model = "H100" }`, `unknown GPU model "H100"; did you mean "H100-80GB"`},
-		"unknown cloud":     {`data "mcllm_gpu_instance_types" "x" { cloud = "oracle" }`, `value must be one of`},
-		"bad interconnect":  {`data "mcllm_gpu_instance_types" "x" { interconnect = "nvlink4" }`, `value must be one of`},
+		"unknown cloud":     {`data "mcllm_gpu_instance_types" "x" { cloud = "oracle" }`, `Attribute cloud value must be one of`},
+		"bad interconnect":  {`data "mcllm_gpu_instance_types" "x" { interconnect = "nvlink4" }`, `Attribute interconnect value must be one of`},
 		"negative memory":   {`data "mcllm_gpu_instance_types" "x" { min_gpu_memory_gb = -1 }`, `must be at least 0`},
 		"override unknown type": {`
 provider "mcllm" {
@@ -129,14 +131,21 @@ data "mcllm_gpu_instance_types" "x" {}`, `must be greater than 0 and at most 1, 
 	}
 }
 
-func TestAccGPUInstanceTypes_unknownRegionWarns(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config: `data "mcllm_gpu_instance_types" "x" { region = "us-east-9" }`,
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("data.mcllm_gpu_instance_types.x", tfjsonpath.New("instance_types"), knownvalue.MapSizeExact(0)),
-			},
-		}},
-	})
+// An unknown region finds nothing and says so, on the region attribute.
+func TestProtocolGPUInstanceTypesUnknownRegionWarns(t *testing.T) {
+	h := newProtocolHarness(t)
+	resp := h.readDataSource("mcllm_gpu_instance_types", map[string]tftypes.Value{"region": str("us-east-9")})
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Severity != tfprotov6.DiagnosticSeverityWarning ||
+		!resp.Diagnostics[0].Attribute.Equal(attrPath("region")) {
+		t.Fatalf("want one warning on region, got %s", diagText(resp.Diagnostics))
+	}
+	state, err := resp.State.Unmarshal(h.schema.DataSourceSchemas["mcllm_gpu_instance_types"].ValueType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals map[string]tftypes.Value
+	var types map[string]tftypes.Value
+	if err := state.As(&vals); err != nil || vals["instance_types"].As(&types) != nil || len(types) != 0 {
+		t.Fatalf("want no instance types, got %v (%v)", vals["instance_types"], err)
+	}
 }

@@ -45,7 +45,7 @@ func (f *engineArgsFunction) Definition(_ context.Context, _ function.Definition
 		Parameters: []function.Parameter{
 			function.ObjectParameter{Name: "placement", AttributeTypes: placementType.(types.ObjectType).AttrTypes,
 				MarkdownDescription: "The replica's entry of an `mcllm_inference_pool`'s `placement`, for example `mcllm_inference_pool.fleet.placement[\"llama-70b/0\"]`."},
-			function.ObjectParameter{Name: "demand", AttributeTypes: demandObjectType().AttrTypes,
+			function.ObjectParameter{Name: "demand", AttributeTypes: demandType.AttrTypes,
 				MarkdownDescription: "The model's demand: `mcllm_model_shard.x.demand`, or its entry of the pool's `model_shards`."},
 		},
 		VariadicParameter: function.Int64Parameter{Name: "port",

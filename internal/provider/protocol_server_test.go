@@ -206,3 +206,43 @@ func TestQuietSDKLogs(t *testing.T) {
 		})
 	}
 }
+
+// Any unknown input, the name included, leaves every output unknown.
+func TestProtocolPoolUnknownInputs(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	s := h.schema.ResourceSchemas["mcllm_inference_pool"]
+	typ := s.ValueType().(tftypes.Object)
+	gt, st := h.poolElementTypes()
+	shard := object(st, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+		"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(1)})
+	for name, unknown := range map[string]string{"name": "name", "strategy": "strategy", "transfer horizon": "transfer_horizon_hours"} {
+		t.Run(name, func(t *testing.T) {
+			set := map[string]tftypes.Value{"name": str("p"), "strategy": str("cost"),
+				"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{"g": nodeGroupValue(gt, "aws", "us-east-1", "p5.48xlarge", 1)}),
+				"model_shards": tftypes.NewValue(tftypes.List{ElementType: st}, []tftypes.Value{shard}),
+				"kubernetes":   object(typ.AttributeTypes["kubernetes"], nil)}
+			set[unknown] = tftypes.NewValue(typ.AttributeTypes[unknown], tftypes.UnknownValue)
+			cfg := value(t, s, set)
+			prior, _ := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+			resp, err := h.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+				TypeName: "mcllm_inference_pool", PriorState: &prior, ProposedNewState: cfg, Config: cfg})
+			if err != nil || len(resp.Diagnostics) > 0 {
+				t.Fatalf("%v %s", err, diagText(resp.Diagnostics))
+			}
+			planned, err := resp.PlannedState.Unmarshal(typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vals map[string]tftypes.Value
+			_ = planned.As(&vals)
+			for _, out := range []string{"placement", "workloads", "services", "node_group_specs", "cost"} {
+				if vals[out].IsKnown() {
+					t.Errorf("%s is known although %s is not", out, unknown)
+				}
+			}
+		})
+	}
+}

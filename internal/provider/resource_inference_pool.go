@@ -207,9 +207,10 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 // modifyPlan runs the planner on m, the plan, and calls setPlan to write it.
 func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, m *poolModel, setPlan func()) {
 	m.ID = m.Name
-	if !fullyKnown(m.NodeGroups) || !fullyKnown(m.ModelShards) || m.Strategy.IsUnknown() || m.Rebalance.IsUnknown() ||
-		m.MaxMoves.IsUnknown() || m.AllowPartial.IsUnknown() || m.GPUMemoryUtilization.IsUnknown() || !fullyKnown(m.Kubernetes) ||
-		m.TransferHorizonHours.IsUnknown() {
+	// Every input counts (the name labels workloads); model_shards is
+	// checked apart, as the protocol server may have taken it out of the
+	// configuration.
+	if !req.Config.Raw.IsFullyKnown() || !fullyKnown(m.ModelShards) {
 		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
 		m.setUnknownOutputs()
 		setPlan()

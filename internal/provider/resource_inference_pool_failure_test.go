@@ -186,7 +186,8 @@ func TestAccInferencePool_isolation(t *testing.T) {
 			Config: pool(okGroup, `{ name = "a", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { dedicated = true } },
     { name = "b", model = "qwen2.5-7b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "red" } },
     { name = "c", model = "mistral-7b-v0.3", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { tenant = "blue" } }`, ""),
-			ExpectError: errorText(`cannot be placed`), // two nodes of max_nodes = 2 cannot hold three classes
+			// Two nodes of max_nodes = 2 cannot hold three isolation classes.
+			ExpectError: errorText(`Model "c" cannot be placed`),
 		}, {
 			Config: pool(`h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 3 }`,
 				`{ name = "a", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { dedicated = true } },

@@ -166,7 +166,8 @@ func validateShard(ctx context.Context, config tftypes.Value) diag.Diagnostics {
 
 // The terraform types of the computed objects.
 var (
-	demandTfType = demandObjectType().TerraformType(context.Background()).(tftypes.Object)
+	demandType   = demandObjectType()
+	demandTfType = demandType.TerraformType(context.Background()).(tftypes.Object)
 	memoryTfType = types.ObjectType{AttrTypes: shardMemoryTypes}.TerraformType(context.Background()).(tftypes.Object)
 )
 
@@ -182,7 +183,7 @@ func demandOfRaw(ctx context.Context, raw tftypes.Value, diags *diag.Diagnostics
 	if !demandRaw.IsFullyKnown() {
 		return demandModel{}, false
 	}
-	v, err := demandObjectType().ValueFromTerraform(ctx, demandRaw)
+	v, err := demandType.ValueFromTerraform(ctx, demandRaw)
 	if err != nil {
 		diags.AddError("Unreadable configuration", err.Error())
 		return demandModel{}, false
