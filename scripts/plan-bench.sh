@@ -61,6 +61,6 @@ for n in 100 500; do
   done
   pool=$(median_ms "$root/build/plan-bench/pool-$n")
   data=$(median_ms "$root/build/plan-bench/data-$n")
-  printf '%-6s %18s %22s %8.2f\n' "$n" "$pool" "$data" "$(echo "$pool / $data" | bc -l)"
+  printf '%-6s %18s %22s %8.2f\n' "$n" "$pool" "$data" "$(awk -v a="$pool" -v b="$data" 'BEGIN { print a / b }')"
 done
 echo "(median of $runs runs of 'tofu plan -refresh=false' each, no state; machine: $(nproc) cores)"

@@ -153,27 +153,25 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 	return res
 }
 
+// existingSlots counts the stages of s the group's existing nodes can take,
+// from node first on, up to the P it needs.
+func existingSlots(g *ffdGroup, first int, s Shape) int {
+	slots := 0
+	for i := first; first >= 0 && i < len(g.nodes) && slots < s.P; i++ {
+		slots += g.nodes[i].free / s.T
+	}
+	return slots
+}
+
 // fitsExisting tells whether all P stages of s fit the group's existing
 // nodes, from node first on.
 func fitsExisting(g *ffdGroup, first int, s Shape) bool {
-	if s.P == 1 {
-		return true
-	}
-	slots := 0
-	for i := first; i < len(g.nodes) && slots < s.P; i++ {
-		slots += g.nodes[i].free / s.T
-	}
-	return slots >= s.P
+	return s.P == 1 || existingSlots(g, first, s) >= s.P
 }
 
 // newNodesFor is how many nodes placing s would open in the group.
 func newNodesFor(g *ffdGroup, s Shape) int {
-	slots := 0
-	if first := g.firstFree(s.T); first >= 0 {
-		for i := first; i < len(g.nodes) && slots < s.P; i++ {
-			slots += g.nodes[i].free / s.T
-		}
-	}
+	slots := existingSlots(g, g.firstFree(s.T), s)
 	missing := s.P - slots
 	if missing <= 0 {
 		return 0

@@ -348,7 +348,9 @@ func distinct(groups []planner.NodeGroup, key func(planner.NodeGroup) string) []
 }
 
 // shareCap is the planner's cap on one domain: floor(MaxShare × replicas),
-// at least 1; MaxInt without a cap.
+// at least 1; MaxInt without a cap. Written out here, not taken from the
+// planner, so that the checker stays independent; the generated cases set
+// no min_replicas_on_failure, the planner's other cap.
 func shareCap(m planner.ModelDemand) int {
 	if m.Spread.MaxShare <= 0 || m.Spread.Across == "" || m.Spread.Across == planner.SpreadNode {
 		return math.MaxInt

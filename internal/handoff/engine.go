@@ -63,43 +63,20 @@ func quantization(p memory.Precision) string {
 // ahead (int8, int4), rather than the model's own 16-bit weights.
 func PreQuantized(p memory.Precision) bool { return p == memory.Int8 || p.IsInt4() }
 
-// activationPrecision is the dtype the engine computes in, which vLLM's KV
-// cache "auto" follows: the weights' own for unquantized models, bf16 for
-// quantized ones (as the estimator assumes).
-func activationPrecision(p memory.Precision) memory.KVPrecision {
-	switch p {
-	case memory.FP32:
-		return memory.KVFP32
-	case memory.FP16:
-		return memory.KVFP16
-	}
-	return memory.KVBF16
-}
-
-// elementBytes is the size of one KV cache element at a precision.
-func elementBytes(k memory.KVPrecision) int {
-	switch k {
-	case memory.KVFP32:
-		return 4
-	case memory.KVFP8:
-		return 1
-	}
-	return 2
-}
-
 // KVCacheDtype is vLLM's --kv-cache-dtype for a model, and a note when vLLM
 // cannot store the cache at the planned precision. vLLM stores the cache in
 // the compute dtype ("auto") or in fp8; a wider planned precision (fp32 for a
 // bf16 model) runs as "auto", which takes less memory than the plan reserves.
 func KVCacheDtype(m Model) (string, string) {
+	auto := memory.KVAuto.Resolve(m.Precision)
 	switch {
 	case m.KVPrecision == memory.KVFP8:
 		return "fp8", ""
-	case m.KVPrecision == memory.KVAuto || m.KVPrecision == "" || elementBytes(m.KVPrecision) == elementBytes(activationPrecision(m.Precision)):
+	case m.KVPrecision.Bytes(m.Precision) == auto.Bytes(m.Precision): // auto, or as wide as auto
 		return "auto", ""
 	}
 	return "auto", fmt.Sprintf("vLLM has no %s KV cache for %s weights; the engine stores it as %s (\"auto\"), within the memory the plan reserves",
-		m.KVPrecision, m.Precision, activationPrecision(m.Precision))
+		m.KVPrecision, m.Precision, auto)
 }
 
 // EngineArgs is the vLLM OpenAI server's argument list for one replica, as

@@ -163,9 +163,10 @@ func podSpec(pool string, g Group, c corev1.Container) corev1.PodSpec {
 }
 
 func container(k Kubernetes, g Group, gpus int, command, args []string, serves bool) corev1.Container {
-	gpu := corev1.ResourceList{gpuResource(g): *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	name := gpuResource(g)
+	gpu := corev1.ResourceList{name: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
 	image := k.Image
-	if gpuResource(g) == AMDGPUResource {
+	if name == AMDGPUResource {
 		image = k.ROCmImage
 	}
 	c := corev1.Container{

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +15,13 @@ import (
 	lwsv1 "sigs.k8s.io/lws/api/leaderworkerset/v1"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 )
+
+func isAMD(g Group) bool {
+	m, err := catalog.LookupGPUModel(g.GPUModel)
+	return err == nil && m.Vendor == "amd"
+}
 
 func decode(t testing.TB, text string) runtime.Object {
 	t.Helper()
@@ -32,9 +39,18 @@ func TestStrictDecoderRejectsUnknownFields(t *testing.T) {
 	}
 }
 
+// gpuLimit reads the GPU limit a pod on g must carry: AMD's resource for a
+// GPU the catalog lists as AMD's, NVIDIA's otherwise.
 func gpuLimit(t testing.TB, g Group, c corev1.Container) int {
 	t.Helper()
-	lim, req := c.Resources.Limits[gpuResource(g)], c.Resources.Requests[gpuResource(g)]
+	resource := corev1.ResourceName("nvidia.com/gpu")
+	if isAMD(g) {
+		resource = "amd.com/gpu"
+	}
+	if len(c.Resources.Limits) != 1 {
+		t.Errorf("limits %v: want the GPUs only", c.Resources.Limits)
+	}
+	lim, req := c.Resources.Limits[resource], c.Resources.Requests[resource]
 	if lim.Cmp(req) != 0 {
 		t.Errorf("GPU limit %s differs from request %s", lim.String(), req.String())
 	}
@@ -71,7 +87,7 @@ func checkPod(t testing.TB, f Fleet, r planner.Replica, spec corev1.PodSpec, wan
 	if got := gpuLimit(t, g, spec.Containers[0]); got != wantGPUs {
 		t.Errorf("%s: %d GPUs per pod, want %d", r.Key(), got, wantGPUs)
 	}
-	if want := map[bool]string{false: f.Kubernetes.Image, true: f.Kubernetes.ROCmImage}[gpuResource(g) == AMDGPUResource]; spec.Containers[0].Image != want {
+	if want := map[bool]string{false: f.Kubernetes.Image, true: f.Kubernetes.ROCmImage}[isAMD(g)]; spec.Containers[0].Image != want {
 		t.Errorf("%s: image %q", r.Key(), spec.Containers[0].Image)
 	}
 }
@@ -181,10 +197,8 @@ func TestRenderIsDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, w := range a.Workloads {
-			if b.Workloads[k].YAML != w.YAML {
-				t.Fatalf("%s renders differently", k)
-			}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatal("the same fleet renders differently")
 		}
 	}
 }
@@ -213,7 +227,7 @@ func TestPlacementChangeTouchesOnlyMovedReplicas(t *testing.T) {
 	moved := 0
 	for _, r := range after.Replicas {
 		old, existed := prev[r.Key()]
-		same := existed && samePlace(old, r)
+		same := existed && planner.SamePlace(old, r)
 		if !same {
 			moved++
 		}
@@ -224,9 +238,4 @@ func TestPlacementChangeTouchesOnlyMovedReplicas(t *testing.T) {
 	if moved == 0 || moved == len(after.Replicas) {
 		t.Fatalf("fixture should move some replicas and keep others, moved %d of %d", moved, len(after.Replicas))
 	}
-}
-
-func samePlace(a, b planner.Replica) bool {
-	return a.NodeGroup == b.NodeGroup && a.TensorParallel == b.TensorParallel && a.PipelineParallel == b.PipelineParallel &&
-		slices.EqualFunc(a.Stages, b.Stages, func(x, y planner.Stage) bool { return x.Node == y.Node && slices.Equal(x.GPUs, y.GPUs) })
 }

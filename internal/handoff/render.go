@@ -2,8 +2,6 @@ package handoff
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 )
@@ -22,8 +20,8 @@ type Fleet struct {
 // Manifest is one rendered Kubernetes object and where it belongs.
 type Manifest struct {
 	Workload
-	Cloud, Region, NodeGroup string
-	YAML                     string
+	Model, Cloud, Region, NodeGroup string
+	YAML                            string
 }
 
 // Rendered is everything the hand-off produces for a fleet.
@@ -35,34 +33,30 @@ type Rendered struct {
 	// Services are keyed "<cloud>/<region>/<model>": one per model on each
 	// region's cluster.
 	Services map[string]Manifest
-	// Unrendered lists models with no Source to serve, sorted: they have no
-	// workloads. Workloads, Services and Unrendered stay empty without
-	// Fleet.Kubernetes.
-	Unrendered []string
+	// Workloads and Services stay empty without Fleet.Kubernetes; a model
+	// without a Source has neither.
 }
 
 // Render renders a fleet. It fails only if an object cannot be encoded.
 func Render(f Fleet) (Rendered, error) {
 	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{}}
-	for _, name := range slices.Sorted(maps.Keys(f.Groups)) {
-		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, f.Groups[name], f.Sizes[name])
+	for name, g := range f.Groups {
+		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, g, f.Sizes[name])
 	}
 	if f.Kubernetes == nil {
 		return out, nil
 	}
-	unrendered := map[string]bool{}
 	for _, r := range f.Replicas {
 		m, g := f.Models[r.Model], f.Groups[r.NodeGroup]
 		if m.Source == "" {
-			unrendered[r.Model] = true
-			continue
+			continue // nothing the engine can load: no workload
 		}
 		w := NewWorkload(*f.Kubernetes, f.Pool, g, m, r)
 		text, err := EncodeYAML(w.Object)
 		if err != nil {
 			return Rendered{}, fmt.Errorf("encoding the workload of %s: %w", r.Key(), err)
 		}
-		out.Workloads[r.Key()] = Manifest{Workload: w, Cloud: g.Cloud, Region: g.Region, NodeGroup: g.Name, YAML: text}
+		out.Workloads[r.Key()] = Manifest{Workload: w, Model: r.Model, Cloud: g.Cloud, Region: g.Region, NodeGroup: g.Name, YAML: text}
 		key := g.Cloud + "/" + g.Region + "/" + r.Model
 		if _, done := out.Services[key]; done {
 			continue
@@ -73,8 +67,7 @@ func Render(f Fleet) (Rendered, error) {
 			return Rendered{}, fmt.Errorf("encoding the service of %s: %w", key, err)
 		}
 		out.Services[key] = Manifest{Workload: Workload{Kind: "Service", Name: svc.Name, Namespace: svc.Namespace, Object: svc},
-			Cloud: g.Cloud, Region: g.Region, YAML: text}
+			Model: r.Model, Cloud: g.Cloud, Region: g.Region, YAML: text}
 	}
-	out.Unrendered = slices.Sorted(maps.Keys(unrendered))
 	return out, nil
 }

@@ -105,7 +105,7 @@ func (p *plan) bind(unplaced [][]int) *Result {
 				TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
 			res.Replicas = append(res.Replicas, r)
-			if reason, moved := p.failed[mi][idx]; moved && !samePlace(prevByKey[r.Key()], r) {
+			if reason, moved := p.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
 				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Reason: reason})
 			}
 		}

@@ -92,7 +92,7 @@ func movesAgainst(prev, placed, next []Replica) []Move {
 	}
 	var out []Move
 	for _, r := range next {
-		if o, ok := old[r.Key()]; ok && !had[r.Key()] && !samePlace(o, r) {
+		if o, ok := old[r.Key()]; ok && !had[r.Key()] && !SamePlace(o, r) {
 			out = append(out, Move{Key: r.Key(), From: o, To: r, Reason: "its previous place is no longer feasible"})
 		}
 	}

@@ -116,14 +116,16 @@ func countMoved(prev []Replica, r *Result) int {
 	}
 	n := 0
 	for _, old := range prev {
-		if cur, ok := now[old.Key()]; ok && !samePlace(old, cur) {
+		if cur, ok := now[old.Key()]; ok && !SamePlace(old, cur) {
 			n++
 		}
 	}
 	return n
 }
 
-func samePlace(a, b Replica) bool {
+// SamePlace reports whether two replicas run in the same place: node group,
+// degrees, and every stage's node and GPUs.
+func SamePlace(a, b Replica) bool {
 	if a.NodeGroup != b.NodeGroup || a.TensorParallel != b.TensorParallel || a.PipelineParallel != b.PipelineParallel || len(a.Stages) != len(b.Stages) {
 		return false
 	}

@@ -67,7 +67,7 @@ func TestStabilitySequences(t *testing.T) {
 			}
 			for _, old := range prev {
 				cur, ok := now[old.Key()]
-				if !ok || samePlace(old, cur) {
+				if !ok || SamePlace(old, cur) {
 					continue // removed, scaled away, or stayed
 				}
 				if (kind == 3 && old.NodeGroup == removedGroup) || old.Model == scaled {
@@ -117,7 +117,7 @@ func TestStabilityAddingModelMovesNothing(t *testing.T) {
 	for _, r := range first.Replicas {
 		found := false
 		for _, s := range second.Replicas {
-			found = found || (s.Key() == r.Key() && samePlace(r, s))
+			found = found || (s.Key() == r.Key() && SamePlace(r, s))
 		}
 		if !found {
 			t.Errorf("%s changed place", r.Key())

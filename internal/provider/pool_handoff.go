@@ -393,8 +393,7 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 			Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
 	}
 	for key, s := range out.Services {
-		model := key[strings.LastIndexByte(key, '/')+1:]
-		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
+		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
 	}
 	var d diag.Diagnostics
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)

@@ -113,7 +113,7 @@ func New(req Request) (*Estimate, error) {
 	}
 
 	e := &Estimate{Request: req, Params: req.Arch.Params()}
-	e.KVPrecisionResolved = req.KVPrecision.resolve(req.Precision)
+	e.KVPrecisionResolved = req.KVPrecision.Resolve(req.Precision)
 	dense := req.Precision.denseBytesPerParam()
 	linear := req.Precision.linearBytesPerParam(req.Arch.Hidden)
 	e.linearBytes = float64(e.Params.Linear) * linear
@@ -137,7 +137,7 @@ func New(req Request) (*Estimate, error) {
 // kv_lora_rank + qk_rope_head_dim, not split by t (vLLM: coef 1, one head).
 func (e *Estimate) kvBytesPerTokenPerLayer(t int) int64 {
 	a := e.Arch
-	b := e.KVPrecision.bytes(e.Precision)
+	b := e.KVPrecision.Bytes(e.Precision)
 	if a.IsMLA() {
 		return int64(a.KVLoRARank+a.QKRopeHeadDim) * b
 	}

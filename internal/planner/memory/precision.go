@@ -122,8 +122,8 @@ func ParseKVPrecision(s string) (KVPrecision, error) {
 	return p, nil
 }
 
-// bytes resolves the element size of the KV cache for weights stored at w.
-func (k KVPrecision) bytes(w Precision) int64 {
+// Bytes is the element size of the KV cache for weights stored at w.
+func (k KVPrecision) Bytes(w Precision) int64 {
 	switch k {
 	case KVFP32:
 		return 4
@@ -135,8 +135,10 @@ func (k KVPrecision) bytes(w Precision) int64 {
 	return w.activationBytes()
 }
 
-// resolve names the concrete KV dtype behind auto.
-func (k KVPrecision) resolve(w Precision) KVPrecision {
+// Resolve names the concrete KV dtype behind auto: the activation dtype,
+// which is the weights' own for fp32 / bf16 / fp16 and bf16 for quantized
+// weights.
+func (k KVPrecision) Resolve(w Precision) KVPrecision {
 	if k != KVAuto {
 		return k
 	}

@@ -36,10 +36,12 @@ func TestDecodeRoofline(t *testing.T) {
 		t.Errorf("8B bf16 on H100, batch 1: %.1f tokens/s, want ≈ 208.6", got)
 	}
 	// Batching amortises the weights; the KV cache bounds the gain.
+	// 32 sequences of 8,192 tokens: 32 × 3.35 TB/s / (16.06 GB + 32 × 1.07 GB of
+	// KV) ≈ 2,126 tokens/s, against ≈ 195.6 for one sequence.
 	b1 := roofline(t, "llama-3.1-8b", BF16, 8192, 1, "H100-80GB", 1)
 	b32 := roofline(t, "llama-3.1-8b", BF16, 8192, 32, "H100-80GB", 1)
-	if !(b32 > 10*b1 && b32 < 32*b1) {
-		t.Errorf("batch 32 gives %.0f tokens/s against %.0f for one sequence", b32, b1)
+	if math.Abs(b1-195.6) > 1 || math.Abs(b32-2126) > 5 {
+		t.Errorf("batch 32 gives %.1f tokens/s against %.1f for one sequence", b32, b1)
 	}
 	// Throughput scales with the GPUs' bandwidth and with fewer bytes.
 	if t2, t1 := roofline(t, "llama-3.1-70b", BF16, 4096, 8, "H100-80GB", 4), roofline(t, "llama-3.1-70b", BF16, 4096, 8, "H100-80GB", 2); math.Abs(t2/t1-2) > 1e-9 {
@@ -56,7 +58,7 @@ func TestDecodeRoofline(t *testing.T) {
 	// batch nearly all 46.7B.
 	one := roofline(t, "mixtral-8x7b", BF16, 16, 1, "H100-80GB", 2)
 	dense := roofline(t, "llama-3.1-8b", BF16, 16, 1, "H100-80GB", 2) * 8.03 / 12.9
-	if math.Abs(one/dense-1) > 0.05 {
+	if math.Abs(one/dense-1) > 0.01 {
 		t.Errorf("Mixtral batch 1: %.0f tokens/s, a 12.9B dense model would give %.0f", one, dense)
 	}
 	m, _ := catalog.LookupModel("mixtral-8x7b")
