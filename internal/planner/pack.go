@@ -203,27 +203,27 @@ func (a *groupAlloc) usedNodes(minNodes int) int {
 
 // basesAfterPins summarises the allocation so far (kept replicas) per
 // isolation class, as the starting point of the fast node-count
-// evaluation. Empty nodes (min_nodes, or freed) count for the shared class.
-func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) []groupBase {
+// evaluation, and the nodes that exist already (min_nodes included). Empty
+// nodes belong to no class: any class may fill them, as binding does, so
+// they count as the fresh nodes of whichever classes need some, and the
+// group has max(existing nodes, Σ class nodes).
+func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) (bases []groupBase, existing int) {
 	fresh := alignedBlocks(g.GPUsPerNode)
-	bases := make([]groupBase, classes)
+	bases = make([]groupBase, classes)
 	for c := range bases {
 		bases[c] = groupBase{fresh: fresh}
 	}
-	total := a.usedNodes(g.MinNodes)
-	for i := 0; i < total; i++ {
-		c := 0
-		free := fullMask(g.GPUsPerNode)
-		if i < len(a.nodes) {
-			free = a.nodes[i].free
-			if a.nodes[i].class > 0 {
-				c = a.nodes[i].class
-			}
+	existing = a.usedNodes(g.MinNodes)
+	for i := 0; i < min(existing, len(a.nodes)); i++ {
+		n := a.nodes[i]
+		if n.free == fullMask(g.GPUsPerNode) {
+			continue
 		}
+		c := max(n.class, 0)
 		bases[c].baseNodes++
-		addFreeBlocks(&bases[c].free, free, g.GPUsPerNode)
+		addFreeBlocks(&bases[c].free, n.free, g.GPUsPerNode)
 	}
-	return bases
+	return bases, existing
 }
 
 // addFreeBlocks counts the maximal aligned free blocks of a node.

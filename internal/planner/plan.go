@@ -124,6 +124,8 @@ type plan struct {
 	bases      [][]groupBase  // per group, per class: state after kept replicas
 	stages     [][]sizeCounts // per group, per class: new stages
 	classNodes [][]int        // per group, per class: nodes
+	classSum   []int          // per group: Σ class nodes
+	existing   []int          // per group: nodes before new stages
 	nodes      []int          // per group: node count after new stages
 
 	kept    [][]Replica // per model: replicas kept from the previous plan
@@ -203,15 +205,16 @@ func (p *plan) run() *Result {
 	p.bases = make([][]groupBase, n)
 	p.stages = make([][]sizeCounts, n)
 	p.classNodes = make([][]int, n)
-	p.nodes = make([]int, n)
+	p.classSum, p.existing, p.nodes = make([]int, n), make([]int, n), make([]int, n)
 	for gi, g := range p.groups {
-		p.bases[gi] = p.allocs[gi].basesAfterPins(g, p.classes)
+		p.bases[gi], p.existing[gi] = p.allocs[gi].basesAfterPins(g, p.classes)
 		p.stages[gi] = make([]sizeCounts, p.classes)
 		p.classNodes[gi] = make([]int, p.classes)
 		for c := range p.classes {
 			p.classNodes[gi][c] = p.classNodesAfter(gi, c, &p.stages[gi][c], -1, 0)
-			p.nodes[gi] += p.classNodes[gi][c]
+			p.classSum[gi] += p.classNodes[gi][c]
 		}
+		p.nodes[gi] = max(p.classSum[gi], p.existing[gi])
 	}
 	p.count = make([][]int, m)
 	for mi := range p.models {
@@ -409,7 +412,7 @@ func (p *plan) nodesWith(mi int, o option, delta int) int {
 	c := p.classOf[mi]
 	s := p.stages[o.group][c]
 	s[levelOf(o.t)] += delta * o.p
-	return p.nodes[o.group] - p.classNodes[o.group][c] + p.classNodesAfter(o.group, c, &s, mi, delta)
+	return max(p.classSum[o.group]-p.classNodes[o.group][c]+p.classNodesAfter(o.group, c, &s, mi, delta), p.existing[o.group])
 }
 
 func (p *plan) add(mi, oi, delta int) {
@@ -424,8 +427,9 @@ func (p *plan) add(mi, oi, delta int) {
 		p.exclusive[o.group][mi] += delta
 	}
 	n := p.classNodesAfter(o.group, c, &p.stages[o.group][c], -1, 0)
-	p.nodes[o.group] += n - p.classNodes[o.group][c]
+	p.classSum[o.group] += n - p.classNodes[o.group][c]
 	p.classNodes[o.group][c] = n
+	p.nodes[o.group] = max(p.classSum[o.group], p.existing[o.group])
 	p.domains[mi][p.domain(mi, o)] += delta
 	if p.isSpot(o.group) {
 		p.spot[mi] += delta

@@ -335,3 +335,26 @@ func TestNextDeltaWalksDeltas(t *testing.T) {
 		}
 	}
 }
+
+// An empty node that min_nodes keeps (and pays for) serves isolated models
+// too, as binding allows: a dedicated model fits a group of exactly one
+// node, and uses a paid empty node before opening another group.
+func TestIsolatedModelsUseEmptyMinNodes(t *testing.T) {
+	for _, iso := range []Isolation{{Dedicated: true}, {Tenant: "red"}} {
+		one := group(t, "h100", "aws/p5.48xlarge", 1)
+		one.MinNodes = 1
+		m := demand(t, "llama", "llama-3.1-8b", memory.BF16, 4096, 8, 2)
+		m.Isolation = iso
+		res := mustPlan(t, Request{NodeGroups: []NodeGroup{one}, Models: []ModelDemand{m}})
+		if len(res.Replicas) != 2 || len(res.Unplaced) != 0 {
+			t.Errorf("%+v: %d placed, unplaced %+v", iso, len(res.Replicas), res.Unplaced)
+		}
+		cheap := group(t, "l4", "gcp/g2-standard-8", 4)
+		res = mustPlan(t, Request{NodeGroups: []NodeGroup{one, cheap}, Models: []ModelDemand{m}})
+		for _, r := range res.Replicas {
+			if r.NodeGroup != "h100" {
+				t.Errorf("%+v: %s opens %s although the paid h100 node is empty", iso, r.Key(), r.NodeGroup)
+			}
+		}
+	}
+}

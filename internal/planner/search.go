@@ -417,7 +417,7 @@ type change struct {
 
 // nodesAfter is group gi's node count after the changes that concern it.
 func (p *plan) nodesAfter(gi int, changes ...change) int {
-	total := p.nodes[gi]
+	total := p.classSum[gi]
 	touched := map[int]bool{}
 	for _, ch := range changes {
 		if ch.o.group == gi {
@@ -447,7 +447,7 @@ func (p *plan) nodesAfter(gi int, changes ...change) int {
 		}
 		total += n - p.classNodes[gi][c]
 	}
-	return total
+	return max(total, p.existing[gi])
 }
 
 // swapGain is the objective's decrease when d1 replicas of m1 move from
