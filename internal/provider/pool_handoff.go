@@ -331,25 +331,23 @@ func servingSource(d demandModel) string {
 	return ""
 }
 
-// fleet gathers what the hand-off renders from; k is nil when the pool
+// fleet gathers what the hand-off renders from; in.kube is nil when the pool
 // renders no workloads, which also silences the serving warnings.
-func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner.Result, cfgGroups map[string]nodeGroupModel,
-	k *handoff.Kubernetes, diags *diag.Diagnostics) handoff.Fleet {
+func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner.Result, in poolInputs, diags *diag.Diagnostics) handoff.Fleet {
 	f := handoff.Fleet{Pool: m.Name.ValueString(), Groups: map[string]handoff.Group{}, Models: map[string]handoff.Model{},
-		Replicas: res.Replicas, Sizes: map[string]int{}, Kubernetes: k}
+		Replicas: res.Replicas, Sizes: map[string]int{}, Kubernetes: in.kube}
 	for _, g := range req.NodeGroups {
-		cg := cfgGroups[g.Name]
+		cg := in.groups[g.Name]
 		f.Groups[g.Name] = handoff.Group{NodeGroup: g, InstanceType: cg.InstanceType.ValueString(), Taints: taintsOf(ctx, cg, diags)}
 	}
 	for _, g := range res.Groups {
 		f.Sizes[g.Name] = g.Nodes
 	}
-	if k == nil {
+	if in.kube == nil {
 		return f
 	}
 	sources := map[string]string{}
-	for i, e := range m.ModelShards.Elements() {
-		d := demandFromObject(e.(types.Object))
+	for i, d := range in.shards {
 		sources[d.Name.ValueString()] = servingSource(d)
 		if sources[d.Name.ValueString()] == "" {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(i).AtName("serving_model"), "No serving model",

@@ -220,7 +220,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	preq, diags := m.plannerRequest(ctx, cfg)
+	preq, in, diags := m.plannerRequest(ctx, cfg)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -243,7 +243,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res, cfg)...)
+	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res, cfg, in)...)
 	setPlan()
 }
 
@@ -271,9 +271,19 @@ func (w tflogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// poolInputs is the pool's configuration as read once per plan, for what
+// follows the planner.
+type poolInputs struct {
+	groups  map[string]nodeGroupModel
+	shards  []demandModel
+	weights map[string]analysis.Weights
+	// kube is nil when the pool renders no Kubernetes workloads.
+	kube *handoff.Kubernetes
+}
+
 // plannerRequest converts the configuration; every problem is reported on
 // its attribute path.
-func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Request, diag.Diagnostics) {
+func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Request, poolInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	util := cfg.Utilization
 	if !m.GPUMemoryUtilization.IsNull() {
@@ -316,10 +326,13 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		}
 		req.Models = append(req.Models, md)
 	}
-	_, rendering := m.kubernetesSettings(ctx, &diags)
-	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards, rendering)...)
-	m.addTransferSurcharges(&req, shards, cfg, &diags)
-	return req, diags
+	in := poolInputs{groups: groups, shards: shards, weights: modelWeights(shards, req.Models)}
+	if k, rendering := m.kubernetesSettings(ctx, &diags); rendering {
+		in.kube = &k
+	}
+	diags.Append(handoffProblems(ctx, m.Name.ValueString(), groups, shards, in.kube != nil)...)
+	m.addTransferSurcharges(&req, in.weights, cfg, &diags)
+	return req, in, diags
 }
 
 // transferHorizon is transfer_horizon_hours, 730 when omitted.
@@ -361,8 +374,8 @@ func modelWeights(shards []demandModel, models []planner.ModelDemand) map[string
 // addTransferSurcharges gives the planner, per model with a weights_source,
 // the transfer cost of a replica on each group spread over the horizon, and
 // warns where no price is known.
-func (m *poolModel) addTransferSurcharges(req *planner.Request, shards []demandModel, cfg *Config, diags *diag.Diagnostics) {
-	sur, missing := analysis.TransferSurcharges(req.NodeGroups, modelWeights(shards, req.Models), m.transferHorizon(), cfg.EgressPrice)
+func (m *poolModel) addTransferSurcharges(req *planner.Request, weights map[string]analysis.Weights, cfg *Config, diags *diag.Diagnostics) {
+	sur, missing := analysis.TransferSurcharges(req.NodeGroups, weights, m.transferHorizon(), cfg.EgressPrice)
 	for i := range req.Models {
 		req.Models[i].Surcharge = sur[req.Models[i].Name]
 	}
@@ -550,14 +563,12 @@ func firstNode(r planner.Replica) int {
 }
 
 // setOutputs writes the planner's result into the computed attributes.
-func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result, cfg *Config) diag.Diagnostics {
+func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result, cfg *Config, in poolInputs) diag.Diagnostics {
 	var diags diag.Diagnostics
 	groups := map[string]planner.NodeGroup{}
 	for _, g := range req.NodeGroups {
 		groups[g.Name] = g
 	}
-	var cfgGroups map[string]nodeGroupModel
-	diags.Append(m.NodeGroups.ElementsAs(ctx, &cfgGroups, false)...)
 
 	// Built without reflection: a pool may hold thousands of replicas.
 	placementObjType := placementType.(types.ObjectType)
@@ -566,7 +577,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	for _, r := range res.Replicas {
 		g := groups[r.NodeGroup]
 		instance := types.StringNull()
-		if it := cfgGroups[r.NodeGroup].InstanceType; !it.IsNull() {
+		if it := in.groups[r.NodeGroup].InstanceType; !it.IsNull() {
 			instance = it
 		}
 		stages := make([]attr.Value, len(r.Stages))
@@ -609,11 +620,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	}
 	cost.Spot, cost.OnDemand = roundTo(cost.Spot, 4), roundTo(cost.OnDemand, 4)
 	transfers := map[string]transferValue{}
-	shards := make([]demandModel, 0, len(m.ModelShards.Elements()))
-	for _, e := range m.ModelShards.Elements() {
-		shards = append(shards, demandFromObject(e.(types.Object)))
-	}
-	for key, t := range analysis.Transfers(req.NodeGroups, modelWeights(shards, req.Models), res.Replicas, cfg.EgressPrice) {
+	for key, t := range analysis.Transfers(req.NodeGroups, in.weights, res.Replicas, cfg.EgressPrice) {
 		tv := transferValue{From: t.From.String(), Kind: t.Kind, Bytes: t.Bytes, GB: roundTo(float64(t.Bytes)/1e9, 3)}
 		if t.Priced {
 			c := roundTo(t.CostUSD, 4)
@@ -663,11 +670,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		return out
 	}
 
-	var k *handoff.Kubernetes
-	if settings, render := m.kubernetesSettings(ctx, &diags); render {
-		k = &settings
-	}
-	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, cfgGroups, k, &diags))...)
+	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, in, &diags))...)
 
 	var d diag.Diagnostics
 	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)
