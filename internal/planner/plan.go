@@ -258,11 +258,14 @@ func (p *plan) spreadSpot() {
 		}
 		best, bestCost := -1, 0.0
 		for ob, o := range p.opts[mi] {
-			if !p.isSpot(o.group) || groups[o.group] || !p.spreadAllows(mi, from, ob, 1) ||
-				p.nodesWith(mi, o, 1) > p.groups[o.group].MaxNodes {
+			if !p.isSpot(o.group) || groups[o.group] || !p.spreadAllows(mi, from, ob, 1) {
 				continue
 			}
-			if cost := p.objective(o.group, p.nodesWith(mi, o, 1)) - p.objective(o.group, p.nodes[o.group]) + o.surcharge; best < 0 || cost < bestCost {
+			n := p.nodesWith(mi, o, 1)
+			if n > p.groups[o.group].MaxNodes {
+				continue
+			}
+			if cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + o.surcharge; best < 0 || cost < bestCost {
 				best, bestCost = ob, cost
 			}
 		}

@@ -75,6 +75,9 @@ func TestPlanChoosesDegreePerGroup(t *testing.T) {
 
 	req.NodeGroups = []NodeGroup{group(t, "a100-40", "aws/p4d.24xlarge", 4)}
 	res = mustPlan(t, req)
+	if len(res.Replicas) != 3 {
+		t.Fatalf("%d of 3 replicas placed on A100-40GB: %+v", len(res.Replicas), res.Unplaced)
+	}
 	for _, r := range res.Replicas {
 		if r.TensorParallel != 4 && r.TensorParallel != 8 {
 			t.Errorf("%s at t%d on A100-40GB, want 4 or 8", r.Key(), r.TensorParallel)
@@ -203,9 +206,13 @@ func TestPlanMinReplicasOnFailure(t *testing.T) {
 	if len(res.Unplaced) != 0 {
 		t.Fatalf("unplaced: %+v", res.Unplaced)
 	}
+	cloudOf := map[string]string{}
+	for _, g := range fleet {
+		cloudOf[g.Name] = g.Cloud
+	}
 	perCloud := map[string]int{}
 	for _, r := range res.Replicas {
-		perCloud[r.NodeGroup]++
+		perCloud[cloudOf[r.NodeGroup]]++
 	}
 	for cloud, n := range perCloud {
 		if n > 2 {

@@ -53,7 +53,7 @@ func TestAccBadInput(t *testing.T) {
 		"no hardware": {pool(`g = { cloud = "aws", region = "us-east-1", max_nodes = 1 }`, okShard, ""),
 			`Set instance_type to a catalog type of the cloud`},
 		"custom without gpu": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1 }`, okShard, ""),
-			`Set instance_type to a catalog type`},
+			`A custom node group describes its hardware in gpu.`},
 		"custom zero gpus": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "RTX", count = 0, memory_gib = 23 } }`, okShard, ""),
 			`value must be between 1 and 64`},
 		"no price known": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5e.48xlarge", max_nodes = 1 }`, okShard, ""),

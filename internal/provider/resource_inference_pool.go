@@ -424,11 +424,11 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 		diags.Append(g.GPU.As(ctx, &gpu, basetypes.ObjectAsOptions{})...)
 		ng.GPUModel, ng.GPUsPerNode = gpu.Model.ValueString(), clampInt(gpu.Count.ValueInt64())
 		ng.GPUMemoryBytes = memory.GPUFromGiB(gpu.MemoryGiB.ValueFloat64(), util).VisibleBytes
+	case ng.Cloud == catalog.CloudCustom:
+		diags.AddAttributeError(at.AtName("gpu"), "Missing GPU description", "A custom node group describes its hardware in gpu.")
 	case g.InstanceType.IsNull():
 		diags.AddAttributeError(at.AtName("instance_type"), "Missing node definition",
 			"Set instance_type to a catalog type of the cloud (see the mcllm_gpu_instance_types data source), or describe custom hardware in gpu.")
-	case ng.Cloud == catalog.CloudCustom:
-		diags.AddAttributeError(at.AtName("gpu"), "Missing GPU description", "A custom node group describes its hardware in gpu.")
 	default:
 		it, err := catalog.LookupInstanceType(ng.Cloud, g.InstanceType.ValueString())
 		if err != nil {

@@ -67,6 +67,11 @@ func TestPropertyTrafficWeights(t *testing.T) {
 					}
 				}
 			}
+			for model := range has {
+				if _, ok := weights[model]; !ok {
+					t.Fatalf("%s has replicas but no weights", model)
+				}
+			}
 			for model, w := range weights {
 				sum := 0
 				for d, v := range w {
