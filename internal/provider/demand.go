@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -323,12 +322,12 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	}
 	precision, err := memory.ParsePrecision(d.Precision.ValueString())
 	if err != nil {
-		bad("precision", "Invalid precision", trimFieldPrefix(err))
+		bad("precision", "Invalid precision", fromMemoryError(err).Detail)
 		return md, diags
 	}
 	kv, err := memory.ParseKVPrecision(d.KVCachePrecision.ValueString())
 	if err != nil {
-		bad("kv_cache_precision", "Invalid KV cache precision", trimFieldPrefix(err))
+		bad("kv_cache_precision", "Invalid KV cache precision", fromMemoryError(err).Detail)
 		return md, diags
 	}
 	est, err := memory.New(memory.Request{Arch: arch, Precision: precision, KVPrecision: kv,
@@ -357,12 +356,12 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	}
 	if md.TensorParallel > 0 {
 		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
-			bad("tensor_parallel", "Invalid tensor parallel degree", trimFieldPrefix(err))
+			bad("tensor_parallel", "Invalid tensor parallel degree", fromMemoryError(err).Detail)
 		}
 	}
 	if md.PipelineParallel > 0 {
 		if err := est.CheckPipelineParallel(md.PipelineParallel); err != nil {
-			bad("pipeline_parallel", "Invalid pipeline parallel degree", trimFieldPrefix(err))
+			bad("pipeline_parallel", "Invalid pipeline parallel degree", fromMemoryError(err).Detail)
 		}
 	}
 	if !d.Constraints.IsNull() {
@@ -497,10 +496,9 @@ func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64
 		diags.AddAttributeError(at.AtName("load_per_replica"), "Invalid load_per_replica",
 			"load_per_replica must be a positive number, or set estimate_on to an instance type to estimate it.")
 	default:
-		cloud, name, _ := strings.Cut(on.ValueString(), "/")
-		it, err := catalog.LookupInstanceType(cloud, name)
+		it, err := lookupInstanceKey(on.ValueString())
 		if err != nil {
-			diags.AddAttributeError(at.AtName("estimate_on"), "Unknown instance type", err.Error()+" (write it as \"<cloud>/<instance type>\").")
+			diags.AddAttributeError(at.AtName("estimate_on"), "Unknown instance type", err.Error())
 			return 0, diags
 		}
 		gpu := memory.GPUFromGiB(it.VisibleMemoryGiB, memory.DefaultUtilization)
@@ -579,8 +577,4 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	var out []string
 	diags.Append(l.ElementsAs(ctx, &out, false)...)
 	return out
-}
-
-func trimFieldPrefix(err error) string {
-	return fromMemoryError(err).Detail
 }

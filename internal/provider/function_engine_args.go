@@ -76,7 +76,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		return
 	}
 	var p placementValue
-	if diags := placement.As(ctx, &p, objectAsOptions); diags.HasError() {
+	if diags := placement.As(ctx, &p, basetypes.ObjectAsOptions{}); diags.HasError() {
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
@@ -112,9 +112,6 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 	}
 	resp.Error = function.ConcatFuncErrors(resp.Result.Set(ctx, types.ListValueMust(types.StringType, vals)))
 }
-
-// objectAsOptions reads objects strictly: unknown or null parts are errors.
-var objectAsOptions = basetypes.ObjectAsOptions{}
 
 // diagSummary joins the details of error diagnostics into one line, with the
 // attribute each is about.
