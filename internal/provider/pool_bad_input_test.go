@@ -119,7 +119,7 @@ func TestAccBadInput(t *testing.T) {
 		"egress price key": {"provider \"mcllm\" {\n  egress_prices = { \"aws/egress\" = 0.1 }\n}\n" + pool(okGroup, okShard, ""),
 			`"aws/egress" is not "<cloud>/internet" or "<cloud>/inter_region"`},
 		"egress price negative": {"provider \"mcllm\" {\n  egress_prices = { \"gcp/inter_region\" = -1 }\n}\n" + pool(okGroup, okShard, ""),
-			`must be a known number of USD per GB, 0 to 1000`},
+			`must be a number of USD per GB, 0 to 1000, got -1`},
 		"floor above replicas":   {pool(okGroup, shard(`on_demand_floor = 3`), ""), `on_demand_floor must be between 0 and replicas (2), got 3`},
 		"failure above replicas": {pool(okGroup, shard(`min_replicas_on_failure = { cloud = 2 }`), ""), `2 replicas cannot remain after losing a cloud when the model runs 2`},
 		"slash in name":          {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},

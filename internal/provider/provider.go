@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -156,65 +155,60 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 		}
 		cfg.Utilization = u
 	}
-	if m.PriceOverrides.IsUnknown() {
-		diags.AddAttributeError(path.Root("price_overrides"), "Provider configuration not known at plan time",
-			"price_overrides must be known when planning, because costs are computed at plan time.")
-		return cfg, diags
-	}
-	if !m.PriceOverrides.IsNull() {
-		prices := map[string]types.Float64{}
-		diags.Append(m.PriceOverrides.ElementsAs(ctx, &prices, false)...)
-		keys := make([]string, 0, len(prices))
-		for k := range prices {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, key := range keys {
-			at := path.Root("price_overrides").AtMapKey(key)
-			v := prices[key]
-			if v.IsUnknown() || v.IsNull() {
-				diags.AddAttributeError(at, "Invalid price override", fmt.Sprintf("The price of %q must be a known number.", key))
-				continue
+	diags.Append(priceMap(ctx, m.PriceOverrides, "price_overrides", "price override", cfg.PriceOverrides,
+		func(key string) error { _, err := lookupInstanceKey(key); return err },
+		func(price float64) string {
+			if price > 0 {
+				return ""
 			}
-			if _, err := lookupInstanceKey(key); err != nil {
-				diags.AddAttributeError(at, "Unknown instance type in price_overrides", err.Error())
-				continue
+			return fmt.Sprintf("must be a positive number of USD per hour, got %g", price)
+		})...)
+	diags.Append(priceMap(ctx, m.EgressPrices, "egress_prices", "egress price", cfg.EgressOverrides,
+		func(key string) error {
+			cloud, kind, _ := strings.Cut(key, "/")
+			if catalog.UnknownCloudError(cloud) != "" || (kind != catalog.TransferInternet && kind != catalog.TransferInterRegion) {
+				return fmt.Errorf("%q is not \"<cloud>/internet\" or \"<cloud>/inter_region\" with cloud one of aws, azure, gcp, custom", key)
 			}
-			if price := v.ValueFloat64(); !(price > 0) {
-				diags.AddAttributeError(at, "Invalid price override", fmt.Sprintf("The price of %q must be a positive number of USD per hour, got %g.", key, price))
-			} else {
-				cfg.PriceOverrides[key] = price
+			return nil
+		},
+		func(price float64) string {
+			if price >= 0 && price <= 1000 {
+				return ""
 			}
-		}
-	}
-	diags.Append(egressOverrides(ctx, m.EgressPrices, cfg)...)
+			return fmt.Sprintf("must be a number of USD per GB, 0 to 1000, got %g", price)
+		})...)
 	return cfg, diags
 }
 
-// egressOverrides validates egress_prices into cfg.
-func egressOverrides(ctx context.Context, m types.Map, cfg *Config) diag.Diagnostics {
+// priceMap reads a provider map of prices into out: it must be known at
+// plan time, every key must pass keyError and every price valid (which says
+// what is wrong, "" when nothing is); errors sit on the entry's path.
+func priceMap(ctx context.Context, m types.Map, attribute, what string, out map[string]float64,
+	keyError func(string) error, valid func(float64) string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if m.IsUnknown() {
-		diags.AddAttributeError(path.Root("egress_prices"), "Provider configuration not known at plan time",
-			"egress_prices must be known when planning, because costs are computed at plan time.")
+		diags.AddAttributeError(path.Root(attribute), "Provider configuration not known at plan time",
+			attribute+" must be known when planning, because costs are computed at plan time.")
 		return diags
 	}
 	prices := map[string]types.Float64{}
 	diags.Append(m.ElementsAs(ctx, &prices, false)...)
 	for _, key := range slices.Sorted(maps.Keys(prices)) {
-		at := path.Root("egress_prices").AtMapKey(key)
-		cloud, kind, _ := strings.Cut(key, "/")
+		at := path.Root(attribute).AtMapKey(key)
 		v := prices[key]
-		switch {
-		case catalog.UnknownCloudError(cloud) != "" ||
-			(kind != catalog.TransferInternet && kind != catalog.TransferInterRegion):
-			diags.AddAttributeError(at, "Invalid egress price key",
-				fmt.Sprintf("%q is not \"<cloud>/internet\" or \"<cloud>/inter_region\" with cloud one of aws, azure, gcp, custom.", key))
-		case v.IsNull() || v.IsUnknown() || !(v.ValueFloat64() >= 0) || v.ValueFloat64() > 1000:
-			diags.AddAttributeError(at, "Invalid egress price", fmt.Sprintf("The price of %q must be a known number of USD per GB, 0 to 1000.", key))
-		default:
-			cfg.EgressOverrides[key] = v.ValueFloat64()
+		if err := keyError(key); err != nil {
+			diags.AddAttributeError(at, "Invalid "+what+" key", err.Error())
+			continue
 		}
+		if v.IsNull() || v.IsUnknown() {
+			diags.AddAttributeError(at, "Invalid "+what, fmt.Sprintf("The price of %q must be a known number.", key))
+			continue
+		}
+		if problem := valid(v.ValueFloat64()); problem != "" {
+			diags.AddAttributeError(at, "Invalid "+what, fmt.Sprintf("The price of %q %s.", key, problem))
+			continue
+		}
+		out[key] = v.ValueFloat64()
 	}
 	return diags
 }
