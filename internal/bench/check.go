@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // CheckPlacement verifies a planner result against its request, independently
@@ -60,7 +59,7 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 		if err := m.Memory.CheckTensorParallel(r.TensorParallel); err != nil {
 			return fmt.Errorf("replica %s: %w", r.Key(), err)
 		}
-		need := m.Memory.PerGPU(memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}, r.TensorParallel, r.PipelineParallel)
+		need := m.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
 		if !need.Fits {
 			return fmt.Errorf("replica %s: t%d p%d does not fit the GPUs of %s", r.Key(), r.TensorParallel, r.PipelineParallel, g.Name)
 		}

@@ -93,7 +93,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 // across nodes (vLLM's practice), honouring degrees the model fixes. When
 // nothing fits it returns the nearest miss.
 func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
-	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}
+	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
 	if m.TensorParallel > 0 {

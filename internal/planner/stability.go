@@ -3,8 +3,6 @@ package planner
 import (
 	"fmt"
 	"sort"
-
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // keepPrevious binds every replica of the previous plan whose place is still
@@ -91,7 +89,7 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 		md.Memory.CheckTensorParallel(r.TensorParallel) != nil || md.Memory.CheckPipelineParallel(r.PipelineParallel) != nil {
 		return r, "its parallel degrees are no longer valid for the model"
 	}
-	need := md.Memory.PerGPU(memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}, r.TensorParallel, r.PipelineParallel)
+	need := md.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
 	if !need.Fits {
 		return r, fmt.Sprintf("it no longer fits the GPU memory of node group %q", g.Name)
 	}

@@ -63,6 +63,11 @@ type NodeGroup struct {
 	Confidential bool
 }
 
+// GPU is the memory a serving engine sees on one GPU of the group.
+func (g NodeGroup) GPU() memory.GPU {
+	return memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
+}
+
 // Spread constrains how a model's replicas are spread over failure domains.
 type Spread struct {
 	// Across is "cloud", "region" or "node" ("" for no spread). Across

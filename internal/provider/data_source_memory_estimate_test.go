@@ -33,7 +33,7 @@ data "mcllm_memory_estimate" "llama" {
 				statecheck.ExpectKnownValue(ds, est.AtMapKey("recommended_tensor_parallel"), knownvalue.Int64Exact(2)),
 				statecheck.ExpectKnownValue(ds, opts.AtMapKey("1").AtMapKey("fits"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(ds, opts.AtMapKey("2").AtMapKey("fits"), knownvalue.Bool(true)),
-				statecheck.ExpectKnownValue(ds, opts.AtMapKey("4").AtMapKey("kv_cache_capacity_tokens"), int64Between(470_000, 490_000)),
+				statecheck.ExpectKnownValue(ds, opts.AtMapKey("4").AtMapKey("kv_cache_capacity_tokens"), int64Between(480_000, 500_000)),
 				statecheck.ExpectKnownValue(ds, opts, knownvalue.MapSizeExact(4)),
 			},
 		}},
@@ -53,8 +53,10 @@ output "model_only" {
 }
 `,
 			ConfigStateChecks: []statecheck.StateCheck{
-				// The vLLM log case: 22.07 GiB at 0.90 → about 2356 blocks (×16 tokens).
-				statecheck.ExpectKnownOutputValueAtPath("small", tfjsonpath.New("tensor_parallel_options").AtMapKey("1").AtMapKey("kv_cache_capacity_tokens"), int64Between(2332*16, 2380*16)),
+				// The V0 log's GPU (22.07 GiB at 0.90: 2,356 blocks, pinned with the
+				// V0 rules in the memory package) under the default v0.31.0 rules:
+				// 0.26 GiB non-torch and the sampler's peak over 256 rows.
+				statecheck.ExpectKnownOutputValueAtPath("small", tfjsonpath.New("tensor_parallel_options").AtMapKey("1").AtMapKey("kv_cache_capacity_tokens"), int64Between(2250*16, 2300*16)),
 				statecheck.ExpectKnownOutputValueAtPath("small", tfjsonpath.New("tensor_parallel_options").AtMapKey("1").AtMapKey("fits"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownOutputValueAtPath("small", tfjsonpath.New("recommended_tensor_parallel"), knownvalue.Null()),
 				statecheck.ExpectKnownOutputValueAtPath("model_only", tfjsonpath.New("kv_cache_bytes_per_token"), knownvalue.Int64Exact(70_272)),

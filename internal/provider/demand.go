@@ -501,7 +501,7 @@ func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64
 			diags.AddAttributeError(at.AtName("estimate_on"), "Unknown instance type", err.Error())
 			return 0, diags
 		}
-		gpu := memory.GPUFromGiB(it.VisibleMemoryGiB, memory.DefaultUtilization)
+		gpu := instanceGPU(it, memory.DefaultUtilization)
 		fit, ok := est.SmallestFit(gpu, it.GPUs)
 		if t := clampInt(d.TensorParallel.ValueInt64()); t > 0 {
 			// Fixed degrees: the replica's GPUs at those degrees.

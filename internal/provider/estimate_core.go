@@ -140,7 +140,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 	}
 
 	key := it.Key()
-	gpu := memory.GPUFromGiB(it.VisibleMemoryGiB, in.Utilization)
+	gpu := instanceGPU(it, in.Utilization)
 	usable := gib(gpu.UsableBytes())
 	out.InstanceType, out.UsableGiBPerGPU = &key, &usable
 	out.TensorParallelOptions = map[string]tensorParallelOption{}
@@ -159,6 +159,14 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 		}
 	}
 	return out, nil
+}
+
+// instanceGPU is the memory an engine sees on one GPU of a catalog
+// instance type at a utilisation.
+func instanceGPU(it catalog.InstanceType, utilization float64) memory.GPU {
+	g := memory.GPUFromGiB(it.VisibleMemoryGiB, utilization)
+	g.Model = it.GPUModel
+	return g
 }
 
 func fromMemoryError(err error) *inputError {

@@ -12,6 +12,9 @@ const (
 	FieldTensorParallel = "tensor_parallel"
 	FieldPipeline       = "pipeline_parallel"
 	FieldArchitecture   = "architecture"
+	FieldEngineVersion  = "engine_version"
+	// FieldMaxBatchedTokens is the model shard's max_num_batched_tokens.
+	FieldMaxBatchedTokens = "max_num_batched_tokens"
 )
 
 // InputError is a bad input to the estimator, naming the field at fault.

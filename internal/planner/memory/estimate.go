@@ -18,36 +18,18 @@ const BlockTokens = 16
 // a GPU's visible memory the engine may use for weights, activations and KV.
 const DefaultUtilization = 0.90
 
-// Runtime overhead constants. vLLM sizes the KV cache as
-// total_gpu_memory × gpu_memory_utilization − (weights + activation peak +
-// non-torch allocations) (Worker.determine_num_available_blocks, V0;
-// determine_available_memory, V1), then captures CUDA graphs in what is left
-// above the utilisation line.
-const (
-	// NonTorchBytes: CUDA context and allocator overhead outside torch on a
-	// single GPU; vLLM logs show 0.05–0.65 GiB, 0.05 GiB for Llama-3.1-8B.
-	NonTorchBytes = GiB / 20
-	// NonTorchPerRankBytes: NCCL and custom all-reduce buffers added per
-	// extra rank of a parallel group. Logs show several GiB at TP=8 on big
-	// nodes (7.16 GiB once on 8×H200, an outlier this does not chase).
-	NonTorchPerRankBytes = GiB / 4
-	// CUDAGraphBytes: vLLM warns "CUDA graphs can take additional 1~3 GiB
-	// memory per GPU"; 2 GiB is taken. Graphs are captured after the KV cache
-	// is allocated, so they must fit in visible × (1 − utilization); only a
-	// shortfall there is charged against the usable memory.
-	CUDAGraphBytes = 2 * GiB
-	// ProfileTokensLarge / ProfileTokensSmall: vLLM's default
-	// max_num_batched_tokens for the OpenAI server, 8192 on GPUs with at
-	// least 70 GiB and 2048 on smaller ones. The activation peak is profiled
-	// with a batch of this many tokens.
-	ProfileTokensLarge = 8192
-	ProfileTokensSmall = 2048
-	largeGPUBytes      = 70 * GiB
-	// activationFactor: live activation elements per token per (hidden +
-	// MLP width / t). Fitted to vLLM's measured peaks for Llama-3.1-8B:
-	// 0.22 GiB at 2048 tokens and 1.19 GiB at 8192 (this model: 0.28 / 1.13).
-	activationFactor = 4
-)
+// CUDAGraphBytes: vLLM warns "CUDA graphs can take additional 1~3 GiB
+// memory per GPU" (V0 worker.py); the corpus logs 0.23–2.62 GiB ("Graph
+// capturing finished in N secs, took X GiB"). Every modelled release captures
+// graphs after it allocates the KV cache (V1 gpu_worker.py
+// compile_or_warm_up_model), so they must fit in visible × (1 − utilization);
+// only a shortfall there is charged against the usable memory, and nothing
+// under --enforce-eager.
+const CUDAGraphBytes = 2 * GiB
+
+// MaxBatchedTokens bounds max_num_batched_tokens, far above any profile
+// batch, so that byte counts cannot overflow.
+const MaxBatchedTokens = 1 << 22
 
 // MaxConcurrency bounds max_concurrent_sequences, far above any engine's
 // batch, so that byte counts cannot overflow.
@@ -63,6 +45,17 @@ type Request struct {
 	// Concurrency is the number of sequences held at once at full context
 	// (vLLM --max-num-seqs).
 	Concurrency int
+	// Engine is the vLLM release whose profiler the estimate follows; nil
+	// is DefaultEngineVersion.
+	Engine *Engine
+	// MaxNumBatchedTokens is vLLM --max-num-batched-tokens, the profile
+	// batch; 0 takes the release's default for the GPU.
+	MaxNumBatchedTokens int
+	// ChunkedPrefill is vLLM --enable-chunked-prefill; default: the
+	// release's.
+	ChunkedPrefill Toggle
+	// EnforceEager is vLLM --enforce-eager: no CUDA graphs.
+	EnforceEager bool
 }
 
 // Estimate is the GPU-independent part of a model's memory.
@@ -110,6 +103,21 @@ func New(req Request) (*Estimate, error) {
 	}
 	if req.Concurrency <= 0 || req.Concurrency > MaxConcurrency {
 		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf("must be a positive number of sequences up to %d, got %d", MaxConcurrency, req.Concurrency)}
+	}
+
+	if req.MaxNumBatchedTokens < 0 || req.MaxNumBatchedTokens > MaxBatchedTokens {
+		return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: fmt.Sprintf("must be a positive number of tokens up to %d, got %d", MaxBatchedTokens, req.MaxNumBatchedTokens)}
+	}
+	if n := req.MaxNumBatchedTokens; n > 0 {
+		// vLLM SchedulerConfig._verify_args refuses both.
+		if n < req.Concurrency {
+			return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: fmt.Sprintf(
+				"%d tokens is fewer than max_concurrent_sequences (%d): vLLM requires max_num_batched_tokens ≥ max_num_seqs", n, req.Concurrency)}
+		}
+		if req.ChunkedPrefill == ToggleOff && n < req.ContextTokens {
+			return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: fmt.Sprintf(
+				"%d tokens is fewer than max_context_tokens (%d) with chunked prefill off: vLLM must prefill a whole sequence in one batch; raise it or turn chunked prefill on", n, req.ContextTokens)}
+		}
 	}
 
 	e := &Estimate{Request: req, Params: req.Arch.Params()}

@@ -3,6 +3,7 @@ package memory
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // GPU is the memory a serving engine can use on one GPU.
@@ -11,7 +12,12 @@ type GPU struct {
 	VisibleBytes int64
 	// Utilization is vLLM's gpu_memory_utilization, in (0, 1].
 	Utilization float64
+	// Model is the GPU model (catalog name, such as "A100-80GB"): vLLM's
+	// scheduler defaults single out the A100.
+	Model string
 }
+
+func (g GPU) isA100() bool { return strings.Contains(strings.ToLower(g.Model), "a100") }
 
 // GPUFromGiB builds a GPU from a visible-memory figure in GiB.
 func GPUFromGiB(visibleGiB, utilization float64) GPU {
@@ -63,6 +69,12 @@ type PerGPU struct {
 	// MaxConcurrency is KVCapacityTokens / ContextTokens: how many
 	// full-context sequences fit at once (vLLM's "Maximum concurrency").
 	MaxConcurrency float64
+	// KVCapacityBytes is the KV cache the engine's profiler would allocate
+	// on this GPU: usable − weights − activation − non-torch (vLLM's
+	// "Available KV cache memory"), 0 when negative.
+	KVCapacityBytes int64
+	// Engine is the engine configuration the figures assume.
+	Engine EngineConfig
 }
 
 // ShortfallBytes is how much memory is missing per GPU, 0 when it fits.
@@ -96,36 +108,24 @@ func (e *Estimate) PerGPU(gpu GPU, t, p int) PerGPU {
 	res.KVBytesPerToken = e.kvBytesPerTokenPerLayer(t) * int64(stageLayers)
 	res.KVBytes = e.KVTokens * res.KVBytesPerToken
 
-	res.ActivationBytes = e.activationBytes(gpu, t)
-	res.NonTorchBytes = NonTorchBytes + int64(t*p-1)*NonTorchPerRankBytes
-	headroom := gpu.VisibleBytes - res.UsableBytes
-	res.CUDAGraphBytes = max(0, CUDAGraphBytes-headroom)
+	res.Engine = e.EngineConfig(gpu)
+	res.ActivationBytes = e.activationBytes(res.Engine, t)
+	res.NonTorchBytes = e.nonTorchBytes(t, p)
+	if !res.Engine.EnforceEager {
+		headroom := gpu.VisibleBytes - res.UsableBytes
+		res.CUDAGraphBytes = max(0, CUDAGraphBytes-headroom)
+	}
 	res.OverheadBytes = res.ActivationBytes + res.NonTorchBytes + res.CUDAGraphBytes
 	res.NeedBytes = res.WeightBytes + res.KVBytes + res.OverheadBytes
 	res.Fits = res.NeedBytes <= res.UsableBytes
 
+	res.KVCapacityBytes = max(0, res.UsableBytes-res.WeightBytes-res.ActivationBytes-res.NonTorchBytes)
 	if free := res.UsableBytes - res.WeightBytes - res.OverheadBytes; free > 0 && res.KVBytesPerToken > 0 {
 		res.KVCapacityBlocks = free / (BlockTokens * res.KVBytesPerToken)
 		res.KVCapacityTokens = res.KVCapacityBlocks * BlockTokens
 	}
 	res.MaxConcurrency = float64(res.KVCapacityTokens) / float64(e.ContextTokens)
 	return res
-}
-
-// activationBytes models the profiled activation peak: the default batch of
-// tokens times activationFactor live elements of (hidden + MLP width / t).
-func (e *Estimate) activationBytes(gpu GPU, t int) int64 {
-	a := e.Arch
-	tokens := int64(ProfileTokensSmall)
-	if gpu.VisibleBytes >= largeGPUBytes {
-		tokens = ProfileTokensLarge
-	}
-	width := a.Intermediate
-	if a.IsMoE() {
-		width = (a.ActiveExperts + a.SharedExperts) * a.MoEIntermediate
-	}
-	perToken := int64(a.Hidden) + int64(width)/int64(t)
-	return tokens * activationFactor * perToken * e.Precision.activationBytes()
 }
 
 // SmallestFit returns the per-GPU figures at the smallest valid

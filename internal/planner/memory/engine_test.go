@@ -1,0 +1,96 @@
+package memory
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A quantized checkpoint carries its own shapes: Qwen2.5-72B-Instruct-AWQ
+// pads its MLP width so that vLLM serves it at tensor parallel 2, 4 and 8.
+func TestQwen72BAWQPlansAtTP2OnTwo48GBGPUs(t *testing.T) {
+	e, err := New(Request{Arch: model(t, "qwen2.5-72b-awq"), Precision: Int4AWQ, ContextTokens: 8192, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range []int{2, 4, 8} {
+		if err := e.CheckTensorParallel(tp); err != nil {
+			t.Errorf("t=%d: %v", tp, err)
+		}
+	}
+	l40s := GPUFromGiB(44.31, 0.90)
+	got, ok := e.SmallestFit(l40s, 4)
+	if !ok || got.T != 2 {
+		t.Errorf("smallest fit on 48 GB GPUs = t%d (ok=%v), want t2", got.T, ok)
+	}
+	// The unpadded model's int4 width 29568 does not split by 128 at t=2.
+	plain, err := New(Request{Arch: model(t, "qwen2.5-72b"), Precision: Int4AWQ, ContextTokens: 8192, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.CheckTensorParallel(2) == nil {
+		t.Error("Qwen2.5-72B's own MLP width (29568) split 2 ways is not a multiple of 128; t=2 must be refused for int4")
+	}
+}
+
+func TestEngineInputErrors(t *testing.T) {
+	arch := model(t, "llama-3.1-8b")
+	for _, tc := range []struct {
+		name  string
+		req   Request
+		field string
+		says  string
+	}{
+		{"batch below the context without chunked prefill", Request{Arch: arch, Precision: BF16, ContextTokens: 16384, Concurrency: 4,
+			MaxNumBatchedTokens: 8192, ChunkedPrefill: ToggleOff}, FieldMaxBatchedTokens, "chunked prefill off"},
+		{"batch below the sequences", Request{Arch: arch, Precision: BF16, ContextTokens: 4096, Concurrency: 512,
+			MaxNumBatchedTokens: 256}, FieldMaxBatchedTokens, "max_num_seqs"},
+		{"negative batch", Request{Arch: arch, Precision: BF16, ContextTokens: 4096, Concurrency: 1,
+			MaxNumBatchedTokens: -1}, FieldMaxBatchedTokens, "positive"},
+	} {
+		_, err := New(tc.req)
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != tc.field || !strings.Contains(ie.Msg, tc.says) {
+			t.Errorf("%s: got %v, want an error on %s saying %q", tc.name, err, tc.field, tc.says)
+		}
+	}
+	_, err := LookupEngine("0.7.0")
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Field != FieldEngineVersion || !strings.Contains(ie.Msg, `"0.31.0"`) {
+		t.Errorf("unmodelled release: got %v, want an engine_version error listing the modelled ones", err)
+	}
+}
+
+// EngineConfig resolves what the engine is told the way vLLM resolves it.
+func TestEngineConfigDefaults(t *testing.T) {
+	v0, _ := LookupEngine("0.6.6")
+	h100 := GPUFromGiB(79.14, 0.9)
+	a100 := GPUFromGiB(79.14, 0.9)
+	a100.Model = "A100-80GB"
+	for _, tc := range []struct {
+		name    string
+		req     Request
+		gpu     GPU
+		batched int
+		chunked bool
+	}{
+		{"V1 on H100", Request{ContextTokens: 8192, Concurrency: 16}, h100, 8192, true},
+		{"V1 on A100 80GB", Request{ContextTokens: 8192, Concurrency: 16}, a100, 2048, true},
+		{"V1, chunked prefill off: a whole sequence", Request{ContextTokens: 32768, Concurrency: 16, ChunkedPrefill: ToggleOff}, h100, 32768, false},
+		{"V1, more sequences than the default batch", Request{ContextTokens: 4096, Concurrency: 16384}, h100, 16384, true},
+		{"V0, short context: no chunked prefill", Request{ContextTokens: 8192, Concurrency: 16, Engine: v0}, h100, 8192, false},
+		{"V0, long context: chunked prefill", Request{ContextTokens: 65536, Concurrency: 16, Engine: v0}, h100, 2048, true},
+		{"user's batch", Request{ContextTokens: 8192, Concurrency: 16, MaxNumBatchedTokens: 16384}, a100, 16384, true},
+	} {
+		tc.req.Arch, tc.req.Precision = model(t, "llama-3.1-8b"), BF16
+		e, err := New(tc.req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := e.EngineConfig(tc.gpu)
+		if c.MaxNumBatchedTokens != tc.batched || c.ChunkedPrefill != tc.chunked || c.MaxNumSeqs != tc.req.Concurrency {
+			t.Errorf("%s: batched %d chunked %v seqs %d, want %d %v %d", tc.name, c.MaxNumBatchedTokens, c.ChunkedPrefill, c.MaxNumSeqs,
+				tc.batched, tc.chunked, tc.req.Concurrency)
+		}
+	}
+}
