@@ -19,6 +19,9 @@ type Model struct {
 	// ContextTokens and Concurrency are --max-model-len and --max-num-seqs.
 	ContextTokens int
 	Concurrency   int
+	// Memory is the model's estimate: the engine settings it assumed come
+	// from it.
+	Memory *memory.Estimate
 }
 
 // MultiNode reports whether a replica's pipeline stages span nodes: such a
@@ -59,6 +62,20 @@ func quantization(p memory.Precision) string {
 	return ""
 }
 
+// chunkedPrefillFlag spells chunked prefill as the release parses it: V1's
+// argparse takes --enable-chunked-prefill / --no-enable-chunked-prefill
+// (BooleanOptionalAction); V0's takes --enable-chunked-prefill=<bool>
+// (StoreBoolean, vllm/engine/arg_utils.py v0.6.6).
+func chunkedPrefillFlag(e *memory.Engine, on bool) string {
+	if e != nil && !e.V1 {
+		return "--enable-chunked-prefill=" + strconv.FormatBool(on)
+	}
+	if on {
+		return "--enable-chunked-prefill"
+	}
+	return "--no-enable-chunked-prefill"
+}
+
 // PreQuantized reports whether a precision needs a checkpoint quantized
 // ahead (int8, int4), rather than the model's own 16-bit weights.
 func PreQuantized(p memory.Precision) bool { return p == memory.Int8 || p.IsInt4() }
@@ -79,18 +96,34 @@ func KVCacheDtype(m Model) (string, string) {
 		m.KVPrecision, m.Precision, auto)
 }
 
-// EngineArgs is the vLLM OpenAI server's argument list for one replica, as
-// the plan sizes it: the parallel degrees the planner chose, the memory
-// fraction the estimate used, the context and sequences the KV cache holds.
-func EngineArgs(m Model, r planner.Replica, utilization float64, port int) []string {
+// EngineArgs is the vLLM OpenAI server's argument list for one replica on
+// gpu, as the plan sizes it: the parallel degrees the planner chose, the
+// memory fraction the estimate used, the context and sequences the KV cache
+// holds, and every scheduler setting the estimate assumed (the profile
+// batch, chunked prefill, eager mode), so that the engine profiles what the
+// plan computed. On releases that take it, --kv-cache-memory-bytes gives the
+// engine the KV cache the plan reserves on the replica's most loaded GPU
+// (vLLM CacheConfig.kv_cache_memory_bytes, PR #21489: per GPU, in place of
+// the profiler's sizing).
+func EngineArgs(m Model, r planner.Replica, gpu memory.GPU, port int) []string {
+	pg := m.Memory.PerGPU(gpu, r.TensorParallel, r.PipelineParallel)
+	c := pg.Engine
 	args := []string{
 		"--model", m.Source,
 		"--served-model-name", m.Name,
 		"--tensor-parallel-size", strconv.Itoa(r.TensorParallel),
 		"--pipeline-parallel-size", strconv.Itoa(r.PipelineParallel),
-		"--gpu-memory-utilization", strconv.FormatFloat(utilization, 'f', -1, 64),
+		"--gpu-memory-utilization", strconv.FormatFloat(gpu.Utilization, 'f', -1, 64),
 		"--max-model-len", strconv.Itoa(m.ContextTokens),
 		"--max-num-seqs", strconv.Itoa(m.Concurrency),
+		"--max-num-batched-tokens", strconv.Itoa(c.MaxNumBatchedTokens),
+		chunkedPrefillFlag(m.Memory.Engine, c.ChunkedPrefill),
+	}
+	if c.EnforceEager {
+		args = append(args, "--enforce-eager")
+	}
+	if c.KVCacheMemoryFlag {
+		args = append(args, "--kv-cache-memory-bytes", strconv.FormatInt(pg.KVBytes, 10))
 	}
 	if d := dtype(m.Precision); d != "" {
 		args = append(args, "--dtype", d)

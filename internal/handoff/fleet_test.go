@@ -65,7 +65,7 @@ func testFleet(t testing.TB, groups []Group, models []testModel, previous []plan
 		}
 		req.Models = append(req.Models, planner.ModelDemand{Name: m.name, Memory: est, Replicas: m.reps})
 		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, Precision: m.precision, KVPrecision: m.kv,
-			ContextTokens: m.ctx, Concurrency: m.conc}
+			ContextTokens: m.ctx, Concurrency: m.conc, Memory: est}
 	}
 	res, err := planner.Plan(req)
 	if err != nil {

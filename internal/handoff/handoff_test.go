@@ -3,6 +3,7 @@ package handoff
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -48,6 +50,54 @@ func TestObjectName(t *testing.T) {
 	}
 }
 
+var h100 = memory.GPU{VisibleBytes: 79 << 30, Utilization: 0.9, Model: "H100-80GB"}
+
+// testEngineModel is Llama-3.1-8B as the engine runs it.
+func testEngineModel(t *testing.T, p memory.Precision, kv memory.KVPrecision, ctx, conc int) Model {
+	t.Helper()
+	cm, err := catalog.LookupModel("llama-3.1-8b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := memory.New(memory.Request{Arch: cm.Architecture, Precision: p, KVPrecision: kv, ContextTokens: ctx, Concurrency: conc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Model{Name: "m", Source: "org/m", Precision: p, KVPrecision: kv, ContextTokens: ctx, Concurrency: conc, Memory: est}
+}
+
+// The engine is told every setting the estimate assumed.
+func TestEngineArgsCarryTheEstimatesSettings(t *testing.T) {
+	r := planner.Replica{TensorParallel: 1, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0}}}}
+	m := testEngineModel(t, memory.BF16, memory.KVAuto, 8192, 16)
+	args := EngineArgs(m, r, h100, 8000)
+	pg := m.Memory.PerGPU(h100, 1, 1)
+	if got := argValue(args, "--max-num-batched-tokens"); got != "8192" {
+		t.Errorf("--max-num-batched-tokens %q, want the V1 default on an H100, 8192", got)
+	}
+	if !slices.Contains(args, "--enable-chunked-prefill") {
+		t.Errorf("chunked prefill not passed: %v", args)
+	}
+	if got, want := argValue(args, "--kv-cache-memory-bytes"), strconv.FormatInt(pg.KVBytes, 10); got != want {
+		t.Errorf("--kv-cache-memory-bytes %q, want the plan's KV per GPU %s", got, want)
+	}
+	v0, err := memory.LookupEngine("0.6.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := memory.New(memory.Request{Arch: m.Memory.Arch, Precision: memory.BF16, ContextTokens: 8192, Concurrency: 16,
+		Engine: v0, EnforceEager: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Memory = est
+	args = EngineArgs(m, r, h100, 8000)
+	if !slices.Contains(args, "--enable-chunked-prefill=false") || !slices.Contains(args, "--enforce-eager") ||
+		slices.Contains(args, "--kv-cache-memory-bytes") {
+		t.Errorf("V0, eager: %v", args)
+	}
+}
+
 func TestEngineArgsPerPrecision(t *testing.T) {
 	r := planner.Replica{TensorParallel: 4, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0, 1, 2, 3}}}}
 	for _, tc := range []struct {
@@ -68,8 +118,8 @@ func TestEngineArgsPerPrecision(t *testing.T) {
 		{memory.Int4GPTQ, memory.KVAuto, "", "", "auto", ""},
 		{memory.BF16, memory.KVFP32, "bfloat16", "", "auto", "no fp32 KV cache"},
 	} {
-		m := Model{Name: "m", Source: "org/m", Precision: tc.p, KVPrecision: tc.kv, ContextTokens: 4096, Concurrency: 8}
-		args := EngineArgs(m, r, 0.9, 8000)
+		m := testEngineModel(t, tc.p, tc.kv, 4096, 8)
+		args := EngineArgs(m, r, h100, 8000)
 		if got := argValue(args, "--dtype"); got != tc.dtype {
 			t.Errorf("%s: --dtype %q, want %q", tc.p, got, tc.dtype)
 		}
@@ -164,7 +214,7 @@ func TestAMDWorkloads(t *testing.T) {
 	g := testGroup(t, "mi300x", "azure/Standard_ND96isr_MI300X_v5", 1, planner.CapacityOnDemand, Taint{Key: "k", Effect: EffectNoSchedule})
 	k := Kubernetes{Namespace: "n", Image: "cuda", ROCmImage: "rocm", Port: 8000}
 	r := planner.Replica{Model: "m", NodeGroup: "mi300x", TensorParallel: 2, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0, 1}}}}
-	w := NewWorkload(k, "p", g, Model{Name: "m", Source: "org/m", Precision: memory.BF16, ContextTokens: 1024, Concurrency: 1}, r)
+	w := NewWorkload(k, "p", g, testEngineModel(t, memory.BF16, memory.KVAuto, 1024, 1), r)
 	text, err := EncodeYAML(w.Object)
 	if err != nil {
 		t.Fatal(err)

@@ -83,7 +83,7 @@ type Workload struct {
 // node-group label and tolerate the group's taints.
 func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica) Workload {
 	name := ObjectName(pool, m.Name, strconv.Itoa(r.Index))
-	w := Workload{Name: name, Namespace: k.Namespace, EngineArgs: EngineArgs(m, r, g.Utilization, k.Port)}
+	w := Workload{Name: name, Namespace: k.Namespace, EngineArgs: EngineArgs(m, r, g.GPU(), k.Port)}
 	labels := map[string]string{
 		"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "mcllm",
 		LabelPool: pool, LabelModel: m.Name, LabelReplica: strconv.Itoa(r.Index),

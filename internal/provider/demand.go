@@ -42,6 +42,7 @@ type demandModel struct {
 	Isolation              types.Object `tfsdk:"isolation"`
 	ServingModel           types.String `tfsdk:"serving_model"`
 	WeightsSource          types.Object `tfsdk:"weights_source"`
+	Engine                 types.Object `tfsdk:"engine"`
 }
 
 type architectureModel struct {
@@ -144,6 +145,22 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"serving_model": strAttr(mode, attrSpec{false, "What the serving engine loads (vLLM `--model`): a Hugging Face repository " +
 			"or a path. Omitted, a catalog `model` serves its Hugging Face repository; an `architecture` without it gets no engine " +
 			"arguments or workloads."}),
+		"engine": schema.SingleNestedAttribute{Optional: o, Computed: c,
+			MarkdownDescription: "The vLLM release and the scheduler settings the replicas run with. The memory estimate follows " +
+				"that release's start-up profiler (see the memory guide), and the engine arguments mcllm renders pass every " +
+				"setting the estimate assumed, so the engine allocates what the plan promised.",
+			Attributes: map[string]schema.Attribute{
+				"version": strAttr(mode, attrSpec{false, "vLLM release: " + backtickList(memory.EngineVersions()) + ". Omitted means `" +
+					memory.DefaultEngineVersion + "`."}),
+				"max_num_batched_tokens": intAttr(mode, attrSpec{false, "Tokens per scheduler step (vLLM `--max-num-batched-tokens`): the " +
+					"batch the engine profiles its activation peak with. Omitted, the release's default for the GPU (V1: 8192 on GPUs of " +
+					"70 GiB or more other than the A100, else 2048; without chunked prefill, `max_context_tokens`)."}),
+				"enable_chunked_prefill": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Chunked prefill (vLLM `--enable-chunked-prefill`). Omitted, the release's default: always on " +
+						"for V1, on above 32,768 tokens of context for V0. Off, `max_num_batched_tokens` must be at least `max_context_tokens`."},
+				"enforce_eager": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Run without CUDA graphs (vLLM `--enforce-eager`): slower decoding, no graph memory."},
+			}},
 		"weights_source": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Where the weights are stored: the bucket's cloud and region. The pool then reports the bytes " +
 				"each replica pulls and their one-time transfer cost (`data_transfer`), and the `cost` strategy weighs that " +
@@ -250,7 +267,7 @@ func demandFromObject(o types.Object) demandModel {
 		TensorParallel: num("tensor_parallel"), PipelineParallel: num("pipeline_parallel"), Priority: num("priority"),
 		Constraints: obj("constraints"), Spread: obj("spread"), MinReplicasOnFailure: obj("min_replicas_on_failure"),
 		OnDemandFloor: num("on_demand_floor"), Autoscaling: obj("autoscaling"), Isolation: obj("isolation"),
-		ServingModel: str("serving_model"), WeightsSource: obj("weights_source"),
+		ServingModel: str("serving_model"), WeightsSource: obj("weights_source"), Engine: obj("engine"),
 	}
 }
 
@@ -330,11 +347,19 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		bad("kv_cache_precision", "Invalid KV cache precision", fromMemoryError(err).Detail)
 		return md, diags
 	}
-	est, err := memory.New(memory.Request{Arch: arch, Precision: precision, KVPrecision: kv,
-		ContextTokens: clampInt(d.MaxContextTokens.ValueInt64()), Concurrency: clampInt(d.MaxConcurrentSequences.ValueInt64())})
+	req := memory.Request{Arch: arch, Precision: precision, KVPrecision: kv,
+		ContextTokens: clampInt(d.MaxContextTokens.ValueInt64()), Concurrency: clampInt(d.MaxConcurrentSequences.ValueInt64())}
+	if !d.readEngine(&req, at.AtName("engine"), &diags) {
+		return md, diags
+	}
+	est, err := memory.New(req)
 	if err != nil {
 		ie := fromMemoryError(err)
 		field := ie.Field
+		if field == memory.FieldMaxBatchedTokens {
+			diags.AddAttributeError(at.AtName("engine").AtName(field), ie.Summary, ie.Detail)
+			return md, diags
+		}
 		if field == memory.FieldArchitecture || field == "" {
 			field = "architecture"
 			if d.Architecture.IsNull() {
@@ -431,6 +456,41 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		}
 	}
 	return md, diags
+}
+
+// readEngine puts the demand's engine settings into req; false when one is
+// invalid (reported on its attribute under at).
+func (d demandModel) readEngine(req *memory.Request, at path.Path, diags *diag.Diagnostics) bool {
+	if d.Engine.IsNull() {
+		return true
+	}
+	a := d.Engine.Attributes()
+	version, _ := a["version"].(types.String)
+	batched, _ := a["max_num_batched_tokens"].(types.Int64)
+	chunked, _ := a["enable_chunked_prefill"].(types.Bool)
+	eager, _ := a["enforce_eager"].(types.Bool)
+	eng, err := memory.LookupEngine(version.ValueString())
+	if err != nil {
+		diags.AddAttributeError(at.AtName("version"), "Unknown engine version", fromMemoryError(err).Detail)
+		return false
+	}
+	req.Engine = eng
+	if n := batched.ValueInt64(); !batched.IsNull() {
+		if n < 1 || n > memory.MaxBatchedTokens {
+			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens",
+				fmt.Sprintf("max_num_batched_tokens must be between 1 and %d, got %d.", memory.MaxBatchedTokens, n))
+			return false
+		}
+		req.MaxNumBatchedTokens = int(n)
+	}
+	if !chunked.IsNull() {
+		req.ChunkedPrefill = memory.ToggleOff
+		if chunked.ValueBool() {
+			req.ChunkedPrefill = memory.ToggleOn
+		}
+	}
+	req.EnforceEager = eager.ValueBool()
+	return true
 }
 
 // replicaCount is the replicas given, or computed from autoscaling with the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // engineArgsFunction gives the vLLM arguments of one placed replica: the
@@ -41,7 +42,10 @@ func (f *engineArgsFunction) Definition(_ context.Context, _ function.Definition
 			"`--tensor-parallel-size` and `--pipeline-parallel-size` (the degrees the planner chose), " +
 			"`--gpu-memory-utilization` (as planned), `--max-model-len`, `--max-num-seqs`, `--dtype` or `--quantization` " +
 			"(from `precision`: `fp8` → `fp8`, `int8` → `compressed-tensors`, `int4` → `awq`, `int4-gptq` → `gptq`), " +
-			"`--kv-cache-dtype`, `--distributed-executor-backend ray` when its pipeline stages span nodes, and `--port`.",
+			"`--kv-cache-dtype`, `--max-num-batched-tokens` and chunked prefill as the memory estimate assumed them (and " +
+			"`--enforce-eager` when the shard's `engine` asks for it), `--kv-cache-memory-bytes` with the KV cache the plan " +
+			"reserves per GPU on releases that take it, `--distributed-executor-backend ray` when its pipeline stages span " +
+			"nodes, and `--port`.",
 		Parameters: []function.Parameter{
 			function.ObjectParameter{Name: "placement", AttributeTypes: placementType.(types.ObjectType).AttrTypes,
 				MarkdownDescription: "The replica's entry of an `mcllm_inference_pool`'s `placement`, for example `mcllm_inference_pool.fleet.placement[\"llama-70b/0\"]`."},
@@ -105,7 +109,13 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 	for _, s := range p.Stages {
 		r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node)})
 	}
-	args := handoff.EngineArgs(handoffModel(md, source), r, *p.Utilization, int(port))
+	if p.GPUMemoryGiB == nil || !(*p.GPUMemoryGiB > 0) {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_gib; plan the pool again")
+		return
+	}
+	gpu := memory.GPUFromGiB(*p.GPUMemoryGiB, *p.Utilization)
+	gpu.Model = p.GPUModel
+	args := handoff.EngineArgs(handoffModel(md, source), r, gpu, int(port))
 	vals := make([]attr.Value, len(args))
 	for i, a := range args {
 		vals[i] = types.StringValue(a)

@@ -51,6 +51,21 @@ func placementAttributes() map[string]schema.Attribute {
 		"memory_per_gpu_bytes": computedInt("The same in bytes."),
 		"gpu_memory_utilization": computedFloat("Share of each GPU's memory the serving engine may use, as the placement assumes " +
 			"(vLLM `--gpu-memory-utilization`)."),
+		"gpu_memory_gib": computedFloat("Memory of one GPU as the serving engine sees it (CUDA's total), GiB."),
+		"memory_breakdown": schema.SingleNestedAttribute{Computed: true,
+			MarkdownDescription: "The replica's memory on its most loaded GPU as the engine's start-up profiler counts it, GiB " +
+				"(see the memory guide).",
+			Attributes: map[string]schema.Attribute{
+				"weights_gib":    computedFloat("Weights of the stage, split over the tensor-parallel group."),
+				"kv_cache_gib":   computedFloat("The KV cache the plan reserves: `max_concurrent_sequences` full-context sequences."),
+				"activation_gib": computedFloat("Activation peak of the engine's profile run (forward pass or dummy sampler, the larger)."),
+				"non_torch_gib":  computedFloat("Non-torch memory the profiler charges (allocator pools, NCCL where the release charges it)."),
+				"cuda_graph_gib": computedFloat("CUDA-graph memory that does not fit above the utilisation line; 0 with `enforce_eager`."),
+				"kv_capacity_gib": computedFloat("KV cache the engine's profiler would find room for (usable − weights − activation − " +
+					"non-torch): vLLM's \"Available KV cache memory\"."),
+				"max_num_batched_tokens": computedInt("The profile batch the estimate assumed (passed as `--max-num-batched-tokens`)."),
+				"engine_version":         computedStr("The vLLM release whose profiler the figures follow."),
+			}},
 	}
 }
 

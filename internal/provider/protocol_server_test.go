@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 	"os"
 	"testing"
 
@@ -124,7 +126,7 @@ func TestProtocolEngineArgs(t *testing.T) {
 			"instance_type": str("p5.48xlarge"), "gpu_model": str("H100-80GB"), "capacity_type": str("on-demand"),
 			"node": num(stageNodes[0]), "gpus": ints(0, 1, 2, 3, 4, 5, 6, 7), "stages": tftypes.NewValue(pt.AttributeTypes["stages"], stages),
 			"tensor_parallel": num(8), "pipeline_parallel": num(float64(len(stageNodes))), "memory_per_gpu_gib": num(70),
-			"memory_per_gpu_bytes": num(70 << 30), "gpu_memory_utilization": num(0.85)})
+			"memory_per_gpu_bytes": num(70 << 30), "gpu_memory_utilization": num(0.85), "gpu_memory_gib": num(79.14)})
 	}
 	dt := demandTfType
 	demand := func(set map[string]tftypes.Value) tftypes.Value {
@@ -153,8 +155,20 @@ func TestProtocolEngineArgs(t *testing.T) {
 	for i, e := range elems {
 		_ = e.As(&args[i])
 	}
+	m405, err := catalog.LookupModel("llama-3.1-405b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := memory.New(memory.Request{Arch: m405.Architecture, Precision: memory.FP8, ContextTokens: 8192, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := memory.GPUFromGiB(79.14, 0.85)
+	gpu.Model = "H100-80GB"
+	kvBytes := est.PerGPU(gpu, 8, 2).KVBytes
 	want := "--model meta-llama/Llama-3.1-405B-Instruct --served-model-name big --tensor-parallel-size 8 --pipeline-parallel-size 2 " +
-		"--gpu-memory-utilization 0.85 --max-model-len 8192 --max-num-seqs 4 --quantization fp8 --kv-cache-dtype auto " +
+		"--gpu-memory-utilization 0.85 --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 8192 --enable-chunked-prefill " +
+		fmt.Sprintf("--kv-cache-memory-bytes %d --quantization fp8 --kv-cache-dtype auto ", kvBytes) +
 		"--distributed-executor-backend ray --port 9000"
 	if got := fmt.Sprint(args); got != "["+want+"]" {
 		t.Errorf("engine_args = %s\nwant [%s]", got, want)

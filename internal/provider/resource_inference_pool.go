@@ -101,6 +101,9 @@ type placementValue struct {
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
 	// Utilization is null in states planned before it was recorded.
 	Utilization *float64 `tfsdk:"gpu_memory_utilization"`
+	// GPUMemoryGiB is null in states planned before it was recorded.
+	GPUMemoryGiB    *float64     `tfsdk:"gpu_memory_gib"`
+	MemoryBreakdown types.Object `tfsdk:"memory_breakdown"`
 }
 
 type costValue struct {
@@ -569,6 +572,10 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	for _, g := range req.NodeGroups {
 		groups[g.Name] = g
 	}
+	estimates := make(map[string]*memory.Estimate, len(req.Models))
+	for _, md := range req.Models {
+		estimates[md.Name] = md.Memory
+	}
 
 	// Built without reflection: a pool may hold thousands of replicas.
 	placementObjType := placementType.(types.ObjectType)
@@ -598,6 +605,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
 			"gpu_memory_utilization": types.Float64Value(g.Utilization),
+			"gpu_memory_gib":         types.Float64Value(roundTo(gib(g.GPUMemoryBytes), 2)),
+			"memory_breakdown":       memoryBreakdown(estimates[r.Model], g, r),
 		})
 	}
 	sizes := map[string]int64{}
@@ -703,4 +712,19 @@ func (r *inferencePoolResource) ImportState(ctx context.Context, req resource.Im
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+var breakdownObjType = placementType.(types.ObjectType).AttrTypes["memory_breakdown"].(types.ObjectType)
+
+// memoryBreakdown is a replica's memory on its most loaded GPU, as the
+// engine's profiler counts it.
+func memoryBreakdown(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) types.Object {
+	pg := e.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
+	v := func(b int64) attr.Value { return types.Float64Value(roundTo(gib(b), 3)) }
+	return types.ObjectValueMust(breakdownObjType.AttrTypes, map[string]attr.Value{
+		"weights_gib": v(pg.WeightBytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
+		"non_torch_gib": v(pg.NonTorchBytes), "cuda_graph_gib": v(pg.CUDAGraphBytes), "kv_capacity_gib": v(pg.KVCapacityBytes),
+		"max_num_batched_tokens": types.Int64Value(int64(pg.Engine.MaxNumBatchedTokens)),
+		"engine_version":         types.StringValue(pg.Engine.Version),
+	})
 }
