@@ -327,11 +327,28 @@ func TestProtocolPoolErrorPaths(t *testing.T) {
 		return object(st, map[string]tftypes.Value{"name": str(name), "model": str(model), "precision": str("bf16"),
 			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(replicas)})
 	}
+	engineShard := func(engine map[string]tftypes.Value, ctx float64) tftypes.Value {
+		et := st.(tftypes.Object).AttributeTypes["engine"].(tftypes.Object)
+		return object(st, map[string]tftypes.Value{"name": str("e"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+			"max_context_tokens": num(ctx), "max_concurrent_sequences": num(4), "replicas": num(1), "engine": object(et, engine)})
+	}
+	enginePath := func(attr string) *tftypes.AttributePath {
+		return attrPath("model_shards").WithElementKeyInt(0).WithAttributeName("engine").WithAttributeName(attr)
+	}
 	for name, tc := range map[string]struct {
 		groups map[string]tftypes.Value
 		shards []tftypes.Value
 		at     *tftypes.AttributePath
 	}{
+		"engine version not modelled": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)},
+			[]tftypes.Value{engineShard(map[string]tftypes.Value{"version": str("0.7.0")}, 4096)}, enginePath("version")},
+		"batch below the context without chunked prefill": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)},
+			[]tftypes.Value{engineShard(map[string]tftypes.Value{"max_num_batched_tokens": num(4096),
+				"enable_chunked_prefill": tftypes.NewValue(tftypes.Bool, false)}, 16384)}, enginePath("max_num_batched_tokens")},
+		"batch below the sequences": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)},
+			[]tftypes.Value{engineShard(map[string]tftypes.Value{"max_num_batched_tokens": num(2)}, 4096)}, enginePath("max_num_batched_tokens")},
+		"batch zero": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)},
+			[]tftypes.Value{engineShard(map[string]tftypes.Value{"max_num_batched_tokens": num(0)}, 4096)}, enginePath("max_num_batched_tokens")},
 		"unknown instance type": {map[string]tftypes.Value{"g": grp("p5.48", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1)},
 			attrPath("node_groups").WithElementKeyString("g").WithAttributeName("instance_type")},
 		"duplicate name": {map[string]tftypes.Value{"g": grp("p5.48xlarge", 1)}, []tftypes.Value{shardV("a", "llama-3.1-8b", 1), shardV("a", "qwen2.5-7b", 1)},
