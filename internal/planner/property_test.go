@@ -123,7 +123,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 			t.Errorf("replica %s duplicated or out of range", r.Key())
 		}
 		seen[r.Key()] = true
-		need := m.Memory.PerGPU(memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization}, r.TensorParallel, r.PipelineParallel)
+		need := m.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
 		if !need.Fits || need.NeedBytes != r.MemoryPerGPU {
 			t.Errorf("%s: memory %d does not match the estimate %d (fits %v)", r.Key(), r.MemoryPerGPU, need.NeedBytes, need.Fits)
 		}
