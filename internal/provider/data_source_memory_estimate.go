@@ -30,6 +30,7 @@ type memoryEstimateModel struct {
 	GPUMemoryUtilization   types.Float64   `tfsdk:"gpu_memory_utilization"`
 	TensorParallel         types.Int64     `tfsdk:"tensor_parallel"`
 	PipelineParallel       types.Int64     `tfsdk:"pipeline_parallel"`
+	EngineVersion          types.String    `tfsdk:"engine_version"`
 	Estimate               *estimateOutput `tfsdk:"estimate"`
 }
 
@@ -82,6 +83,11 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 				MarkdownDescription: "Pipeline-parallel degree; defaults to 1.",
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
 			},
+			"engine_version": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "vLLM release whose start-up profiler the per-GPU figures follow: " + backtickList(memory.EngineVersions()) +
+					". Defaults to `" + memory.DefaultEngineVersion + "`.",
+			},
 			"estimate": schema.SingleNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The estimate; the same object `provider::mcllm::estimate_memory` returns.",
@@ -110,6 +116,7 @@ func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.Read
 		Context: m.MaxContextTokens.ValueInt64(), Concurrency: m.MaxConcurrentSequences.ValueInt64(),
 		InstanceKey: m.InstanceType.ValueString(), Utilization: cfg.Utilization,
 		TensorParallel: m.TensorParallel.ValueInt64(), PipelineParallel: m.PipelineParallel.ValueInt64(),
+		EngineVersion: m.EngineVersion.ValueString(),
 	}
 	if !m.GPUMemoryUtilization.IsNull() {
 		in.Utilization = m.GPUMemoryUtilization.ValueFloat64()

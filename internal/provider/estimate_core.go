@@ -27,6 +27,8 @@ type estimateInput struct {
 	// TensorParallel 0 means every valid degree; PipelineParallel 0 means 1.
 	TensorParallel   int64
 	PipelineParallel int64
+	// EngineVersion is the vLLM release ("" for the default).
+	EngineVersion string
 }
 
 // inputError is a bad input, named by its attribute so that each adapter
@@ -72,6 +74,10 @@ type tensorParallelOption struct {
 	ShortfallGiBPerGPU    float64 `tfsdk:"shortfall_gib_per_gpu"`
 	KVCacheCapacityTokens int64   `tfsdk:"kv_cache_capacity_tokens"`
 	MaxConcurrency        float64 `tfsdk:"max_concurrency"`
+	ActivationBytesPerGPU int64   `tfsdk:"activation_bytes_per_gpu"`
+	NonTorchBytesPerGPU   int64   `tfsdk:"non_torch_bytes_per_gpu"`
+	CUDAGraphBytesPerGPU  int64   `tfsdk:"cuda_graph_bytes_per_gpu"`
+	MaxNumBatchedTokens   int64   `tfsdk:"max_num_batched_tokens"`
 }
 
 // computeEstimate is the one pure function behind estimate_memory and
@@ -92,9 +98,13 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 	if err := memory.CheckUtilization(in.Utilization); err != nil {
 		return estimateOutput{}, fromMemoryError(err)
 	}
+	eng, err := memory.LookupEngine(in.EngineVersion)
+	if err != nil {
+		return estimateOutput{}, fromMemoryError(err)
+	}
 	est, err := memory.New(memory.Request{
 		Arch: model.Architecture, Precision: precision, KVPrecision: kv,
-		ContextTokens: clampInt(in.Context), Concurrency: clampInt(in.Concurrency),
+		ContextTokens: clampInt(in.Context), Concurrency: clampInt(in.Concurrency), Engine: eng,
 	})
 	if err != nil {
 		return estimateOutput{}, fromMemoryError(err)
@@ -152,6 +162,8 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 			NeedBytesPerGPU: r.NeedBytes, NeedGiBPerGPU: gib(r.NeedBytes), UsableBytesPerGPU: r.UsableBytes,
 			Fits: r.Fits, ShortfallGiBPerGPU: gib(r.ShortfallBytes()),
 			KVCacheCapacityTokens: r.KVCapacityTokens, MaxConcurrency: roundTo(r.MaxConcurrency, 2),
+			ActivationBytesPerGPU: r.ActivationBytes, NonTorchBytesPerGPU: r.NonTorchBytes, CUDAGraphBytesPerGPU: r.CUDAGraphBytes,
+			MaxNumBatchedTokens: int64(r.Engine.MaxNumBatchedTokens),
 		}
 		if r.Fits && out.RecommendedTensorParallel == nil {
 			best := int64(t)
@@ -191,6 +203,8 @@ func humanField(f string) string {
 		return "tensor parallel degree"
 	case memory.FieldPipeline:
 		return "pipeline parallel degree"
+	case memory.FieldEngineVersion:
+		return "engine version"
 	}
 	return f
 }
@@ -248,6 +262,10 @@ func estimateOutputAttributes() map[string]schema.Attribute {
 				"shortfall_gib_per_gpu":    dsNumber("GiB missing per GPU; 0 when it fits."),
 				"kv_cache_capacity_tokens": dsInteger("KV tokens that fit once weights and overhead are loaded, in whole blocks of 16 (vLLM's `# GPU blocks` × 16)."),
 				"max_concurrency":          dsNumber("`kv_cache_capacity_tokens` / `max_context_tokens`: full-context sequences that fit at once."),
+				"activation_bytes_per_gpu": dsInteger("Activation peak of the engine's profile run: the forward pass of `max_num_batched_tokens` tokens or the dummy sampler, the larger."),
+				"non_torch_bytes_per_gpu":  dsInteger("Non-torch memory the release's profiler charges (allocator pools; NCCL where it is charged)."),
+				"cuda_graph_bytes_per_gpu": dsInteger("CUDA-graph memory that does not fit above the utilisation line."),
+				"max_num_batched_tokens":   dsInteger("The profile batch: the release's default for the GPU."),
 			}},
 		},
 		"recommended_tensor_parallel": dsInteger("Smallest degree that fits; null when none does or without an instance type."),

@@ -200,6 +200,7 @@ func TestProtocolDataSourceErrorPaths(t *testing.T) {
 		"tensor parallel":   {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(6)}), "tensor_parallel"},
 		"tensor zero":       {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(0)}), "tensor_parallel"},
 		"pipeline too deep": {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"pipeline_parallel": num(33)}), "pipeline_parallel"},
+		"engine version":    {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"engine_version": str("0.5.0")}), "engine_version"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newProtocolHarness(t)

@@ -181,8 +181,8 @@ func TestCorpusKVCapacity(t *testing.T) {
 	if medKV > 0.03 {
 		t.Errorf("KV capacity median |error| %.2f%%, want ≤ 3%%", medKV*100)
 	}
-	// The bar is worst ≤ 10 %; four logs are beyond it (the memory
-	// guide names them and what the model misses there). Until they are
+	// The bar is worst ≤ 10 %; three logs are beyond it (the memory guide
+	// names them and what the model misses there). Until they are
 	// explained, hold the line where it is: no more of them, none worse.
 	beyond := 0
 	for _, e := range kvErrs {
@@ -190,8 +190,8 @@ func TestCorpusKVCapacity(t *testing.T) {
 			beyond++
 		}
 	}
-	if beyond > 4 || maxKV > 0.16 {
-		t.Errorf("KV capacity: %d logs beyond 10%% error (at most 4 known), worst %.2f%% (at most 16%%)", beyond, maxKV*100)
+	if beyond > 3 || maxKV > 0.16 {
+		t.Errorf("KV capacity: %d logs beyond 10%% error (at most 3 known), worst %.2f%% (at most 16%%)", beyond, maxKV*100)
 	}
 	for _, r := range rows {
 		if math.Abs(r.weightsErr) > 0.02 {
