@@ -2,6 +2,7 @@ package memory
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,39 @@ func TestEngineConfigDefaults(t *testing.T) {
 			t.Errorf("%s: batched %d chunked %v seqs %d, want %d %v %d", tc.name, c.MaxNumBatchedTokens, c.ChunkedPrefill, c.MaxNumSeqs,
 				tc.batched, tc.chunked, tc.req.Concurrency)
 		}
+	}
+}
+
+// vLLM's pipeline split (get_pp_indices): the remainder goes to the stages
+// before the last, from the second-to-last backwards.
+func TestStageLayerCounts(t *testing.T) {
+	for _, tc := range []struct {
+		layers, p int
+		want      []int
+	}{
+		{27, 2, []int{14, 13}}, {80, 3, []int{27, 27, 26}}, {126, 3, []int{42, 42, 42}}, {61, 4, []int{15, 15, 16, 15}}, {32, 1, []int{32}},
+	} {
+		if got := stageLayerCounts(tc.layers, tc.p); !slices.Equal(got, tc.want) {
+			t.Errorf("%d layers over %d stages: %v, want %v", tc.layers, tc.p, got, tc.want)
+		}
+	}
+}
+
+// Over a pipeline, the engine's KV capacity is the most constrained
+// stage's, and the need a bound over every stage.
+func TestPipelineStages(t *testing.T) {
+	e, err := New(Request{Arch: model(t, "llama-3.1-70b"), Precision: BF16, ContextTokens: 8192, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := GPUFromGiB(44.31, 0.9)
+	r := e.PerGPU(gpu, 2, 2)
+	first := e.stage(gpu, 2, 2, 40, true, false)
+	last := e.stage(gpu, 2, 2, 40, false, true)
+	if r.NeedBytes < first.NeedBytes || r.NeedBytes < last.NeedBytes {
+		t.Errorf("need %d below a stage's (%d, %d)", r.NeedBytes, first.NeedBytes, last.NeedBytes)
+	}
+	if want := min(first.KVCapacityBytes, last.KVCapacityBytes); r.KVCapacityBytes != want {
+		t.Errorf("KV capacity %d, want the smaller stage's %d", r.KVCapacityBytes, want)
 	}
 }

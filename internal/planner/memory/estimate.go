@@ -18,8 +18,8 @@ const BlockTokens = 16
 // a GPU's visible memory the engine may use for weights, activations and KV.
 const DefaultUtilization = 0.90
 
-// CUDAGraphBytes: vLLM warns "CUDA graphs can take additional 1~3 GiB
-// memory per GPU" (V0 worker.py); the corpus logs 0.23–2.62 GiB ("Graph
+// CUDAGraphBytes is the CUDA-graph memory assumed per GPU. vLLM warns "CUDA
+// graphs can take additional 1~3 GiB memory per GPU" (V0 worker.py); the corpus logs 0.23–2.62 GiB ("Graph
 // capturing finished in N secs, took X GiB"). Every modelled release captures
 // graphs after it allocates the KV cache (V1 gpu_worker.py
 // compile_or_warm_up_model), so they must fit in visible × (1 − utilization);

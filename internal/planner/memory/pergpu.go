@@ -3,6 +3,7 @@ package memory
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -82,10 +83,60 @@ func (p PerGPU) ShortfallBytes() int64 { return max(0, p.NeedBytes-p.UsableBytes
 
 // PerGPU computes the per-GPU need of one replica at degrees t and p on gpu.
 // The degrees must have passed CheckTensorParallel / CheckPipelineParallel.
+//
+// With pipeline stages, each stage holds its own layers, the first the
+// embedding, the last the output projection and the sampler. The need is a
+// bound every stage fits under — the largest stage's layers with the larger
+// of the two vocabulary matrices and the sampler's peak — so that a plan
+// that fits starts on every rank; KVCapacityTokens is what fits under that
+// bound. KVCapacityBytes is the engine's own figure: vLLM sizes each rank's
+// KV cache and then keeps the fewest blocks of all ranks (V1
+// kv_cache_utils.py, V0 executor), so it is that of the most constrained
+// stage.
 func (e *Estimate) PerGPU(gpu GPU, t, p int) PerGPU {
+	counts := stageLayerCounts(e.Arch.Layers, p)
+	if p == 1 {
+		return e.stage(gpu, t, p, counts[0], true, true)
+	}
+	res := e.stage(gpu, t, p, slices.Max(counts), false, false)
+	fewest := int64(math.MaxInt64)
+	for i, layers := range counts {
+		if 0 < i && i < p-1 && layers <= counts[0] {
+			continue // a middle stage no larger than the first has more room
+		}
+		s := e.stage(gpu, t, p, layers, i == 0, i == p-1)
+		if s.KVBytesPerToken == 0 {
+			continue
+		}
+		if blocks := s.KVCapacityBytes / (BlockTokens * s.KVBytesPerToken); blocks < fewest {
+			fewest, res.KVCapacityBytes = blocks, s.KVCapacityBytes
+		}
+	}
+	return res
+}
+
+// stageLayerCounts is vLLM's pipeline split (vllm/distributed/utils.py
+// get_pp_indices): layers / p per stage, the remainder added one layer each
+// to the stages before the last, from the second-to-last backwards.
+func stageLayerCounts(layers, p int) []int {
+	counts := make([]int, p)
+	for i := range counts {
+		counts[i] = layers / p
+	}
+	for i := 2; i < layers%p+2; i++ {
+		counts[p-i]++
+	}
+	return counts
+}
+
+// stage is the per-GPU figures of a pipeline stage of the given layers that
+// holds the embedding (first), the output projection and the sampler (last).
+// With neither, on a pipeline, it is the bound of PerGPU: the larger of the
+// two vocabulary matrices and the sampler's peak.
+func (e *Estimate) stage(gpu GPU, t, p, layers int, first, last bool) PerGPU {
 	a := e.Arch
-	stageLayers := (a.Layers + p - 1) / p
-	share := float64(stageLayers) / float64(a.Layers)
+	bound := p > 1 && !first && !last
+	share := float64(layers) / float64(a.Layers)
 
 	// K/V projections are replicated once t exceeds the KV heads.
 	kvSplit := float64(t)
@@ -95,21 +146,25 @@ func (e *Estimate) PerGPU(gpu GPU, t, p int) PerGPU {
 	layerBytes := share * ((e.linearBytes-e.kvProjBytes)/float64(t) + e.kvProjBytes/kvSplit + e.otherBytes)
 	var vocabBytes float64
 	switch {
-	case p == 1:
-		vocabBytes = e.embedBytes + e.lmHeadBytes
-	case e.lmHeadBytes > 0:
+	case bound:
 		vocabBytes = max(e.embedBytes, e.lmHeadBytes)
+	case first && last:
+		vocabBytes = e.embedBytes + e.lmHeadBytes
+	case first:
+		vocabBytes = e.embedBytes
+	case e.lmHeadBytes > 0:
+		vocabBytes = e.lmHeadBytes
 	default: // tied: the last stage keeps its own copy for the output
 		vocabBytes = e.embedBytes
 	}
 	res := PerGPU{T: t, P: p, UsableBytes: gpu.UsableBytes()}
 	res.WeightBytes = ceil64(layerBytes + vocabBytes/float64(t))
 
-	res.KVBytesPerToken = e.kvBytesPerTokenPerLayer(t) * int64(stageLayers)
+	res.KVBytesPerToken = e.kvBytesPerTokenPerLayer(t) * int64(layers)
 	res.KVBytes = e.KVTokens * res.KVBytesPerToken
 
 	res.Engine = e.EngineConfig(gpu)
-	res.ActivationBytes = e.activationBytes(res.Engine, t)
+	res.ActivationBytes = e.activationBytes(res.Engine, t, last || bound)
 	res.NonTorchBytes = e.nonTorchBytes(t, p)
 	if !res.Engine.EnforceEager {
 		headroom := gpu.VisibleBytes - res.UsableBytes

@@ -27,10 +27,10 @@ const forwardOverhead = 1.09
 // (1.40 GiB) at 256 rows, divided by rows × vocab × 4 bytes, give 9.6–9.7.
 const samplerCopies = 9.6
 
-// activationBytes is the profiled activation peak on the GPU that samples
-// (the last pipeline stage; every tensor-parallel rank gathers the full
+// activationBytes is the profiled activation peak on one GPU of a stage;
+// the last stage samples (every tensor-parallel rank of it gathers the full
 // vocabulary's logits).
-func (e *Estimate) activationBytes(c EngineConfig, t int) int64 {
+func (e *Estimate) activationBytes(c EngineConfig, t int, samples bool) int64 {
 	a := e.Arch
 	tokens := float64(c.MaxNumBatchedTokens)
 	act := float64(e.Precision.activationBytes())
@@ -48,13 +48,12 @@ func (e *Estimate) activationBytes(c EngineConfig, t int) int64 {
 	}
 	forward := tokens * (2*hidden + 3*width) * act * forwardOverhead
 
-	var sampler float64
-	if c.ChunkedPrefill && !e.engine().SamplerInChunkedProfile {
+	if !samples || (c.ChunkedPrefill && !e.engine().SamplerInChunkedProfile) {
 		return ceil64(forward)
 	}
 	rows := float64(min(c.MaxNumSeqs, c.MaxNumBatchedTokens))
 	// The forward pass's hidden states stay alive while the sampler runs.
-	sampler = rows*float64(a.Vocab)*4*samplerCopies + tokens*hidden*act
+	sampler := rows*float64(a.Vocab)*4*samplerCopies + tokens*hidden*act
 	return ceil64(max(forward, sampler))
 }
 
