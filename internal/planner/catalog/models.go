@@ -92,6 +92,11 @@ type ParamBreakdown struct {
 	// KVProjection is the part of Linear that projects K and V; it is
 	// replicated, not split, when tensor parallelism exceeds the KV heads.
 	KVProjection int64
+	// Replicated is the part of Linear every tensor-parallel rank holds
+	// whole: MLA's down-projections q_a_proj and kv_a_proj_with_mqa, which
+	// vLLM builds as ReplicatedLinear (vllm/model_executor/models/
+	// deepseek_v2.py, DeepseekV2MLAAttention).
+	Replicated int64
 	// Other is norms, biases and MoE routers: small, kept in 16 bits.
 	Other int64
 	// Active is the parameters one token runs through (all of them for a
@@ -121,11 +126,13 @@ func (a Architecture) Params() ParamBreakdown {
 	}
 	p.Other = normSize // final norm
 
-	var attnLinear, attnKV, attnOther int64
+	var attnLinear, attnKV, attnOther, attnReplicated int64
 	heads := int64(a.Heads)
 	if a.IsMLA() {
 		qHead := int64(a.QKNopeHeadDim + a.QKRopeHeadDim)
+		attnReplicated = h * int64(a.KVLoRARank+a.QKRopeHeadDim)
 		if a.QLoRARank > 0 {
+			attnReplicated += h * int64(a.QLoRARank)
 			attnLinear += h*int64(a.QLoRARank) + int64(a.QLoRARank)*heads*qHead
 			attnOther += int64(a.QLoRARank) // q_a_layernorm
 		} else {
@@ -156,6 +163,7 @@ func (a Architecture) Params() ParamBreakdown {
 
 	p.Linear = layers*attnLinear + denseLayers*denseMLP + moeLayers*int64(a.Experts+a.SharedExperts)*expertMLP
 	p.KVProjection = layers * attnKV
+	p.Replicated = layers * attnReplicated
 	router := h * int64(a.Experts)
 	p.Other += layers*(attnOther+layerNorms) + moeLayers*router
 

@@ -129,3 +129,23 @@ func TestPipelineStages(t *testing.T) {
 		t.Errorf("KV capacity %d, want the smaller stage's %d", r.KVCapacityBytes, want)
 	}
 }
+
+// MLA's down-projections sit whole on every tensor-parallel rank
+// (ReplicatedLinear in vLLM's deepseek_v2.py).
+func TestMLADownProjectionsReplicated(t *testing.T) {
+	e, err := New(Request{Arch: model(t, "deepseek-v3"), Precision: FP8, ContextTokens: 4096, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.Arch
+	perLayer := int64(a.Hidden) * int64(a.QLoRARank+a.KVLoRARank+a.QKRopeHeadDim)
+	if got, want := e.Params.Replicated, int64(a.Layers)*perLayer; got != want {
+		t.Fatalf("replicated params %d, want %d", got, want)
+	}
+	h200 := GPUFromGiB(139.81, 0.9)
+	one, eight := e.PerGPU(h200, 1, 1), e.PerGPU(h200, 8, 1)
+	extra := float64(eight.WeightBytes) - float64(one.WeightBytes)/8
+	// Norms and routers (16-bit) are whole on every rank too.
+	whole := float64(e.Params.Replicated)*1 + float64(e.Params.Other)*2
+	within(t, "t=8 weights above an eighth (bytes)", extra, whole*7/8, 0.01)
+}

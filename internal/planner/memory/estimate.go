@@ -76,6 +76,7 @@ type Estimate struct {
 
 	linearBytes float64 // quantizable linear weights, bytes
 	kvProjBytes float64 // the K/V projection part of linearBytes
+	replBytes   float64 // the part of linearBytes every tensor-parallel rank holds whole
 	embedBytes  float64
 	lmHeadBytes float64
 	otherBytes  float64
@@ -126,6 +127,7 @@ func New(req Request) (*Estimate, error) {
 	linear := req.Precision.linearBytesPerParam(req.Arch.Hidden)
 	e.linearBytes = float64(e.Params.Linear) * linear
 	e.kvProjBytes = float64(e.Params.KVProjection) * linear
+	e.replBytes = float64(e.Params.Replicated) * linear
 	e.embedBytes = float64(e.Params.Embedding) * dense
 	e.lmHeadBytes = float64(e.Params.LMHead) * dense
 	e.otherBytes = float64(e.Params.Other) * dense

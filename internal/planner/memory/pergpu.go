@@ -138,12 +138,13 @@ func (e *Estimate) stage(gpu GPU, t, p, layers int, first, last bool) PerGPU {
 	bound := p > 1 && !first && !last
 	share := float64(layers) / float64(a.Layers)
 
-	// K/V projections are replicated once t exceeds the KV heads.
-	kvSplit := float64(t)
-	if !a.IsMLA() && t > a.KVHeads {
-		kvSplit = float64(a.KVHeads)
+	// K/V projections are replicated once t exceeds the KV heads; MLA's
+	// down-projections on every rank (Replicated, a part of the K/V ones).
+	kv, kvSplit := e.kvProjBytes, float64(min(t, a.KVHeads))
+	if a.IsMLA() {
+		kv = 0 // split with the other linears but for the replicated part
 	}
-	layerBytes := share * ((e.linearBytes-e.kvProjBytes)/float64(t) + e.kvProjBytes/kvSplit + e.otherBytes)
+	layerBytes := share * ((e.linearBytes-kv-e.replBytes)/float64(t) + kv/kvSplit + e.replBytes + e.otherBytes)
 	var vocabBytes float64
 	switch {
 	case bound:
