@@ -30,7 +30,7 @@ type memoryEstimateModel struct {
 	GPUMemoryUtilization   types.Float64   `tfsdk:"gpu_memory_utilization"`
 	TensorParallel         types.Int64     `tfsdk:"tensor_parallel"`
 	PipelineParallel       types.Int64     `tfsdk:"pipeline_parallel"`
-	EngineVersion          types.String    `tfsdk:"engine_version"`
+	Engine                 types.Object    `tfsdk:"engine"`
 	Estimate               *estimateOutput `tfsdk:"estimate"`
 }
 
@@ -83,11 +83,18 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 				MarkdownDescription: "Pipeline-parallel degree; defaults to 1.",
 				Validators:          []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"engine_version": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "vLLM release whose start-up profiler the per-GPU figures follow: " + backtickList(memory.EngineVersions()) +
-					". Defaults to `" + memory.DefaultEngineVersion + "`.",
-			},
+			"engine": schema.SingleNestedAttribute{Optional: true,
+				MarkdownDescription: "The vLLM release and scheduler settings the per-GPU figures follow, as a model shard's `engine` " +
+					"takes them. Omitted: release `" + memory.DefaultEngineVersion + "` with its defaults.",
+				Attributes: map[string]schema.Attribute{
+					"version": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "vLLM release: " + backtickList(memory.EngineVersions()) + "."},
+					"max_num_batched_tokens": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: "vLLM `--max-num-batched-tokens`; omitted, the release's default for the GPU."},
+					"enable_chunked_prefill": schema.BoolAttribute{Optional: true,
+						MarkdownDescription: "vLLM `--enable-chunked-prefill`; omitted, the release's default."},
+					"enforce_eager": schema.BoolAttribute{Optional: true, MarkdownDescription: "vLLM `--enforce-eager`."},
+				}},
 			"estimate": schema.SingleNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The estimate; the same object `provider::mcllm::estimate_memory` returns.",
@@ -116,8 +123,13 @@ func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.Read
 		Context: m.MaxContextTokens.ValueInt64(), Concurrency: m.MaxConcurrentSequences.ValueInt64(),
 		InstanceKey: m.InstanceType.ValueString(), Utilization: cfg.Utilization,
 		TensorParallel: m.TensorParallel.ValueInt64(), PipelineParallel: m.PipelineParallel.ValueInt64(),
-		EngineVersion: m.EngineVersion.ValueString(),
 	}
+	var settings memory.Request
+	if !readEngineSettings(m.Engine, &settings, path.Root("engine"), &resp.Diagnostics) {
+		return
+	}
+	in.Engine, in.MaxNumBatchedTokens, in.ChunkedPrefill, in.EnforceEager =
+		settings.Engine, settings.MaxNumBatchedTokens, settings.ChunkedPrefill, settings.EnforceEager
 	if !m.GPUMemoryUtilization.IsNull() {
 		in.Utilization = m.GPUMemoryUtilization.ValueFloat64()
 	}
@@ -128,8 +140,11 @@ func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.Read
 	out, ierr := computeEstimate(in)
 	if ierr != nil {
 		at := path.Root(ierr.Field)
-		if ierr.Field == memory.FieldArchitecture || ierr.Field == "" {
+		switch ierr.Field {
+		case memory.FieldArchitecture, "":
 			at = path.Root("model")
+		case memory.FieldMaxBatchedTokens:
+			at = path.Root("engine").AtName(ierr.Field)
 		}
 		resp.Diagnostics.AddAttributeError(at, ierr.Summary, ierr.Detail)
 		return

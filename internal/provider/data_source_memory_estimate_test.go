@@ -120,3 +120,43 @@ func TestAccMemoryEstimate_badInput(t *testing.T) {
 		})
 	}
 }
+
+// The V0 start-up log the estimator was first calibrated on (Llama-3.1-8B
+// on a 22.07 GiB GPU at 0.90: 2,356 blocks), through the CLI with the V0
+// release's rules; the same request under v0.31.0 says what that release's
+// profiler charges instead.
+func TestAccMemoryEstimate_engineRelease(t *testing.T) {
+	// A fresh path per check: tfjsonpath's AtMapKey appends to a shared slice.
+	opt := func(attr string) tfjsonpath.Path {
+		return tfjsonpath.New("estimate").AtMapKey("tensor_parallel_options").AtMapKey("1").AtMapKey(attr)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: `
+data "mcllm_memory_estimate" "v0" {
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 131072
+  max_concurrent_sequences = 1
+  instance_type            = "aws/g6.xlarge"
+  engine                   = { version = "0.6.6" }
+}
+data "mcllm_memory_estimate" "v1" {
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 131072
+  max_concurrent_sequences = 256
+  instance_type            = "aws/g6.xlarge"
+  engine                   = { max_num_batched_tokens = 8192, enforce_eager = true }
+}
+`,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.mcllm_memory_estimate.v0", opt("kv_cache_capacity_tokens"), int64Between(2332*16, 2380*16)),
+				statecheck.ExpectKnownValue("data.mcllm_memory_estimate.v0", opt("max_num_batched_tokens"), knownvalue.Int64Exact(2048)),
+				statecheck.ExpectKnownValue("data.mcllm_memory_estimate.v1", opt("max_num_batched_tokens"), knownvalue.Int64Exact(8192)),
+				statecheck.ExpectKnownValue("data.mcllm_memory_estimate.v1", opt("cuda_graph_bytes_per_gpu"), knownvalue.Int64Exact(0)),
+			},
+		}},
+	})
+}

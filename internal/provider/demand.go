@@ -349,7 +349,7 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	}
 	req := memory.Request{Arch: arch, Precision: precision, KVPrecision: kv,
 		ContextTokens: clampInt(d.MaxContextTokens.ValueInt64()), Concurrency: clampInt(d.MaxConcurrentSequences.ValueInt64())}
-	if !d.readEngine(&req, at.AtName("engine"), &diags) {
+	if !readEngineSettings(d.Engine, &req, at.AtName("engine"), &diags) {
 		return md, diags
 	}
 	est, err := memory.New(req)
@@ -458,13 +458,14 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	return md, diags
 }
 
-// readEngine puts the demand's engine settings into req; false when one is
-// invalid (reported on its attribute under at).
-func (d demandModel) readEngine(req *memory.Request, at path.Path, diags *diag.Diagnostics) bool {
-	if d.Engine.IsNull() {
+// readEngineSettings puts an `engine` object's settings (a model shard's, or
+// the memory estimate's) into req; false when one is invalid (reported on
+// its attribute under at).
+func readEngineSettings(o types.Object, req *memory.Request, at path.Path, diags *diag.Diagnostics) bool {
+	if o.IsNull() {
 		return true
 	}
-	a := d.Engine.Attributes()
+	a := o.Attributes()
 	version, _ := a["version"].(types.String)
 	batched, _ := a["max_num_batched_tokens"].(types.Int64)
 	chunked, _ := a["enable_chunked_prefill"].(types.Bool)

@@ -27,8 +27,12 @@ type estimateInput struct {
 	// TensorParallel 0 means every valid degree; PipelineParallel 0 means 1.
 	TensorParallel   int64
 	PipelineParallel int64
-	// EngineVersion is the vLLM release ("" for the default).
-	EngineVersion string
+	// Engine settings: the vLLM release (nil for the default) and the
+	// scheduler knobs, as memory.Request takes them.
+	Engine              *memory.Engine
+	MaxNumBatchedTokens int
+	ChunkedPrefill      memory.Toggle
+	EnforceEager        bool
 }
 
 // inputError is a bad input, named by its attribute so that each adapter
@@ -98,13 +102,10 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 	if err := memory.CheckUtilization(in.Utilization); err != nil {
 		return estimateOutput{}, fromMemoryError(err)
 	}
-	eng, err := memory.LookupEngine(in.EngineVersion)
-	if err != nil {
-		return estimateOutput{}, fromMemoryError(err)
-	}
 	est, err := memory.New(memory.Request{
 		Arch: model.Architecture, Precision: precision, KVPrecision: kv,
-		ContextTokens: clampInt(in.Context), Concurrency: clampInt(in.Concurrency), Engine: eng,
+		ContextTokens: clampInt(in.Context), Concurrency: clampInt(in.Concurrency), Engine: in.Engine,
+		MaxNumBatchedTokens: in.MaxNumBatchedTokens, ChunkedPrefill: in.ChunkedPrefill, EnforceEager: in.EnforceEager,
 	})
 	if err != nil {
 		return estimateOutput{}, fromMemoryError(err)
@@ -203,8 +204,6 @@ func humanField(f string) string {
 		return "tensor parallel degree"
 	case memory.FieldPipeline:
 		return "pipeline parallel degree"
-	case memory.FieldEngineVersion:
-		return "engine version"
 	}
 	return f
 }

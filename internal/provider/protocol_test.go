@@ -200,7 +200,6 @@ func TestProtocolDataSourceErrorPaths(t *testing.T) {
 		"tensor parallel":   {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(6)}), "tensor_parallel"},
 		"tensor zero":       {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"tensor_parallel": num(0)}), "tensor_parallel"},
 		"pipeline too deep": {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"pipeline_parallel": num(33)}), "pipeline_parallel"},
-		"engine version":    {"mcllm_memory_estimate", estimate(map[string]tftypes.Value{"engine_version": str("0.5.0")}), "engine_version"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newProtocolHarness(t)
@@ -394,5 +393,29 @@ func TestProtocolMissingEgressPriceWarns(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("want a warning on %s, got %s", want, diagText(diags))
+	}
+}
+
+// The memory estimate's engine settings fail on their own attribute.
+func TestProtocolEstimateEngineErrorPaths(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatalf("configure: %v", diags)
+	}
+	et := h.schema.DataSourceSchemas["mcllm_memory_estimate"].ValueType().(tftypes.Object).AttributeTypes["engine"].(tftypes.Object)
+	for name, tc := range map[string]struct {
+		engine map[string]tftypes.Value
+		at     string
+	}{
+		"release not modelled": {map[string]tftypes.Value{"version": str("0.5.0")}, "version"},
+		"batch below the context without chunked prefill": {map[string]tftypes.Value{"max_num_batched_tokens": num(2048),
+			"enable_chunked_prefill": tftypes.NewValue(tftypes.Bool, false)}, "max_num_batched_tokens"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := h.readDataSource("mcllm_memory_estimate", map[string]tftypes.Value{
+				"model": str("llama-3.1-8b"), "precision": str("bf16"), "max_context_tokens": num(4096),
+				"max_concurrent_sequences": num(4), "engine": object(et, tc.engine)})
+			expectOneError(t, resp.Diagnostics, attrPath("engine").WithAttributeName(tc.at))
+		})
 	}
 }
