@@ -21,6 +21,27 @@ resource "mcllm_model_shard" "llama_70b" {
   }
 }
 
+# A quantized checkpoint on 48 GB GPUs, with the engine's settings pinned:
+# the memory estimate follows vLLM 0.31.0's start-up profiler for a
+# 4096-token profile batch, and the rendered engine arguments pass both.
+resource "mcllm_model_shard" "qwen_72b_awq" {
+  name                     = "qwen-72b-awq"
+  model                    = "qwen2.5-72b-awq"
+  precision                = "int4-awq"
+  max_context_tokens       = 16384
+  max_concurrent_sequences = 8
+  replicas                 = 2
+
+  engine = {
+    version                = "0.31.0"
+    max_num_batched_tokens = 4096
+  }
+
+  constraints = {
+    gpu_models = ["L40S"]
+  }
+}
+
 # A model the catalog does not know, described by its config.json.
 resource "mcllm_model_shard" "in_house" {
   name                     = "in-house-13b"
