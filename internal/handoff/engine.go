@@ -8,20 +8,16 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
-// Model is a deployment as the serving engine runs it.
+// Model is a deployment as the serving engine runs it: its name, what the
+// engine loads, and the memory estimate the plan sized it by, whose request
+// (precision, context as --max-model-len, concurrency as --max-num-seqs,
+// engine settings) the engine is given.
 type Model struct {
 	Name string
 	// Source is what the engine loads (vLLM --model): a Hugging Face
 	// repository or a path.
-	Source      string
-	Precision   memory.Precision
-	KVPrecision memory.KVPrecision
-	// ContextTokens and Concurrency are --max-model-len and --max-num-seqs.
-	ContextTokens int
-	Concurrency   int
-	// Memory is the model's estimate: the engine settings it assumed come
-	// from it.
-	Memory *memory.Estimate
+	Source string
+	*memory.Estimate
 }
 
 // MultiNode reports whether a replica's pipeline stages span nodes: such a
@@ -106,7 +102,7 @@ func KVCacheDtype(m Model) (string, string) {
 // (vLLM CacheConfig.kv_cache_memory_bytes, PR #21489: per GPU, in place of
 // the profiler's sizing).
 func EngineArgs(m Model, r planner.Replica, gpu memory.GPU, port int) []string {
-	pg := m.Memory.PerGPU(gpu, r.TensorParallel, r.PipelineParallel)
+	pg := m.PerGPU(gpu, r.TensorParallel, r.PipelineParallel)
 	c := pg.Engine
 	args := []string{
 		"--model", m.Source,
@@ -117,7 +113,7 @@ func EngineArgs(m Model, r planner.Replica, gpu memory.GPU, port int) []string {
 		"--max-model-len", strconv.Itoa(m.ContextTokens),
 		"--max-num-seqs", strconv.Itoa(m.Concurrency),
 		"--max-num-batched-tokens", strconv.Itoa(c.MaxNumBatchedTokens),
-		chunkedPrefillFlag(m.Memory.Engine, c.ChunkedPrefill),
+		chunkedPrefillFlag(m.Engine, c.ChunkedPrefill),
 	}
 	if c.EnforceEager {
 		args = append(args, "--enforce-eager")

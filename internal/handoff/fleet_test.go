@@ -64,8 +64,7 @@ func testFleet(t testing.TB, groups []Group, models []testModel, previous []plan
 			t.Fatal(err)
 		}
 		req.Models = append(req.Models, planner.ModelDemand{Name: m.name, Memory: est, Replicas: m.reps})
-		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, Precision: m.precision, KVPrecision: m.kv,
-			ContextTokens: m.ctx, Concurrency: m.conc, Memory: est}
+		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, Estimate: est}
 	}
 	res, err := planner.Plan(req)
 	if err != nil {

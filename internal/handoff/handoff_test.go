@@ -63,7 +63,7 @@ func testEngineModel(t *testing.T, p memory.Precision, kv memory.KVPrecision, ct
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Model{Name: "m", Source: "org/m", Precision: p, KVPrecision: kv, ContextTokens: ctx, Concurrency: conc, Memory: est}
+	return Model{Name: "m", Source: "org/m", Estimate: est}
 }
 
 // The engine is told every setting the estimate assumed.
@@ -71,7 +71,7 @@ func TestEngineArgsCarryTheEstimatesSettings(t *testing.T) {
 	r := planner.Replica{TensorParallel: 1, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0}}}}
 	m := testEngineModel(t, memory.BF16, memory.KVAuto, 8192, 16)
 	args := EngineArgs(m, r, h100, 8000)
-	pg := m.Memory.PerGPU(h100, 1, 1)
+	pg := m.PerGPU(h100, 1, 1)
 	if got := argValue(args, "--max-num-batched-tokens"); got != "8192" {
 		t.Errorf("--max-num-batched-tokens %q, want the V1 default on an H100, 8192", got)
 	}
@@ -85,12 +85,12 @@ func TestEngineArgsCarryTheEstimatesSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	est, err := memory.New(memory.Request{Arch: m.Memory.Arch, Precision: memory.BF16, ContextTokens: 8192, Concurrency: 16,
+	est, err := memory.New(memory.Request{Arch: m.Arch, Precision: memory.BF16, ContextTokens: 8192, Concurrency: 16,
 		Engine: v0, EnforceEager: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Memory = est
+	m.Estimate = est
 	args = EngineArgs(m, r, h100, 8000)
 	if !slices.Contains(args, "--enable-chunked-prefill=false") || !slices.Contains(args, "--enforce-eager") ||
 		slices.Contains(args, "--kv-cache-memory-bytes") {

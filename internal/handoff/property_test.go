@@ -44,8 +44,7 @@ func randomFleet(t testing.TB, rng *rand.Rand) Fleet {
 		}
 		name := fmt.Sprintf("m%d", i)
 		req.Models = append(req.Models, planner.ModelDemand{Name: name, Memory: est, Replicas: 1 + rng.IntN(4)})
-		f.Models[name] = Model{Name: name, Source: cm.HFRepo, Precision: p, KVPrecision: est.KVPrecision,
-			ContextTokens: est.ContextTokens, Concurrency: est.Concurrency, Memory: est}
+		f.Models[name] = Model{Name: name, Source: cm.HFRepo, Estimate: est}
 	}
 	res, err := planner.Plan(req)
 	if err != nil {

@@ -369,8 +369,7 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 
 // handoffModel is a planned model as the engine runs it, loading source.
 func handoffModel(md planner.ModelDemand, source string) handoff.Model {
-	return handoff.Model{Name: md.Name, Source: source, Precision: md.Memory.Precision, KVPrecision: md.Memory.KVPrecision,
-		ContextTokens: md.Memory.ContextTokens, Concurrency: md.Memory.Concurrency, Memory: md.Memory}
+	return handoff.Model{Name: md.Name, Source: source, Estimate: md.Memory}
 }
 
 // setHandoff writes node_group_specs, workloads and services.
