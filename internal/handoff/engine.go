@@ -17,6 +17,8 @@ type Model struct {
 	// Source is what the engine loads (vLLM --model): a Hugging Face
 	// repository or a path.
 	Source string
+	// CheckpointBytes is what the engine downloads of Source.
+	CheckpointBytes int64
 	*memory.Estimate
 }
 

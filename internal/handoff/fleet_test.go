@@ -64,7 +64,7 @@ func testFleet(t testing.TB, groups []Group, models []testModel, previous []plan
 			t.Fatal(err)
 		}
 		req.Models = append(req.Models, planner.ModelDemand{Name: m.name, Memory: est, Replicas: m.reps})
-		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, Estimate: est}
+		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, CheckpointBytes: est.WeightBytes, Estimate: est}
 	}
 	res, err := planner.Plan(req)
 	if err != nil {

@@ -158,7 +158,7 @@ func TestMultiNode(t *testing.T) {
 
 func TestNodeGroupSpecPerCloud(t *testing.T) {
 	taint := Taint{Key: "dedicated", Value: "llm", Effect: EffectPreferNoSchedule}
-	aws := NodeGroupSpecFor("prod", testGroup(t, "h100", "aws/p5.48xlarge", 6, planner.CapacitySpot, taint), 3)
+	aws := NodeGroupSpecFor("prod", testGroup(t, "h100", "aws/p5.48xlarge", 6, planner.CapacitySpot, taint), 3, OSDiskBytes+ImageDiskBytes)
 	if aws.EKS == nil || aws.GKE != nil || aws.AKS != nil {
 		t.Fatalf("aws: %+v", aws)
 	}
@@ -176,13 +176,13 @@ func TestNodeGroupSpecPerCloud(t *testing.T) {
 	for machine, accel := range map[string]string{"a3-highgpu-8g": "nvidia-h100-80gb", "a3-megagpu-8g": "nvidia-h100-mega-80gb",
 		"a2-highgpu-1g": "nvidia-tesla-a100", "a2-ultragpu-8g": "nvidia-a100-80gb", "g2-standard-48": "nvidia-l4",
 		"a3-ultragpu-8g": "nvidia-h200-141gb", "a4-highgpu-8g": "nvidia-b200"} {
-		gcp := NodeGroupSpecFor("prod", testGroup(t, "g", "gcp/"+machine, 2, planner.CapacityOnDemand, taint), 1)
+		gcp := NodeGroupSpecFor("prod", testGroup(t, "g", "gcp/"+machine, 2, planner.CapacityOnDemand, taint), 1, OSDiskBytes+ImageDiskBytes)
 		if gcp.GKE == nil || gcp.GKE.AcceleratorType != accel || gcp.GKE.AcceleratorCount != gcp.GPUsPerNode || gcp.GKE.Spot {
 			t.Errorf("gke %s: %+v", machine, gcp.GKE)
 		}
 	}
 
-	az := NodeGroupSpecFor("prod", testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot, taint), 0)
+	az := NodeGroupSpecFor("prod", testGroup(t, "a100", "azure/Standard_ND96amsr_A100_v4", 2, planner.CapacitySpot, taint), 0, OSDiskBytes+ImageDiskBytes)
 	if az.AKS == nil || az.AKS.Priority != "Spot" || az.AKS.EvictionPolicy != "Delete" || az.Labels[AKSSpotTaint] != "spot" ||
 		!slices.Equal(az.AKS.NodeTaints, []string{"kubernetes.azure.com/scalesetpriority=spot:NoSchedule", "dedicated=llm:PreferNoSchedule"}) {
 		t.Errorf("aks: %+v", az.AKS)
@@ -193,7 +193,7 @@ func TestNodeGroupSpecPerCloud(t *testing.T) {
 	}
 	for _, cloud := range []string{"custom", "aws", "gcp", "azure"} {
 		// Custom hardware names no cloud instance type: no node-group object.
-		custom := NodeGroupSpecFor("prod", Group{NodeGroup: planner.NodeGroup{Name: "lab", Cloud: cloud, MaxNodes: 1}}, 1)
+		custom := NodeGroupSpecFor("prod", Group{NodeGroup: planner.NodeGroup{Name: "lab", Cloud: cloud, MaxNodes: 1}}, 1, OSDiskBytes+ImageDiskBytes)
 		if custom.EKS != nil || custom.GKE != nil || custom.AKS != nil {
 			t.Errorf("custom GPUs on %s: %+v", cloud, custom)
 		}
@@ -230,7 +230,7 @@ func TestAMDWorkloads(t *testing.T) {
 	if pod.Tolerations[0].Key != string(AMDGPUResource) {
 		t.Errorf("tolerations %v", pod.Tolerations)
 	}
-	if got := NodeGroupSpecFor("p", g, 1).AKS.NodeTaints; !slices.Equal(got, []string{"k:NoSchedule"}) {
+	if got := NodeGroupSpecFor("p", g, 1, OSDiskBytes+ImageDiskBytes).AKS.NodeTaints; !slices.Equal(got, []string{"k:NoSchedule"}) {
 		t.Errorf("a taint without a value: %v", got)
 	}
 }

@@ -94,7 +94,7 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		pod := podSpec(pool, g, container(k, g, w.GPUsPerPod, serverCommand, w.EngineArgs, true))
+		pod := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, serverCommand, w.EngineArgs, true))
 		w.Object = &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
 			ObjectMeta: meta,
@@ -114,8 +114,8 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s %s",
 		multiNodeScript, strings.Join(serverCommand, " "), shellJoin(w.EngineArgs))}
 	workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
-	leader := podSpec(pool, g, container(k, g, w.GPUsPerPod, leaderCmd, nil, true))
-	worker := podSpec(pool, g, container(k, g, w.GPUsPerPod, workerCmd, nil, false))
+	leader := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, leaderCmd, nil, true))
+	worker := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, workerCmd, nil, false))
 	w.Object = &lwsv1.LeaderWorkerSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: lwsv1.GroupVersion.String(), Kind: KindLeaderWorkerSet},
 		ObjectMeta: meta,
@@ -152,38 +152,94 @@ func NewService(k Kubernetes, pool, model string) *corev1.Service {
 	}
 }
 
-func podSpec(pool string, g Group, c corev1.Container) corev1.PodSpec {
+// Where a pod keeps what it downloads: the Hugging Face cache (HF_HOME) of
+// the image's root user, on an emptyDir the size of the checkpoint.
+const modelCachePath = "/root/.cache/huggingface"
+
+// shmBytes sizes /dev/shm: the engine's workers exchange tensors through
+// shared memory (vLLM's Docker guide: --ipc=host or a large --shm-size); a
+// memory-backed emptyDir counts against the pod's memory, so it takes a
+// tenth of the pod's memory request, at most 16 GiB.
+func shmBytes(share podShare) int64 { return min(16*gib, share.MemoryBytes/10/gib*gib) }
+
+func podSpec(pool string, g Group, m Model, c corev1.Container) corev1.PodSpec {
+	shm := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
+	if share, ok := nodeShare(g, containerGPUs(c, g)); ok {
+		shm.SizeLimit = resource.NewQuantity(shmBytes(share), resource.BinarySI)
+	}
 	return corev1.PodSpec{
 		NodeSelector: map[string]string{LabelPool: pool, LabelNodeGroup: g.Name},
 		Tolerations:  tolerations(g),
 		Containers:   []corev1.Container{c},
-		// Tensor-parallel workers exchange data through shared memory.
-		Volumes: []corev1.Volume{{Name: "dshm", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}},
+		Volumes: []corev1.Volume{
+			{Name: "dshm", VolumeSource: corev1.VolumeSource{EmptyDir: shm}},
+			{Name: "model-cache", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{
+				SizeLimit: resource.NewQuantity(ModelCacheBytes(m), resource.BinarySI)}}},
+		},
 	}
 }
 
-func container(k Kubernetes, g Group, gpus int, command, args []string, serves bool) corev1.Container {
+// nodeShare is a pod's share of one of g's nodes, for catalog instance
+// types (the catalog knows their vCPUs and host memory).
+func nodeShare(g Group, gpus int) (podShare, bool) {
+	it, err := catalog.LookupInstanceType(g.Cloud, g.InstanceType)
+	if g.InstanceType == "" || err != nil || g.GPUsPerNode < 1 {
+		return podShare{}, false
+	}
+	return shareOf(g, it.VCPUs, it.HostMemoryGiB, gpus), true
+}
+
+func containerGPUs(c corev1.Container, g Group) int {
+	q := c.Resources.Limits[gpuResource(g)]
+	return int(q.Value())
+}
+
+// startupSeconds bounds how long a replica may take to start: pulling its
+// checkpoint at an assumed 100 MB/s (a conservative single-stream rate from
+// the Hub or a bucket; set a faster cache if it is too slow), then loading it,
+// compiling and capturing CUDA graphs, 10 minutes (the corpus's logs show
+// model loading alone up to 117 s for a 70B FP8 checkpoint and torch.compile
+// with graph capture 30–90 s).
+func startupSeconds(m Model) int32 {
+	return int32(600 + m.CheckpointBytes/100e6)
+}
+
+func container(k Kubernetes, g Group, m Model, gpus int, command, args []string, serves bool) corev1.Container {
 	name := gpuResource(g)
-	gpu := corev1.ResourceList{name: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	limits := corev1.ResourceList{name: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	requests := limits.DeepCopy()
+	// The model cache is the pod's ephemeral storage.
+	requests[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(ModelCacheBytes(m), resource.BinarySI)
+	if share, ok := nodeShare(g, gpus); ok {
+		// Guaranteed a share of the node by GPUs, never BestEffort: the
+		// engine's host-side work (tokenising, scheduling, the CPU copies of
+		// the weights while loading) needs it.
+		requests[corev1.ResourceCPU] = *resource.NewMilliQuantity(share.MilliCPU, resource.DecimalSI)
+		requests[corev1.ResourceMemory] = *resource.NewQuantity(share.MemoryBytes, resource.BinarySI)
+	}
 	image := k.Image
 	if name == AMDGPUResource {
 		image = k.ROCmImage
 	}
 	c := corev1.Container{
 		Name: "vllm", Image: image, Command: command, Args: args,
-		Resources:    corev1.ResourceRequirements{Limits: gpu, Requests: gpu.DeepCopy()},
-		VolumeMounts: []corev1.VolumeMount{{Name: "dshm", MountPath: "/dev/shm"}},
+		Resources: corev1.ResourceRequirements{Limits: limits, Requests: requests},
+		Env:       []corev1.EnvVar{{Name: "HF_HOME", Value: modelCachePath}},
+		VolumeMounts: []corev1.VolumeMount{{Name: "dshm", MountPath: "/dev/shm"},
+			{Name: "model-cache", MountPath: modelCachePath}},
 	}
 	if k.HFTokenSecret != "" {
-		c.Env = []corev1.EnvVar{{Name: "HF_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: k.HFTokenSecret}, Key: "HF_TOKEN"}}}}
+		c.Env = append(c.Env, corev1.EnvVar{Name: "HF_TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: k.HFTokenSecret}, Key: "HF_TOKEN"}}})
 	}
 	if serves {
+		// The OpenAI server answers /health with 200 once the engine runs and
+		// with an error when the engine has died.
+		health := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("http")}}
 		c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: int32(k.Port), Protocol: corev1.ProtocolTCP}}
-		c.ReadinessProbe = &corev1.Probe{
-			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("http")}},
-			PeriodSeconds: 10,
-		}
+		c.StartupProbe = &corev1.Probe{ProbeHandler: health, PeriodSeconds: 10, FailureThreshold: startupSeconds(m)/10 + 1}
+		c.ReadinessProbe = &corev1.Probe{ProbeHandler: health, PeriodSeconds: 10}
+		c.LivenessProbe = &corev1.Probe{ProbeHandler: health, PeriodSeconds: 10, FailureThreshold: 6, TimeoutSeconds: 5}
 	}
 	return c
 }

@@ -56,6 +56,8 @@ type NodeGroupSpec struct {
 	// workloads select on.
 	Labels map[string]string
 	Taints []Taint
+	// DiskGiB is the disk each node needs (NodeDiskBytes), in GiB.
+	DiskGiB int
 	// At most one of these is set, for the group's cloud.
 	EKS *EKSNodeGroup
 	GKE *GKENodePool
@@ -70,6 +72,9 @@ type EKSNodeGroup struct {
 	CapacityType string
 	// Taints use EKS's effect names: NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE.
 	Taints []Taint
+	// DiskSize is disk_size in GiB (a launch template's root volume takes
+	// the same size).
+	DiskSize int
 }
 
 // GKENodePool holds the values of a GKE node pool (or a managed instance
@@ -83,6 +88,9 @@ type GKENodePool struct {
 	AcceleratorCount int
 	// Taints use GKE's effect names, as EKS does.
 	Taints []Taint
+	// DiskSizeGB is node_config.disk_size_gb; DiskType node_config.disk_type.
+	DiskSizeGB int
+	DiskType   string
 }
 
 // AKSNodePool holds the values of an AKS node pool (or a VM scale set).
@@ -92,6 +100,8 @@ type AKSNodePool struct {
 	Priority, EvictionPolicy string
 	// NodeTaints are "key=value:Effect" strings.
 	NodeTaints []string
+	// OSDiskSizeGB is os_disk_size_gb.
+	OSDiskSizeGB int
 }
 
 // gkeAccelerators maps GCP accelerator-optimised machine families to their
@@ -109,13 +119,26 @@ var gkeAccelerators = map[string]string{
 	"g2-standard": "nvidia-l4",
 }
 
-func gkeAccelerator(machineType string) string {
-	family := machineType
+// gkeHyperdiskOnly are the machine families whose boot disk must be a
+// Hyperdisk (Google Cloud's accelerator-optimized machine family: A4 and A3
+// Ultra support Hyperdisk only); the others take pd-balanced.
+var gkeHyperdiskOnly = map[string]bool{"a3-ultragpu": true, "a4-highgpu": true}
+
+func gkeFamily(machineType string) string {
 	if i := strings.LastIndexByte(machineType, '-'); i > 0 {
-		family = machineType[:i]
+		return machineType[:i]
 	}
-	return gkeAccelerators[family]
+	return machineType
 }
+
+func gkeDiskType(machineType string) string {
+	if gkeHyperdiskOnly[gkeFamily(machineType)] {
+		return "hyperdisk-balanced"
+	}
+	return "pd-balanced"
+}
+
+func gkeAccelerator(machineType string) string { return gkeAccelerators[gkeFamily(machineType)] }
 
 // NodeLabels are the labels a group's nodes carry: its own, plus the pool and
 // node-group labels that workloads select on.
@@ -129,13 +152,15 @@ func NodeLabels(pool string, g Group) map[string]string {
 	return labels
 }
 
-// NodeGroupSpecFor is the hand-off of one node group scaled to size nodes.
-func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
+// NodeGroupSpecFor is the hand-off of one node group scaled to size nodes
+// of diskBytes each (NodeDiskBytes).
+func NodeGroupSpecFor(pool string, g Group, size int, diskBytes int64) NodeGroupSpec {
+	disk := diskGiB(diskBytes)
 	spec := NodeGroupSpec{
 		Cloud: g.Cloud, Region: g.Region, InstanceType: g.InstanceType, GPUModel: g.GPUModel,
 		CapacityType: g.CapacityType, GPUsPerNode: g.GPUsPerNode,
 		DesiredSize: size, MinSize: size, MaxSize: max(g.MaxNodes, size),
-		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints),
+		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints), DiskGiB: disk,
 	}
 	spot := g.CapacityType == planner.CapacitySpot
 	if g.InstanceType == "" {
@@ -143,15 +168,16 @@ func NodeGroupSpecFor(pool string, g Group, size int) NodeGroupSpec {
 	}
 	switch g.Cloud {
 	case catalog.CloudAWS:
-		spec.EKS = &EKSNodeGroup{InstanceTypes: []string{g.InstanceType}, CapacityType: "ON_DEMAND", Taints: upperSnakeEffects(g.Taints)}
+		spec.EKS = &EKSNodeGroup{InstanceTypes: []string{g.InstanceType}, CapacityType: "ON_DEMAND", Taints: upperSnakeEffects(g.Taints),
+			DiskSize: disk}
 		if spot {
 			spec.EKS.CapacityType = "SPOT"
 		}
 	case catalog.CloudGCP:
 		spec.GKE = &GKENodePool{MachineType: g.InstanceType, Spot: spot, AcceleratorType: gkeAccelerator(g.InstanceType),
-			AcceleratorCount: g.GPUsPerNode, Taints: upperSnakeEffects(g.Taints)}
+			AcceleratorCount: g.GPUsPerNode, Taints: upperSnakeEffects(g.Taints), DiskSizeGB: disk, DiskType: gkeDiskType(g.InstanceType)}
 	case catalog.CloudAzure:
-		spec.AKS = &AKSNodePool{VMSize: g.InstanceType, Priority: "Regular"}
+		spec.AKS = &AKSNodePool{VMSize: g.InstanceType, Priority: "Regular", OSDiskSizeGB: disk}
 		if spot {
 			// AKS puts this label and taint on spot nodes; azurerm wants
 			// them in the pool's configuration too, or it diffs forever.

@@ -40,8 +40,9 @@ type Rendered struct {
 // Render renders a fleet. It fails only if an object cannot be encoded.
 func Render(f Fleet) (Rendered, error) {
 	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{}}
+	disks := NodeDiskBytes(f)
 	for name, g := range f.Groups {
-		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, g, f.Sizes[name])
+		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, g, f.Sizes[name], disks[name])
 	}
 	if f.Kubernetes == nil {
 		return out, nil

@@ -94,7 +94,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argDemand, "invalid demand: "+diagSummary(diags))
 		return
 	}
-	source := servingSource(d)
+	source, bytes := checkpoint(d, md.Memory)
 	if source == "" {
 		resp.Error = function.NewArgumentFuncError(argDemand,
 			fmt.Sprintf("model shard %q describes its architecture but not what the engine loads; set serving_model", md.Name))
@@ -115,7 +115,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 	}
 	gpu := memory.GPUFromGiB(*p.GPUMemoryGiB, *p.Utilization)
 	gpu.Model = p.GPUModel
-	args := handoff.EngineArgs(handoffModel(md, source), r, gpu, int(port))
+	args := handoff.EngineArgs(handoffModel(md, source, bytes), r, gpu, int(port))
 	vals := make([]attr.Value, len(args))
 	for i, a := range args {
 		vals[i] = types.StringValue(a)

@@ -79,12 +79,16 @@ func nodeGroupSpecAttributes() map[string]schema.Attribute {
 		"labels": schema.MapAttribute{Computed: true, ElementType: types.StringType,
 			MarkdownDescription: "Node labels: the group's `labels` plus `mcllm.io/pool` and `mcllm.io/node-group`, which the workloads select on."},
 		"taints": computedTaints("The group's taints, with Kubernetes effect names."),
+		"disk_size_gib": computedInt("Disk each node needs, GiB: the OS (20 GiB, EKS's default node disk), the vLLM image (40 GiB: " +
+			"28.6 GB unpacked plus its compressed layers) and the model cache of every pod the placement puts on the group's fullest " +
+			"node (each pod downloads its checkpoint, plus a tenth). The cloud blocks below carry it as each node-group resource spells it."),
 		"eks": schema.SingleNestedAttribute{Computed: true,
 			MarkdownDescription: "For `aws`: the values of an `aws_eks_node_group` (or an autoscaling group) as it spells them; null on other clouds.",
 			Attributes: map[string]schema.Attribute{
 				"instance_types": computedStrings("`instance_types`."),
 				"capacity_type":  computedStr("`capacity_type`: `ON_DEMAND` or `SPOT`."),
 				"taints":         computedTaints("`taint` blocks, effects spelled `NO_SCHEDULE`, `PREFER_NO_SCHEDULE`, `NO_EXECUTE`."),
+				"disk_size":      computedInt("`disk_size`, GiB (or a launch template's root volume size)."),
 			}},
 		"gke": schema.SingleNestedAttribute{Computed: true,
 			MarkdownDescription: "For `gcp`: the values of a `google_container_node_pool` (or a managed instance group); null on other clouds.",
@@ -94,6 +98,8 @@ func nodeGroupSpecAttributes() map[string]schema.Attribute {
 				"accelerator_type":  computedStr("`node_config.guest_accelerator.type`; null for a machine type the provider does not know."),
 				"accelerator_count": computedInt("`node_config.guest_accelerator.count`."),
 				"taints":            computedTaints("`node_config.taint` blocks, effects spelled `NO_SCHEDULE`, `PREFER_NO_SCHEDULE`, `NO_EXECUTE`."),
+				"disk_size_gb":      computedInt("`node_config.disk_size_gb`."),
+				"disk_type":         computedStr("`node_config.disk_type`: `hyperdisk-balanced` for machine families that boot from Hyperdisk only (A4, A3 Ultra), else `pd-balanced`."),
 			}},
 		"aks": schema.SingleNestedAttribute{Computed: true,
 			MarkdownDescription: "For `azure`: the values of an `azurerm_kubernetes_cluster_node_pool` (or a VM scale set); null on other clouds.",
@@ -102,6 +108,7 @@ func nodeGroupSpecAttributes() map[string]schema.Attribute {
 				"priority":        computedStr("`priority`: `Regular` or `Spot`."),
 				"eviction_policy": computedStr("`eviction_policy`: `Delete` for spot, null otherwise."),
 				"node_taints":     computedStrings("`node_taints`: `key=value:Effect` strings."),
+				"os_disk_size_gb": computedInt("`os_disk_size_gb`."),
 			}},
 	}
 }
@@ -161,6 +168,7 @@ type nodeGroupSpecValue struct {
 	MaxSize      int64             `tfsdk:"max_size"`
 	Labels       map[string]string `tfsdk:"labels"`
 	Taints       []taintValue      `tfsdk:"taints"`
+	DiskSizeGiB  int64             `tfsdk:"disk_size_gib"`
 	EKS          *eksValue         `tfsdk:"eks"`
 	GKE          *gkeValue         `tfsdk:"gke"`
 	AKS          *aksValue         `tfsdk:"aks"`
@@ -170,6 +178,7 @@ type eksValue struct {
 	InstanceTypes []string     `tfsdk:"instance_types"`
 	CapacityType  string       `tfsdk:"capacity_type"`
 	Taints        []taintValue `tfsdk:"taints"`
+	DiskSize      int64        `tfsdk:"disk_size"`
 }
 
 type gkeValue struct {
@@ -178,6 +187,8 @@ type gkeValue struct {
 	AcceleratorType  *string      `tfsdk:"accelerator_type"`
 	AcceleratorCount int64        `tfsdk:"accelerator_count"`
 	Taints           []taintValue `tfsdk:"taints"`
+	DiskSizeGB       int64        `tfsdk:"disk_size_gb"`
+	DiskType         string       `tfsdk:"disk_type"`
 }
 
 type aksValue struct {
@@ -185,6 +196,7 @@ type aksValue struct {
 	Priority       string   `tfsdk:"priority"`
 	EvictionPolicy *string  `tfsdk:"eviction_policy"`
 	NodeTaints     []string `tfsdk:"node_taints"`
+	OSDiskSizeGB   int64    `tfsdk:"os_disk_size_gb"`
 }
 
 type workloadValue struct {
@@ -312,23 +324,33 @@ func taintsOf(ctx context.Context, g nodeGroupModel, diags *diag.Diagnostics) []
 	return out
 }
 
-// servingSource is what the engine loads for a demand: serving_model, or the
-// catalog model's Hugging Face repository, which holds its 16-bit weights
-// (so not for int8 / int4, which need a checkpoint quantized ahead); ""
-// when neither is known.
-func servingSource(d demandModel) string {
+// checkpoint is what the engine loads for a demand and the bytes it
+// downloads: serving_model (a checkpoint stored at the planned precision),
+// or the catalog model's Hugging Face repository at the precision it stores
+// (16-bit unless the catalog says otherwise), which serves every precision
+// the engine can quantize to as it loads (fp8 from 16-bit weights pulls the
+// 16-bit checkpoint) but not int8 / int4, which need a checkpoint quantized
+// ahead. source is "" when neither is known; bytes then assumes a 16-bit
+// checkpoint (or the planned precision for pre-quantized ones).
+func checkpoint(d demandModel, e *memory.Estimate) (source string, bytes int64) {
 	if !d.ServingModel.IsNull() {
-		return d.ServingModel.ValueString()
+		return d.ServingModel.ValueString(), e.WeightBytes
 	}
-	if p, err := memory.ParsePrecision(d.Precision.ValueString()); err == nil && handoff.PreQuantized(p) {
-		return ""
-	}
+	stored := memory.BF16
 	if !d.Model.IsNull() {
 		if m, err := catalog.LookupModel(d.Model.ValueString()); err == nil {
-			return m.HFRepo
+			if m.CheckpointPrecision != "" {
+				stored = memory.Precision(m.CheckpointPrecision)
+			}
+			if !handoff.PreQuantized(e.Precision) || stored == e.Precision {
+				return m.HFRepo, e.WeightBytesAt(stored)
+			}
 		}
 	}
-	return ""
+	if handoff.PreQuantized(e.Precision) {
+		return "", e.WeightBytes
+	}
+	return "", e.WeightBytesAt(stored)
 }
 
 // fleet gathers what the hand-off renders from; in.kube is nil when the pool
@@ -346,10 +368,15 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	if in.kube == nil {
 		return f
 	}
-	sources := map[string]string{}
+	estimates := map[string]*memory.Estimate{}
+	for _, md := range req.Models {
+		estimates[md.Name] = md.Memory
+	}
+	sources, checkpoints := map[string]string{}, map[string]int64{}
 	for i, d := range in.shards {
-		sources[d.Name.ValueString()] = servingSource(d)
-		if sources[d.Name.ValueString()] == "" {
+		name := d.Name.ValueString()
+		sources[name], checkpoints[name] = checkpoint(d, estimates[name])
+		if sources[name] == "" {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(i).AtName("serving_model"), "No serving model",
 				fmt.Sprintf("Model shard %q has no checkpoint the engine can load as planned (an explicit architecture, or %s weights, "+
 					"which need a checkpoint quantized ahead), so its replicas get no workloads. Set serving_model to a Hugging Face "+
@@ -357,7 +384,7 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 		}
 	}
 	for _, md := range req.Models {
-		hm := handoffModel(md, sources[md.Name])
+		hm := handoffModel(md, sources[md.Name], checkpoints[md.Name])
 		if _, note := handoff.KVCacheDtype(hm); note != "" {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(m.shardIndex(md.Name)).AtName("kv_cache_precision"),
 				"KV cache precision the engine cannot use", note+".")
@@ -367,9 +394,10 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	return f
 }
 
-// handoffModel is a planned model as the engine runs it, loading source.
-func handoffModel(md planner.ModelDemand, source string) handoff.Model {
-	return handoff.Model{Name: md.Name, Source: source, Estimate: md.Memory}
+// handoffModel is a planned model as the engine runs it, loading source, a
+// checkpoint of checkpointBytes.
+func handoffModel(md planner.ModelDemand, source string, checkpointBytes int64) handoff.Model {
+	return handoff.Model{Name: md.Name, Source: source, CheckpointBytes: checkpointBytes, Estimate: md.Memory}
 }
 
 // setHandoff writes node_group_specs, workloads and services.
@@ -405,17 +433,19 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 func specValue(s handoff.NodeGroupSpec) nodeGroupSpecValue {
 	v := nodeGroupSpecValue{Cloud: s.Cloud, Region: s.Region, InstanceType: nonEmpty(s.InstanceType), GPUModel: s.GPUModel,
 		GPUsPerNode: int64(s.GPUsPerNode), CapacityType: s.CapacityType, DesiredSize: int64(s.DesiredSize),
-		MinSize: int64(s.MinSize), MaxSize: int64(s.MaxSize), Labels: s.Labels, Taints: taintValues(s.Taints)}
+		MinSize: int64(s.MinSize), MaxSize: int64(s.MaxSize), Labels: s.Labels, Taints: taintValues(s.Taints), DiskSizeGiB: int64(s.DiskGiB)}
 	if s.EKS != nil {
-		v.EKS = &eksValue{InstanceTypes: s.EKS.InstanceTypes, CapacityType: s.EKS.CapacityType, Taints: taintValues(s.EKS.Taints)}
+		v.EKS = &eksValue{InstanceTypes: s.EKS.InstanceTypes, CapacityType: s.EKS.CapacityType, Taints: taintValues(s.EKS.Taints),
+			DiskSize: int64(s.EKS.DiskSize)}
 	}
 	if s.GKE != nil {
 		v.GKE = &gkeValue{MachineType: s.GKE.MachineType, Spot: s.GKE.Spot, AcceleratorType: nonEmpty(s.GKE.AcceleratorType),
-			AcceleratorCount: int64(s.GKE.AcceleratorCount), Taints: taintValues(s.GKE.Taints)}
+			AcceleratorCount: int64(s.GKE.AcceleratorCount), Taints: taintValues(s.GKE.Taints), DiskSizeGB: int64(s.GKE.DiskSizeGB),
+			DiskType: s.GKE.DiskType}
 	}
 	if s.AKS != nil {
 		v.AKS = &aksValue{VMSize: s.AKS.VMSize, Priority: s.AKS.Priority, EvictionPolicy: nonEmpty(s.AKS.EvictionPolicy),
-			NodeTaints: append([]string{}, s.AKS.NodeTaints...)}
+			NodeTaints: append([]string{}, s.AKS.NodeTaints...), OSDiskSizeGB: int64(s.AKS.OSDiskSizeGB)}
 	}
 	return v
 }

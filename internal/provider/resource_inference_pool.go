@@ -362,13 +362,7 @@ func modelWeights(shards []demandModel, models []planner.ModelDemand) map[string
 		if !ok || e == nil {
 			continue
 		}
-		bytes := e.WeightBytes
-		if e.Precision == memory.FP8 && d.ServingModel.IsNull() {
-			if bf16, err := memory.New(memory.Request{Arch: e.Arch, Precision: memory.BF16, ContextTokens: e.ContextTokens,
-				Concurrency: e.Concurrency}); err == nil {
-				bytes = bf16.WeightBytes
-			}
-		}
+		_, bytes := checkpoint(d, e)
 		out[d.Name.ValueString()] = analysis.Weights{Source: src, CheckpointBytes: bytes}
 	}
 	return out

@@ -71,8 +71,11 @@ type Model struct {
 	// Params() must agree within 1%.
 	PublishedParams       float64 `json:"published_params"`
 	PublishedActiveParams float64 `json:"published_active_params,omitempty"`
-	Source                string  `json:"source"`
-	Notes                 string  `json:"notes,omitempty"`
+	// CheckpointPrecision is the precision HFRepo stores its weights at
+	// (a memory precision name); "" is 16-bit.
+	CheckpointPrecision string `json:"checkpoint_precision,omitempty"`
+	Source              string `json:"source"`
+	Notes               string `json:"notes,omitempty"`
 }
 
 // IsMoE reports whether the model routes tokens to experts.

@@ -131,13 +131,21 @@ func New(req Request) (*Estimate, error) {
 	e.embedBytes = float64(e.Params.Embedding) * dense
 	e.lmHeadBytes = float64(e.Params.LMHead) * dense
 	e.otherBytes = float64(e.Params.Other) * dense
-	e.WeightBytes = ceil64(e.linearBytes + e.embedBytes + e.lmHeadBytes + e.otherBytes)
+	e.WeightBytes = e.WeightBytesAt(req.Precision)
 
 	e.KVBytesPerToken = e.kvBytesPerTokenPerLayer(1) * int64(req.Arch.Layers)
 	blocksPerSeq := (int64(req.ContextTokens) + BlockTokens - 1) / BlockTokens
 	e.KVTokens = int64(req.Concurrency) * blocksPerSeq * BlockTokens
 	e.KVBytes = e.KVTokens * e.KVBytesPerToken
 	return e, nil
+}
+
+// WeightBytesAt is the whole model's weights stored at precision p: what a
+// checkpoint at that precision holds, and what the engine downloads of it.
+func (e *Estimate) WeightBytesAt(p Precision) int64 {
+	pb := e.Params
+	return ceil64(float64(pb.Linear)*p.linearBytesPerParam(e.Arch.Hidden) +
+		float64(pb.Embedding+pb.LMHead+pb.Other)*p.denseBytesPerParam())
 }
 
 // kvBytesPerTokenPerLayer is one token's KV in one layer on one GPU of a
