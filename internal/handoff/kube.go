@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -161,6 +162,23 @@ const modelCachePath = "/root/.cache/huggingface"
 // memory-backed emptyDir counts against the pod's memory, so it takes a
 // tenth of the pod's memory request, at most 16 GiB.
 func shmBytes(share podShare) int64 { return min(16*gib, share.MemoryBytes/10/gib*gib) }
+
+// NewDisruptionBudget keeps all but one of a model's pods on one cluster
+// running through voluntary disruptions (node upgrades, drains, scale-down):
+// a drain evicts one replica's pods at a time, never the whole model.
+func NewDisruptionBudget(k Kubernetes, pool, model string) *policyv1.PodDisruptionBudget {
+	name := ObjectName(pool, model, "pdb")
+	labels := map[string]string{"app.kubernetes.io/name": "vllm", "app.kubernetes.io/managed-by": "mcllm", LabelPool: pool, LabelModel: model}
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels},
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{LabelPool: pool, LabelModel: model}},
+		},
+	}
+}
 
 func podSpec(pool string, g Group, m Model, c corev1.Container) corev1.PodSpec {
 	shm := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}

@@ -33,13 +33,17 @@ type Rendered struct {
 	// Services are keyed "<cloud>/<region>/<model>": one per model on each
 	// region's cluster.
 	Services map[string]Manifest
+	// DisruptionBudgets are keyed like Services: one PodDisruptionBudget per
+	// model on each region's cluster.
+	DisruptionBudgets map[string]Manifest
 	// Workloads and Services stay empty without Fleet.Kubernetes; a model
 	// without a Source has neither.
 }
 
 // Render renders a fleet. It fails only if an object cannot be encoded.
 func Render(f Fleet) (Rendered, error) {
-	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{}}
+	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{},
+		DisruptionBudgets: map[string]Manifest{}}
 	disks := NodeDiskBytes(f)
 	for name, g := range f.Groups {
 		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, g, f.Sizes[name], disks[name])
@@ -68,6 +72,12 @@ func Render(f Fleet) (Rendered, error) {
 			return Rendered{}, fmt.Errorf("encoding the service of %s: %w", key, err)
 		}
 		out.Services[key] = Manifest{Workload: Workload{Kind: "Service", Name: svc.Name, Namespace: svc.Namespace, Object: svc},
+			Model: r.Model, Cloud: g.Cloud, Region: g.Region, YAML: text}
+		pdb := NewDisruptionBudget(*f.Kubernetes, f.Pool, r.Model)
+		if text, err = EncodeYAML(pdb); err != nil {
+			return Rendered{}, fmt.Errorf("encoding the disruption budget of %s: %w", key, err)
+		}
+		out.DisruptionBudgets[key] = Manifest{Workload: Workload{Kind: "PodDisruptionBudget", Name: pdb.Name, Namespace: pdb.Namespace, Object: pdb},
 			Model: r.Model, Cloud: g.Cloud, Region: g.Region, YAML: text}
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
@@ -86,6 +87,26 @@ func TestGKEDiskType(t *testing.T) {
 		"a3-highgpu-8g": "pd-balanced", "g2-standard-48": "pd-balanced"} {
 		if got := gkeDiskType(machine); got != want {
 			t.Errorf("%s: %s, want %s", machine, got, want)
+		}
+	}
+}
+
+// One PodDisruptionBudget per model and cluster, selecting all its pods.
+func TestDisruptionBudgets(t *testing.T) {
+	groups, models := threeClouds(t)
+	f := testFleet(t, groups, models, nil)
+	out, err := Render(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.DisruptionBudgets) != len(out.Services) {
+		t.Fatalf("%d budgets for %d services: want one per model and cluster", len(out.DisruptionBudgets), len(out.Services))
+	}
+	for key, m := range out.DisruptionBudgets {
+		pdb := decode(t, m.YAML).(*policyv1.PodDisruptionBudget)
+		if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 ||
+			pdb.Spec.Selector.MatchLabels[LabelModel] != m.Model || pdb.Spec.Selector.MatchLabels[LabelPool] != f.Pool {
+			t.Errorf("%s: %+v, want maxUnavailable 1 over the model's pods", key, pdb.Spec)
 		}
 	}
 }

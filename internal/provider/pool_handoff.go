@@ -127,12 +127,14 @@ func workloadAttributes() map[string]schema.Attribute {
 	}
 }
 
-func serviceAttributes() map[string]schema.Attribute {
+// modelObjectAttributes describe a per-model, per-cluster object of kind
+// (a Service, a PodDisruptionBudget).
+func modelObjectAttributes(kind string) map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"cloud": computedStr("Cloud whose cluster it belongs to."), "region": computedStr("Region of that cluster."),
-		"model": computedStr("Model it serves."),
+		"model": computedStr("Model whose pods it covers."),
 		"name":  computedStr("Object name."), "namespace": computedStr("Object namespace."),
-		"manifest": computedStr("The Service as YAML."),
+		"manifest": computedStr("The " + kind + " as YAML."),
 	}
 }
 
@@ -420,12 +422,18 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 	for key, s := range out.Services {
 		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
 	}
+	budgets := map[string]serviceValue{}
+	for key, s := range out.DisruptionBudgets {
+		budgets[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
+	}
 	var d diag.Diagnostics
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
 	diags.Append(d...)
 	m.Workloads, d = types.MapValueFrom(ctx, workloadType, workloads)
 	diags.Append(d...)
 	m.Services, d = types.MapValueFrom(ctx, serviceType, services)
+	diags.Append(d...)
+	m.DisruptionBudgets, d = types.MapValueFrom(ctx, serviceType, budgets)
 	diags.Append(d...)
 	return diags
 }

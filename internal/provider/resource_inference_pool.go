@@ -58,6 +58,7 @@ type poolModel struct {
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
 	Workloads            types.Map     `tfsdk:"workloads"`
 	Services             types.Map     `tfsdk:"services"`
+	DisruptionBudgets    types.Map     `tfsdk:"disruption_budgets"`
 }
 
 type nodeGroupModel struct {
@@ -263,6 +264,7 @@ func (m *poolModel) setUnknownOutputs() {
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
 	m.Workloads = types.MapUnknown(workloadType)
 	m.Services = types.MapUnknown(serviceType)
+	m.DisruptionBudgets = types.MapUnknown(serviceType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so
