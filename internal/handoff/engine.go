@@ -23,8 +23,8 @@ type Model struct {
 }
 
 // MultiNode reports whether a replica's pipeline stages span nodes: such a
-// replica runs as a LeaderWorkerSet (one pod per stage, joined by Ray), the
-// others as one pod.
+// replica runs as a LeaderWorkerSet (one pod per stage), the others as one
+// pod.
 func MultiNode(r planner.Replica) bool {
 	for _, s := range r.Stages[min(1, len(r.Stages)):] {
 		if s.Node != r.Stages[0].Node {
@@ -59,6 +59,13 @@ func quantization(p memory.Precision) string {
 	}
 	return ""
 }
+
+// MasterPort is the port of the leader's torch.distributed rendezvous that
+// the other nodes join (vLLM ParallelConfig.master_port default, 29501).
+const MasterPort = 29501
+
+// nativeMultiNode reports whether m's release spans nodes without Ray.
+func nativeMultiNode(m Model) bool { return m.Engine == nil || m.Engine.NativeMultiNode }
 
 // chunkedPrefillFlag spells chunked prefill as the release parses it: V1's
 // argparse takes --enable-chunked-prefill / --no-enable-chunked-prefill
@@ -132,7 +139,14 @@ func EngineArgs(m Model, r planner.Replica, gpu memory.GPU, port int) []string {
 	kv, _ := KVCacheDtype(m)
 	args = append(args, "--kv-cache-dtype", kv)
 	if MultiNode(r) {
-		args = append(args, "--distributed-executor-backend", "ray")
+		if nativeMultiNode(m) {
+			// One node per pipeline stage; each node adds its rank and the
+			// leader's address (NodeArgs).
+			args = append(args, "--distributed-executor-backend", "mp", "--nnodes", strconv.Itoa(r.PipelineParallel),
+				"--master-port", strconv.Itoa(MasterPort))
+		} else {
+			args = append(args, "--distributed-executor-backend", "ray")
+		}
 	}
 	return append(args, "--port", strconv.Itoa(port))
 }

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // Kinds of workload.
@@ -44,6 +46,7 @@ func gpuResource(g Group) corev1.ResourceName {
 type Kubernetes struct {
 	Namespace string
 	// Image is the vLLM OpenAI server image; ROCmImage the one for AMD GPUs.
+	// Empty, each model runs DefaultImage of its release.
 	Image, ROCmImage string
 	Port             int
 	// HFTokenSecret, when set, names a Secret whose key HF_TOKEN the engine
@@ -51,21 +54,58 @@ type Kubernetes struct {
 	HFTokenSecret string
 }
 
-// Defaults of Kubernetes settings. The image is the one LeaderWorkerSet's own
-// vLLM example runs; pin a tag in production.
+// Defaults of Kubernetes settings.
 const (
 	DefaultNamespace = "default"
-	DefaultImage     = "vllm/vllm-openai:latest"
-	DefaultROCmImage = "vllm/vllm-openai-rocm:latest"
 	DefaultPort      = 8000
 )
 
-// serverCommand starts vLLM's OpenAI-compatible server, whatever the image's
-// entrypoint; the leader of a LeaderWorkerSet runs the same after Ray.
-var serverCommand = []string{"python3", "-m", "vllm.entrypoints.openai.api_server"}
+// DefaultImage is vLLM's own image of the release a model's estimate
+// follows, pinned to it: vllm/vllm-openai:v<release> (for v0.31.0, CUDA 13.0,
+// which needs an NVIDIA driver of 580 or newer; vLLM also publishes
+// -cu129 tags for older drivers), and vllm/vllm-openai-rocm:v<release> for
+// AMD GPUs.
+func DefaultImage(release string, amd bool) string {
+	if amd {
+		return "vllm/vllm-openai-rocm:v" + release
+	}
+	return "vllm/vllm-openai:v" + release
+}
 
-// multiNodeScript is the helper the vLLM image ships to form a Ray cluster
-// across a LeaderWorkerSet's pods (as LeaderWorkerSet's vLLM example uses it).
+// image is the image a model's pods on g run: the pool's, or the default of
+// the model's release.
+func image(k Kubernetes, g Group, m Model) string {
+	amd := gpuResource(g) == AMDGPUResource
+	switch {
+	case amd && k.ROCmImage != "":
+		return k.ROCmImage
+	case !amd && k.Image != "":
+		return k.Image
+	}
+	release := memory.DefaultEngineVersion
+	if m.Engine != nil {
+		release = m.Engine.Version
+	}
+	return DefaultImage(release, amd)
+}
+
+// serveCommand is vLLM's server command line for a model: vllm serve with
+// the model positional, as every release's CLI takes it, followed by the
+// engine arguments (without their --model).
+func serveCommand(m Model, args []string) (command, rest []string) {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--model" && i+1 < len(args) {
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	return []string{"vllm", "serve", m.Source}, rest
+}
+
+// multiNodeScript is the helper the vLLM images of releases before its own
+// multi-node mode ship to form a Ray cluster across a LeaderWorkerSet's pods
+// (kubernetes-sigs/lws docs/examples/vllm/GPU/lws.yaml).
 const multiNodeScript = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
 
 // Workload is the Kubernetes object that runs one replica.
@@ -93,9 +133,10 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 		Annotations: map[string]string{AnnotationPlacement: placementNote(r)}}
 	podLabels := withRole(labels, RoleServe)
 
+	command, args := serveCommand(m, w.EngineArgs)
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		pod := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, serverCommand, w.EngineArgs, true))
+		pod := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, command, args, true))
 		w.Object = &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
 			ObjectMeta: meta,
@@ -112,11 +153,32 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	}
 
 	w.Kind, w.Pods, w.GPUsPerPod = KindLeaderWorkerSet, r.PipelineParallel, r.TensorParallel
-	leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s %s",
-		multiNodeScript, strings.Join(serverCommand, " "), shellJoin(w.EngineArgs))}
-	workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
-	leader := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, leaderCmd, nil, true))
-	worker := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, workerCmd, nil, false))
+	var leaderC, workerC corev1.Container
+	if nativeMultiNode(m) {
+		// vLLM's own multi-node mode: every pod runs vllm serve; the leader
+		// (node rank 0) serves the API, the others run headless workers
+		// that join its rendezvous. LeaderWorkerSet gives each pod its index
+		// and the leader's stable address.
+		leaderC = container(k, g, m, w.GPUsPerPod, command,
+			append(slices.Clone(args), "--node-rank", "0", "--master-addr", "$(LWS_LEADER_ADDRESS)"), true)
+		workerC = container(k, g, m, w.GPUsPerPod, command,
+			append(slices.Clone(args), "--node-rank", "$(LWS_WORKER_INDEX)", "--master-addr", "$(LWS_LEADER_ADDRESS)", "--headless"), false)
+		for _, c := range []*corev1.Container{&leaderC, &workerC} {
+			// The address each node's workers announce to the others.
+			c.Env = append(c.Env, corev1.EnvVar{Name: "VLLM_HOST_IP", ValueFrom: &corev1.EnvVarSource{
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
+		}
+	} else {
+		// Releases before vLLM's own multi-node mode: a Ray cluster formed by
+		// the helper script their images ship (LeaderWorkerSet's vLLM example).
+		leaderCmd := []string{"sh", "-c", fmt.Sprintf("bash %s leader --ray_cluster_size=$(LWS_GROUP_SIZE); exec %s %s",
+			multiNodeScript, strings.Join(command, " "), shellJoin(args))}
+		workerCmd := []string{"sh", "-c", fmt.Sprintf("bash %s worker --ray_address=$(LWS_LEADER_ADDRESS)", multiNodeScript)}
+		leaderC = container(k, g, m, w.GPUsPerPod, leaderCmd, nil, true)
+		workerC = container(k, g, m, w.GPUsPerPod, workerCmd, nil, false)
+	}
+	leader := podSpec(pool, g, m, leaderC)
+	worker := podSpec(pool, g, m, workerC)
 	w.Object = &lwsv1.LeaderWorkerSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: lwsv1.GroupVersion.String(), Kind: KindLeaderWorkerSet},
 		ObjectMeta: meta,
@@ -235,12 +297,8 @@ func container(k Kubernetes, g Group, m Model, gpus int, command, args []string,
 		requests[corev1.ResourceCPU] = *resource.NewMilliQuantity(share.MilliCPU, resource.DecimalSI)
 		requests[corev1.ResourceMemory] = *resource.NewQuantity(share.MemoryBytes, resource.BinarySI)
 	}
-	image := k.Image
-	if name == AMDGPUResource {
-		image = k.ROCmImage
-	}
 	c := corev1.Container{
-		Name: "vllm", Image: image, Command: command, Args: args,
+		Name: "vllm", Image: image(k, g, m), Command: command, Args: args,
 		Resources: corev1.ResourceRequirements{Limits: limits, Requests: requests},
 		Env:       []corev1.EnvVar{{Name: "HF_HOME", Value: modelCachePath}},
 		VolumeMounts: []corev1.VolumeMount{{Name: "dshm", MountPath: "/dev/shm"},

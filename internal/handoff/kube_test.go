@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 func isAMD(g Group) bool {
@@ -87,8 +88,12 @@ func checkPod(t testing.TB, f Fleet, r planner.Replica, spec corev1.PodSpec, wan
 	if got := gpuLimit(t, g, spec.Containers[0]); got != wantGPUs {
 		t.Errorf("%s: %d GPUs per pod, want %d", r.Key(), got, wantGPUs)
 	}
-	if want := map[bool]string{false: f.Kubernetes.Image, true: f.Kubernetes.ROCmImage}[isAMD(g)]; spec.Containers[0].Image != want {
-		t.Errorf("%s: image %q", r.Key(), spec.Containers[0].Image)
+	wantImage := map[bool]string{false: f.Kubernetes.Image, true: f.Kubernetes.ROCmImage}[isAMD(g)]
+	if wantImage == "" { // the pinned image of the model's release
+		wantImage = DefaultImage(memory.DefaultEngineVersion, isAMD(g))
+	}
+	if spec.Containers[0].Image != wantImage {
+		t.Errorf("%s: image %q, want %q", r.Key(), spec.Containers[0].Image, wantImage)
 	}
 }
 
@@ -99,6 +104,18 @@ func argValue(args []string, flag string) string {
 		return ""
 	}
 	return args[i+1]
+}
+
+func withoutModel(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--model" {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 func checkArgs(t testing.TB, f Fleet, r planner.Replica, args []string) {
@@ -147,8 +164,9 @@ func TestRenderedManifestsMatchThePlacement(t *testing.T) {
 				t.Errorf("%s: replicas %d, namespace %q, name %q", r.Key(), *obj.Spec.Replicas, obj.Namespace, obj.Name)
 			}
 			checkPod(t, f, r, obj.Spec.Template.Spec, r.TensorParallel*r.PipelineParallel)
-			if !slices.Equal(obj.Spec.Template.Spec.Containers[0].Args, w.EngineArgs) {
-				t.Errorf("%s: container args %v, want %v", r.Key(), obj.Spec.Template.Spec.Containers[0].Args, w.EngineArgs)
+			c := obj.Spec.Template.Spec.Containers[0]
+			if !slices.Equal(c.Command, []string{"vllm", "serve", f.Models[r.Model].Source}) || !slices.Equal(c.Args, withoutModel(w.EngineArgs)) {
+				t.Errorf("%s: container runs %v %v, want vllm serve <model> %v", r.Key(), c.Command, c.Args, w.EngineArgs)
 			}
 			for k, v := range obj.Spec.Selector.MatchLabels {
 				if obj.Spec.Template.Labels[k] != v {
@@ -165,9 +183,16 @@ func TestRenderedManifestsMatchThePlacement(t *testing.T) {
 			}
 			checkPod(t, f, r, lwt.LeaderTemplate.Spec, r.TensorParallel)
 			checkPod(t, f, r, lwt.WorkerTemplate.Spec, r.TensorParallel)
-			script := lwt.LeaderTemplate.Spec.Containers[0].Command[2]
-			if !strings.Contains(script, shellJoin(w.EngineArgs)) || argValue(w.EngineArgs, "--distributed-executor-backend") != "ray" {
-				t.Errorf("%s: leader runs %q, want the engine args %v with ray", r.Key(), script, w.EngineArgs)
+			// vLLM's own multi-node mode on the default release: no Ray.
+			leader, worker := lwt.LeaderTemplate.Spec.Containers[0], lwt.WorkerTemplate.Spec.Containers[0]
+			if strings.Contains(strings.ToLower(w.YAML), "ray") || argValue(w.EngineArgs, "--distributed-executor-backend") != "mp" ||
+				argValue(w.EngineArgs, "--nnodes") != strconv.Itoa(r.PipelineParallel) {
+				t.Errorf("%s: engine args %v, want mp over %d nodes and no Ray", r.Key(), w.EngineArgs, r.PipelineParallel)
+			}
+			if argValue(leader.Args, "--node-rank") != "0" || argValue(worker.Args, "--node-rank") != "$(LWS_WORKER_INDEX)" ||
+				argValue(worker.Args, "--master-addr") != "$(LWS_LEADER_ADDRESS)" || !slices.Contains(worker.Args, "--headless") ||
+				slices.Contains(leader.Args, "--headless") || worker.StartupProbe != nil {
+				t.Errorf("%s: leader %v, worker %v: want rank 0 serving, workers headless at their index", r.Key(), leader.Args, worker.Args)
 			}
 		default:
 			t.Fatalf("%s: unexpected %T", r.Key(), obj)

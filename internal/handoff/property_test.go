@@ -21,7 +21,7 @@ func randomFleet(t testing.TB, rng *rand.Rand) Fleet {
 	precisions := []memory.Precision{memory.BF16, memory.FP8, memory.Int8, memory.Int4, memory.Int4GPTQ}
 	req := planner.Request{}
 	f := Fleet{Pool: "p", Groups: map[string]Group{}, Models: map[string]Model{}, Sizes: map[string]int{},
-		Kubernetes: &Kubernetes{Namespace: DefaultNamespace, Image: DefaultImage, ROCmImage: DefaultROCmImage, Port: DefaultPort}}
+		Kubernetes: &Kubernetes{Namespace: DefaultNamespace, Port: DefaultPort}}
 	for i := range 1 + rng.IntN(5) {
 		it := types[rng.IntN(len(types))]
 		capacity := planner.CapacityOnDemand

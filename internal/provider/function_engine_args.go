@@ -40,12 +40,14 @@ func (f *engineArgsFunction) Definition(_ context.Context, _ function.Definition
 		MarkdownDescription: "Returns the argument list of vLLM's OpenAI-compatible server for one replica, as the plan sizes it: " +
 			"`--model` (the shard's `serving_model`, or its catalog model's Hugging Face repository), `--served-model-name`, " +
 			"`--tensor-parallel-size` and `--pipeline-parallel-size` (the degrees the planner chose), " +
-			"`--gpu-memory-utilization` (as planned), `--max-model-len`, `--max-num-seqs`, `--dtype` or `--quantization` " +
-			"(from `precision`: `fp8` → `fp8`, `int8` → `compressed-tensors`, `int4` → `awq`, `int4-gptq` → `gptq`), " +
+			"`--gpu-memory-utilization` (as planned), `--max-model-len`, `--max-num-seqs`, `--dtype` for 16- and 32-bit " +
+			"weights or `--quantization fp8` for `fp8` (int8 and int4 checkpoints declare their method, so no flag is passed), " +
 			"`--kv-cache-dtype`, `--max-num-batched-tokens` and chunked prefill as the memory estimate assumed them (and " +
 			"`--enforce-eager` when the shard's `engine` asks for it), `--kv-cache-memory-bytes` with the KV cache the plan " +
-			"reserves per GPU on releases that take it, `--distributed-executor-backend ray` when its pipeline stages span " +
-			"nodes, and `--port`.",
+			"reserves per GPU on releases that take it, and `--port`. When its pipeline stages span nodes: " +
+			"`--distributed-executor-backend mp --nnodes <stages> --master-port 29501` (vLLM's own multi-node mode; each node " +
+			"adds `--node-rank`, `--master-addr` and, but for rank 0, `--headless`), or `--distributed-executor-backend ray` " +
+			"on releases before it.",
 		Parameters: []function.Parameter{
 			function.ObjectParameter{Name: "placement", AttributeTypes: placementType.(types.ObjectType).AttrTypes,
 				MarkdownDescription: "The replica's entry of an `mcllm_inference_pool`'s `placement`, for example `mcllm_inference_pool.fleet.placement[\"llama-70b/0\"]`."},

@@ -56,10 +56,12 @@ func kubernetesSettingsAttribute() schema.Attribute {
 		MarkdownDescription: "Render Kubernetes workloads for the placement into `workloads` and `services`. Omitted, none are rendered.",
 		Attributes: map[string]schema.Attribute{
 			"namespace": schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace of the objects. Defaults to `" + handoff.DefaultNamespace + "`."},
-			"image": schema.StringAttribute{Optional: true, MarkdownDescription: "vLLM OpenAI server image. Defaults to `" + handoff.DefaultImage +
-				"`, as LeaderWorkerSet's vLLM example uses; pin a tag in production."},
+			"image": schema.StringAttribute{Optional: true, MarkdownDescription: "vLLM OpenAI server image. Defaults to vLLM's image of " +
+				"the release each model's `engine.version` names, pinned to it: `" + handoff.DefaultImage(memory.DefaultEngineVersion, false) +
+				"` for the default release, built on CUDA 13.0 (NVIDIA driver 580 or newer; vLLM's `-cu129` tags serve older drivers). " +
+				"An image set here runs every model, whatever its release."},
 			"rocm_image": schema.StringAttribute{Optional: true, MarkdownDescription: "The image for AMD GPUs (MI300X), whose pods ask for " +
-				"`amd.com/gpu`. Defaults to `" + handoff.DefaultROCmImage + "`; pin a tag in production."},
+				"`amd.com/gpu`. Defaults to vLLM's ROCm image of each model's release, `" + handoff.DefaultImage(memory.DefaultEngineVersion, true) + "` by default."},
 			"port": schema.Int64Attribute{Optional: true, MarkdownDescription: fmt.Sprintf("Port the engine serves on. Defaults to %d.", handoff.DefaultPort),
 				Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 			"hf_token_secret": schema.StringAttribute{Optional: true,
@@ -226,7 +228,7 @@ type serviceValue struct {
 // kubernetesSettings resolves the pool's kubernetes attribute; rendered is
 // false when it is not set.
 func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnostics) (k handoff.Kubernetes, rendered bool) {
-	k = handoff.Kubernetes{Namespace: handoff.DefaultNamespace, Image: handoff.DefaultImage, ROCmImage: handoff.DefaultROCmImage, Port: handoff.DefaultPort}
+	k = handoff.Kubernetes{Namespace: handoff.DefaultNamespace, Port: handoff.DefaultPort}
 	if m.Kubernetes.IsNull() {
 		return k, false
 	}

@@ -169,7 +169,7 @@ func TestProtocolEngineArgs(t *testing.T) {
 	want := "--model meta-llama/Llama-3.1-405B-Instruct --served-model-name big --tensor-parallel-size 8 --pipeline-parallel-size 2 " +
 		"--gpu-memory-utilization 0.85 --max-model-len 8192 --max-num-seqs 4 --max-num-batched-tokens 8192 --enable-chunked-prefill " +
 		fmt.Sprintf("--kv-cache-memory-bytes %d --quantization fp8 --kv-cache-dtype auto ", kvBytes) +
-		"--distributed-executor-backend ray --port 9000"
+		"--distributed-executor-backend mp --nnodes 2 --master-port 29501 --port 9000"
 	if got := fmt.Sprint(args); got != "["+want+"]" {
 		t.Errorf("engine_args = %s\nwant [%s]", got, want)
 	}

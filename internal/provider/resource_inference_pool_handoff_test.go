@@ -71,8 +71,12 @@ func checkWorkloads(address string) statecheck.StateCheck {
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
 				pod = o.Spec.Template.Spec
-				if !slices.Equal(pod.Containers[0].Args, toStrings(w["engine_args"])) {
-					return fmt.Errorf("%s: container args %v", key, pod.Containers[0].Args)
+				// vllm serve <model> followed by the other engine arguments.
+				args := toStrings(w["engine_args"])
+				c := pod.Containers[0]
+				if len(args) < 2 || args[0] != "--model" || !slices.Equal(c.Command, []string{"vllm", "serve", args[1]}) ||
+					!slices.Equal(c.Args, args[2:]) {
+					return fmt.Errorf("%s: container runs %v %v for engine args %v", key, c.Command, c.Args, args)
 				}
 			case *lwsv1.LeaderWorkerSet:
 				pod, wantGPUs = o.Spec.LeaderWorkerTemplate.WorkerTemplate.Spec, t

@@ -25,6 +25,6 @@ output "vllm_args" {
 
 # On another port: vllm serve … --port 8080.
 output "first_replica_command" {
-  value = join(" ", concat(["python3", "-m", "vllm.entrypoints.openai.api_server"],
+  value = join(" ", concat(["vllm", "serve"],
   provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama-70b/0"], mcllm_model_shard.llama_70b.demand, 8080)))
 }

@@ -44,6 +44,11 @@ type Engine struct {
 	// (--kv-cache-memory-bytes, CacheConfig.kv_cache_memory_bytes, PR
 	// #21489), skipping the profiler's sizing.
 	KVCacheMemoryFlag bool
+	// NativeMultiNode: the release spans nodes with its own multiprocessing
+	// executor (vllm serve --nnodes / --node-rank / --master-addr, workers
+	// --headless; PR #23691) rather than Ray. Its image has no Ray (PR #36170
+	// removed it from vLLM's dependencies in March 2026).
+	NativeMultiNode bool
 }
 
 // DefaultEngineVersion is the vLLM release mcllm plans for unless told
@@ -92,7 +97,7 @@ var engines = map[string]*Engine{
 	// without the 0.23 GiB of graphs.
 	"0.31.0": {Version: "0.31.0", V1: true, SamplerInChunkedProfile: true,
 		NonTorchBytes: GiB * 26 / 100, NonTorchPerRankBytes: 0, ServeDefaults: v1ServeDefaults,
-		KVCacheMemoryFlag: true},
+		KVCacheMemoryFlag: true, NativeMultiNode: true},
 }
 
 // EngineVersions lists the modelled vLLM releases, oldest first.
