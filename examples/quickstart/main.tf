@@ -196,10 +196,10 @@ output "traffic_weights" {
 output "node_groups" {
   description = "What each cloud's node-group resource takes: the size, and the settings as EKS, GKE or AKS spell them."
   value = {
-    for name, g in mcllm_inference_pool.fleet.node_group_specs : name => format("%s × %d (max %d); %s", g.instance_type,
-      g.desired_size, g.max_size, g.eks != null ? "EKS capacity_type ${g.eks.capacity_type}" :
-      g.gke != null ? "GKE guest_accelerator ${g.gke.accelerator_count} × ${g.gke.accelerator_type}" :
-    "AKS priority ${g.aks.priority}")
+    for name, g in mcllm_inference_pool.fleet.node_group_specs : name => format("%s × %d (max %d); disk needed %d GiB; %s", g.instance_type,
+      g.desired_size, g.max_size, g.disk_size_gib, g.eks != null ? "EKS capacity_type ${g.eks.capacity_type}, disk_size ${g.eks.disk_size}" :
+      g.gke != null ? "GKE guest_accelerator ${g.gke.accelerator_count} × ${g.gke.accelerator_type}, disk_size_gb ${g.gke.disk_size_gb} (${g.gke.disk_type})" :
+    "AKS priority ${g.aks.priority}, os_disk_size_gb ${g.aks.os_disk_size_gb}")
   }
 }
 
