@@ -1,0 +1,90 @@
+package handoff
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/kubetest"
+)
+
+// applyAll dry-runs every object of a render against the server.
+func applyAll(t testing.TB, s *kubetest.Server, label string, out Rendered) int {
+	t.Helper()
+	var keys []string
+	all := map[string]Manifest{}
+	for kind, set := range map[string]map[string]Manifest{"workload": out.Workloads, "service": out.Services, "pdb": out.DisruptionBudgets} {
+		for k, m := range set {
+			all[kind+" "+k] = m
+			keys = append(keys, kind+" "+k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := s.Apply(all[k].YAML, true); err != nil {
+			t.Errorf("%s: %s: %v\n%s", label, k, err, all[k].YAML)
+		}
+	}
+	return len(keys)
+}
+
+// Every object the hand-off renders is accepted by a real API server —
+// Deployments, LeaderWorkerSets (through their CRD's schema), Services and
+// PodDisruptionBudgets — for the three-cloud fixture and 100 random fleets;
+// and the server does reject a broken one.
+func TestManifestsAcceptedByAPIServer(t *testing.T) {
+	s := kubetest.StartWithLWS(t, "serving", "p")
+	groups, models := threeClouds(t)
+	out, err := Render(testFleet(t, groups, models, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := applyAll(t, s, "three clouds", out)
+
+	rng := rand.New(rand.NewPCG(5, 17))
+	for i := range 100 {
+		out, err := Render(randomFleet(t, rng))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += applyAll(t, s, fmt.Sprintf("random fleet %d", i), out)
+	}
+	t.Logf("%d objects accepted by the API server (dry run)", n)
+
+	var lws string
+	for _, w := range out.Workloads {
+		if w.Kind == KindLeaderWorkerSet {
+			lws = w.YAML
+			break
+		}
+	}
+	for name, broken := range map[string]string{
+		"unknown field":                            strings.Replace(out.Services[firstKey(out.Services)].YAML, "spec:\n", "spec:\n  portz: []\n", 1),
+		"negative replicas":                        strings.Replace(out.Workloads[firstKey(out.Workloads)].YAML, "replicas: 1", "replicas: -1", 1),
+		"LeaderWorkerSet field unknown to its CRD": strings.Replace(lws, "spec:\n", "spec:\n  leaderCount: 2\n", 1),
+	} {
+		if broken == "" {
+			t.Fatalf("%s: the fixture lacks the object to break", name)
+		}
+		err := s.Apply(broken, true)
+		if err == nil {
+			t.Errorf("%s: the API server accepted a broken manifest:\n%s", name, broken)
+			continue
+		}
+		t.Logf("%s: rejected: %v", name, err)
+	}
+}
+
+func firstKey(m map[string]Manifest) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return ""
+	}
+	return keys[0]
+}

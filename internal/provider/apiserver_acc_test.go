@@ -1,0 +1,79 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/kubetest"
+)
+
+// manifestsAccepted applies, as server-side dry runs, every manifest the
+// pool renders (workloads, services, disruption budgets) to a real API
+// server.
+type manifestsAccepted struct {
+	server *kubetest.Server
+	pool   string
+	count  *int
+}
+
+func (c manifestsAccepted) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	if req.State == nil || req.State.Values == nil || req.State.Values.RootModule == nil {
+		resp.Error = fmt.Errorf("no state")
+		return
+	}
+	for _, r := range req.State.Values.RootModule.Resources {
+		if r.Address != c.pool {
+			continue
+		}
+		var names []string
+		manifests := map[string]string{}
+		for _, attr := range []string{"workloads", "services", "disruption_budgets"} {
+			m, _ := r.AttributeValues[attr].(map[string]any)
+			for key, v := range m {
+				obj, _ := v.(map[string]any)
+				text, _ := obj["manifest"].(string)
+				names = append(names, attr+" "+key)
+				manifests[attr+" "+key] = text
+			}
+		}
+		if len(names) == 0 {
+			resp.Error = fmt.Errorf("%s renders no manifests", c.pool)
+			return
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if err := c.server.Apply(manifests[n], true); err != nil {
+				resp.Error = fmt.Errorf("%s: %w", n, err)
+				return
+			}
+		}
+		*c.count = len(names)
+		return
+	}
+	resp.Error = fmt.Errorf("%s not in state", c.pool)
+}
+
+// The quickstart's rendered objects, LeaderWorkerSets included, are
+// accepted by a real API server with LeaderWorkerSet's CRD installed.
+func TestAccQuickstartManifestsAcceptedByAPIServer(t *testing.T) {
+	server := kubetest.StartWithLWS(t, "llm")
+	config, err := os.ReadFile("../../examples/quickstart/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:            string(config),
+			ConfigStateChecks: []statecheck.StateCheck{manifestsAccepted{server: server, pool: "mcllm_inference_pool.fleet", count: &n}},
+		}},
+	})
+	t.Logf("%d quickstart objects accepted by the API server (dry run)", n)
+}
