@@ -4,8 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -76,4 +81,42 @@ func TestAccQuickstartManifestsAcceptedByAPIServer(t *testing.T) {
 		}},
 	})
 	t.Logf("%d quickstart objects accepted by the API server (dry run)", n)
+}
+
+// The pools of the hand-off examples (their mcllm resources, without the
+// cloud and Kubernetes providers they feed) render objects a real API server
+// accepts.
+func TestAccHandoffExamplesManifestsAcceptedByAPIServer(t *testing.T) {
+	server := kubetest.StartWithLWS(t, "llm")
+	files, err := filepath.Glob("../../examples/handoff/*/main.tf")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want the eks, gke and aks examples, found %v (%v)", files, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(filepath.Dir(file)), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, diags := hclwrite.ParseConfig(src, file, hcl.InitialPos)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			config := hclwrite.NewEmptyFile()
+			for _, b := range f.Body().Blocks() {
+				if b.Type() == "resource" && strings.HasPrefix(b.Labels()[0], "mcllm_") {
+					config.Body().AppendBlock(b)
+				}
+			}
+			n := 0
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config:            string(config.Bytes()),
+					ConfigStateChecks: []statecheck.StateCheck{manifestsAccepted{server: server, pool: "mcllm_inference_pool.fleet", count: &n}},
+				}},
+			})
+			t.Logf("%d objects accepted by the API server (dry run)", n)
+		})
+	}
 }

@@ -19,6 +19,12 @@ variable "cluster_id" {
   type = string
 }
 
+variable "hf_token" {
+  description = "Hugging Face token for gated models; stored in the Secret the pods read HF_TOKEN from."
+  type        = string
+  sensitive   = true
+}
+
 resource "mcllm_model_shard" "mixtral" {
   name                     = "mixtral"
   model                    = "mixtral-8x7b"
@@ -39,12 +45,13 @@ resource "mcllm_inference_pool" "fleet" {
     }
   }
   model_shards = [mcllm_model_shard.mixtral.demand]
-  kubernetes   = { namespace = "llm" }
+  kubernetes   = { namespace = "llm", hf_token_secret = "hf-token" }
 }
 
 locals {
   azure_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "azure" }
   azure_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "azure" }
+  azure_budgets   = { for key, b in mcllm_inference_pool.fleet.disruption_budgets : key => b if b.cloud == "azure" }
 }
 
 resource "azurerm_kubernetes_cluster_node_pool" "gpu" {
@@ -59,11 +66,34 @@ resource "azurerm_kubernetes_cluster_node_pool" "gpu" {
   eviction_policy       = each.value.aks.eviction_policy
   node_labels           = each.value.labels
   node_taints           = each.value.aks.node_taints
+  os_disk_size_gb       = each.value.aks.os_disk_size_gb
 }
 
 resource "kubernetes_manifest" "replica" {
   for_each = local.azure_workloads
   manifest = yamldecode(each.value.manifest)
 
-  depends_on = [azurerm_kubernetes_cluster_node_pool.gpu]
+  depends_on = [azurerm_kubernetes_cluster_node_pool.gpu, kubernetes_secret_v1.hf_token]
+}
+
+# The namespace and the token Secret the workloads refer to (by name, never by value).
+resource "kubernetes_namespace_v1" "llm" {
+  metadata {
+    name = "llm"
+  }
+}
+
+resource "kubernetes_secret_v1" "hf_token" {
+  metadata {
+    name      = "hf-token"
+    namespace = kubernetes_namespace_v1.llm.metadata[0].name
+  }
+  data = { HF_TOKEN = var.hf_token }
+}
+
+resource "kubernetes_manifest" "disruption_budget" {
+  for_each = local.azure_budgets
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [kubernetes_namespace_v1.llm]
 }

@@ -24,6 +24,12 @@ variable "subnet_ids" {
   type = list(string)
 }
 
+variable "hf_token" {
+  description = "Hugging Face token for gated models; stored in the Secret the pods read HF_TOKEN from."
+  type        = string
+  sensitive   = true
+}
+
 resource "mcllm_model_shard" "llama_70b" {
   name                     = "llama-70b"
   model                    = "llama-3.1-70b"
@@ -54,6 +60,7 @@ resource "mcllm_inference_pool" "fleet" {
 locals {
   aws_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "aws" }
   aws_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "aws" }
+  aws_budgets   = { for key, b in mcllm_inference_pool.fleet.disruption_budgets : key => b if b.cloud == "aws" }
   aws_services  = { for key, s in mcllm_inference_pool.fleet.services : key => s if s.cloud == "aws" }
 }
 
@@ -68,6 +75,7 @@ resource "aws_eks_node_group" "gpu" {
   instance_types  = each.value.eks.instance_types
   capacity_type   = each.value.eks.capacity_type
   labels          = each.value.labels
+  disk_size       = each.value.eks.disk_size
 
   scaling_config {
     desired_size = each.value.desired_size
@@ -90,10 +98,32 @@ resource "kubernetes_manifest" "replica" {
   for_each = local.aws_workloads
   manifest = yamldecode(each.value.manifest)
 
-  depends_on = [aws_eks_node_group.gpu]
+  depends_on = [aws_eks_node_group.gpu, kubernetes_secret_v1.hf_token]
 }
 
 resource "kubernetes_manifest" "service" {
   for_each = local.aws_services
   manifest = yamldecode(each.value.manifest)
+}
+
+# The namespace and the token Secret the workloads refer to (by name, never by value).
+resource "kubernetes_namespace_v1" "llm" {
+  metadata {
+    name = "llm"
+  }
+}
+
+resource "kubernetes_secret_v1" "hf_token" {
+  metadata {
+    name      = "hf-token"
+    namespace = kubernetes_namespace_v1.llm.metadata[0].name
+  }
+  data = { HF_TOKEN = var.hf_token }
+}
+
+resource "kubernetes_manifest" "disruption_budget" {
+  for_each = local.aws_budgets
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [kubernetes_namespace_v1.llm]
 }

@@ -20,6 +20,12 @@ variable "zone" {
   default = "us-central1-a"
 }
 
+variable "hf_token" {
+  description = "Hugging Face token for gated models; stored in the Secret the pods read HF_TOKEN from."
+  type        = string
+  sensitive   = true
+}
+
 resource "mcllm_model_shard" "qwen_7b" {
   name                     = "qwen-7b"
   model                    = "qwen2.5-7b"
@@ -41,12 +47,13 @@ resource "mcllm_inference_pool" "fleet" {
     }
   }
   model_shards = [mcllm_model_shard.qwen_7b.demand]
-  kubernetes   = { namespace = "llm" }
+  kubernetes   = { namespace = "llm", hf_token_secret = "hf-token" }
 }
 
 locals {
   gcp_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "gcp" }
   gcp_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "gcp" }
+  gcp_budgets   = { for key, b in mcllm_inference_pool.fleet.disruption_budgets : key => b if b.cloud == "gcp" }
 }
 
 resource "google_container_node_pool" "gpu" {
@@ -61,6 +68,8 @@ resource "google_container_node_pool" "gpu" {
     machine_type = each.value.gke.machine_type
     spot         = each.value.gke.spot
     labels       = each.value.labels
+    disk_size_gb = each.value.gke.disk_size_gb
+    disk_type    = each.value.gke.disk_type
 
     guest_accelerator {
       type  = each.value.gke.accelerator_type
@@ -85,5 +94,27 @@ resource "kubernetes_manifest" "replica" {
   for_each = local.gcp_workloads
   manifest = yamldecode(each.value.manifest)
 
-  depends_on = [google_container_node_pool.gpu]
+  depends_on = [google_container_node_pool.gpu, kubernetes_secret_v1.hf_token]
+}
+
+# The namespace and the token Secret the workloads refer to (by name, never by value).
+resource "kubernetes_namespace_v1" "llm" {
+  metadata {
+    name = "llm"
+  }
+}
+
+resource "kubernetes_secret_v1" "hf_token" {
+  metadata {
+    name      = "hf-token"
+    namespace = kubernetes_namespace_v1.llm.metadata[0].name
+  }
+  data = { HF_TOKEN = var.hf_token }
+}
+
+resource "kubernetes_manifest" "disruption_budget" {
+  for_each = local.gcp_budgets
+  manifest = yamldecode(each.value.manifest)
+
+  depends_on = [kubernetes_namespace_v1.llm]
 }
