@@ -211,7 +211,7 @@ output "engine_args" {
 
 output "manifest_example" {
   description = "The Kubernetes object that runs one replica: feed workloads[*].manifest to kubernetes_manifest (yamldecode)."
-  value       = mcllm_inference_pool.fleet.workloads["llama-70b/0"].manifest
+  value       = provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["llama-70b/0"].manifest
 }
 
 output "data_transfer" {

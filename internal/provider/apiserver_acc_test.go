@@ -19,8 +19,8 @@ import (
 )
 
 // manifestsAccepted applies, as server-side dry runs, every manifest the
-// pool renders (workloads, services, disruption budgets) to a real API
-// server.
+// manifests function renders for the pool (workloads, services, disruption
+// budgets; output mcllm_manifests) to a real API server.
 type manifestsAccepted struct {
 	server *kubetest.Server
 	pool   string
@@ -32,14 +32,12 @@ func (c manifestsAccepted) CheckState(_ context.Context, req statecheck.CheckSta
 		resp.Error = fmt.Errorf("no state")
 		return
 	}
-	for _, r := range req.State.Values.RootModule.Resources {
-		if r.Address != c.pool {
-			continue
-		}
+	if out, ok := req.State.Values.Outputs["mcllm_manifests"]; ok {
+		rendered, _ := out.Value.(map[string]any)
 		var names []string
 		manifests := map[string]string{}
 		for _, attr := range []string{"workloads", "services", "disruption_budgets"} {
-			m, _ := r.AttributeValues[attr].(map[string]any)
+			m, _ := rendered[attr].(map[string]any)
 			for key, v := range m {
 				obj, _ := v.(map[string]any)
 				text, _ := obj["manifest"].(string)
@@ -61,7 +59,12 @@ func (c manifestsAccepted) CheckState(_ context.Context, req statecheck.CheckSta
 		*c.count = len(names)
 		return
 	}
-	resp.Error = fmt.Errorf("%s not in state", c.pool)
+	resp.Error = fmt.Errorf("no output mcllm_manifests")
+}
+
+// withManifests adds an output of the pool's rendered objects to a config.
+func withManifests(config, pool string) string {
+	return config + "\noutput \"mcllm_manifests\" {\n  value = provider::mcllm::manifests(" + pool + ")\n}\n"
 }
 
 // The quickstart's rendered objects, LeaderWorkerSets included, are
@@ -76,7 +79,7 @@ func TestAccQuickstartManifestsAcceptedByAPIServer(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config:            string(config),
+			Config:            withManifests(string(config), "mcllm_inference_pool.fleet"),
 			ConfigStateChecks: []statecheck.StateCheck{manifestsAccepted{server: server, pool: "mcllm_inference_pool.fleet", count: &n}},
 		}},
 	})
@@ -112,7 +115,7 @@ func TestAccHandoffExamplesManifestsAcceptedByAPIServer(t *testing.T) {
 			resource.UnitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
-					Config:            string(config.Bytes()),
+					Config:            withManifests(string(config.Bytes()), "mcllm_inference_pool.fleet"),
 					ConfigStateChecks: []statecheck.StateCheck{manifestsAccepted{server: server, pool: "mcllm_inference_pool.fleet", count: &n}},
 				}},
 			})

@@ -12,7 +12,7 @@ import (
 )
 
 // handoffAttributeNames are the attribute names of the pool and, at any
-// depth, of its hand-off outputs.
+// depth, of its hand-off outputs and the manifests function's result.
 func handoffAttributeNames() map[string]bool {
 	names := map[string]bool{}
 	var walk func(attrs map[string]schema.Attribute)
@@ -30,6 +30,12 @@ func handoffAttributeNames() map[string]bool {
 		}
 	}
 	walk(poolSchema().Attributes)
+	// …and of what the manifests function returns.
+	for name := range manifestsTypes {
+		names[name] = true
+	}
+	walk(workloadAttributes())
+	walk(modelObjectAttributes("Service"))
 	return names
 }
 

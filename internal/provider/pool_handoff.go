@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -127,6 +128,15 @@ func workloadAttributes() map[string]schema.Attribute {
 		"engine_args":  computedStrings("The vLLM arguments the pods run, as `provider::mcllm::engine_args` gives them."),
 		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
 	}
+}
+
+// resourceAttrTypes derives the object type of a set of computed attributes.
+func resourceAttrTypes(attrs map[string]schema.Attribute) map[string]attr.Type {
+	out := make(map[string]attr.Type, len(attrs))
+	for k, a := range attrs {
+		out[k] = a.GetType()
+	}
+	return out
 }
 
 // modelObjectAttributes describe a per-model, per-cluster object of kind
@@ -357,20 +367,18 @@ func checkpoint(d demandModel, e *memory.Estimate) (source string, bytes int64) 
 	return "", e.WeightBytesAt(stored)
 }
 
-// fleet gathers what the hand-off renders from; in.kube is nil when the pool
-// renders no workloads, which also silences the serving warnings.
+// fleet gathers what the hand-off renders the pool's node groups from (the
+// checkpoints decide the disks); in.kube is nil when the pool asks for no
+// Kubernetes objects, which also silences the serving warnings.
 func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner.Result, in poolInputs, diags *diag.Diagnostics) handoff.Fleet {
 	f := handoff.Fleet{Pool: m.Name.ValueString(), Groups: map[string]handoff.Group{}, Models: map[string]handoff.Model{},
-		Replicas: res.Replicas, Sizes: map[string]int{}, Kubernetes: in.kube}
+		Replicas: res.Replicas, Sizes: map[string]int{}}
 	for _, g := range req.NodeGroups {
 		cg := in.groups[g.Name]
 		f.Groups[g.Name] = handoff.Group{NodeGroup: g, InstanceType: cg.InstanceType.ValueString(), Taints: taintsOf(ctx, cg, diags)}
 	}
 	for _, g := range res.Groups {
 		f.Sizes[g.Name] = g.Nodes
-	}
-	if in.kube == nil {
-		return f
 	}
 	estimates := map[string]*memory.Estimate{}
 	for _, md := range req.Models {
@@ -380,7 +388,7 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	for i, d := range in.shards {
 		name := d.Name.ValueString()
 		sources[name], checkpoints[name] = checkpoint(d, estimates[name])
-		if sources[name] == "" {
+		if sources[name] == "" && in.kube != nil {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(i).AtName("serving_model"), "No serving model",
 				fmt.Sprintf("Model shard %q has no checkpoint the engine can load as planned (an explicit architecture, or %s weights, "+
 					"which need a checkpoint quantized ahead), so its replicas get no workloads. Set serving_model to a Hugging Face "+
@@ -389,7 +397,7 @@ func (m *poolModel) fleet(ctx context.Context, req planner.Request, res *planner
 	}
 	for _, md := range req.Models {
 		hm := handoffModel(md, sources[md.Name], checkpoints[md.Name])
-		if _, note := handoff.KVCacheDtype(hm); note != "" {
+		if _, note := handoff.KVCacheDtype(hm); note != "" && in.kube != nil {
 			diags.AddAttributeWarning(path.Root("model_shards").AtListIndex(m.shardIndex(md.Name)).AtName("kv_cache_precision"),
 				"KV cache precision the engine cannot use", note+".")
 		}
@@ -404,7 +412,8 @@ func handoffModel(md planner.ModelDemand, source string, checkpointBytes int64) 
 	return handoff.Model{Name: md.Name, Source: source, CheckpointBytes: checkpointBytes, Estimate: md.Memory}
 }
 
-// setHandoff writes node_group_specs, workloads and services.
+// setHandoff writes node_group_specs; the manifests are the manifests
+// function's, outside the pool's diff.
 func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagnostics {
 	var diags diag.Diagnostics
 	out, err := handoff.Render(f)
@@ -416,26 +425,8 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 	for name, s := range out.NodeGroups {
 		specs[name] = specValue(s)
 	}
-	workloads, services := map[string]workloadValue{}, map[string]serviceValue{}
-	for key, w := range out.Workloads {
-		workloads[key] = workloadValue{Cloud: w.Cloud, Region: w.Region, NodeGroup: w.NodeGroup, Kind: w.Kind, Name: w.Name,
-			Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
-	}
-	for key, s := range out.Services {
-		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
-	}
-	budgets := map[string]serviceValue{}
-	for key, s := range out.DisruptionBudgets {
-		budgets[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
-	}
 	var d diag.Diagnostics
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
-	diags.Append(d...)
-	m.Workloads, d = types.MapValueFrom(ctx, workloadType, workloads)
-	diags.Append(d...)
-	m.Services, d = types.MapValueFrom(ctx, serviceType, services)
-	diags.Append(d...)
-	m.DisruptionBudgets, d = types.MapValueFrom(ctx, serviceType, budgets)
 	diags.Append(d...)
 	return diags
 }

@@ -160,19 +160,6 @@ func poolSchema() schema.Schema {
 				MarkdownDescription: "Per node group, what the cloud's node-group resource takes: the size the placement needs and the " +
 					"settings, generic and as EKS, GKE or AKS spell them. Known at plan time.",
 				NestedObject: schema.NestedAttributeObject{Attributes: nodeGroupSpecAttributes()}},
-			"workloads": schema.MapNestedAttribute{Computed: true,
-				MarkdownDescription: "With `kubernetes` set: per replica, keyed like `placement`, the Kubernetes object that runs it, pinned " +
-					"to its node group. A replica that keeps its place keeps a byte-identical manifest. Empty without `kubernetes`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: workloadAttributes()}},
-			"services": schema.MapNestedAttribute{Computed: true,
-				MarkdownDescription: "With `kubernetes` set: per model and region, keyed `<cloud>/<region>/<model>`, a ClusterIP Service in " +
-					"front of the model's serving pods on that region's cluster. Empty without `kubernetes`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: modelObjectAttributes("Service")}},
-			"disruption_budgets": schema.MapNestedAttribute{Computed: true,
-				MarkdownDescription: "With `kubernetes` set: per model and region, keyed like `services`, a PodDisruptionBudget that lets " +
-					"voluntary disruptions (node upgrades, drains) take at most one of the model's pods on that cluster at a time. " +
-					"Empty without `kubernetes`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: modelObjectAttributes("PodDisruptionBudget")}},
 			"placement": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Where every replica runs, keyed `<model>/<replica>`. Known at plan time.",
 				NestedObject:        schema.NestedAttributeObject{Attributes: placementAttributes()}},

@@ -252,7 +252,7 @@ func TestProtocolPoolUnknownInputs(t *testing.T) {
 			}
 			var vals map[string]tftypes.Value
 			_ = planned.As(&vals)
-			for _, out := range []string{"placement", "workloads", "services", "node_group_specs", "cost"} {
+			for _, out := range []string{"placement", "node_group_specs", "cost"} {
 				if vals[out].IsKnown() {
 					t.Errorf("%s is known although %s is not", out, unknown)
 				}

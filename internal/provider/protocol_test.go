@@ -141,6 +141,9 @@ func TestProtocolEveryAttributeIsDescribed(t *testing.T) {
 			t.Errorf("function %s lacks a summary or description", name)
 		}
 		for _, p := range append(f.Parameters, f.VariadicParameter) {
+			if p == nil {
+				continue // no variadic parameter
+			}
 			if p.Description == "" {
 				t.Errorf("function %s parameter %s has no description", name, p.Name)
 			}

@@ -239,7 +239,7 @@ func (p *mcllmProvider) DataSources(context.Context) []func() datasource.DataSou
 }
 
 func (p *mcllmProvider) Functions(context.Context) []func() function.Function {
-	return []func() function.Function{newEstimateMemoryFunction, newEngineArgsFunction}
+	return []func() function.Function{newEstimateMemoryFunction, newEngineArgsFunction, newManifestsFunction}
 }
 
 // configFrom recovers the Config handed to a data source or resource;

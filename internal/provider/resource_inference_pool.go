@@ -56,9 +56,6 @@ type poolModel struct {
 	DataTransfer         types.Map     `tfsdk:"data_transfer"`
 	Kubernetes           types.Object  `tfsdk:"kubernetes"`
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
-	Workloads            types.Map     `tfsdk:"workloads"`
-	Services             types.Map     `tfsdk:"services"`
-	DisruptionBudgets    types.Map     `tfsdk:"disruption_budgets"`
 }
 
 type nodeGroupModel struct {
@@ -181,8 +178,8 @@ var (
 	weightsType       = poolAttrs["traffic_weights"].GetType().(types.MapType).ElemType
 	costTypes         = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
 	nodeGroupSpecType = poolAttrs["node_group_specs"].GetType().(types.MapType).ElemType
-	workloadType      = poolAttrs["workloads"].GetType().(types.MapType).ElemType
-	serviceType       = poolAttrs["services"].GetType().(types.MapType).ElemType
+	workloadType      = types.ObjectType{AttrTypes: resourceAttrTypes(workloadAttributes())}
+	serviceType       = types.ObjectType{AttrTypes: resourceAttrTypes(modelObjectAttributes("Service"))}
 	transferType      = poolAttrs["data_transfer"].GetType().(types.MapType).ElemType
 )
 
@@ -262,9 +259,6 @@ func (m *poolModel) setUnknownOutputs() {
 	m.RegionWeights = types.MapUnknown(weightsType)
 	m.DataTransfer = types.MapUnknown(transferType)
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
-	m.Workloads = types.MapUnknown(workloadType)
-	m.Services = types.MapUnknown(serviceType)
-	m.DisruptionBudgets = types.MapUnknown(serviceType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so

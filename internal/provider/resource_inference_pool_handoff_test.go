@@ -23,6 +23,20 @@ import (
 const groupH100Tainted = `    h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2,
       taints = [{ key = "dedicated", value = "llm", effect = "NoSchedule" }] }`
 
+// renderedManifests reads the manifests function's result (output
+// mcllm_manifests) out of the state.
+func renderedManifests(state *tfjson.State) (map[string]any, error) {
+	if state == nil || state.Values == nil {
+		return nil, fmt.Errorf("no state")
+	}
+	out, ok := state.Values.Outputs["mcllm_manifests"]
+	if !ok {
+		return nil, fmt.Errorf("no output mcllm_manifests")
+	}
+	m, _ := out.Value.(map[string]any)
+	return m, nil
+}
+
 // poolValues reads the pool's attributes out of the state.
 func poolValues(state *tfjson.State, address string) (map[string]any, error) {
 	if state == nil || state.Values == nil {
@@ -46,8 +60,12 @@ func checkWorkloads(address string) statecheck.StateCheck {
 		if err != nil {
 			return err
 		}
+		rendered, err := renderedManifests(state)
+		if err != nil {
+			return err
+		}
 		placement, _ := pool["placement"].(map[string]any)
-		workloads, _ := pool["workloads"].(map[string]any)
+		workloads, _ := rendered["workloads"].(map[string]any)
 		if !slices.Equal(slices.Sorted(maps.Keys(placement)), slices.Sorted(maps.Keys(workloads))) {
 			return fmt.Errorf("workload keys %v differ from placement keys %v", slices.Sorted(maps.Keys(workloads)), slices.Sorted(maps.Keys(placement)))
 		}
@@ -123,7 +141,11 @@ func (h *manifestHistory) check(wantMoved bool) statecheck.StateCheck {
 		for k, v := range pool["placement"].(map[string]any) {
 			placement[k] = fmt.Sprint(v)
 		}
-		for k, v := range pool["workloads"].(map[string]any) {
+		rendered, err := renderedManifests(state)
+		if err != nil {
+			return err
+		}
+		for k, v := range rendered["workloads"].(map[string]any) {
 			manifest[k] = v.(map[string]any)["manifest"].(string)
 		}
 		moved := 0
@@ -157,7 +179,12 @@ output "args" {
   value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand)
 }
 output "args_match" {
-  value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand) == mcllm_inference_pool.fleet.workloads["llama70/0"].engine_args
+  value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand) == provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["llama70/0"].engine_args
+}
+`
+	manifests := `
+output "mcllm_manifests" {
+  value = provider::mcllm::manifests(mcllm_inference_pool.fleet)
 }
 `
 	history := &manifestHistory{address: pool}
@@ -165,43 +192,45 @@ output "args_match" {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: poolConfig(groupH100Tainted+"\n"+groupL4, "llama8 llama70", k8s) + args,
+				Config: poolConfig(groupH100Tainted+"\n"+groupL4, "llama8 llama70", k8s) + args + manifests,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownOutputValue("args_match", knownvalue.Bool(true)),
 					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(5), knownvalue.StringExact("4")), // --tensor-parallel-size
 					// Known at plan time, like the placement.
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads").AtMapKey("llama70/0").AtMapKey("kind"), knownvalue.StringExact("Deployment")),
+					plancheck.ExpectKnownOutputValueAtPath("mcllm_manifests", tfjsonpath.New("workloads").AtMapKey("llama70/0").AtMapKey("kind"), knownvalue.StringExact("Deployment")),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("h100").AtMapKey("eks").AtMapKey("taints"),
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"key": knownvalue.StringExact("dedicated"), "value": knownvalue.StringExact("llm"), "effect": knownvalue.StringExact("NO_SCHEDULE")})})),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("gke").AtMapKey("accelerator_type"),
 						knownvalue.StringExact("nvidia-l4")),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l4").AtMapKey("eks"), knownvalue.Null()),
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("services").AtMapKey("aws/us-east-1/llama70").AtMapKey("name"), knownvalue.StringExact("fleet-llama70-svc")),
+					plancheck.ExpectKnownOutputValueAtPath("mcllm_manifests", tfjsonpath.New("services").AtMapKey("aws/us-east-1/llama70").AtMapKey("name"), knownvalue.StringExact("fleet-llama70-svc")),
+					// The pool's own diff carries the decisions, not the manifests.
+					plancheck.ExpectKnownValue(pool, tfjsonpath.New("placement"), knownvalue.MapSizeExact(6)),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
 			},
 			{
 				// Losing the L4 group moves the 8B replicas, and only their
 				// manifests change.
-				Config:            poolConfig(groupH100Tainted, "llama8 llama70", k8s),
+				Config:            poolConfig(groupH100Tainted, "llama8 llama70", k8s) + manifests,
 				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(true)},
 			},
 			{
 				// Adding a model changes no existing manifest.
-				Config:            poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", k8s),
+				Config:            poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", k8s) + manifests,
 				ConfigStateChecks: []statecheck.StateCheck{checkWorkloads(pool), history.check(false)},
 			},
 			{
 				// Without kubernetes: no workloads, but node-group specs stay
 				// and the function still gives the arguments.
-				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", "") + `
+				Config: poolConfig(groupH100Tainted+"\n"+groupA100, "llama8 llama70 mixtral", "") + manifests + `
 output "args" {
   value = provider::mcllm::engine_args(mcllm_inference_pool.fleet.placement["llama70/0"], mcllm_model_shard.llama70.demand, 9000)
 }
 `,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(pool, tfjsonpath.New("workloads"), knownvalue.MapSizeExact(0)),
+					plancheck.ExpectKnownOutputValueAtPath("mcllm_manifests", tfjsonpath.New("workloads"), knownvalue.MapSizeExact(0)),
 					plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs"), knownvalue.MapSizeExact(2)),
 					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(0), knownvalue.StringExact("--model")),
 					plancheck.ExpectKnownOutputValueAtPath("args", tfjsonpath.New(1), knownvalue.StringExact("meta-llama/Llama-3.1-70B-Instruct")),

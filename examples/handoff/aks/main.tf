@@ -49,9 +49,11 @@ resource "mcllm_inference_pool" "fleet" {
 }
 
 locals {
+  # The objects that run the placement, rendered from the pool: known at plan time, outside the pool's diff.
+  manifests       = provider::mcllm::manifests(mcllm_inference_pool.fleet)
   azure_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "azure" }
-  azure_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "azure" }
-  azure_budgets   = { for key, b in mcllm_inference_pool.fleet.disruption_budgets : key => b if b.cloud == "azure" }
+  azure_workloads = { for key, w in local.manifests.workloads : key => w if w.cloud == "azure" }
+  azure_budgets   = { for key, b in local.manifests.disruption_budgets : key => b if b.cloud == "azure" }
 }
 
 resource "azurerm_kubernetes_cluster_node_pool" "gpu" {

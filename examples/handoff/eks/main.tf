@@ -58,10 +58,12 @@ resource "mcllm_inference_pool" "fleet" {
 }
 
 locals {
+  # The objects that run the placement, rendered from the pool: known at plan time, outside the pool's diff.
+  manifests     = provider::mcllm::manifests(mcllm_inference_pool.fleet)
   aws_groups    = { for name, g in mcllm_inference_pool.fleet.node_group_specs : name => g if g.cloud == "aws" }
-  aws_workloads = { for key, w in mcllm_inference_pool.fleet.workloads : key => w if w.cloud == "aws" }
-  aws_budgets   = { for key, b in mcllm_inference_pool.fleet.disruption_budgets : key => b if b.cloud == "aws" }
-  aws_services  = { for key, s in mcllm_inference_pool.fleet.services : key => s if s.cloud == "aws" }
+  aws_workloads = { for key, w in local.manifests.workloads : key => w if w.cloud == "aws" }
+  aws_budgets   = { for key, b in local.manifests.disruption_budgets : key => b if b.cloud == "aws" }
+  aws_services  = { for key, s in local.manifests.services : key => s if s.cloud == "aws" }
 }
 
 resource "aws_eks_node_group" "gpu" {
