@@ -101,7 +101,7 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 	}
 	retyped, err := poolObjectType.ValueFromTerraform(ctx, raw)
 	if err != nil {
-		return handoff.Fleet{}, fmt.Errorf("%w: %v", notPool, err)
+		return handoff.Fleet{}, fmt.Errorf("%w: %w", notPool, err)
 	}
 	obj, ok := retyped.(types.Object)
 	if !ok {
