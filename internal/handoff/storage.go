@@ -54,6 +54,23 @@ func NodeDiskBytes(f Fleet) map[string]int64 {
 	return out
 }
 
+// MaxNodeDiskGiB is the largest node disk a cloud's node-group resource
+// takes, 0 where none is known (custom hardware): EBS gp3 volumes up to
+// 16 TiB (Amazon EBS volume types), Compute Engine persistent disks and
+// Hyperdisk Balanced up to 64 TiB (Compute Engine disk limits), AKS OS disks
+// up to 2,048 GiB (az aks nodepool add --node-osdisk-size).
+func MaxNodeDiskGiB(cloud string) int {
+	switch cloud {
+	case "aws":
+		return 16 * 1024
+	case "gcp":
+		return 64 * 1024
+	case "azure":
+		return 2048
+	}
+	return 0
+}
+
 // diskGiB is a byte count in whole GiB, rounded up.
 func diskGiB(b int64) int { return int((b + gib - 1) / gib) }
 

@@ -110,3 +110,12 @@ func TestDisruptionBudgets(t *testing.T) {
 		}
 	}
 }
+
+// Node disk limits per cloud, none for custom hardware.
+func TestMaxNodeDiskGiB(t *testing.T) {
+	for cloud, want := range map[string]int{"aws": 16384, "gcp": 65536, "azure": 2048, "custom": 0} {
+		if got := MaxNodeDiskGiB(cloud); got != want {
+			t.Errorf("%s: %d GiB, want %d", cloud, got, want)
+		}
+	}
+}

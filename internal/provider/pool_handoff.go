@@ -412,6 +412,24 @@ func handoffModel(md planner.ModelDemand, source string, checkpointBytes int64) 
 	return handoff.Model{Name: md.Name, Source: source, CheckpointBytes: checkpointBytes, Estimate: md.Memory}
 }
 
+// diskTooSmall reports, on each model placed on group, that the group's
+// fullest node needs more disk than its cloud's node disk takes.
+func (m *poolModel) diskTooSmall(f handoff.Fleet, group string, need, limit int, diags *diag.Diagnostics) {
+	models := map[string]bool{}
+	for _, r := range f.Replicas {
+		if r.NodeGroup == group {
+			models[r.Model] = true
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(models)) {
+		diags.AddAttributeError(path.Root("model_shards").AtListIndex(m.shardIndex(name)), "Checkpoints do not fit the node disk",
+			fmt.Sprintf("Node group %q holds replicas of %q whose checkpoints, with the OS and the vLLM image, need %d GiB of disk on its "+
+				"fullest node, more than the %d GiB of the largest %s node disk. Spread the model across nodes (spread.across = \"node\"), "+
+				"use a smaller checkpoint (a lower precision with serving_model), or a node group of another cloud.",
+				group, name, need, limit, f.Groups[group].Cloud))
+	}
+}
+
 // setHandoff writes node_group_specs; the manifests are the manifests
 // function's, outside the pool's diff.
 func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagnostics {
@@ -424,6 +442,9 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 	specs := map[string]nodeGroupSpecValue{}
 	for name, s := range out.NodeGroups {
 		specs[name] = specValue(s)
+		if limit := handoff.MaxNodeDiskGiB(s.Cloud); limit > 0 && s.DiskGiB > limit {
+			m.diskTooSmall(f, name, s.DiskGiB, limit, &diags)
+		}
 	}
 	var d diag.Diagnostics
 	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
