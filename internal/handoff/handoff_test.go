@@ -29,6 +29,28 @@ func TestObjectName(t *testing.T) {
 	if got := ObjectName("prod", "llama-8b", "0"); got != "prod-llama-8b-0" {
 		t.Errorf("a valid name should stay readable, got %q", got)
 	}
+	// Pools and models whose dashes would make the joined names equal stay
+	// apart, across pools.
+	if a, b := ObjectName("a-b", "c", "0"), ObjectName("a", "b-c", "0"); a == b {
+		t.Errorf("pool a-b / model c and pool a / model b-c both named %q", a)
+	}
+	names := map[string][2]string{}
+	rng0 := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		pick := func() string {
+			b := make([]byte, 1+rng0.IntN(4))
+			for i := range b {
+				b[i] = "ab-"[rng0.IntN(3)]
+			}
+			return string(b)
+		}
+		pool, model := pick(), pick()
+		name := ObjectName(pool, model, "0")
+		if other, ok := names[name]; ok && other != [2]string{pool, model} {
+			t.Fatalf("%v and %v both map to %q", other, [2]string{pool, model}, name)
+		}
+		names[name] = [2]string{pool, model}
+	}
 	// Names that differ only in what sanitising removes stay apart.
 	seen := map[string]string{}
 	rng := rand.New(rand.NewPCG(1, 2))

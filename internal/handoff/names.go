@@ -29,11 +29,20 @@ const (
 const maxObjectName = 50
 
 // ObjectName makes a name every kind accepts (an RFC 1035 label, as Services
-// need) from parts: lower case, runs of other characters turned into "-", a
-// letter first, at most 50 characters. When that changed anything, a hash of
-// the original keeps names of different parts apart.
+// need) from parts — pool, model, suffix — joined by "-": lower case, runs of
+// other characters turned into "-", a letter first, at most 50 characters.
+// The readable join is unambiguous only while no part but the second (the
+// model) contains a "-" ("a-b"+"c" and "a"+"b-c" both join to "a-b-c"); when
+// that fails, or sanitising changed anything, a hash of the parts themselves
+// keeps names of different parts apart.
 func ObjectName(parts ...string) string {
 	raw := strings.Join(parts, "-")
+	ambiguous := false
+	for i, p := range parts {
+		if i != 1 && strings.Contains(p, "-") {
+			ambiguous = true
+		}
+	}
 	var b strings.Builder
 	dash := false
 	for _, c := range strings.ToLower(raw) {
@@ -49,11 +58,11 @@ func ObjectName(parts ...string) string {
 	if name == "" || name[0] < 'a' {
 		name = "m-" + name
 	}
-	if name == raw && len(name) <= maxObjectName {
+	if name == raw && !ambiguous && len(name) <= maxObjectName {
 		return name
 	}
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(raw))
+	_, _ = h.Write([]byte(strings.Join(parts, "\x00")))
 	suffix := fmt.Sprintf("-%08x", h.Sum32())
 	if len(name) > maxObjectName-len(suffix) {
 		name = strings.TrimRight(name[:maxObjectName-len(suffix)], "-")
