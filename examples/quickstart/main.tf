@@ -158,8 +158,9 @@ resource "mcllm_inference_pool" "fleet" {
 
   # Render a Kubernetes workload per replica and a Service per model and cloud.
   kubernetes = {
-    namespace       = "llm"
-    hf_token_secret = "hf-token"
+    namespace        = "llm"
+    create_namespace = true
+    hf_token_secret  = "hf-token"
   }
 }
 

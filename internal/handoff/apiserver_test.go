@@ -15,7 +15,8 @@ func applyAll(t testing.TB, s *kubetest.Server, label string, out Rendered) int 
 	t.Helper()
 	var keys []string
 	all := map[string]Manifest{}
-	for kind, set := range map[string]map[string]Manifest{"workload": out.Workloads, "service": out.Services, "pdb": out.DisruptionBudgets} {
+	for kind, set := range map[string]map[string]Manifest{"workload": out.Workloads, "service": out.Services, "pdb": out.DisruptionBudgets,
+		"namespace": out.Namespaces} {
 		for k, m := range set {
 			all[kind+" "+k] = m
 			keys = append(keys, kind+" "+k)
@@ -37,7 +38,9 @@ func applyAll(t testing.TB, s *kubetest.Server, label string, out Rendered) int 
 func TestManifestsAcceptedByAPIServer(t *testing.T) {
 	s := kubetest.StartWithLWS(t, "serving", "p")
 	groups, models := threeClouds(t)
-	out, err := Render(testFleet(t, groups, models, nil))
+	f := testFleet(t, groups, models, nil)
+	f.Kubernetes.CreateNamespace = true
+	out, err := Render(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,18 @@ type Kubernetes struct {
 	// HFTokenSecret, when set, names a Secret whose key HF_TOKEN the engine
 	// reads to download gated models.
 	HFTokenSecret string
+	// CreateNamespace asks for the Namespace object on each cluster.
+	CreateNamespace bool
+}
+
+// NewNamespace is the namespace of the rendered objects, for a cluster that
+// does not have it yet.
+func NewNamespace(k Kubernetes, pool string) *corev1.Namespace {
+	return &corev1.Namespace{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: k.Namespace,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "mcllm", LabelPool: pool}},
+	}
 }
 
 // Defaults of Kubernetes settings.

@@ -36,6 +36,9 @@ type Rendered struct {
 	// DisruptionBudgets are keyed like Services: one PodDisruptionBudget per
 	// model on each region's cluster.
 	DisruptionBudgets map[string]Manifest
+	// Namespaces are keyed "<cloud>/<region>", one per cluster with
+	// workloads, when Kubernetes.CreateNamespace asks for them.
+	Namespaces map[string]Manifest
 	// Workloads and Services stay empty without Fleet.Kubernetes; a model
 	// without a Source has neither.
 }
@@ -43,7 +46,7 @@ type Rendered struct {
 // Render renders a fleet. It fails only if an object cannot be encoded.
 func Render(f Fleet) (Rendered, error) {
 	out := Rendered{NodeGroups: map[string]NodeGroupSpec{}, Workloads: map[string]Manifest{}, Services: map[string]Manifest{},
-		DisruptionBudgets: map[string]Manifest{}}
+		DisruptionBudgets: map[string]Manifest{}, Namespaces: map[string]Manifest{}}
 	disks := NodeDiskBytes(f)
 	for name, g := range f.Groups {
 		out.NodeGroups[name] = NodeGroupSpecFor(f.Pool, g, f.Sizes[name], disks[name])
@@ -62,6 +65,14 @@ func Render(f Fleet) (Rendered, error) {
 			return Rendered{}, fmt.Errorf("encoding the workload of %s: %w", r.Key(), err)
 		}
 		out.Workloads[r.Key()] = Manifest{Workload: w, Model: r.Model, Cloud: g.Cloud, Region: g.Region, NodeGroup: g.Name, YAML: text}
+		if cluster := g.Cloud + "/" + g.Region; f.Kubernetes.CreateNamespace && out.Namespaces[cluster].YAML == "" {
+			ns := NewNamespace(*f.Kubernetes, f.Pool)
+			if text, err = EncodeYAML(ns); err != nil {
+				return Rendered{}, fmt.Errorf("encoding the namespace of %s: %w", cluster, err)
+			}
+			out.Namespaces[cluster] = Manifest{Workload: Workload{Kind: "Namespace", Name: ns.Name, Object: ns},
+				Cloud: g.Cloud, Region: g.Region, YAML: text}
+		}
 		key := g.Cloud + "/" + g.Region + "/" + r.Model
 		if _, done := out.Services[key]; done {
 			continue

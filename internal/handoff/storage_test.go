@@ -111,6 +111,32 @@ func TestDisruptionBudgets(t *testing.T) {
 	}
 }
 
+// With CreateNamespace, one Namespace per cluster that runs workloads.
+func TestNamespaces(t *testing.T) {
+	groups, models := threeClouds(t)
+	f := testFleet(t, groups, models, nil)
+	out, err := Render(f)
+	if err != nil || len(out.Namespaces) != 0 {
+		t.Fatalf("namespaces %v without asking (%v)", out.Namespaces, err)
+	}
+	f.Kubernetes.CreateNamespace = true
+	if out, err = Render(f); err != nil {
+		t.Fatal(err)
+	}
+	clusters := map[string]bool{}
+	for _, w := range out.Workloads {
+		clusters[w.Cloud+"/"+w.Region] = true
+	}
+	if len(out.Namespaces) != len(clusters) {
+		t.Fatalf("%d namespaces for %d clusters", len(out.Namespaces), len(clusters))
+	}
+	for key, m := range out.Namespaces {
+		if ns := decode(t, m.YAML).(*corev1.Namespace); ns.Name != f.Kubernetes.Namespace {
+			t.Errorf("%s: namespace %q, want %q", key, ns.Name, f.Kubernetes.Namespace)
+		}
+	}
+}
+
 // Node disk limits per cloud, none for custom hardware.
 func TestMaxNodeDiskGiB(t *testing.T) {
 	for cloud, want := range map[string]int{"aws": 16384, "gcp": 65536, "azure": 2048, "custom": 0} {

@@ -36,7 +36,7 @@ func (c manifestsAccepted) CheckState(_ context.Context, req statecheck.CheckSta
 		rendered, _ := out.Value.(map[string]any)
 		var names []string
 		manifests := map[string]string{}
-		for _, attr := range []string{"workloads", "services", "disruption_budgets"} {
+		for _, attr := range []string{"namespaces", "workloads", "services", "disruption_budgets"} {
 			m, _ := rendered[attr].(map[string]any)
 			for key, v := range m {
 				obj, _ := v.(map[string]any)

@@ -33,7 +33,7 @@ func (f *manifestsFunction) Metadata(_ context.Context, _ function.MetadataReque
 // manifestsTypes is the function's return type.
 var manifestsTypes = map[string]attr.Type{
 	"workloads": types.MapType{ElemType: workloadType}, "services": types.MapType{ElemType: serviceType},
-	"disruption_budgets": types.MapType{ElemType: serviceType},
+	"disruption_budgets": types.MapType{ElemType: serviceType}, "namespaces": types.MapType{ElemType: serviceType},
 }
 
 func (f *manifestsFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
@@ -43,7 +43,7 @@ func (f *manifestsFunction) Definition(_ context.Context, _ function.DefinitionR
 			"objects that run its placement: `workloads` keyed like `placement` (a Deployment per replica that fits a node, a " +
 			"LeaderWorkerSet per replica whose pipeline stages span nodes; `cloud`, `region`, `node_group`, `kind`, `name`, " +
 			"`namespace`, `pods`, `gpus_per_pod`, `engine_args` and the YAML `manifest`), `services` and `disruption_budgets` " +
-			"keyed `<cloud>/<region>/<model>`. Known at plan time whenever the pool is; empty when the pool sets no " +
+			"keyed `<cloud>/<region>/<model>`, and, with `kubernetes.create_namespace`, `namespaces` keyed `<cloud>/<region>`. Known at plan time whenever the pool is; empty when the pool sets no " +
 			"`kubernetes`. A replica that keeps its place keeps a byte-identical manifest.",
 		Parameters: []function.Parameter{function.DynamicParameter{Name: "pool",
 			MarkdownDescription: "The pool: `mcllm_inference_pool.fleet`."}},
@@ -61,7 +61,7 @@ func (f *manifestsFunction) Run(ctx context.Context, req function.RunRequest, re
 		resp.Error = function.NewArgumentFuncError(0, err.Error())
 		return
 	}
-	workloads, services, budgets := map[string]workloadValue{}, map[string]serviceValue{}, map[string]serviceValue{}
+	workloads, services, budgets, namespaces := map[string]workloadValue{}, map[string]serviceValue{}, map[string]serviceValue{}, map[string]serviceValue{}
 	if fleet.Kubernetes != nil {
 		out, err := handoff.Render(fleet)
 		if err != nil {
@@ -69,10 +69,11 @@ func (f *manifestsFunction) Run(ctx context.Context, req function.RunRequest, re
 			return
 		}
 		workloads, services, budgets = manifestValues(out)
+		namespaces = objectValues(out.Namespaces)
 	}
 	var diags diag.Diagnostics
 	vals := map[string]attr.Value{}
-	for name, v := range map[string]any{"workloads": workloads, "services": services, "disruption_budgets": budgets} {
+	for name, v := range map[string]any{"workloads": workloads, "services": services, "disruption_budgets": budgets, "namespaces": namespaces} {
 		var d diag.Diagnostics
 		vals[name], d = types.MapValueFrom(ctx, manifestsTypes[name].(types.MapType).ElemType, v)
 		diags.Append(d...)
@@ -199,16 +200,20 @@ var poolObjectType = types.ObjectType{AttrTypes: resourceAttrTypes(poolSchema().
 
 // manifestValues are a render's objects as the function returns them.
 func manifestValues(out handoff.Rendered) (map[string]workloadValue, map[string]serviceValue, map[string]serviceValue) {
-	workloads, services, budgets := map[string]workloadValue{}, map[string]serviceValue{}, map[string]serviceValue{}
+	workloads := map[string]workloadValue{}
 	for key, w := range out.Workloads {
 		workloads[key] = workloadValue{Cloud: w.Cloud, Region: w.Region, NodeGroup: w.NodeGroup, Kind: w.Kind, Name: w.Name,
 			Namespace: w.Namespace, Pods: int64(w.Pods), GPUsPerPod: int64(w.GPUsPerPod), EngineArgs: w.EngineArgs, Manifest: w.YAML}
 	}
-	for key, s := range out.Services {
-		services[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
+	return workloads, objectValues(out.Services), objectValues(out.DisruptionBudgets)
+}
+
+// objectValues are per-cluster objects (services, budgets, namespaces) as
+// the function returns them.
+func objectValues(ms map[string]handoff.Manifest) map[string]serviceValue {
+	out := make(map[string]serviceValue, len(ms))
+	for key, s := range ms {
+		out[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
 	}
-	for key, s := range out.DisruptionBudgets {
-		budgets[key] = serviceValue{Cloud: s.Cloud, Region: s.Region, Model: s.Model, Name: s.Name, Namespace: s.Namespace, Manifest: s.YAML}
-	}
-	return workloads, services, budgets
+	return out
 }

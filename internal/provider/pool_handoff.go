@@ -65,6 +65,8 @@ func kubernetesSettingsAttribute() schema.Attribute {
 				"`amd.com/gpu`. Defaults to vLLM's ROCm image of each model's release, `" + handoff.DefaultImage(memory.DefaultEngineVersion, true) + "` by default."},
 			"port": schema.Int64Attribute{Optional: true, MarkdownDescription: fmt.Sprintf("Port the engine serves on. Defaults to %d.", handoff.DefaultPort),
 				Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+			"create_namespace": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Render the namespace too (`namespaces` of `provider::mcllm::manifests`, one per cluster). Defaults to false: the namespace exists."},
 			"hf_token_secret": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Name of a Secret whose key `HF_TOKEN` holds a Hugging Face token, for gated models."},
 		}}
@@ -151,11 +153,12 @@ func modelObjectAttributes(kind string) map[string]schema.Attribute {
 }
 
 type kubernetesModel struct {
-	Namespace     types.String `tfsdk:"namespace"`
-	Image         types.String `tfsdk:"image"`
-	ROCmImage     types.String `tfsdk:"rocm_image"`
-	Port          types.Int64  `tfsdk:"port"`
-	HFTokenSecret types.String `tfsdk:"hf_token_secret"`
+	Namespace       types.String `tfsdk:"namespace"`
+	Image           types.String `tfsdk:"image"`
+	ROCmImage       types.String `tfsdk:"rocm_image"`
+	Port            types.Int64  `tfsdk:"port"`
+	HFTokenSecret   types.String `tfsdk:"hf_token_secret"`
+	CreateNamespace types.Bool   `tfsdk:"create_namespace"`
 }
 
 type taintModel struct {
@@ -266,6 +269,7 @@ func (m *poolModel) kubernetesSettings(ctx context.Context, diags *diag.Diagnost
 	if !km.Port.IsNull() {
 		k.Port = clampInt(km.Port.ValueInt64())
 	}
+	k.CreateNamespace = km.CreateNamespace.ValueBool()
 	if !km.HFTokenSecret.IsNull() {
 		k.HFTokenSecret = km.HFTokenSecret.ValueString()
 		if errs := validation.IsDNS1123Subdomain(k.HFTokenSecret); len(errs) > 0 {
