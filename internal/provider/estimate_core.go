@@ -271,8 +271,9 @@ func estimateOutputAttributes() map[string]schema.Attribute {
 	}
 }
 
-// attrTypes derives the object type of a set of computed attributes.
-func attrTypes(attrs map[string]schema.Attribute) map[string]attr.Type {
+// attrTypes derives the object type of a set of attributes, of the resource
+// or the data-source schema package.
+func attrTypes[A interface{ GetType() attr.Type }](attrs map[string]A) map[string]attr.Type {
 	out := make(map[string]attr.Type, len(attrs))
 	for k, a := range attrs {
 		out[k] = a.GetType()

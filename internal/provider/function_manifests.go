@@ -196,7 +196,7 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 }
 
 // poolObjectType is the type of an mcllm_inference_pool's value.
-var poolObjectType = types.ObjectType{AttrTypes: resourceAttrTypes(poolSchema().Attributes)}
+var poolObjectType = types.ObjectType{AttrTypes: attrTypes(poolSchema().Attributes)}
 
 // manifestValues are a render's objects as the function returns them.
 func manifestValues(out handoff.Rendered) (map[string]workloadValue, map[string]serviceValue, map[string]serviceValue) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -130,15 +129,6 @@ func workloadAttributes() map[string]schema.Attribute {
 		"engine_args":  computedStrings("The vLLM arguments the pods run, as `provider::mcllm::engine_args` gives them."),
 		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
 	}
-}
-
-// resourceAttrTypes derives the object type of a set of computed attributes.
-func resourceAttrTypes(attrs map[string]schema.Attribute) map[string]attr.Type {
-	out := make(map[string]attr.Type, len(attrs))
-	for k, a := range attrs {
-		out[k] = a.GetType()
-	}
-	return out
 }
 
 // modelObjectAttributes describe a per-model, per-cluster object of kind

@@ -178,8 +178,8 @@ var (
 	weightsType       = poolAttrs["traffic_weights"].GetType().(types.MapType).ElemType
 	costTypes         = poolAttrs["cost"].GetType().(types.ObjectType).AttrTypes
 	nodeGroupSpecType = poolAttrs["node_group_specs"].GetType().(types.MapType).ElemType
-	workloadType      = types.ObjectType{AttrTypes: resourceAttrTypes(workloadAttributes())}
-	serviceType       = types.ObjectType{AttrTypes: resourceAttrTypes(modelObjectAttributes("Service"))}
+	workloadType      = types.ObjectType{AttrTypes: attrTypes(workloadAttributes())}
+	serviceType       = types.ObjectType{AttrTypes: attrTypes(modelObjectAttributes("Service"))}
 	transferType      = poolAttrs["data_transfer"].GetType().(types.MapType).ElemType
 )
 
