@@ -271,34 +271,6 @@ func demandFromObject(o types.Object) demandModel {
 	}
 }
 
-// fullyKnown reports whether a value and everything inside it is known.
-func fullyKnown(v attr.Value) bool {
-	if v.IsUnknown() {
-		return false
-	}
-	switch x := v.(type) {
-	case basetypes.ObjectValue:
-		for _, e := range x.Attributes() {
-			if !fullyKnown(e) {
-				return false
-			}
-		}
-	case basetypes.ListValue:
-		for _, e := range x.Elements() {
-			if !fullyKnown(e) {
-				return false
-			}
-		}
-	case basetypes.MapValue:
-		for _, e := range x.Elements() {
-			if !fullyKnown(e) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // toPlanner validates a fully known demand and converts it, with its memory
 // estimate. Every problem is reported on its attribute under at.
 func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.ModelDemand, diag.Diagnostics) {

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -19,15 +20,19 @@ import (
 const shardTypeName = "mcllm_model_shard"
 
 // NewProtocol6 is the provider's protocol server: the framework's, except
-// that mcllm_model_shard's per-instance RPCs (ValidateResourceConfig,
-// PlanResourceChange, ApplyResourceChange) are served on raw values. A fleet
-// has hundreds of shards and the framework walks the whole (large) schema
-// several times per RPC; the shard needs none of it (no defaults, plan
-// modifiers or attribute validators beyond its own checks). Schemas,
-// refresh, import and state upgrades stay with the framework, so the
-// contract is the framework's.
+// that the per-instance RPCs of mcllm_model_shard and mcllm_inference_pool
+// (ValidateResourceConfig, PlanResourceChange, ApplyResourceChange,
+// ReadResource) are served on raw values. A fleet has hundreds of shards
+// and a pool thousands of node groups or replicas, and the framework walks
+// the whole value with a schema lookup per attribute several times per RPC
+// (seconds per plan at that size); these resources need only a few of its
+// rules, applied here in one pass each (raw_schema.go). Schemas, import and
+// state upgrades stay with the framework, so the contract is the
+// framework's; TestProtocolServerPlansAsTheFramework holds the two to the
+// same plans.
 func NewProtocol6(version string) func() (tfprotov6.ProviderServer, error) {
-	fw := providerserver.NewProtocol6WithError(New(version)())
+	p := &mcllmProvider{version: version}
+	fw := providerserver.NewProtocol6WithError(p)
 	return func() (tfprotov6.ProviderServer, error) {
 		s, err := fw()
 		if err != nil {
@@ -35,23 +40,30 @@ func NewProtocol6(version string) func() (tfprotov6.ProviderServer, error) {
 		}
 		ctx := context.Background()
 		pool := poolSchema()
-		return &protocolServer{ProviderServer: s, shardType: shardTfType(),
-			poolType:   pool.Type().TerraformType(ctx).(tftypes.Object),
-			shardsType: pool.Attributes["model_shards"].GetType()}, nil
+		objType := pool.Type().(types.ObjectType)
+		return &protocolServer{ProviderServer: s, provider: p, shardType: shardTfType(), shardObjType: shardObjType(),
+			pool: pool, poolObjType: objType, poolType: objType.TerraformType(ctx).(tftypes.Object)}, nil
 	}
 }
 
 type protocolServer struct {
 	tfprotov6.ProviderServer
-	shardType  tftypes.Object
-	poolType   tftypes.Object
-	shardsType attr.Type
+	provider     *mcllmProvider
+	shardType    tftypes.Object
+	shardObjType types.ObjectType
+	pool         schema.Schema
+	poolObjType  types.ObjectType
+	poolType     tftypes.Object
+}
+
+func shardObjType() types.ObjectType {
+	var resp resource.SchemaResponse
+	(&modelShardResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	return resp.Schema.Type().(types.ObjectType)
 }
 
 func shardTfType() tftypes.Object {
-	var resp resource.SchemaResponse
-	(&modelShardResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
-	return resp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
+	return shardObjType().TerraformType(context.Background()).(tftypes.Object)
 }
 
 func (s *protocolServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
@@ -66,7 +78,11 @@ func (s *protocolServer) ValidateResourceConfig(ctx context.Context, req *tfprot
 	if err != nil {
 		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: decodeError(err)}, nil
 	}
-	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: toProtoDiags(validateShard(ctx, config))}, nil
+	var diags diag.Diagnostics
+	if checkNumbers(s.shardObjType, config, path.Empty(), &diags); !diags.HasError() {
+		diags = validateShard(ctx, config)
+	}
+	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: toProtoDiags(diags)}, nil
 }
 
 func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
@@ -92,6 +108,11 @@ func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.
 		resp.Diagnostics = decodeError(err)
 		return resp, nil
 	}
+	var numbers diag.Diagnostics
+	if checkNumbers(s.shardObjType, config, path.Empty(), &numbers); numbers.HasError() {
+		resp.Diagnostics = toProtoDiags(numbers)
+		return resp, nil
+	}
 	planned, diags := planShard(ctx, proposed, config)
 	resp.Diagnostics = toProtoDiags(diags)
 	if planned.Type() == nil {
@@ -106,13 +127,26 @@ func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.
 	return resp, nil
 }
 
+// servedRaw says whether the protocol server serves a resource type's
+// per-instance RPCs itself.
+func servedRaw(typeName string) bool { return typeName == shardTypeName || typeName == poolTypeName }
+
 // ApplyResourceChange stores exactly the plan (storedPlan), or nothing on
 // destroy.
 func (s *protocolServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
-	if req.TypeName != shardTypeName {
+	if !servedRaw(req.TypeName) {
 		return s.ProviderServer.ApplyResourceChange(ctx, req)
 	}
 	return &tfprotov6.ApplyResourceChangeResponse{NewState: req.PlannedState, Private: req.PlannedPrivate}, nil
+}
+
+// ReadResource returns the state unchanged (storedPlan: nothing remote to
+// read).
+func (s *protocolServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	if !servedRaw(req.TypeName) {
+		return s.ProviderServer.ReadResource(ctx, req)
+	}
+	return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}, nil
 }
 
 func decodeError(err error) []*tfprotov6.Diagnostic {
@@ -174,112 +208,100 @@ func QuietSDKLogs() {
 	}
 }
 
-// poolTypeName is the resource whose model_shards bypass the framework.
+// poolTypeName is the other resource the protocol server serves itself.
 const poolTypeName = "mcllm_inference_pool"
 
-type detourKey struct{}
-
-// detouredShards is the pool's model_shards when protocolServer took them
-// out of the framework's view (which then holds an empty list).
-func detouredShards(ctx context.Context) (types.List, bool) {
-	l, ok := ctx.Value(detourKey{}).(types.List)
-	return l, ok
-}
-
-// withoutShards replaces model_shards in a pool value with an empty list (the
-// attribute is required); it returns the value taken out (null when v is
-// null).
-func withoutShards(v tftypes.Value) (tftypes.Value, tftypes.Value, error) {
-	t := v.Type().(tftypes.Object)
-	shardsType := t.AttributeTypes["model_shards"]
-	if v.IsNull() || !v.IsKnown() {
-		return v, tftypes.NewValue(shardsType, nil), nil
-	}
-	var vals map[string]tftypes.Value
-	if err := v.As(&vals); err != nil {
-		return v, tftypes.Value{}, err
-	}
-	shards := vals["model_shards"]
-	vals["model_shards"] = tftypes.NewValue(shardsType, []tftypes.Value{})
-	return tftypes.NewValue(t, vals), shards, nil
-}
-
-// stripShards re-encodes a pool DynamicValue without model_shards.
-func (s *protocolServer) stripShards(dv *tfprotov6.DynamicValue) (*tfprotov6.DynamicValue, tftypes.Value, error) {
+// unmarshalPool decodes a pool value; an absent one (no prior state) is
+// null.
+func unmarshalPool(s *protocolServer, dv *tfprotov6.DynamicValue) (tftypes.Value, error) {
 	if dv == nil {
-		return nil, tftypes.Value{}, nil
+		return tftypes.NewValue(s.poolType, nil), nil
 	}
-	v, err := dv.Unmarshal(s.poolType)
-	if err != nil {
-		return nil, tftypes.Value{}, err
-	}
-	stripped, shards, err := withoutShards(v)
-	if err != nil {
-		return nil, tftypes.Value{}, err
-	}
-	out, err := tfprotov6.NewDynamicValue(s.poolType, stripped)
-	return &out, shards, err
+	return dv.Unmarshal(s.poolType)
 }
 
-// planPool serves the pool's plan through the framework with model_shards
-// taken out of the values the framework walks: the list holds a large
-// object per shard, and the framework's defaults, plan modifiers and
-// collection passes visit every attribute of every element, which at
-// hundreds of shards costs several times the placement itself. The elements
-// have no defaults, plan modifiers or validators, so the walks change
-// nothing; ModifyPlan reads the list from ctx, and the planned value of the
-// (non-computed) list is the configuration's, put back afterwards.
+// planPool serves the pool's plan without the framework's schema walks: at
+// thousands of node groups or replicas the framework spends seconds looking
+// up every value's schema attribute by path (defaults, plan modifiers,
+// computed values), while the pool has six defaults and ModifyPlan sets
+// every computed attribute. The framework's rules are applied by
+// checkNumbers and applyDefaults, then the resource's own ModifyPlan runs
+// on the values as the framework would pass them.
 func (s *protocolServer) planPool(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	fail := func(err error) (*tfprotov6.PlanResourceChangeResponse, error) {
-		return &tfprotov6.PlanResourceChangeResponse{Diagnostics: decodeError(err)}, nil
-	}
-	stripped := *req
-	var proposedShards tftypes.Value
-	var err error
-	if stripped.ProposedNewState, proposedShards, err = s.stripShards(req.ProposedNewState); err != nil {
-		return fail(err)
-	}
-	if stripped.Config, _, err = s.stripShards(req.Config); err != nil {
-		return fail(err)
-	}
-	if stripped.PriorState, _, err = s.stripShards(req.PriorState); err != nil {
-		return fail(err)
-	}
-	shards, err := s.shardsType.ValueFromTerraform(ctx, proposedShards)
+	resp := &tfprotov6.PlanResourceChangeResponse{PlannedPrivate: req.PriorPrivate}
+	proposed, err := unmarshalPool(s, req.ProposedNewState)
 	if err != nil {
-		return fail(err)
-	}
-	resp, err := s.ProviderServer.PlanResourceChange(context.WithValue(ctx, detourKey{}, shards.(types.List)), &stripped)
-	if err != nil || resp.PlannedState == nil {
-		return resp, err
-	}
-	planned, err := resp.PlannedState.Unmarshal(s.poolType)
-	if err != nil {
-		return fail(err)
-	}
-	if planned.IsNull() {
+		resp.Diagnostics = decodeError(err)
 		return resp, nil
 	}
-	var vals map[string]tftypes.Value
-	if err := planned.As(&vals); err != nil {
-		return fail(err)
+	if proposed.IsNull() { // destroy
+		resp.PlannedState = req.ProposedNewState
+		return resp, nil
 	}
-	vals["model_shards"] = proposedShards
-	dv, err := tfprotov6.NewDynamicValue(s.poolType, tftypes.NewValue(s.poolType, vals))
+	config, err := unmarshalPool(s, req.Config)
 	if err != nil {
-		return fail(err)
+		resp.Diagnostics = decodeError(err)
+		return resp, nil
+	}
+	prior, err := unmarshalPool(s, req.PriorState)
+	if err != nil {
+		resp.Diagnostics = decodeError(err)
+		return resp, nil
+	}
+	var diags diag.Diagnostics
+	checkNumbers(s.poolObjType, config, path.Empty(), &diags)
+	if diags.HasError() {
+		resp.Diagnostics = toProtoDiags(diags)
+		return resp, nil
+	}
+	planned := unknownComputed(s.pool.Attributes, config, applyDefaults(ctx, s.pool.Attributes, config, proposed, path.Empty(), &diags))
+	plan := tfsdk.Plan{Schema: s.pool, Raw: planned}
+	mreq := resource.ModifyPlanRequest{Config: tfsdk.Config{Schema: s.pool, Raw: config}, Plan: plan,
+		State: tfsdk.State{Schema: s.pool, Raw: prior}}
+	mresp := &resource.ModifyPlanResponse{Plan: plan}
+	(&inferencePoolResource{cfg: s.provider.config()}).ModifyPlan(ctx, mreq, mresp)
+	diags.Append(mresp.Diagnostics...)
+	resp.Diagnostics = toProtoDiags(diags)
+	if diags.HasError() {
+		return resp, nil
+	}
+	dv, err := tfprotov6.NewDynamicValue(s.poolType, mresp.Plan.Raw)
+	if err != nil {
+		resp.Diagnostics = append(resp.Diagnostics, decodeError(err)...)
+		return resp, nil
 	}
 	resp.PlannedState = &dv
 	return resp, nil
 }
 
-// validatePool validates the pool without model_shards, whose elements have
-// no attribute validators; the pool checks them when it plans.
+// unknownComputed marks the computed top-level attributes the configuration
+// leaves null (and no default filled) as unknown, as the framework does
+// before ModifyPlan, which then sets each of them.
+func unknownComputed(attrs map[string]schema.Attribute, config, planned tftypes.Value) tftypes.Value {
+	var cfg, vals map[string]tftypes.Value
+	if config.As(&cfg) != nil || planned.As(&vals) != nil {
+		return planned
+	}
+	for name, a := range attrs {
+		if _, hasDefault := defaultOf(a); a.IsComputed() && !hasDefault && cfg[name].IsNull() {
+			vals[name] = tftypes.NewValue(vals[name].Type(), tftypes.UnknownValue)
+		}
+	}
+	return tftypes.NewValue(planned.Type(), vals)
+}
+
+// validatePool checks a pool configuration as the framework would —
+// numbers that fit, attribute validators — without its per-value schema
+// lookups.
 func (s *protocolServer) validatePool(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	stripped := *req
-	var err error
-	if stripped.Config, _, err = s.stripShards(req.Config); err != nil {
+	config, err := unmarshalPool(s, req.Config)
+	if err != nil {
 		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: decodeError(err)}, nil
 	}
-	return s.ProviderServer.ValidateResourceConfig(ctx, &stripped)
+	var diags diag.Diagnostics
+	checkNumbers(s.poolObjType, config, path.Empty(), &diags)
+	if !diags.HasError() {
+		validateAttributes(ctx, s.pool.Attributes, config, tfsdk.Config{Schema: s.pool, Raw: config}, path.Empty(), &diags)
+	}
+	return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: toProtoDiags(diags)}, nil
 }

@@ -3,14 +3,17 @@ package provider
 import (
 	"context"
 	"fmt"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"math/big"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // The protocol server serves the shard's plans on raw values and keeps the
@@ -258,5 +261,186 @@ func TestProtocolPoolUnknownInputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A second plan over the first one's state, with the defaults left out of
+// the configuration, and the attribute validators' errors, are the
+// framework's too; so are the state upgrade and the refresh.
+func TestProtocolServerUpdatesAsTheFramework(t *testing.T) {
+	fast := newProtocolHarness(t)
+	framework, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &protocolHarness{t: t, server: framework, schema: fast.schema}
+	ctx := context.Background()
+	s := fast.schema.ResourceSchemas["mcllm_inference_pool"]
+	typ := s.ValueType().(tftypes.Object)
+	gt, et := fast.poolElementTypes()
+	shard := func(name string, replicas float64) tftypes.Value {
+		return object(et, map[string]tftypes.Value{"name": str(name), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(replicas)})
+	}
+	config := func(groups map[string]tftypes.Value, shards ...tftypes.Value) map[string]tftypes.Value {
+		return map[string]tftypes.Value{"name": str("p"),
+			"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, groups),
+			"model_shards": tftypes.NewValue(tftypes.List{ElementType: et}, shards)}
+	}
+	// group leaves min_nodes, capacity_type and confidential to their defaults.
+	group := func(instance string, maxNodes float64, set map[string]tftypes.Value) tftypes.Value {
+		vals := map[string]tftypes.Value{"cloud": str("aws"), "region": str("us-east-1"), "instance_type": str(instance), "max_nodes": num(maxNodes)}
+		for k, v := range set {
+			vals[k] = v
+		}
+		return object(gt, vals)
+	}
+	first := config(map[string]tftypes.Value{"h100": group("p5.48xlarge", 2, nil)}, shard("a", 2))
+	second := config(map[string]tftypes.Value{"h100": group("p5.48xlarge", 2, nil), "l40s": group("g6e.12xlarge", 4, nil)},
+		shard("a", 3), shard("b", 2))
+
+	// plan runs create then update on one server: the update's proposed
+	// state is its configuration with the prior computed attributes.
+	plan := func(h *protocolHarness) []tftypes.Value {
+		if diags := h.configure(nil); len(diags) > 0 {
+			t.Fatal(diags)
+		}
+		var out []tftypes.Value
+		prior := tftypes.NewValue(typ, nil)
+		for _, set := range []map[string]tftypes.Value{first, second} {
+			cfg := value(t, s, set)
+			proposed := cfg
+			if !prior.IsNull() {
+				var pv, cv map[string]tftypes.Value
+				_ = prior.As(&pv)
+				c, _ := cfg.Unmarshal(typ)
+				_ = c.As(&cv)
+				for name, v := range cv {
+					if v.IsNull() {
+						cv[name] = pv[name]
+					}
+				}
+				dv, _ := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, cv))
+				proposed = &dv
+			}
+			priorDV, _ := tfprotov6.NewDynamicValue(typ, prior)
+			resp, err := h.server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
+				TypeName: poolTypeName, PriorState: &priorDV, ProposedNewState: proposed, Config: cfg})
+			if err != nil || len(resp.Diagnostics) > 0 {
+				t.Fatalf("plan: %v %s", err, diagText(resp.Diagnostics))
+			}
+			applied, err := h.server.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
+				TypeName: poolTypeName, PriorState: &priorDV, PlannedState: resp.PlannedState, Config: cfg})
+			if err != nil || len(applied.Diagnostics) > 0 {
+				t.Fatalf("apply: %v %s", err, diagText(applied.Diagnostics))
+			}
+			if prior, err = applied.NewState.Unmarshal(typ); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, prior)
+		}
+		return out
+	}
+	fastStates, slowStates := plan(fast), plan(slow)
+	for i := range fastStates {
+		if diff, err := fastStates[i].Diff(slowStates[i]); err != nil || len(diff) > 0 {
+			t.Errorf("plan %d differs from the framework's (%v): %v", i, err, diff)
+		}
+	}
+
+	// The state upgrade: the stored JSON, an attribute the schema no longer
+	// has taken out, reads back as the framework reads it.
+	stateJSON := `{"id":"p","name":"p","removed_attribute":1,"node_groups":{"g":{"cloud":"aws","region":"r","max_nodes":2,"gone":true}},` +
+		`"model_shards":[],"placement":{"a/0":{"node_group":"g","node":0,"memory_per_gpu_bytes":5,"old":"x"}}}`
+	var upgraded []tftypes.Value
+	for _, h := range []*protocolHarness{fast, slow} {
+		resp, err := h.server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{TypeName: poolTypeName,
+			RawState: &tfprotov6.RawState{JSON: []byte(stateJSON)}})
+		if err != nil || len(resp.Diagnostics) > 0 {
+			t.Fatalf("upgrade: %v %s", err, diagText(resp.Diagnostics))
+		}
+		v, err := resp.UpgradedState.Unmarshal(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upgraded = append(upgraded, v)
+	}
+	if diff, err := upgraded[0].Diff(upgraded[1]); err != nil || len(diff) > 0 {
+		t.Errorf("upgraded states differ (%v): %v", err, diff)
+	}
+
+	// Attribute validators: the same errors on the same paths.
+	for name, set := range map[string]map[string]tftypes.Value{
+		"capacity type": config(map[string]tftypes.Value{"g": group("p5.48xlarge", 2, map[string]tftypes.Value{"capacity_type": str("reserved")})}, shard("a", 1)),
+		"max nodes":     config(map[string]tftypes.Value{"g": group("p5.48xlarge", 100001, nil)}, shard("a", 1)),
+		"min nodes":     config(map[string]tftypes.Value{"g": group("p5.48xlarge", 2, map[string]tftypes.Value{"min_nodes": num(-1)})}, shard("a", 1)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, h := range []*protocolHarness{fast, slow} {
+				resp, err := h.server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: poolTypeName, Config: value(t, s, set)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(resp.Diagnostics) == 0 {
+					t.Fatal("no error")
+				}
+				got = append(got, fmt.Sprintf("%s %s %s", resp.Diagnostics[0].Attribute, resp.Diagnostics[0].Summary, resp.Diagnostics[0].Detail))
+			}
+			if got[0] != got[1] {
+				t.Errorf("raw: %s\nframework: %s", got[0], got[1])
+			}
+		})
+	}
+}
+
+// A number that does not fit its attribute is an error on its path, in the
+// pool's model_shards and on the shard itself.
+func TestProtocolNumbersThatDoNotFit(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	s := h.schema.ResourceSchemas["mcllm_inference_pool"]
+	gt, et := h.poolElementTypes()
+	elem := func(replicas tftypes.Value) tftypes.Value {
+		return object(et, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": replicas})
+	}
+	big1e300, _, _ := big.ParseFloat("1e300", 10, 512, big.ToNearestEven)
+	for name, tc := range map[string]struct {
+		replicas tftypes.Value
+		maxNodes tftypes.Value
+		path     string
+		summary  string
+	}{
+		"fraction in model_shards": {num(2.5), num(2), `AttributeName("model_shards").ElementKeyInt(0).AttributeName("replicas")`, "Not a whole number"},
+		"huge in model_shards": {tftypes.NewValue(tftypes.Number, big1e300), num(2),
+			`AttributeName("model_shards").ElementKeyInt(0).AttributeName("replicas")`, "Number too large"},
+		"max_nodes beyond 64 bits": {num(1), tftypes.NewValue(tftypes.Number, new(big.Float).SetMantExp(big.NewFloat(1), 63)),
+			`AttributeName("node_groups").ElementKeyString("g").AttributeName("max_nodes")`, "Number too large"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := object(gt, map[string]tftypes.Value{"cloud": str("aws"), "region": str("us-east-1"), "instance_type": str("p5.48xlarge"), "max_nodes": tc.maxNodes})
+			cfg := value(t, s, map[string]tftypes.Value{"name": str("p"),
+				"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{"g": g}),
+				"model_shards": tftypes.NewValue(tftypes.List{ElementType: et}, []tftypes.Value{elem(tc.replicas)})})
+			resp, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: poolTypeName, Config: cfg})
+			if err != nil || len(resp.Diagnostics) != 1 {
+				t.Fatalf("%v %s", err, diagText(resp.Diagnostics))
+			}
+			d := resp.Diagnostics[0]
+			if d.Summary != tc.summary || d.Attribute.String() != tc.path || strings.Contains(d.Detail, "%!") {
+				t.Errorf("got %q on %s: %s", d.Summary, d.Attribute, d.Detail)
+			}
+		})
+	}
+	shard := h.schema.ResourceSchemas["mcllm_model_shard"]
+	cfg := value(t, shard, map[string]tftypes.Value{"name": str("m"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+		"max_context_tokens": num(4096), "max_concurrent_sequences": num(8), "replicas": num(1.5)})
+	resp, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: shardTypeName, Config: cfg})
+	if err != nil || len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Attribute.String() != `AttributeName("replicas")` ||
+		!strings.Contains(resp.Diagnostics[0].Detail, "replicas must be a whole number; got 1.5") {
+		t.Fatalf("%v %s %v", err, diagText(resp.Diagnostics), resp.Diagnostics)
 	}
 }

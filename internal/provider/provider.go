@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -72,6 +73,20 @@ func (c *Config) Price(t catalog.InstanceType) (price float64, source string, ok
 
 type mcllmProvider struct {
 	version string
+	// configured is the last configuration, for the resources the
+	// protocol server serves itself (NewProtocol6).
+	mu         sync.Mutex
+	configured *Config
+}
+
+// config is the provider's configuration, or the default before Configure.
+func (p *mcllmProvider) config() *Config {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.configured == nil {
+		return DefaultConfig()
+	}
+	return p.configured
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -138,6 +153,9 @@ func (p *mcllmProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	})
 	resp.DataSourceData = cfg
 	resp.ResourceData = cfg
+	p.mu.Lock()
+	p.configured = cfg
+	p.mu.Unlock()
 }
 
 // buildConfig validates the provider block. Unknown values are errors: every

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -15,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
@@ -192,60 +195,54 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Served through NewProtocol6, model_shards bypasses the framework (see
-	// protocolServer.planPool): the plan carries an empty list and the value
-	// comes in ctx. Either way the plan is set with what the framework had.
-	planned := m.ModelShards
-	if shards, ok := detouredShards(ctx); ok {
-		m.ModelShards = shards
-	}
-	r.modifyPlan(ctx, req, resp, &m, func() {
-		m.ModelShards = planned
+	if r.modifyPlan(ctx, req, &m, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
-	})
+	}
 }
 
-// modifyPlan runs the planner on m, the plan, and calls setPlan to write it.
-func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, m *poolModel, setPlan func()) {
+// modifyPlan runs the planner on m, the plan, and says whether m is the
+// plan to write.
+func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, m *poolModel, diags *diag.Diagnostics) bool {
 	m.ID = m.Name
-	// Every input counts (the name labels workloads); model_shards is
-	// checked apart, as the protocol server may have taken it out of the
-	// configuration.
-	if !req.Config.Raw.IsFullyKnown() || !fullyKnown(m.ModelShards) {
+	// Every input counts (the name labels workloads).
+	if !req.Config.Raw.IsFullyKnown() {
 		tflog.Debug(ctx, "inference pool inputs not known yet; placement is known after apply")
 		m.setUnknownOutputs()
-		setPlan()
-		return
+		return true
 	}
 	cfg := r.cfg
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	preq, in, diags := m.plannerRequest(ctx, cfg)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
+	preq, in, d := m.plannerRequest(ctx, cfg)
+	diags.Append(d...)
+	if diags.HasError() {
+		return false
 	}
 	if !req.State.Raw.IsNull() {
-		var prior poolModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-		preq.Previous = prior.previousPlacement(ctx, &resp.Diagnostics)
+		prior := req.State.Raw
+		preq.Previous = previousPlacement(objectAttr(prior, "placement"))
 		// A rebalance happens once, on the plan that changes the trigger.
-		preq.Rebalance = !m.Rebalance.IsNull() && !m.Rebalance.Equal(prior.Rebalance)
+		var before *string
+		if v := objectAttr(prior, "rebalance"); v.IsKnown() && !v.IsNull() {
+			before = new(string)
+			_ = v.As(before)
+		}
+		preq.Rebalance = !m.Rebalance.IsNull() && (before == nil || *before != m.Rebalance.ValueString())
 	}
 	preq.Logger = hclog.New(&hclog.LoggerOptions{Name: "planner", Level: hclog.Debug, Output: tflogWriter{ctx}})
 
 	res, err := planner.Plan(preq)
 	if err != nil {
-		addPlannerErrors(err, *m, &resp.Diagnostics)
-		return
+		addPlannerErrors(err, *m, diags)
+		return false
 	}
-	m.report(res, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	m.report(res, diags)
+	if diags.HasError() {
+		return false
 	}
-	resp.Diagnostics.Append(m.setOutputs(ctx, preq, res, cfg, in)...)
-	setPlan()
+	diags.Append(m.setOutputs(ctx, preq, res, cfg, in)...)
+	return true
 }
 
 func (m *poolModel) setUnknownOutputs() {
@@ -447,36 +444,69 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 	return ng, diags
 }
 
-// previousPlacement reads the placement of the prior state.
-func (m *poolModel) previousPlacement(ctx context.Context, diags *diag.Diagnostics) []planner.Replica {
-	if m.Placement.IsNull() || m.Placement.IsUnknown() {
+// previousPlacement reads the placement of the prior state. It reads the
+// raw value: a pool may hold thousands of replicas, and the framework's
+// reflection costs more than the plan. Entries it cannot read (a key without
+// a replica number) are left out, so those replicas are placed afresh.
+func previousPlacement(raw tftypes.Value) []planner.Replica {
+	var entries map[string]tftypes.Value
+	if !raw.IsKnown() || raw.IsNull() || raw.As(&entries) != nil {
 		return nil
 	}
-	var prev map[string]placementValue
-	diags.Append(m.Placement.ElementsAs(ctx, &prev, false)...)
-	var out []planner.Replica
-	for _, key := range slices.Sorted(maps.Keys(prev)) {
+	out := make([]planner.Replica, 0, len(entries))
+	for _, key := range slices.Sorted(maps.Keys(entries)) {
 		cut := strings.LastIndex(key, "/")
-		var idx int
 		if cut < 0 {
 			continue
 		}
-		if _, err := fmt.Sscanf(key[cut+1:], "%d", &idx); err != nil {
+		idx, err := strconv.Atoi(key[cut+1:])
+		if err != nil {
 			continue
 		}
-		p := prev[key]
-		r := planner.Replica{Model: key[:cut], Index: idx, NodeGroup: p.NodeGroup,
-			TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes}
-		for _, s := range p.Stages {
-			st := planner.Stage{Node: int(s.Node)}
-			for _, g := range s.GPUs {
-				st.GPUs = append(st.GPUs, int(g))
+		var e map[string]tftypes.Value
+		if entries[key].As(&e) != nil {
+			continue
+		}
+		r := planner.Replica{Model: key[:cut], Index: idx, NodeGroup: rawString(e["node_group"]),
+			TensorParallel: int(rawInt(e["tensor_parallel"])), PipelineParallel: int(rawInt(e["pipeline_parallel"])),
+			MemoryPerGPU: rawInt(e["memory_per_gpu_bytes"])}
+		var stages []tftypes.Value
+		_ = e["stages"].As(&stages)
+		for _, sv := range stages {
+			var st map[string]tftypes.Value
+			if sv.As(&st) != nil {
+				continue
 			}
-			r.Stages = append(r.Stages, st)
+			var gpus []tftypes.Value
+			_ = st["gpus"].As(&gpus)
+			stage := planner.Stage{Node: int(rawInt(st["node"])), GPUs: make([]int, len(gpus))}
+			for i, g := range gpus {
+				stage.GPUs[i] = int(rawInt(g))
+			}
+			r.Stages = append(r.Stages, stage)
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// rawString is a known string value, or "".
+func rawString(v tftypes.Value) string {
+	var s string
+	if v.IsKnown() && !v.IsNull() {
+		_ = v.As(&s)
+	}
+	return s
+}
+
+// rawInt is a known whole number, or 0.
+func rawInt(v tftypes.Value) int64 {
+	var f *big.Float
+	if !v.IsKnown() || v.IsNull() || v.As(&f) != nil || f == nil {
+		return 0
+	}
+	i, _ := f.Int64()
+	return i
 }
 
 // addPlannerErrors maps the planner's input errors onto attribute paths.
@@ -586,7 +616,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		if len(r.Stages) > 0 {
 			first = r.Stages[0]
 		}
-		placement[r.Key()] = types.ObjectValueMust(placementObjType.AttrTypes, map[string]attr.Value{
+		pv := map[string]attr.Value{
 			"node_group": types.StringValue(r.NodeGroup), "cloud": types.StringValue(g.Cloud),
 			"region": types.StringValue(g.Region), "instance_type": instance,
 			"gpu_model": types.StringValue(g.GPUModel), "capacity_type": types.StringValue(g.CapacityType),
@@ -597,7 +627,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"gpu_memory_utilization": types.Float64Value(g.Utilization),
 			"gpu_memory_gib":         types.Float64Value(roundTo(gib(g.GPUMemoryBytes), 2)),
 			"memory_breakdown":       memoryBreakdown(estimates[r.Model], g, r),
-		})
+		}
+		placement[r.Key()] = types.ObjectValueMust(placementObjType.AttrTypes, pv)
 	}
 	sizes := map[string]int64{}
 	util := map[string]utilizationValue{}
