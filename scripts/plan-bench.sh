@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# make bench-plan: how long `tofu plan` takes for a pool of N model shards
-# (N mcllm_model_shard resources and one mcllm_inference_pool placing them)
-# against N + 1 terraform_data resources, side by side in one run, for
-# N = 100 and 500. Prints the median of several runs and the ratio.
+# make bench-plan: what a plan of a large fleet costs through the real CLI,
+# side by side in one run (these machines are shared and noisy):
+#
+# 1. `plan` of a pool with N model shards (N mcllm_model_shard resources and
+#    one mcllm_inference_pool placing them) against N + 1 resources of a
+#    minimal framework provider (cmd/terraform-provider-minimal: one required
+#    and one computed attribute) and N + 1 terraform_data, for N = 100, 500.
+# 2. Re-plan, with prior state, of a pool of 5,000 replicas and of a pool of
+#    2,000 node groups: wall time, the provider's own time per RPC and phase
+#    (MCLLM_TIMINGS_FILE), and the floor — the same state and configuration
+#    planned by minimal_echo, which has the pool's schema and computes
+#    nothing, so its time is the CLI's alone.
+#
+# TF selects the CLI (OpenTofu in bin/ by default); RUNS the runs per median.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-tofu="$root/bin/tofu"
+tf=${TF:-$root/bin/tofu}
 runs=${RUNS:-5}
 export TF_CLI_CONFIG_FILE="$root/build/empty.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+work="$root/build/plan-bench"
+plugins="$root/build/plugins"
+
+# Which registry host the CLI resolves "mcllm/..." to.
+if "$tf" version | head -n 1 | grep -q OpenTofu; then host=registry.opentofu.org; else host=registry.terraform.io; fi
+version=0.1.0
+platform="$(go env GOOS)_$(go env GOARCH)"
+mkdir -p "$plugins/$host/mcllm/minimal/$version/$platform"
+go build -trimpath -o "$plugins/$host/mcllm/minimal/$version/$platform/terraform-provider-minimal_v$version" "$root/cmd/terraform-provider-minimal"
+go build -o "$root/bin/plan-timings" "$root/cmd/plan-timings"
+if [ ! -d "$plugins/$host/mcllm/mcllm/$version/$platform" ]; then
+  echo "no mcllm provider for $host in build/plugins: run make install" >&2
+  exit 1
+fi
+
+header() { printf 'terraform {\n  required_providers {\n    %s = { source = "mcllm/%s" }\n  }\n}\n\n' "$1" "$1"; }
 
 models=(llama-3.1-8b qwen2.5-7b mistral-7b-v0.3 gemma-2-9b qwen2.5-14b)
+types=("aws p5.48xlarge us-east-1" "gcp a3-highgpu-8g us-central1" "azure Standard_ND96amsr_A100_v4 eastus" "aws g6e.12xlarge us-east-1" "gcp g2-standard-48 us-central1")
 
 gen_pool() { # n dir
   local n=$1 dir=$2
   {
-    printf 'terraform {\n  required_providers {\n    mcllm = { source = "mcllm/mcllm" }\n  }\n}\n\n'
+    header mcllm
     for ((i = 0; i < n; i++)); do
       printf 'resource "mcllm_model_shard" "m%d" {\n  name = "m%d"\n  model = "%s"\n  precision = "bf16"\n  max_context_tokens = 4096\n  max_concurrent_sequences = %d\n  replicas = %d\n}\n' \
         "$i" "$i" "${models[$((i % ${#models[@]}))]}" $((1 + i % 8)) $((1 + i % 3))
     done
     printf 'resource "mcllm_inference_pool" "p" {\n  name = "bench"\n  node_groups = {\n'
-    local types=("aws p5.48xlarge us-east-1" "gcp a3-highgpu-8g us-central1" "azure Standard_ND96amsr_A100_v4 eastus" "aws g6e.12xlarge us-east-1" "gcp g2-standard-48 us-central1")
     for ((g = 0; g < 10; g++)); do
       read -r cloud inst region <<<"${types[$((g % 5))]}"
       printf '    g%d = { cloud = "%s", region = "%s", instance_type = "%s", max_nodes = 200 }\n' "$g" "$cloud" "$region" "$inst"
@@ -32,6 +58,14 @@ gen_pool() { # n dir
   } >"$dir/main.tf"
 }
 
+gen_minimal() { # n dir
+  local n=$1 dir=$2
+  {
+    header minimal
+    for ((i = 0; i <= n; i++)); do printf 'resource "minimal_item" "d%d" {\n  input = "m%d"\n}\n' "$i" "$i"; done
+  } >"$dir/main.tf"
+}
+
 gen_data() { # n dir
   local n=$1 dir=$2
   for ((i = 0; i <= n; i++)); do
@@ -39,28 +73,102 @@ gen_data() { # n dir
   done >"$dir/main.tf"
 }
 
-median_ms() { # dir
-  local dir=$1 times=()
+# A pool of 5,000 replicas: 50 models of 100 replicas on 10 groups.
+gen_replicas() { # dir
+  {
+    header mcllm
+    printf 'resource "mcllm_inference_pool" "p" {\n  name = "scale"\n  node_groups = {\n'
+    for ((g = 0; g < 10; g++)); do
+      read -r cloud inst region <<<"${types[$((g % 5))]}"
+      printf '    g%d = { cloud = "%s", region = "%s", instance_type = "%s", max_nodes = 2000 }\n' "$g" "$cloud" "$region" "$inst"
+    done
+    printf '  }\n  model_shards = [\n'
+    for ((i = 0; i < 50; i++)); do
+      printf '    { name = "m%d", model = "%s", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 100 },\n' \
+        "$i" "${models[$((i % ${#models[@]}))]}"
+    done
+    printf '  ]\n}\n'
+  } >"$1/main.tf"
+}
+
+# A pool of 2,000 node groups and 20 models of 5 replicas.
+gen_groups() { # dir
+  {
+    header mcllm
+    printf 'resource "mcllm_inference_pool" "p" {\n  name = "scale"\n  node_groups = {\n'
+    for ((g = 0; g < 2000; g++)); do
+      read -r cloud inst region <<<"${types[$((g % 5))]}"
+      printf '    g%d = { cloud = "%s", region = "%s", instance_type = "%s", max_nodes = 4 }\n' "$g" "$cloud" "$region" "$inst"
+    done
+    printf '  }\n  model_shards = [\n'
+    for ((i = 0; i < 20; i++)); do
+      printf '    { name = "m%d", model = "%s", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 5 },\n' \
+        "$i" "${models[$((i % ${#models[@]}))]}"
+    done
+    printf '  ]\n}\n'
+  } >"$1/main.tf"
+}
+
+init() { (cd "$1" && rm -f .terraform.lock.hcl && "$tf" init -no-color -input=false -plugin-dir="$plugins" >/dev/null); }
+
+# median_ms dir [timings-file]: median wall time of `plan`; with a timings
+# file, the provider's figures of the last run are left in it.
+median_ms() {
+  local dir=$1 timings=${2:-} times=()
   for ((r = 0; r < runs; r++)); do
+    [ -n "$timings" ] && : >"$timings"
     local start end
     start=$(date +%s%N)
-    (cd "$dir" && "$tofu" plan -no-color -input=false -refresh=false -lock=false >/dev/null)
+    (cd "$dir" && MCLLM_TIMINGS_FILE=$timings "$tf" plan -no-color -input=false -refresh=false -lock=false -detailed-exitcode >/dev/null) || {
+      local rc=$?
+      [ "$rc" = 2 ] || { echo "plan failed in $dir" >&2; exit 1; }
+      [ -z "$timings" ] || { echo "re-plan in $dir is not empty" >&2; exit 1; }
+    }
     end=$(date +%s%N)
     times+=($(((end - start) / 1000000)))
   done
   printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
 }
 
-printf '%-6s %18s %22s %8s\n' "N" "pool plan (ms)" "terraform_data (ms)" "ratio"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "CLI: $("$tf" version | head -n 1); machine: $(nproc) cores; median of $runs runs of 'plan -refresh=false'"
+echo
+echo "1. Plan without state: a pool of N shards against N + 1 minimal framework resources and N + 1 terraform_data"
+printf '%-6s %14s %14s %18s %12s %12s\n' "N" "mcllm (ms)" "minimal (ms)" "terraform_data (ms)" "÷ minimal" "÷ data"
 for n in 100 500; do
-  for kind in pool data; do
-    dir="$root/build/plan-bench/$kind-$n"
+  for kind in pool minimal data; do
+    dir="$work/$kind-$n"
     rm -rf "$dir" && mkdir -p "$dir"
     "gen_$kind" "$n" "$dir"
-    (cd "$dir" && "$tofu" init -no-color -input=false -plugin-dir="$root/build/plugins" >/dev/null)
+    init "$dir"
   done
-  pool=$(median_ms "$root/build/plan-bench/pool-$n")
-  data=$(median_ms "$root/build/plan-bench/data-$n")
-  printf '%-6s %18s %22s %8.2f\n' "$n" "$pool" "$data" "$(awk -v a="$pool" -v b="$data" 'BEGIN { print a / b }')"
+  pool=$(median_ms "$work/pool-$n")
+  minimal=$(median_ms "$work/minimal-$n")
+  data=$(median_ms "$work/data-$n")
+  printf '%-6s %14s %14s %18s %12s %12s\n' "$n" "$pool" "$minimal" "$data" "$(ratio "$pool" "$minimal")" "$(ratio "$pool" "$data")"
 done
-echo "(median of $runs runs of 'tofu plan -refresh=false' each, no state; machine: $(nproc) cores)"
+
+echo
+echo "2. Re-plan with prior state (no changes): mcllm against the CLI's floor for the same state (minimal_echo)"
+printf '%-22s %12s %12s %10s  %s\n' "pool" "mcllm (ms)" "floor (ms)" "÷ floor" "provider split (last run, ms)"
+for kind in replicas groups; do
+  dir="$work/scale-$kind"
+  rm -rf "$dir" && mkdir -p "$dir"
+  "gen_$kind" "$dir"
+  init "$dir"
+  (cd "$dir" && "$tf" apply -no-color -input=false -auto-approve >/dev/null)
+  timings="$dir/timings.jsonl"
+  replan=$(median_ms "$dir" "$timings")
+  split=$("$root/bin/plan-timings" "$timings")
+  # The floor: the same configuration and state, served by minimal_echo.
+  echo_dir="$dir-echo"
+  rm -rf "$echo_dir" && mkdir -p "$echo_dir"
+  sed -e 's/mcllm_inference_pool/minimal_echo/; s#"mcllm/mcllm"#"mcllm/minimal"#; s/^    mcllm = /    minimal = /' "$dir/main.tf" >"$echo_dir/main.tf"
+  init "$echo_dir"
+  sed -e 's/"mcllm_inference_pool"/"minimal_echo"/; s#/mcllm/mcllm\\"#/mcllm/minimal\\"#' "$dir/terraform.tfstate" >"$echo_dir/terraform.tfstate"
+  floor=$(median_ms "$echo_dir")
+  label=$([ "$kind" = replicas ] && echo "5,000 replicas" || echo "2,000 node groups")
+  printf '%-22s %12s %12s %10s  %s\n' "$label" "$replan" "$floor" "$(ratio "$replan" "$floor")" "$split"
+done
+echo "(the CLI's own time is mcllm's wall time less the provider's; the floor is the CLI alone on the same values)"

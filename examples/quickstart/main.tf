@@ -171,7 +171,7 @@ output "placement" {
   value = {
     for key, p in mcllm_inference_pool.fleet.placement :
     key => format("%s node %d GPUs %s (t%d×p%d, %.1f GiB/GPU)", p.node_group, p.node, join(",", p.gpus),
-    p.tensor_parallel, p.pipeline_parallel, p.memory_per_gpu_gib)
+    p.tensor_parallel, p.pipeline_parallel, p.memory_per_gpu_bytes / 1073741824)
   }
 }
 

@@ -111,11 +111,11 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 	for _, s := range p.Stages {
 		r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node)})
 	}
-	if p.GPUMemoryGiB == nil || !(*p.GPUMemoryGiB > 0) {
-		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_gib; plan the pool again")
+	if p.GPUMemoryBytes == nil || *p.GPUMemoryBytes <= 0 {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_bytes; plan the pool again")
 		return
 	}
-	gpu := memory.GPUFromGiB(*p.GPUMemoryGiB, *p.Utilization)
+	gpu := memory.GPU{VisibleBytes: *p.GPUMemoryBytes, Utilization: *p.Utilization}
 	gpu.Model = p.GPUModel
 	args := handoff.EngineArgs(handoffModel(md, source, bytes), r, gpu, int(port))
 	vals := make([]attr.Value, len(args))

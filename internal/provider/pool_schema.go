@@ -47,25 +47,37 @@ func placementAttributes() map[string]schema.Attribute {
 		"stages":               schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Every pipeline stage: its node and GPUs.", NestedObject: schema.NestedAttributeObject{Attributes: stageAttributes()}},
 		"tensor_parallel":      computedInt("Tensor-parallel degree (GPUs per stage, inside one node)."),
 		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
-		"memory_per_gpu_gib":   computedFloat("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), GiB."),
-		"memory_per_gpu_bytes": computedInt("The same in bytes."),
+		"memory_per_gpu_bytes": computedInt("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), bytes."),
 		"gpu_memory_utilization": computedFloat("Share of each GPU's memory the serving engine may use, as the placement assumes " +
 			"(vLLM `--gpu-memory-utilization`)."),
-		"gpu_memory_gib": computedFloat("Memory of one GPU as the serving engine sees it (CUDA's total), GiB."),
-		"memory_breakdown": schema.SingleNestedAttribute{Computed: true,
-			MarkdownDescription: "The replica's memory on its most loaded GPU as the engine's start-up profiler counts it, GiB " +
-				"(see the memory guide).",
-			Attributes: map[string]schema.Attribute{
-				"weights_gib":    computedFloat("Weights of the stage, split over the tensor-parallel group."),
-				"kv_cache_gib":   computedFloat("The KV cache the plan reserves: `max_concurrent_sequences` full-context sequences."),
-				"activation_gib": computedFloat("Activation peak of the engine's profile run (forward pass or dummy sampler, the larger)."),
-				"non_torch_gib":  computedFloat("Non-torch memory the profiler charges (allocator pools, NCCL where the release charges it)."),
-				"cuda_graph_gib": computedFloat("CUDA-graph memory that does not fit above the utilisation line; 0 with `enforce_eager`."),
-				"kv_capacity_gib": computedFloat("KV cache the engine's profiler would find room for (usable − weights − activation − " +
-					"non-torch): vLLM's \"Available KV cache memory\"."),
-				"max_num_batched_tokens": computedInt("The profile batch the estimate assumed (passed as `--max-num-batched-tokens`)."),
-				"engine_version":         computedStr("The vLLM release whose profiler the figures follow."),
-			}},
+		"gpu_memory_bytes": computedInt("Memory of one GPU as the serving engine sees it (CUDA's total), bytes."),
+		"memory_profile":   computedStr("Key of the replica's entry in `memory_profiles`: its memory as the engine counts it."),
+	}
+}
+
+// memoryProfileAttributes describe the memory of a model's replicas on one
+// node group at one parallel layout. Replicas share it, so the figures are
+// written once per layout rather than per replica: at thousands of
+// replicas each fractional number in the placement costs the CLI seconds.
+func memoryProfileAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"model":                  computedStr("The model shard."),
+		"node_group":             computedStr("The node group."),
+		"tensor_parallel":        computedInt("Tensor-parallel degree."),
+		"pipeline_parallel":      computedInt("Pipeline-parallel degree."),
+		"replicas":               computedInt("Replicas placed with this profile."),
+		"gpu_memory_gib":         computedFloat("Memory of one GPU as the serving engine sees it (CUDA's total), GiB."),
+		"gpu_memory_utilization": computedFloat("Share of it the engine may use (vLLM `--gpu-memory-utilization`)."),
+		"memory_per_gpu_gib":     computedFloat("Memory a replica needs on its most loaded GPU: weights, KV cache and runtime overhead."),
+		"weights_gib":            computedFloat("Weights of the stage, split over the tensor-parallel group."),
+		"kv_cache_gib":           computedFloat("The KV cache the plan reserves: `max_concurrent_sequences` full-context sequences."),
+		"activation_gib":         computedFloat("Activation peak of the engine's profile run (forward pass or dummy sampler, the larger)."),
+		"non_torch_gib":          computedFloat("Non-torch memory the profiler charges (allocator pools, NCCL where the release charges it)."),
+		"cuda_graph_gib":         computedFloat("CUDA-graph memory that does not fit above the utilisation line; 0 with `enforce_eager`."),
+		"kv_capacity_gib": computedFloat("KV cache the engine's profiler would find room for (usable − weights − activation − " +
+			"non-torch): vLLM's \"Available KV cache memory\"."),
+		"max_num_batched_tokens": computedInt("The profile batch the estimate assumed (passed as `--max-num-batched-tokens`)."),
+		"engine_version":         computedStr("The vLLM release whose profiler the figures follow."),
 	}
 }
 
@@ -163,6 +175,11 @@ func poolSchema() schema.Schema {
 			"placement": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Where every replica runs, keyed `<model>/<replica>`. Known at plan time.",
 				NestedObject:        schema.NestedAttributeObject{Attributes: placementAttributes()}},
+			"memory_profiles": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "The memory of each model's replicas on each node group and parallel layout they use, as the " +
+					"engine's start-up profiler counts it on the most loaded GPU (see the memory guide), keyed " +
+					"`<model>/<node_group>/tp<t>-pp<p>`; each placement entry names its own in `memory_profile`. Known at plan time.",
+				NestedObject: schema.NestedAttributeObject{Attributes: memoryProfileAttributes()}},
 			"node_group_sizes": schema.MapAttribute{Computed: true, ElementType: types.Int64Type,
 				MarkdownDescription: "Nodes each node group must be scaled to, within its `min_nodes` and `max_nodes`."},
 			"cost": schema.SingleNestedAttribute{Computed: true, MarkdownDescription: "Cost in USD.",
@@ -222,3 +239,8 @@ func poolSchema() schema.Schema {
 		},
 	}
 }
+
+// PoolSchema is mcllm_inference_pool's schema, for the plan-time benchmark's
+// yardstick provider (cmd/terraform-provider-minimal), which serves the same
+// values without computing anything.
+func PoolSchema() schema.Schema { return poolSchema() }

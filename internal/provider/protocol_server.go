@@ -74,6 +74,8 @@ func (s *protocolServer) ValidateResourceConfig(ctx context.Context, req *tfprot
 	default:
 		return s.ProviderServer.ValidateResourceConfig(ctx, req)
 	}
+	_, timings := startTimings(ctx, "ValidateResourceConfig", req.TypeName)
+	defer timings.finish()
 	config, err := req.Config.Unmarshal(s.shardType)
 	if err != nil {
 		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: decodeError(err)}, nil
@@ -93,6 +95,8 @@ func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.
 	default:
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
+	_, timings := startTimings(ctx, "PlanResourceChange", req.TypeName)
+	defer timings.finish()
 	resp := &tfprotov6.PlanResourceChangeResponse{PlannedPrivate: req.PriorPrivate}
 	proposed, err := req.ProposedNewState.Unmarshal(s.shardType)
 	if err != nil {
@@ -228,6 +232,8 @@ func unmarshalPool(s *protocolServer, dv *tfprotov6.DynamicValue) (tftypes.Value
 // checkNumbers and applyDefaults, then the resource's own ModifyPlan runs
 // on the values as the framework would pass them.
 func (s *protocolServer) planPool(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	ctx, timings := startTimings(ctx, "PlanResourceChange", req.TypeName)
+	defer timings.finish()
 	resp := &tfprotov6.PlanResourceChangeResponse{PlannedPrivate: req.PriorPrivate}
 	proposed, err := unmarshalPool(s, req.ProposedNewState)
 	if err != nil {
@@ -248,6 +254,7 @@ func (s *protocolServer) planPool(ctx context.Context, req *tfprotov6.PlanResour
 		resp.Diagnostics = decodeError(err)
 		return resp, nil
 	}
+	phaseDone(ctx, "decode")
 	var diags diag.Diagnostics
 	checkNumbers(s.poolObjType, config, path.Empty(), &diags)
 	if diags.HasError() {
@@ -255,6 +262,7 @@ func (s *protocolServer) planPool(ctx context.Context, req *tfprotov6.PlanResour
 		return resp, nil
 	}
 	planned := unknownComputed(s.pool.Attributes, config, applyDefaults(ctx, s.pool.Attributes, config, proposed, path.Empty(), &diags))
+	phaseDone(ctx, "checks")
 	plan := tfsdk.Plan{Schema: s.pool, Raw: planned}
 	mreq := resource.ModifyPlanRequest{Config: tfsdk.Config{Schema: s.pool, Raw: config}, Plan: plan,
 		State: tfsdk.State{Schema: s.pool, Raw: prior}}
@@ -266,6 +274,7 @@ func (s *protocolServer) planPool(ctx context.Context, req *tfprotov6.PlanResour
 		return resp, nil
 	}
 	dv, err := tfprotov6.NewDynamicValue(s.poolType, mresp.Plan.Raw)
+	phaseDone(ctx, "encode")
 	if err != nil {
 		resp.Diagnostics = append(resp.Diagnostics, decodeError(err)...)
 		return resp, nil
@@ -294,6 +303,8 @@ func unknownComputed(attrs map[string]schema.Attribute, config, planned tftypes.
 // numbers that fit, attribute validators — without its per-value schema
 // lookups.
 func (s *protocolServer) validatePool(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	_, timings := startTimings(ctx, "ValidateResourceConfig", req.TypeName)
+	defer timings.finish()
 	config, err := unmarshalPool(s, req.Config)
 	if err != nil {
 		return &tfprotov6.ValidateResourceConfigResponse{Diagnostics: decodeError(err)}, nil

@@ -48,6 +48,7 @@ type poolModel struct {
 	AllowPartial         types.Bool    `tfsdk:"allow_partial"`
 	GPUMemoryUtilization types.Float64 `tfsdk:"gpu_memory_utilization"`
 	Placement            types.Map     `tfsdk:"placement"`
+	MemoryProfiles       types.Map     `tfsdk:"memory_profiles"`
 	NodeGroupSizes       types.Map     `tfsdk:"node_group_sizes"`
 	Cost                 types.Object  `tfsdk:"cost"`
 	Utilization          types.Map     `tfsdk:"utilization"`
@@ -98,13 +99,12 @@ type placementValue struct {
 	Stages            []stageValue `tfsdk:"stages"`
 	TensorParallel    int64        `tfsdk:"tensor_parallel"`
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
-	MemoryPerGPUGiB   float64      `tfsdk:"memory_per_gpu_gib"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
 	// Utilization is null in states planned before it was recorded.
 	Utilization *float64 `tfsdk:"gpu_memory_utilization"`
-	// GPUMemoryGiB is null in states planned before it was recorded.
-	GPUMemoryGiB    *float64     `tfsdk:"gpu_memory_gib"`
-	MemoryBreakdown types.Object `tfsdk:"memory_breakdown"`
+	// GPUMemoryBytes is null in states planned before it was recorded.
+	GPUMemoryBytes *int64  `tfsdk:"gpu_memory_bytes"`
+	MemoryProfile  *string `tfsdk:"memory_profile"`
 }
 
 type costValue struct {
@@ -175,6 +175,7 @@ func (r *inferencePoolResource) Configure(_ context.Context, req resource.Config
 var (
 	poolAttrs         = poolSchema().Attributes
 	placementType     = poolAttrs["placement"].GetType().(types.MapType).ElemType
+	memoryProfileType = poolAttrs["memory_profiles"].GetType().(types.MapType).ElemType
 	utilizationType   = poolAttrs["utilization"].GetType().(types.MapType).ElemType
 	unplacedType      = poolAttrs["unplaced"].GetType().(types.MapType).ElemType
 	failureType       = poolAttrs["failure_domains"].GetType().(types.MapType).ElemType
@@ -192,11 +193,13 @@ func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	var m poolModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	phaseDone(ctx, "read plan")
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if r.modifyPlan(ctx, req, &m, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &m)...)
+		phaseDone(ctx, "write plan")
 	}
 }
 
@@ -216,6 +219,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 	}
 	preq, in, d := m.plannerRequest(ctx, cfg)
 	diags.Append(d...)
+	phaseDone(ctx, "request")
 	if diags.HasError() {
 		return false
 	}
@@ -231,8 +235,10 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 		preq.Rebalance = !m.Rebalance.IsNull() && (before == nil || *before != m.Rebalance.ValueString())
 	}
 	preq.Logger = hclog.New(&hclog.LoggerOptions{Name: "planner", Level: hclog.Debug, Output: tflogWriter{ctx}})
+	phaseDone(ctx, "prior state")
 
 	res, err := planner.Plan(preq)
+	phaseDone(ctx, "planner")
 	if err != nil {
 		addPlannerErrors(err, *m, diags)
 		return false
@@ -242,11 +248,13 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 		return false
 	}
 	diags.Append(m.setOutputs(ctx, preq, res, cfg, in)...)
+	phaseDone(ctx, "outputs")
 	return true
 }
 
 func (m *poolModel) setUnknownOutputs() {
 	m.Placement = types.MapUnknown(placementType)
+	m.MemoryProfiles = types.MapUnknown(memoryProfileType)
 	m.NodeGroupSizes = types.MapUnknown(types.Int64Type)
 	m.Cost = types.ObjectUnknown(costTypes)
 	m.Utilization = types.MapUnknown(utilizationType)
@@ -601,6 +609,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	placementObjType := placementType.(types.ObjectType)
 	stageObjType := placementObjType.AttrTypes["stages"].(types.ListType).ElemType.(types.ObjectType)
 	placement := make(map[string]attr.Value, len(res.Replicas))
+	profiles, profileReplicas := map[string]map[string]attr.Value{}, map[string]int64{}
 	for _, r := range res.Replicas {
 		g := groups[r.NodeGroup]
 		instance := types.StringNull()
@@ -616,19 +625,28 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		if len(r.Stages) > 0 {
 			first = r.Stages[0]
 		}
-		pv := map[string]attr.Value{
+		profile := memoryProfileKey(r)
+		if _, seen := profiles[profile]; !seen {
+			profiles[profile] = memoryProfile(estimates[r.Model], g, r)
+		}
+		profileReplicas[profile]++
+		placement[r.Key()] = types.ObjectValueMust(placementObjType.AttrTypes, map[string]attr.Value{
 			"node_group": types.StringValue(r.NodeGroup), "cloud": types.StringValue(g.Cloud),
 			"region": types.StringValue(g.Region), "instance_type": instance,
 			"gpu_model": types.StringValue(g.GPUModel), "capacity_type": types.StringValue(g.CapacityType),
 			"node": types.Int64Value(int64(first.Node)), "gpus": int64List(first.GPUs),
 			"stages":          types.ListValueMust(stageObjType, stages),
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
-			"memory_per_gpu_gib": types.Float64Value(gib(r.MemoryPerGPU)), "memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
+			"memory_per_gpu_bytes":   types.Int64Value(r.MemoryPerGPU),
 			"gpu_memory_utilization": types.Float64Value(g.Utilization),
-			"gpu_memory_gib":         types.Float64Value(roundTo(gib(g.GPUMemoryBytes), 2)),
-			"memory_breakdown":       memoryBreakdown(estimates[r.Model], g, r),
-		}
-		placement[r.Key()] = types.ObjectValueMust(placementObjType.AttrTypes, pv)
+			"gpu_memory_bytes":       types.Int64Value(g.GPUMemoryBytes),
+			"memory_profile":         types.StringValue(profile),
+		})
+	}
+	profileValues := make(map[string]attr.Value, len(profiles))
+	for key, attrs := range profiles {
+		attrs["replicas"] = types.Int64Value(profileReplicas[key])
+		profileValues[key] = types.ObjectValueMust(memoryProfileObjType.AttrTypes, attrs)
 	}
 	sizes := map[string]int64{}
 	util := map[string]utilizationValue{}
@@ -713,6 +731,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	diags.Append(d...)
 	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)
+	m.MemoryProfiles, d = types.MapValue(memoryProfileType, profileValues)
+	diags.Append(d...)
 	m.NodeGroupSizes, d = types.MapValueFrom(ctx, types.Int64Type, sizes)
 	diags.Append(d...)
 	m.Utilization, d = types.MapValueFrom(ctx, utilizationType, util)
@@ -735,17 +755,28 @@ func (r *inferencePoolResource) ImportState(ctx context.Context, req resource.Im
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }
 
-var breakdownObjType = placementType.(types.ObjectType).AttrTypes["memory_breakdown"].(types.ObjectType)
+var memoryProfileObjType = memoryProfileType.(types.ObjectType)
 
-// memoryBreakdown is a replica's memory on its most loaded GPU, as the
-// engine's profiler counts it.
-func memoryBreakdown(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) types.Object {
+// memoryProfileKey names the memory profile of a replica: its model, node
+// group and parallel layout.
+func memoryProfileKey(r planner.Replica) string {
+	return fmt.Sprintf("%s/%s/tp%d-pp%d", r.Model, r.NodeGroup, r.TensorParallel, r.PipelineParallel)
+}
+
+// memoryProfile is a replica's memory on its most loaded GPU, as the
+// engine's profiler counts it; "replicas" is left to the caller.
+func memoryProfile(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) map[string]attr.Value {
 	pg := e.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
 	v := func(b int64) attr.Value { return types.Float64Value(roundTo(gib(b), 3)) }
-	return types.ObjectValueMust(breakdownObjType.AttrTypes, map[string]attr.Value{
-		"weights_gib": v(pg.WeightBytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
+	return map[string]attr.Value{
+		"model": types.StringValue(r.Model), "node_group": types.StringValue(r.NodeGroup),
+		"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
+		"gpu_memory_gib":         types.Float64Value(roundTo(gib(g.GPUMemoryBytes), 2)),
+		"gpu_memory_utilization": types.Float64Value(g.Utilization),
+		"memory_per_gpu_gib":     v(r.MemoryPerGPU),
+		"weights_gib":            v(pg.WeightBytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
 		"non_torch_gib": v(pg.NonTorchBytes), "cuda_graph_gib": v(pg.CUDAGraphBytes), "kv_capacity_gib": v(pg.KVCapacityBytes),
 		"max_num_batched_tokens": types.Int64Value(int64(pg.Engine.MaxNumBatchedTokens)),
 		"engine_version":         types.StringValue(pg.Engine.Version),
-	})
+	}
 }

@@ -30,6 +30,8 @@ func (s *protocolServer) UpgradeResourceState(ctx context.Context, req *tfprotov
 	if req.Version != 0 || req.RawState == nil || len(req.RawState.JSON) == 0 {
 		return s.ProviderServer.UpgradeResourceState(ctx, req)
 	}
+	_, timings := startTimings(ctx, "UpgradeResourceState", req.TypeName)
+	defer timings.finish()
 	pruned, err := pruneStateJSON(req.RawState.JSON, typ)
 	if err != nil {
 		return &tfprotov6.UpgradeResourceStateResponse{Diagnostics: []*tfprotov6.Diagnostic{{
