@@ -24,10 +24,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: plan-timings FILE")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
-	if err != nil {
+	if err := run(os.Args[1]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+
+// run reads the timings file at path and prints its one-line summary.
+func run(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	byRPC, byPhase := map[string]float64{}, map[string]float64{}
@@ -37,8 +44,7 @@ func main() {
 	for sc.Scan() {
 		var r rpc
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		total += r.Total
 		byRPC[strings.TrimSuffix(r.RPC, "ResourceChange")] += r.Total
@@ -46,7 +52,11 @@ func main() {
 			byPhase[p] += ms
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
 	fmt.Printf("provider %.0f ms:%s; plan phases:%s\n", total, list(byRPC), list(byPhase))
+	return nil
 }
 
 func list(m map[string]float64) string {
