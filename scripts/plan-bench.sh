@@ -16,7 +16,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-tf=${TF:-$root/bin/tofu}
+tf=$(command -v "${TF:-$root/bin/tofu}") || { echo "no CLI ${TF:-}: set TF to terraform or tofu" >&2; exit 1; }
 runs=${RUNS:-5}
 export TF_CLI_CONFIG_FILE="$root/build/empty.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 work="$root/build/plan-bench"

@@ -76,7 +76,7 @@ func TestAccQuickstartManifestsAcceptedByAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:            withManifests(string(config), "mcllm_inference_pool.fleet"),
@@ -112,7 +112,7 @@ func TestAccHandoffExamplesManifestsAcceptedByAPIServer(t *testing.T) {
 				}
 			}
 			n := 0
-			resource.UnitTest(t, resource.TestCase{
+			unitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
 					Config:            withManifests(string(config.Bytes()), "mcllm_inference_pool.fleet"),

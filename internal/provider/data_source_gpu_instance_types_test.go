@@ -13,7 +13,7 @@ import (
 
 func TestAccGPUInstanceTypes_filters(t *testing.T) {
 	const ds = "data.mcllm_gpu_instance_types.h100"
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -52,7 +52,7 @@ data "mcllm_gpu_instance_types" "big_nvswitch" {
 
 func TestAccGPUInstanceTypes_priceOverridesAndUtilization(t *testing.T) {
 	const ds = "data.mcllm_gpu_instance_types.azure_h200"
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -120,7 +120,7 @@ provider "mcllm" {
 data "mcllm_gpu_instance_types" "x" {}`, `must be greater than 0 and at most 1, got 0`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
+			unitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
 					Config:      tc.config,

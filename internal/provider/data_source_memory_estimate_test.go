@@ -15,7 +15,7 @@ func TestAccMemoryEstimate_llama70bOnH100(t *testing.T) {
 	est := tfjsonpath.New("estimate")
 	opts := est.AtMapKey("tensor_parallel_options")
 	const ds = "data.mcllm_memory_estimate.llama"
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -41,7 +41,7 @@ data "mcllm_memory_estimate" "llama" {
 }
 
 func TestAccMemoryEstimate_function(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -110,7 +110,7 @@ func TestAccMemoryEstimate_badInput(t *testing.T) {
 		"function two instance types":     {`output "x" { value = provider::mcllm::estimate_memory("llama-3.1-70b", "bf16", 4096, 1, "aws/p5.48xlarge", "gcp/a3-highgpu-8g") }`, `at most one instance type`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
+			unitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
 					Config:      tc.config,
@@ -130,7 +130,7 @@ func TestAccMemoryEstimate_engineRelease(t *testing.T) {
 	opt := func(attr string) tfjsonpath.Path {
 		return tfjsonpath.New("estimate").AtMapKey("tensor_parallel_options").AtMapKey("1").AtMapKey(attr)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `

@@ -10,7 +10,7 @@ import (
 )
 
 func TestAccModel(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -33,7 +33,7 @@ data "mcllm_model" "deepseek" { id = "DeepSeek-V3" }
 }
 
 func TestAccModel_unknownSuggestsNearest(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      `data "mcllm_model" "x" { id = "llama-3.1-70" }`,

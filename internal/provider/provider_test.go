@@ -2,15 +2,33 @@ package provider
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
 // testProviders serves the provider in-process to the acceptance-test
 // harness, which drives the real CLI against it.
 var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
 	"mcllm": NewProtocol6("test"),
+}
+
+// unitTest runs an acceptance test case through the CLI. A case whose
+// configuration calls a provider function skips on a CLI without them:
+// Terraform below 1.8 (functions came with 1.8; OpenTofu has them since 1.7
+// and tfversion compares the CLI's own version number).
+func unitTest(t *testing.T, tc resource.TestCase) {
+	t.Helper()
+	for _, step := range tc.Steps {
+		if strings.Contains(step.Config, "provider::") {
+			tc.TerraformVersionChecks = append(tc.TerraformVersionChecks, tfversion.SkipBelow(tfversion.Version1_8_0))
+			break
+		}
+	}
+	resource.UnitTest(t, tc)
 }
 
 // TestAccHarness fails loudly when `make test` did not reach the real CLI,

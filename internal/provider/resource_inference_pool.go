@@ -744,17 +744,6 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	return diags
 }
 
-// ImportState adopts a pool by name. Only name and id are restored: the
-// next plan computes the placement from scratch, as on creation.
-func (r *inferencePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if req.ID == "" {
-		resp.Diagnostics.AddError("Invalid import ID", "Import an inference pool by its name.")
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-}
-
 var memoryProfileObjType = memoryProfileType.(types.ObjectType)
 
 // memoryProfileKey names the memory profile of a replica: its model, node

@@ -28,7 +28,7 @@ func TestAccInferencePool_survivesLosingACloud(t *testing.T) {
 	const p = "mcllm_inference_pool.p"
 	atLeast2 := knownvalue.MapExact(map[string]knownvalue.Check{
 		"aws": int64Between(2, 4), "gcp": int64Between(2, 4), "azure": int64Between(2, 4)})
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: pool(threeClouds(2, 2), resilientShards, ""),
@@ -48,7 +48,7 @@ func TestAccInferencePool_survivesLosingACloud(t *testing.T) {
 // With GCP and Azure cut to nothing, no placement keeps two replicas after
 // losing AWS: the plan fails naming the model, the cloud and the remedy.
 func TestAccInferencePool_cannotSurviveLosingACloud(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config:      pool(threeClouds(0, 0), resilientShards, ""),
@@ -70,7 +70,7 @@ func TestAccInferencePool_cannotSurviveLosingACloud(t *testing.T) {
 // rest on the cheaper spot group, and the cost splits them.
 func TestAccInferencePool_onDemandFloor(t *testing.T) {
 	const p = "mcllm_inference_pool.p"
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: pool(`spot = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 2, capacity_type = "spot", price_per_hour = 2.4 }
@@ -111,7 +111,7 @@ resource "mcllm_inference_pool" "p" {
 }
 `
 	}
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -155,7 +155,7 @@ resource "mcllm_model_shard" "m" {
 }
 `
 	}
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -180,7 +180,7 @@ resource "mcllm_model_shard" "m" {
 
 // Isolation: a dedicated model and two tenants never share a node.
 func TestAccInferencePool_isolation(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: pool(okGroup, `{ name = "a", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 4, replicas = 2, isolation = { dedicated = true } },
@@ -221,7 +221,7 @@ provider "mcllm" {
     { name = "local", model = "llama-3.1-8b", precision = "bf16", max_context_tokens = 4096, max_concurrent_sequences = 8, replicas = 1 }`, "")
 		transfer := tfjsonpath.New("data_transfer")
 		t.Run(region, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
+			unitTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
 					Config: config,

@@ -188,7 +188,7 @@ output "mcllm_manifests" {
 }
 `
 	history := &manifestHistory{address: pool}
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{

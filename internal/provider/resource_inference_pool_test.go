@@ -114,7 +114,7 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 		}
 		return nil
 	}
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
@@ -218,7 +218,7 @@ func TestAccInferencePool_lifecycle(t *testing.T) {
 // Inputs known only after apply leave the placement unknown in the plan, and
 // the apply fills it in consistently.
 func TestAccInferencePool_unknownInputs(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: `
@@ -254,7 +254,7 @@ resource "mcllm_inference_pool" "p" {
 // Under allow_partial, what does not fit is a warning and is listed in
 // unplaced; what fits is placed, higher priority first.
 func TestAccInferencePool_allowPartial(t *testing.T) {
-	resource.UnitTest(t, resource.TestCase{
+	unitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			Config: pool(`h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1 }`,

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 # Every 8-GPU node with at least 80 GB per GPU and NVSwitch, on any cloud.
 data "mcllm_gpu_instance_types" "big" {
   min_gpu_memory_gb = 80

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 # Llama-3.1-70B in bf16 on 8×H100 80GB: which tensor-parallel degrees fit
 # 32 concurrent 8k-token sequences, and how much KV cache each leaves.
 data "mcllm_memory_estimate" "llama_on_h100" {

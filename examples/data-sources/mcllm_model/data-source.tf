@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 data "mcllm_model" "llama" {
   id = "llama-3.1-70b"
 }

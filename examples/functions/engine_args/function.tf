@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 resource "mcllm_model_shard" "llama_70b" {
   name                     = "llama-70b"
   model                    = "llama-3.1-70b"

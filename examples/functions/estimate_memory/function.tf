@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 # Model-level figures only.
 output "llama_8b" {
   value = provider::mcllm::estimate_memory("llama-3.1-8b", "bf16", 8192, 16)

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 resource "mcllm_model_shard" "llama_8b" {
   name                     = "llama-8b"
   model                    = "llama-3.1-8b"
@@ -58,6 +66,6 @@ resource "mcllm_inference_pool" "fleet" {
 }
 
 # Feed the node counts to the clouds' node groups.
-output "h100_nodes" {
-  value = mcllm_inference_pool.fleet.node_group_sizes["aws-h100"]
+output "node_group_sizes" {
+  value = mcllm_inference_pool.fleet.node_group_sizes
 }

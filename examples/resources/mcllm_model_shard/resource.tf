@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
 # A catalog model: Llama-3.1-70B in bf16, 16 concurrent 8k-token sequences
 # per replica, three replicas on at least two clouds.
 resource "mcllm_model_shard" "llama_70b" {
@@ -63,6 +71,7 @@ resource "mcllm_model_shard" "in_house" {
   }
 }
 
-output "llama_70b_weights_gib" {
-  value = mcllm_model_shard.llama_70b.memory.weights_gib
+# Weights, KV cache and their total per replica.
+output "llama_70b_memory" {
+  value = mcllm_model_shard.llama_70b.memory
 }
