@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -443,5 +444,45 @@ func TestProtocolNumbersThatDoNotFit(t *testing.T) {
 	if err != nil || len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Attribute.String() != `AttributeName("replicas")` ||
 		!strings.Contains(resp.Diagnostics[0].Detail, "replicas must be a whole number; got 1.5") {
 		t.Fatalf("%v %s %v", err, diagText(resp.Diagnostics), resp.Diagnostics)
+	}
+}
+
+// The plan the pool writes from its model (poolModel.terraformValue) is the
+// value the framework's Plan.Set writes from the same model.
+func TestPoolPlanValueAsTheFrameworkWritesIt(t *testing.T) {
+	h := newProtocolHarness(t)
+	gt, et := h.poolElementTypes()
+	resp := h.planPoolResponse(map[string]tftypes.Value{
+		"h100": nodeGroupValue(gt, "aws", "us-east-1", "p5.48xlarge", 2),
+		"l4":   nodeGroupValue(gt, "gcp", "us-central1", "g2-standard-48", 4),
+	}, []tftypes.Value{object(et, map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+		"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(3)})})
+	if len(resp.Diagnostics) > 0 || resp.PlannedState == nil {
+		t.Fatalf("plan: %s", diagText(resp.Diagnostics))
+	}
+	ctx := context.Background()
+	s := PoolSchema()
+	typ := s.Type().TerraformType(ctx)
+	planned, err := resp.PlannedState.Unmarshal(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m poolModel
+	if diags := (tfsdk.Plan{Schema: s, Raw: planned}).Get(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	ours, err := m.terraformValue(ctx, typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	framework := tfsdk.Plan{Schema: s, Raw: tftypes.NewValue(typ, nil)}
+	if diags := framework.Set(ctx, &m); diags.HasError() {
+		t.Fatal(diags)
+	}
+	if !ours.Equal(framework.Raw) || !ours.Equal(planned) {
+		t.Fatalf("the pool's plan value differs from the framework's:\nours      %s\nframework %s", ours, framework.Raw)
+	}
+	if _, err := m.terraformValue(ctx, tftypes.String); err == nil {
+		t.Fatal("a non-object schema type must be an error")
 	}
 }

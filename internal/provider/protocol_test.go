@@ -280,6 +280,11 @@ func (h *protocolHarness) poolElementTypes() (group, shard tftypes.Type) {
 
 // planPool plans a new pool over the protocol and returns the diagnostics.
 func (h *protocolHarness) planPool(groups map[string]tftypes.Value, shards []tftypes.Value) []*tfprotov6.Diagnostic {
+	return h.planPoolResponse(groups, shards).Diagnostics
+}
+
+// planPoolResponse plans a new pool over the protocol.
+func (h *protocolHarness) planPoolResponse(groups map[string]tftypes.Value, shards []tftypes.Value) *tfprotov6.PlanResourceChangeResponse {
 	s := h.schema.ResourceSchemas["mcllm_inference_pool"]
 	typ := s.ValueType().(tftypes.Object)
 	groupType, shardType := h.poolElementTypes()
@@ -300,7 +305,7 @@ func (h *protocolHarness) planPool(groups map[string]tftypes.Value, shards []tft
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return resp.Diagnostics
+	return resp
 }
 
 // object fills an object type with the given attributes, nulls elsewhere.
