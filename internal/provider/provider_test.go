@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -14,6 +16,37 @@ import (
 // harness, which drives the real CLI against it.
 var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
 	"mcllm": NewProtocol6("test"),
+}
+
+func TestMain(m *testing.M) {
+	followTheCLI()
+	os.Exit(m.Run())
+}
+
+// followTheCLI points the acceptance harness at the provider address the
+// examples' source = "mcllm/mcllm" resolves to with the CLI under test:
+// namespace mcllm, host registry.opentofu.org for OpenTofu and
+// registry.terraform.io for Terraform. TF_ACC_PROVIDER_NAMESPACE and
+// TF_ACC_PROVIDER_HOST still override it.
+func followTheCLI() {
+	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
+		_ = os.Setenv("TF_ACC_PROVIDER_NAMESPACE", "mcllm")
+	}
+	if os.Getenv("TF_ACC_PROVIDER_HOST") != "" {
+		return
+	}
+	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if cli == "" {
+		cli, _ = exec.LookPath("terraform") // what the harness itself runs then
+	}
+	if cli == "" {
+		return
+	}
+	host := "registry.terraform.io"
+	if out, err := exec.Command(cli, "version").Output(); err == nil && bytes.Contains(out, []byte("OpenTofu")) {
+		host = "registry.opentofu.org"
+	}
+	_ = os.Setenv("TF_ACC_PROVIDER_HOST", host)
 }
 
 // unitTest runs an acceptance test case through the CLI. A case whose
