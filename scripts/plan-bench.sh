@@ -5,12 +5,14 @@
 # 1. `plan` of a pool with N model shards (N mcllm_model_shard resources and
 #    one mcllm_inference_pool placing them) against N + 1 resources of a
 #    minimal framework provider (cmd/terraform-provider-minimal: one required
-#    and one computed attribute) and N + 1 terraform_data, for N = 100, 500.
+#    and one computed attribute) and N + 1 terraform_data, for N = 100, 500;
+#    then the same pools re-planned with their state against the floor.
 # 2. Re-plan, with prior state, of a pool of 5,000 replicas and of a pool of
 #    2,000 node groups: wall time, the provider's own time per RPC and phase
-#    (MCLLM_TIMINGS_FILE), and the floor — the same state and configuration
+#    (MCLLM_TIMINGS_FILE), the floor — the same state and configuration
 #    planned by minimal_echo, which has the pool's schema and computes
-#    nothing, so its time is the CLI's alone.
+#    nothing, so its time is the CLI's alone — and one re-plan with
+#    TF_LOG=TRACE.
 #
 # TF selects the CLI (OpenTofu in bin/ by default); RUNS the runs per median.
 set -euo pipefail
@@ -130,6 +132,20 @@ median_ms() {
   printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
 }
 
+# floor_ms dir: the median re-plan of dir's configuration and state served
+# by minimal_echo and minimal_shard_echo, which return what they are given:
+# the CLI's own time for that much configuration and output.
+floor_ms() {
+  local dir=$1 echo_dir=$1-echo
+  rm -rf "$echo_dir" && mkdir -p "$echo_dir"
+  sed -e 's/mcllm_inference_pool/minimal_echo/g; s/mcllm_model_shard/minimal_shard_echo/g; s#"mcllm/mcllm"#"mcllm/minimal"#; s/^    mcllm = /    minimal = /' \
+    "$dir/main.tf" >"$echo_dir/main.tf"
+  init "$echo_dir"
+  sed -e 's/"mcllm_inference_pool"/"minimal_echo"/g; s/"mcllm_model_shard"/"minimal_shard_echo"/g; s#/mcllm/mcllm\\"#/mcllm/minimal\\"#g' \
+    "$dir/terraform.tfstate" >"$echo_dir/terraform.tfstate"
+  median_ms "$echo_dir"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "CLI: $("$tf" version | head -n 1); machine: $(nproc) cores; median of $runs runs of 'plan -refresh=false'"
@@ -148,10 +164,20 @@ for n in 100 500; do
   data=$(median_ms "$work/data-$n")
   printf '%-6s %14s %14s %18s %12s %12s\n' "$n" "$pool" "$minimal" "$data" "$(ratio "$pool" "$minimal")" "$(ratio "$pool" "$data")"
 done
+echo "   The same pools re-planned with their state, against the CLI's floor for that configuration and state"
+echo "   (minimal_shard_echo and minimal_echo: mcllm's schemas, computing nothing):"
+printf '%-6s %14s %14s %12s\n' "N" "mcllm (ms)" "floor (ms)" "÷ floor"
+for n in 100 500; do
+  dir="$work/pool-$n"
+  (cd "$dir" && "$tf" apply -no-color -input=false -auto-approve >/dev/null)
+  replan=$(median_ms "$dir" "$dir/timings.jsonl")
+  floor=$(floor_ms "$dir")
+  printf '%-6s %14s %14s %12s\n' "$n" "$replan" "$floor" "$(ratio "$replan" "$floor")"
+done
 
 echo
 echo "2. Re-plan with prior state (no changes): mcllm against the CLI's floor for the same state (minimal_echo)"
-printf '%-22s %12s %12s %10s  %s\n' "pool" "mcllm (ms)" "floor (ms)" "÷ floor" "provider split (last run, ms)"
+printf '%-22s %12s %12s %10s %16s  %s\n' "pool" "mcllm (ms)" "floor (ms)" "÷ floor" "TF_LOG=TRACE (ms)" "provider split (last run, ms)"
 for kind in replicas groups; do
   dir="$work/scale-$kind"
   rm -rf "$dir" && mkdir -p "$dir"
@@ -161,14 +187,12 @@ for kind in replicas groups; do
   timings="$dir/timings.jsonl"
   replan=$(median_ms "$dir" "$timings")
   split=$("$root/bin/plan-timings" "$timings")
-  # The floor: the same configuration and state, served by minimal_echo.
-  echo_dir="$dir-echo"
-  rm -rf "$echo_dir" && mkdir -p "$echo_dir"
-  sed -e 's/mcllm_inference_pool/minimal_echo/; s#"mcllm/mcllm"#"mcllm/minimal"#; s/^    mcllm = /    minimal = /' "$dir/main.tf" >"$echo_dir/main.tf"
-  init "$echo_dir"
-  sed -e 's/"mcllm_inference_pool"/"minimal_echo"/; s#/mcllm/mcllm\\"#/mcllm/minimal\\"#' "$dir/terraform.tfstate" >"$echo_dir/terraform.tfstate"
-  floor=$(median_ms "$echo_dir")
+  floor=$(floor_ms "$dir")
+  # A user debugging: one re-plan with the CLI's and the provider's trace log.
+  start=$(date +%s%N)
+  (cd "$dir" && TF_LOG=TRACE TF_LOG_PATH="$dir/trace.log" "$tf" plan -no-color -input=false -refresh=false -lock=false >/dev/null)
+  trace=$((($(date +%s%N) - start) / 1000000))
   label=$([ "$kind" = replicas ] && echo "5,000 replicas" || echo "2,000 node groups")
-  printf '%-22s %12s %12s %10s  %s\n' "$label" "$replan" "$floor" "$(ratio "$replan" "$floor")" "$split"
+  printf '%-22s %12s %12s %10s %16s  %s\n' "$label" "$replan" "$floor" "$(ratio "$replan" "$floor")" "$trace" "$split"
 done
 echo "(the CLI's own time is mcllm's wall time less the provider's; the floor is the CLI alone on the same values)"

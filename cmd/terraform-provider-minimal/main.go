@@ -4,10 +4,10 @@
 //
 //   - minimal_item is the smallest useful framework resource: one required
 //     attribute and one computed attribute known at plan time.
-//   - minimal_echo has mcllm_inference_pool's schema and plans exactly the
-//     proposed state (served on raw protocol values, as mcllm serves the
-//     pool): a pool's state planned by it costs what the CLI alone spends on
-//     that much output.
+//   - minimal_echo has mcllm_inference_pool's schema, minimal_shard_echo
+//     mcllm_model_shard's; both plan exactly the proposed state (served on
+//     raw protocol values, as mcllm serves them): mcllm's state planned by
+//     them costs what the CLI alone spends on that much output.
 package main
 
 import (
@@ -49,7 +49,11 @@ func (minimalProvider) Configure(context.Context, provider.ConfigureRequest, *pr
 }
 func (minimalProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
 func (minimalProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return item{} }, func() resource.Resource { return echo{} }}
+	return []func() resource.Resource{
+		func() resource.Resource { return item{} },
+		func() resource.Resource { return echo{suffix: "_echo", schema: mcllm.PoolSchema()} },
+		func() resource.Resource { return echo{suffix: "_shard_echo", schema: mcllm.ShardSchema()} },
+	}
 }
 
 // stored is the lifecycle of a resource that lives only in state.
@@ -94,15 +98,19 @@ func (item) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp
 
 var pathInput, pathOutput = path.Root("input"), path.Root("output")
 
-// echo has the pool's schema; echoServer serves its plans.
-type echo struct{ stored }
-
-func (echo) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_echo"
+// echo has the schema of an mcllm resource; echoServer serves its plans.
+type echo struct {
+	stored
+	suffix string
+	schema schema.Schema
 }
 
-func (echo) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = mcllm.PoolSchema()
+func (e echo) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + e.suffix
+}
+
+func (e echo) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = e.schema
 }
 
 // echoServer answers minimal_echo's per-instance RPCs with the values it is
@@ -110,38 +118,41 @@ func (echo) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.S
 // state, the plan as the new state.
 type echoServer struct{ tfprotov6.ProviderServer }
 
-const echoType = "minimal_echo"
+// echoed says whether echoServer answers for typeName itself.
+func echoed(typeName string) bool {
+	return typeName == "minimal_echo" || typeName == "minimal_shard_echo"
+}
 
 func (s *echoServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	if req.TypeName != echoType {
+	if !echoed(req.TypeName) {
 		return s.ProviderServer.ValidateResourceConfig(ctx, req)
 	}
 	return &tfprotov6.ValidateResourceConfigResponse{}, nil
 }
 
 func (s *echoServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	if req.TypeName != echoType || req.RawState == nil || len(req.RawState.JSON) == 0 {
+	if !echoed(req.TypeName) || req.RawState == nil || len(req.RawState.JSON) == 0 {
 		return s.ProviderServer.UpgradeResourceState(ctx, req)
 	}
 	return &tfprotov6.UpgradeResourceStateResponse{UpgradedState: &tfprotov6.DynamicValue{JSON: req.RawState.JSON}}, nil
 }
 
 func (s *echoServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if req.TypeName != echoType {
+	if !echoed(req.TypeName) {
 		return s.ProviderServer.ReadResource(ctx, req)
 	}
 	return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}, nil
 }
 
 func (s *echoServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if req.TypeName != echoType {
+	if !echoed(req.TypeName) {
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
 	return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate}, nil
 }
 
 func (s *echoServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
-	if req.TypeName != echoType {
+	if !echoed(req.TypeName) {
 		return s.ProviderServer.ApplyResourceChange(ctx, req)
 	}
 	return &tfprotov6.ApplyResourceChangeResponse{NewState: req.PlannedState, Private: req.PlannedPrivate}, nil

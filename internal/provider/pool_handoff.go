@@ -441,7 +441,7 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 		}
 	}
 	var d diag.Diagnostics
-	m.NodeGroupSpecs, d = types.MapValueFrom(ctx, nodeGroupSpecType, specs)
+	m.NodeGroupSpecs, d = mapValueFrom(ctx, nodeGroupSpecType, specs)
 	diags.Append(d...)
 	return diags
 }

@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -244,3 +247,10 @@ func poolSchema() schema.Schema {
 // yardstick provider (cmd/terraform-provider-minimal), which serves the same
 // values without computing anything.
 func PoolSchema() schema.Schema { return poolSchema() }
+
+// ShardSchema is mcllm_model_shard's schema, for the same yardstick.
+func ShardSchema() schema.Schema {
+	var resp resource.SchemaResponse
+	(&modelShardResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	return resp.Schema
+}

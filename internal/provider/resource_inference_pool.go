@@ -336,8 +336,15 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		diags.AddAttributeError(path.Root("max_moves"), "Rebalance without a move budget",
 			"A rebalance moves nothing while max_moves is 0; set max_moves to the most replicas a rebalance may move.")
 	}
-	groups := map[string]nodeGroupModel{}
-	diags.Append(m.NodeGroups.ElementsAs(ctx, &groups, false)...)
+	groups := make(map[string]nodeGroupModel, len(m.NodeGroups.Elements()))
+	for name, e := range m.NodeGroups.Elements() {
+		var g nodeGroupModel
+		if err := objectInto(e, &g); err != nil {
+			diags.AddAttributeError(path.Root("node_groups").AtMapKey(name), "Unreadable node group", err.Error())
+			continue
+		}
+		groups[name] = g
+	}
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		g, gd := nodeGroupFor(ctx, name, groups[name], cfg, util)
 		diags.Append(gd...)
@@ -754,25 +761,25 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, in, &diags))...)
 
 	var d diag.Diagnostics
-	m.FailureDomains, d = types.MapValueFrom(ctx, failureType, failures)
+	m.FailureDomains, d = mapValueFrom(ctx, failureType, failures)
 	diags.Append(d...)
-	m.TrafficWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Cloud))
+	m.TrafficWeights, d = mapValueFrom(ctx, weightsType, weightsBy(analysis.Cloud))
 	diags.Append(d...)
-	m.RegionWeights, d = types.MapValueFrom(ctx, weightsType, weightsBy(analysis.Region))
+	m.RegionWeights, d = mapValueFrom(ctx, weightsType, weightsBy(analysis.Region))
 	diags.Append(d...)
-	m.DataTransfer, d = types.MapValueFrom(ctx, transferType, transfers)
+	m.DataTransfer, d = mapValueFrom(ctx, transferType, transfers)
 	diags.Append(d...)
 	m.Placement, d = types.MapValue(placementType, placement)
 	diags.Append(d...)
 	m.MemoryProfiles, d = types.MapValue(memoryProfileType, profileValues)
 	diags.Append(d...)
-	m.NodeGroupSizes, d = types.MapValueFrom(ctx, types.Int64Type, sizes)
+	m.NodeGroupSizes, d = mapValueFrom(ctx, types.Int64Type, sizes)
 	diags.Append(d...)
-	m.Utilization, d = types.MapValueFrom(ctx, utilizationType, util)
+	m.Utilization, d = mapValueFrom(ctx, utilizationType, util)
 	diags.Append(d...)
 	m.Cost, d = types.ObjectValueFrom(ctx, costTypes, cost)
 	diags.Append(d...)
-	m.Unplaced, d = types.MapValueFrom(ctx, unplacedType, unplaced)
+	m.Unplaced, d = mapValueFrom(ctx, unplacedType, unplaced)
 	diags.Append(d...)
 	return diags
 }
