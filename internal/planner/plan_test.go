@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -162,8 +163,25 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		mutate func(*Request)
 		field  string
 	}{
-		"zero GPUs":         {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 0 }, "gpus_per_node"},
-		"negative memory":   {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = -1 }, "gpu_memory"},
+		"zero GPUs":          {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 0 }, "gpu.count"},
+		"65 GPUs":            {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 65 }, "gpu.count"},
+		"negative memory":    {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = -1 }, "gpu.memory_gib"},
+		"memory above 1 TiB": {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = 1<<40 + 1 }, "gpu.memory_gib"},
+		"price above limit":  {func(r *Request) { r.NodeGroups[0].PricePerHour = 10_001 }, "price_per_hour"},
+		"price NaN":          {func(r *Request) { r.NodeGroups[0].PricePerHour = math.NaN() }, "price_per_hour"},
+		"max nodes above":    {func(r *Request) { r.NodeGroups[0].MaxNodes = 100_001 }, "max_nodes"},
+		"replicas above":     {func(r *Request) { r.Models[0].Replicas = 100_001 }, "replicas"},
+		"priority above":     {func(r *Request) { r.Models[0].Priority = 1_000_001 }, "priority"},
+		"pipeline above":     {func(r *Request) { r.Models[0].PipelineParallel = 1025 }, "pipeline_parallel"},
+		"tp above":           {func(r *Request) { r.Models[0].TensorParallel = 128 }, "tensor_parallel"},
+		"no node groups":     {func(r *Request) { r.NodeGroups = nil }, "node_groups"},
+		"too many replicas in the pool": {func(r *Request) {
+			for i := range 11 {
+				mi := r.Models[0]
+				mi.Name, mi.Replicas = fmt.Sprint("m", i), 100_000
+				r.Models = append(r.Models, mi)
+			}
+		}, "model_shards"},
 		"min above max":     {func(r *Request) { r.NodeGroups[0].MinNodes = 3 }, "min_nodes"},
 		"duplicate group":   {func(r *Request) { r.NodeGroups = append(r.NodeGroups, r.NodeGroups[0]) }, "name"},
 		"duplicate model":   {func(r *Request) { r.Models = append(r.Models, r.Models[0]) }, "name"},

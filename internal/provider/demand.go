@@ -15,6 +15,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -295,13 +296,9 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	if md.Name == "" {
 		bad("name", "Invalid name", "The name must not be empty.")
 	}
-	for _, f := range []struct {
-		name string
-		v    types.Int64
-	}{{"tensor_parallel", d.TensorParallel}, {"pipeline_parallel", d.PipelineParallel}} {
-		if !f.v.IsNull() && f.v.ValueInt64() < 1 {
-			bad(f.name, "Invalid "+f.name, fmt.Sprintf("%s must be at least 1 when set, got %d.", f.name, f.v.ValueInt64()))
-		}
+	d.checkLimits(at, &diags)
+	if diags.HasError() {
+		return md, diags
 	}
 
 	arch, archDiags := d.architecture(ctx, at)
@@ -348,9 +345,6 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		return md, diags
 	}
 	md.Replicas = clampInt(replicas)
-	if replicas < 0 {
-		bad("replicas", "Invalid replicas", fmt.Sprintf("replicas must be 0 or more, got %d.", replicas))
-	}
 	if md.TensorParallel > 0 {
 		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
 			bad("tensor_parallel", "Invalid tensor parallel degree", fromMemoryError(err).Detail)
@@ -430,6 +424,41 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	return md, diags
 }
 
+// checkLimits reports every number of the demand outside its range in the
+// limits table, on its path under at. Context and concurrency are the
+// memory estimator's to check, against the same table.
+func (d demandModel) checkLimits(at path.Path, diags *diag.Diagnostics) {
+	for _, f := range []struct {
+		l limits.Int
+		v types.Int64
+	}{{limits.Replicas, d.Replicas}, {limits.TensorParallel, d.TensorParallel}, {limits.PipelineParallel, d.PipelineParallel},
+		{limits.Priority, d.Priority}, {limits.Domains.Named("on_demand_floor"), d.OnDemandFloor}} {
+		checkInt(at.AtName(f.l.Name), f.l, f.v, diags)
+	}
+	objInts := func(o types.Object, name string, fields ...limits.Int) {
+		if o.IsNull() || o.IsUnknown() {
+			return
+		}
+		for _, l := range fields {
+			v, _ := o.Attributes()[l.Name].(types.Int64)
+			checkInt(at.AtName(name).AtName(l.Name), l, v, diags)
+		}
+	}
+	objInts(d.Spread, "spread", limits.Domains)
+	objInts(d.MinReplicasOnFailure, "min_replicas_on_failure", limits.Domains.Named("cloud"), limits.Domains.Named("region"))
+	objInts(d.Autoscaling, "autoscaling", limits.ReplicaBound.Named("min_replicas"), limits.ReplicaBound)
+	objInts(d.Architecture, "architecture", limits.Layers, limits.HiddenSize, limits.AttentionHeads, limits.KVHeads,
+		limits.HeadDim, limits.VocabSize, limits.IntermediateSize, limits.ArchContext, limits.Experts, limits.ActiveExperts,
+		limits.MoEIntermediate)
+	if !d.Autoscaling.IsNull() && !d.Autoscaling.IsUnknown() {
+		a := d.Autoscaling.Attributes()
+		for _, l := range []limits.Float{limits.Load, limits.LoadPerReplica} {
+			v, _ := a[l.Name].(types.Float64)
+			checkFloat(at.AtName("autoscaling").AtName(l.Name), l, v, diags)
+		}
+	}
+}
+
 // readEngineSettings puts an `engine` object's settings (a model shard's, or
 // the memory estimate's) into req; false when one is invalid (reported on
 // its attribute under at).
@@ -449,9 +478,8 @@ func readEngineSettings(o types.Object, req *memory.Request, at path.Path, diags
 	}
 	req.Engine = eng
 	if n := batched.ValueInt64(); !batched.IsNull() {
-		if n < 1 || n > memory.MaxBatchedTokens {
-			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens",
-				fmt.Sprintf("max_num_batched_tokens must be between 1 and %d, got %d.", memory.MaxBatchedTokens, n))
+		if p := limits.BatchedTokens.Check(n); p != "" {
+			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens", p+".")
 			return false
 		}
 		req.MaxNumBatchedTokens = int(n)
@@ -485,12 +513,12 @@ func (d demandModel) replicaCount(at path.Path, est *memory.Estimate) (int64, di
 	lo, _ := a["min_replicas"].(types.Int64)
 	hi, _ := a["max_replicas"].(types.Int64)
 	at = at.AtName("autoscaling")
-	if target.IsNull() || !(target.ValueFloat64() >= 0) || target.ValueFloat64() > 1e15 {
-		diags.AddAttributeError(at.AtName("target_load"), "Invalid target_load", "target_load must be a number of 0 or more.")
+	if target.IsNull() {
+		diags.AddAttributeError(at.AtName("target_load"), "Missing target_load", "autoscaling needs the target_load to serve.")
 	}
 	per, pd := d.loadPerReplica(est, at)
 	diags.Append(pd...)
-	minR, maxR := int64(1), int64(maxReplicasPerShard)
+	minR, maxR := int64(1), limits.Replicas.Max
 	if !lo.IsNull() {
 		minR = lo.ValueInt64()
 	}
@@ -504,8 +532,17 @@ func (d demandModel) replicaCount(at path.Path, est *memory.Estimate) (int64, di
 	if diags.HasError() {
 		return 0, diags
 	}
-	n := int64(math.Ceil(target.ValueFloat64()/per - 1e-9))
-	return min(max(n, minR), maxR, maxReplicasPerShard), diags
+	return autoscaledReplicas(target.ValueFloat64(), per, minR, maxR), diags
+}
+
+// autoscaledReplicas is ceil(target / per) within [minR, maxR], computed in
+// floating point so that it is monotone in the target up to any quotient.
+func autoscaledReplicas(target, per float64, minR, maxR int64) int64 {
+	n := maxR
+	if q := math.Ceil(target/per - 1e-9); q < float64(maxR) {
+		n = int64(q)
+	}
+	return min(max(n, minR), maxR)
 }
 
 // loadPerReplica is autoscaling's load_per_replica or, without it, the
@@ -563,9 +600,6 @@ func (d demandModel) weightsSource() (analysis.Location, bool) {
 	region, _ := a["region"].(types.String)
 	return analysis.Location{Cloud: cloud.ValueString(), Region: region.ValueString()}, true
 }
-
-// maxReplicasPerShard bounds a computed replica count.
-const maxReplicasPerShard = 100_000
 
 // architecture resolves the catalog model or the explicit architecture.
 func (d demandModel) architecture(ctx context.Context, at path.Path) (catalog.Architecture, diag.Diagnostics) {

@@ -213,6 +213,9 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 		m.setUnknownOutputs()
 		return true
 	}
+	if checkEmptyStrings(poolAttrs, req.Config.Raw, path.Empty(), diags); diags.HasError() {
+		return false
+	}
 	cfg := r.cfg
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -525,20 +528,18 @@ func addPlannerErrors(err error, m poolModel, diags *diag.Diagnostics) {
 		return
 	}
 	for _, p := range inv.Problems {
-		at := path.Root(p.Field)
+		at := path.Empty()
 		switch p.Kind {
 		case "node_group":
-			at = path.Root("node_groups").AtMapKey(p.Name).AtName(firstField(p.Field))
+			at = path.Root("node_groups").AtMapKey(p.Name)
 		case "model":
-			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name)).AtName(firstField(p.Field))
+			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name))
+		}
+		for _, name := range strings.Split(p.Field, ".") {
+			at = at.AtName(name)
 		}
 		diags.AddAttributeError(at, "Invalid "+strings.ReplaceAll(p.Field, "_", " "), p.Msg)
 	}
-}
-
-func firstField(f string) string {
-	name, _, _ := strings.Cut(f, ".")
-	return name
 }
 
 func (m *poolModel) shardIndex(name string) int {

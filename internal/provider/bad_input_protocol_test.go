@@ -1,0 +1,318 @@
+package provider
+
+import (
+	"context"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// The CLI-free half of the bad-input matrix (TestAccBadInput is the other):
+// every numeric input at its extremes and every string input empty, each
+// an error with its text on its attribute path, never a plan.
+
+// validatePlanPool validates a new pool and, when that passes, plans it, as
+// the CLI does; it returns the diagnostics and the planned value (null
+// type when there is none).
+func (h *protocolHarness) validatePlanPool(set map[string]tftypes.Value) ([]*tfprotov6.Diagnostic, tftypes.Value) {
+	h.t.Helper()
+	s := h.schema.ResourceSchemas[poolTypeName]
+	typ := s.ValueType().(tftypes.Object)
+	cfg := value(h.t, s, set)
+	v, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{TypeName: poolTypeName, Config: cfg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(v.Diagnostics) > 0 {
+		return v.Diagnostics, tftypes.Value{}
+	}
+	prior, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName: poolTypeName, PriorState: &prior, ProposedNewState: cfg, Config: cfg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if resp.PlannedState == nil {
+		return resp.Diagnostics, tftypes.Value{}
+	}
+	p, err := resp.PlannedState.Unmarshal(typ)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.Diagnostics, p
+}
+
+// poolInput is a pool configuration as maps the matrix cases edit: one
+// custom node group "g" and one model shard.
+type poolInput struct {
+	pool, group, gpu, shard map[string]tftypes.Value
+	// arch, when not nil, replaces the shard's catalog model.
+	arch map[string]tftypes.Value
+	// autoscaling, when not nil, replaces the shard's replicas.
+	autoscaling map[string]tftypes.Value
+}
+
+func okPoolInput() poolInput {
+	return poolInput{
+		pool:  map[string]tftypes.Value{"name": str("p")},
+		group: map[string]tftypes.Value{"cloud": str("custom"), "region": str("lab"), "max_nodes": num(2), "price_per_hour": num(1)},
+		gpu:   map[string]tftypes.Value{"model": str("X100"), "count": num(8), "memory_gib": num(80)},
+		shard: map[string]tftypes.Value{"name": str("a"), "model": str("llama-3.1-8b"), "precision": str("bf16"),
+			"max_context_tokens": num(4096), "max_concurrent_sequences": num(4), "replicas": num(2)},
+	}
+}
+
+// smallArch is a valid custom architecture.
+func smallArch() map[string]tftypes.Value {
+	return map[string]tftypes.Value{"layers": num(4), "hidden_size": num(256), "attention_heads": num(8), "kv_heads": num(4),
+		"head_dim": num(32), "vocab_size": num(1000), "intermediate_size": num(512), "max_context_tokens": num(8192)}
+}
+
+// config is the pool's whole configuration.
+func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
+	gt, st := h.poolElementTypes()
+	group := map[string]tftypes.Value{"gpu": object(gt.(tftypes.Object).AttributeTypes["gpu"], in.gpu)}
+	for k, v := range in.group {
+		group[k] = v
+	}
+	shard := map[string]tftypes.Value{}
+	for k, v := range in.shard {
+		shard[k] = v
+	}
+	sot := st.(tftypes.Object)
+	if in.arch != nil {
+		shard["model"] = tftypes.NewValue(tftypes.String, nil)
+		shard["architecture"] = object(sot.AttributeTypes["architecture"], in.arch)
+	}
+	if in.autoscaling != nil {
+		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
+		shard["autoscaling"] = object(sot.AttributeTypes["autoscaling"], in.autoscaling)
+	}
+	out := map[string]tftypes.Value{
+		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{"g": object(gt, group)}),
+		"model_shards": tftypes.NewValue(tftypes.List{ElementType: st}, []tftypes.Value{object(st, shard)}),
+	}
+	for k, v := range in.pool {
+		out[k] = v
+	}
+	return out
+}
+
+func bigNum(s string) tftypes.Value {
+	f, _, err := big.ParseFloat(s, 10, 512, big.ToNearestEven)
+	if err != nil {
+		panic(err)
+	}
+	return tftypes.NewValue(tftypes.Number, f)
+}
+
+var (
+	posInf = tftypes.NewValue(tftypes.Number, new(big.Float).SetInf(false))
+	negInf = tftypes.NewValue(tftypes.Number, new(big.Float).SetInf(true))
+)
+
+// Paths of the matrix.
+var (
+	groupPath = attrPath("node_groups").WithElementKeyString("g")
+	shardPath = attrPath("model_shards").WithElementKeyInt(0)
+)
+
+type badPoolCase struct {
+	edit func(*poolInput)
+	at   *tftypes.AttributePath
+	want string
+}
+
+// numberCases are every numeric input of a pool at its extremes.
+func numberCases() map[string]badPoolCase {
+	g := func(k string, v tftypes.Value) func(*poolInput) { return func(in *poolInput) { in.group[k] = v } }
+	gpu := func(k string, v tftypes.Value) func(*poolInput) { return func(in *poolInput) { in.gpu[k] = v } }
+	s := func(k string, v tftypes.Value) func(*poolInput) { return func(in *poolInput) { in.shard[k] = v } }
+	p := func(k string, v tftypes.Value) func(*poolInput) { return func(in *poolInput) { in.pool[k] = v } }
+	arch := func(k string, v tftypes.Value) func(*poolInput) {
+		return func(in *poolInput) { in.arch = smallArch(); in.arch[k] = v }
+	}
+	as := func(set map[string]tftypes.Value) func(*poolInput) {
+		return func(in *poolInput) { in.autoscaling = set }
+	}
+	gp := func(k string) *tftypes.AttributePath { return groupPath.WithAttributeName(k) }
+	sp := func(k string) *tftypes.AttributePath { return shardPath.WithAttributeName(k) }
+	return map[string]badPoolCase{
+		"max_nodes 2^63":             {g("max_nodes", bigNum("9223372036854775808")), gp("max_nodes"), "beyond what a 64-bit integer holds"},
+		"max_nodes above the limit":  {g("max_nodes", num(100_001)), gp("max_nodes"), "max_nodes must be between 0 and 100,000"},
+		"max_nodes negative":         {g("max_nodes", num(-1)), gp("max_nodes"), "max_nodes must be between 0 and 100,000"},
+		"max_nodes fractional":       {g("max_nodes", num(1.5)), gp("max_nodes"), "must be a whole number; got 1.5"},
+		"max_nodes +Inf":             {g("max_nodes", posInf), gp("max_nodes"), "is not a finite whole number"},
+		"min_nodes negative":         {g("min_nodes", num(-1)), gp("min_nodes"), "min_nodes must be between 0 and 100,000"},
+		"min_nodes above the limit":  {g("min_nodes", num(100_001)), gp("min_nodes"), "min_nodes must be between 0 and 100,000"},
+		"min_nodes above max_nodes":  {g("min_nodes", num(3)), gp("min_nodes"), "has min_nodes = 3 but max_nodes = 2"},
+		"price 2e15":                 {g("price_per_hour", num(2e15)), gp("price_per_hour"), "price_per_hour must be between 0 and 10,000"},
+		"price negative":             {g("price_per_hour", num(-0.01)), gp("price_per_hour"), "price_per_hour must be between 0 and 10,000"},
+		"price -Inf":                 {g("price_per_hour", negInf), gp("price_per_hour"), "cannot be represented as a 64-bit floating-point number"},
+		"price 1e400":                {g("price_per_hour", bigNum("1e400")), gp("price_per_hour"), "cannot be represented as a 64-bit floating-point number"},
+		"gpu count 0":                {gpu("count", num(0)), gp("gpu").WithAttributeName("count"), "gpu.count must be between 1 and 64"},
+		"gpu count 65":               {gpu("count", num(65)), gp("gpu").WithAttributeName("count"), "gpu.count must be between 1 and 64"},
+		"gpu count fractional":       {gpu("count", num(7.5)), gp("gpu").WithAttributeName("count"), "must be a whole number"},
+		"gpu memory 1e15":            {gpu("memory_gib", num(1e15)), gp("gpu").WithAttributeName("memory_gib"), "gpu.memory_gib must be between 1 and 1,024"},
+		"gpu memory +Inf":            {gpu("memory_gib", posInf), gp("gpu").WithAttributeName("memory_gib"), "cannot be represented as a 64-bit floating-point number"},
+		"gpu memory 0.5":             {gpu("memory_gib", num(0.5)), gp("gpu").WithAttributeName("memory_gib"), "gpu.memory_gib must be between 1 and 1,024"},
+		"replicas 1.5":               {s("replicas", num(1.5)), sp("replicas"), "model_shards[0].replicas must be a whole number; got 1.5"},
+		"replicas +Inf":              {s("replicas", posInf), sp("replicas"), "is not a finite whole number"},
+		"replicas negative":          {s("replicas", num(-1)), sp("replicas"), "replicas must be between 0 and 100,000"},
+		"replicas above the limit":   {s("replicas", num(999_999)), sp("replicas"), "replicas must be between 0 and 100,000"},
+		"context 0":                  {s("max_context_tokens", num(0)), sp("max_context_tokens"), "must be a positive number of tokens"},
+		"context past the model":     {s("max_context_tokens", num(1<<24+1)), sp("max_context_tokens"), "exceeds the model's maximum context"},
+		"context fractional":         {s("max_context_tokens", num(4096.5)), sp("max_context_tokens"), "must be a whole number"},
+		"sequences 0":                {s("max_concurrent_sequences", num(0)), sp("max_concurrent_sequences"), "max_concurrent_sequences must be between 1 and 1,048,576"},
+		"sequences above the limit":  {s("max_concurrent_sequences", num(1<<20+1)), sp("max_concurrent_sequences"), "max_concurrent_sequences must be between 1 and 1,048,576"},
+		"tensor_parallel 0":          {s("tensor_parallel", num(0)), sp("tensor_parallel"), "tensor_parallel must be between 1 and 64"},
+		"tensor_parallel 128":        {s("tensor_parallel", num(128)), sp("tensor_parallel"), "tensor_parallel must be between 1 and 64"},
+		"pipeline_parallel 0":        {s("pipeline_parallel", num(0)), sp("pipeline_parallel"), "pipeline_parallel must be between 1 and 1,024"},
+		"pipeline_parallel 2^40":     {s("pipeline_parallel", num(1<<40)), sp("pipeline_parallel"), "pipeline_parallel must be between 1 and 1,024"},
+		"priority above the limit":   {s("priority", num(2e6)), sp("priority"), "priority must be between -1,000,000 and 1,000,000"},
+		"on_demand_floor negative":   {s("on_demand_floor", num(-1)), sp("on_demand_floor"), "on_demand_floor must be between 0 and 100,000"},
+		"architecture layers 2^40":   {arch("layers", num(1<<40)), sp("architecture").WithAttributeName("layers"), "layers must be between 1 and 1,024"},
+		"architecture layers 0":      {arch("layers", num(0)), sp("architecture").WithAttributeName("layers"), "layers must be between 1 and 1,024"},
+		"architecture hidden 1e7":    {arch("hidden_size", num(1e7)), sp("architecture").WithAttributeName("hidden_size"), "hidden_size must be between 1 and 131,072"},
+		"architecture heads 0":       {arch("attention_heads", num(0)), sp("architecture").WithAttributeName("attention_heads"), "attention_heads must be between 1 and 4,096"},
+		"architecture kv heads 8192": {arch("kv_heads", num(8192)), sp("architecture").WithAttributeName("kv_heads"), "kv_heads must be between 1 and 4,096"},
+		"architecture head_dim big":  {arch("head_dim", num(4096)), sp("architecture").WithAttributeName("head_dim"), "head_dim must be between 1 and 2,048"},
+		"architecture vocab big":     {arch("vocab_size", num(1<<25)), sp("architecture").WithAttributeName("vocab_size"), "vocab_size must be between 1 and 16,777,216"},
+		"architecture mlp big":       {arch("intermediate_size", num(1<<21)), sp("architecture").WithAttributeName("intermediate_size"), "intermediate_size must be between 1 and 1,048,576"},
+		"architecture context big":   {arch("max_context_tokens", num(1<<25)), sp("architecture").WithAttributeName("max_context_tokens"), "max_context_tokens must be between 1 and 16,777,216"},
+		"architecture experts big":   {arch("experts", num(5000)), sp("architecture").WithAttributeName("experts"), "experts must be between 0 and 4,096"},
+		"architecture 1.7e19 parameters": {func(in *poolInput) {
+			in.arch = smallArch()
+			for k, v := range map[string]float64{"layers": 1024, "hidden_size": 1 << 17, "intermediate_size": 1 << 20, "experts": 4096,
+				"active_experts": 8, "moe_intermediate_size": 1 << 20} {
+				in.arch[k] = num(v)
+			}
+		}, sp("architecture"), "the model's parameters must be between 1 and 100,000,000,000,000"},
+		"target_load negative": {as(map[string]tftypes.Value{"target_load": num(-1), "load_per_replica": num(1)}),
+			sp("autoscaling").WithAttributeName("target_load"), "target_load must be between 0 and 1,000,000,000,000,000"},
+		"target_load above the limit": {as(map[string]tftypes.Value{"target_load": num(1e16), "load_per_replica": num(1)}),
+			sp("autoscaling").WithAttributeName("target_load"), "target_load must be between 0 and 1,000,000,000,000,000"},
+		"load_per_replica 0": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(0)}),
+			sp("autoscaling").WithAttributeName("load_per_replica"), "load_per_replica must be greater than 0"},
+		"max_replicas above the limit": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(1), "max_replicas": num(100_001)}),
+			sp("autoscaling").WithAttributeName("max_replicas"), "max_replicas must be between 0 and 100,000"},
+		"min_replicas negative": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(1), "min_replicas": num(-1)}),
+			sp("autoscaling").WithAttributeName("min_replicas"), "min_replicas must be between 0 and 100,000"},
+		"max_moves negative":         {p("max_moves", num(-1)), attrPath("max_moves"), "max_moves must be between 0 and 1,000,000"},
+		"max_moves above the limit":  {p("max_moves", num(1e7)), attrPath("max_moves"), "max_moves must be between 0 and 1,000,000"},
+		"utilization 0":              {p("gpu_memory_utilization", num(0)), attrPath("gpu_memory_utilization"), "must be greater than 0 and at most 1, got 0"},
+		"utilization above 1":        {p("gpu_memory_utilization", num(1.01)), attrPath("gpu_memory_utilization"), "between 0.000000 and 1.000000"},
+		"transfer horizon 0":         {p("transfer_horizon_hours", num(0)), attrPath("transfer_horizon_hours"), "transfer_horizon_hours must be between 1 and 876,000"},
+		"transfer horizon +Inf":      {p("transfer_horizon_hours", posInf), attrPath("transfer_horizon_hours"), "cannot be represented as a 64-bit floating-point number"},
+		"transfer horizon too large": {p("transfer_horizon_hours", num(1e9)), attrPath("transfer_horizon_hours"), "transfer_horizon_hours must be between 1 and 876,000"},
+	}
+}
+
+// TestProtocolBadInputMatrix runs the matrix: exactly one error, on the
+// case's path, with its text.
+func TestProtocolBadInputMatrix(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	cases := numberCases()
+	for name, tc := range stringCases() {
+		cases[name] = tc
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := okPoolInput()
+			tc.edit(&in)
+			diags, planned := h.validatePlanPool(in.config(h))
+			var errs []*tfprotov6.Diagnostic
+			for _, d := range diags {
+				if d.Severity == tfprotov6.DiagnosticSeverityError {
+					errs = append(errs, d)
+				}
+			}
+			if len(errs) != 1 || planned.Type() != nil {
+				t.Fatalf("want one error and no plan, got %s", diagText(diags))
+			}
+			d := errs[0]
+			if !d.Attribute.Equal(tc.at) || !strings.Contains(d.Detail, tc.want) || strings.Contains(d.Detail, "%!") {
+				t.Errorf("got %q on %s, want %q on %s", d.Detail, d.Attribute, tc.want, tc.at)
+			}
+		})
+	}
+	if len(cases) < 60 {
+		t.Errorf("the matrix has %d cases; keep at least 60", len(cases))
+	}
+	// The unchanged input plans: every case fails for its own edit.
+	if diags, planned := h.validatePlanPool(okPoolInput().config(h)); planned.Type() == nil {
+		t.Fatalf("the base input does not plan: %s", diagText(diags))
+	}
+}
+
+// Numbers the data sources and functions cannot hold are the user's errors
+// on their attribute or argument, not a provider bug.
+func TestProtocolNumbersOfDataSourcesAndFunctions(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	for name, tc := range map[string]struct {
+		v    tftypes.Value
+		want string
+	}{
+		"fractional":      {num(1.5), "max_context_tokens must be a whole number; got 1.5"},
+		"+Inf":            {posInf, "max_context_tokens = +Inf is not a finite whole number"},
+		"2^64":            {bigNum("18446744073709551616"), "beyond what a 64-bit integer holds"},
+		"above the limit": {num(1 << 25), "exceeds the model's maximum context"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := h.readDataSource("mcllm_memory_estimate", map[string]tftypes.Value{"model": str("llama-3.1-8b"), "precision": str("bf16"),
+				"max_context_tokens": tc.v, "max_concurrent_sequences": num(4)})
+			expectOneError(t, resp.Diagnostics, attrPath("max_context_tokens"))
+			for _, d := range resp.Diagnostics {
+				if !strings.Contains(d.Detail, tc.want) || strings.Contains(d.Detail, "provider developer") {
+					t.Errorf("data source: %q", d.Detail)
+				}
+			}
+			f := h.callFunction("estimate_memory", str("llama-3.1-8b"), str("bf16"), tc.v, num(1))
+			if f.Error == nil || f.Error.FunctionArgument == nil || *f.Error.FunctionArgument != 2 ||
+				!strings.Contains(f.Error.Text, tc.want) || strings.Contains(f.Error.Text, "provider developer") {
+				t.Errorf("function: %+v", f.Error)
+			}
+		})
+	}
+	f := h.callFunction("estimate_memory", str("llama-3.1-8b"), str("bf16"), num(4096), num(math.MaxInt32))
+	if f.Error == nil || *f.Error.FunctionArgument != 3 || !strings.Contains(f.Error.Text, "max_concurrent_sequences must be between 1 and 1,048,576") {
+		t.Errorf("concurrency above the limit: %+v", f.Error)
+	}
+}
+
+// stringCases are every string input of a pool left empty.
+func stringCases() map[string]badPoolCase {
+	g := func(k string) func(*poolInput) { return func(in *poolInput) { in.group[k] = str("") } }
+	s := func(k string) func(*poolInput) { return func(in *poolInput) { in.shard[k] = str("") } }
+	p := func(k string) func(*poolInput) { return func(in *poolInput) { in.pool[k] = str("") } }
+	gp := func(k string) *tftypes.AttributePath { return groupPath.WithAttributeName(k) }
+	sp := func(k string) *tftypes.AttributePath { return shardPath.WithAttributeName(k) }
+	return map[string]badPoolCase{
+		"pool name":          {p("name"), attrPath("name"), "name must not be empty."},
+		"rebalance":          {p("rebalance"), attrPath("rebalance"), "rebalance must not be empty; omit it"},
+		"region":             {g("region"), gp("region"), `node_groups["g"].region must not be empty.`},
+		"instance type":      {g("instance_type"), gp("instance_type"), "must not be empty; omit it"},
+		"gpu model":          {func(in *poolInput) { in.gpu["model"] = str("") }, gp("gpu").WithAttributeName("model"), "gpu.model must not be empty."},
+		"shard name":         {s("name"), sp("name"), "model_shards[0].name must not be empty"},
+		"model":              {s("model"), sp("model"), "model_shards[0].model must not be empty"},
+		"precision":          {s("precision"), sp("precision"), "model_shards[0].precision must not be empty"},
+		"kv_cache_precision": {s("kv_cache_precision"), sp("kv_cache_precision"), "kv_cache_precision must not be empty; omit it"},
+		"serving_model":      {s("serving_model"), sp("serving_model"), "serving_model must not be empty; omit it"},
+		"estimate_on": {func(in *poolInput) {
+			in.autoscaling = map[string]tftypes.Value{"target_load": num(1), "estimate_on": str("")}
+		}, sp("autoscaling").WithAttributeName("estimate_on"), "estimate_on must not be empty"},
+	}
+}
