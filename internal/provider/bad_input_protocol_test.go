@@ -57,6 +57,8 @@ type poolInput struct {
 	arch map[string]tftypes.Value
 	// autoscaling, when not nil, replaces the shard's replicas.
 	autoscaling map[string]tftypes.Value
+	// groupKey is the node group's name, "g" when empty.
+	groupKey *string
 }
 
 func okPoolInput() poolInput {
@@ -95,8 +97,12 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
 		shard["autoscaling"] = object(sot.AttributeTypes["autoscaling"], in.autoscaling)
 	}
+	key := "g"
+	if in.groupKey != nil {
+		key = *in.groupKey
+	}
 	out := map[string]tftypes.Value{
-		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{"g": object(gt, group)}),
+		"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{key: object(gt, group)}),
 		"model_shards": tftypes.NewValue(tftypes.List{ElementType: st}, []tftypes.Value{object(st, shard)}),
 	}
 	for k, v := range in.pool {
@@ -301,7 +307,9 @@ func stringCases() map[string]badPoolCase {
 	gp := func(k string) *tftypes.AttributePath { return groupPath.WithAttributeName(k) }
 	sp := func(k string) *tftypes.AttributePath { return shardPath.WithAttributeName(k) }
 	return map[string]badPoolCase{
-		"pool name":          {p("name"), attrPath("name"), "name must not be empty."},
+		"pool name": {p("name"), attrPath("name"), "name must not be empty."},
+		"node group name": {func(in *poolInput) { in.groupKey = new(string) }, attrPath("node_groups").WithElementKeyString(""),
+			"Node group names must not be empty"},
 		"rebalance":          {p("rebalance"), attrPath("rebalance"), "rebalance must not be empty; omit it"},
 		"region":             {g("region"), gp("region"), `node_groups["g"].region must not be empty.`},
 		"instance type":      {g("instance_type"), gp("instance_type"), "must not be empty; omit it"},
@@ -314,5 +322,39 @@ func stringCases() map[string]badPoolCase {
 		"estimate_on": {func(in *poolInput) {
 			in.autoscaling = map[string]tftypes.Value{"target_load": num(1), "estimate_on": str("")}
 		}, sp("autoscaling").WithAttributeName("estimate_on"), "estimate_on must not be empty"},
+	}
+}
+
+// Empty strings of data sources and function arguments are errors on their
+// attribute or argument.
+func TestProtocolEmptyStringsOfDataSourcesAndFunctions(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	base := map[string]tftypes.Value{"model": str("llama-3.1-8b"), "precision": str("bf16"), "max_context_tokens": num(4096), "max_concurrent_sequences": num(4)}
+	for _, attr := range []string{"kv_cache_precision", "instance_type", "model"} {
+		set := map[string]tftypes.Value{}
+		for k, v := range base {
+			set[k] = v
+		}
+		set[attr] = str("")
+		resp := h.readDataSource("mcllm_memory_estimate", set)
+		expectOneError(t, resp.Diagnostics, attrPath(attr))
+	}
+	for _, attr := range []string{"gpu_model", "region"} {
+		resp := h.readDataSource("mcllm_gpu_instance_types", map[string]tftypes.Value{attr: str("")})
+		expectOneError(t, resp.Diagnostics, attrPath(attr))
+	}
+	for i, args := range [][]tftypes.Value{
+		{str(""), str("bf16"), num(1024), num(1)},
+		{str("llama-3.1-8b"), str(""), num(1024), num(1)},
+		{str("llama-3.1-8b"), str("bf16"), num(1024), num(1), str("")},
+	} {
+		f := h.callFunction("estimate_memory", args...)
+		if want := []int64{0, 1, 4}[i]; f.Error == nil || f.Error.FunctionArgument == nil || *f.Error.FunctionArgument != want ||
+			!strings.Contains(f.Error.Text, "must not be empty") {
+			t.Errorf("call %d: want an empty-string error on argument %d, got %+v", i, want, f.Error)
+		}
 	}
 }

@@ -124,14 +124,14 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"kv_heads": "Key/value heads.", "head_dim": "Dimension of one attention head.", "vocab_size": "Vocabulary size.",
 		"intermediate_size": "Width of the dense MLP.", "max_context_tokens": "Longest context the model supports.",
 	} {
-		archAttrs[name] = intAttr(mode, attrSpec{required: true, desc: desc})
+		archAttrs[name] = intAttr(mode, attrSpec{required: true, desc: withLimit(desc, archLimits[name])})
 	}
 	for name, desc := range map[string]string{
 		"experts":               "Routed experts per layer for a mixture-of-experts model; omit or 0 for a dense model.",
 		"active_experts":        "Experts each token runs through.",
 		"moe_intermediate_size": "Width of one expert's MLP.",
 	} {
-		archAttrs[name] = intAttr(mode, attrSpec{desc: desc})
+		archAttrs[name] = intAttr(mode, attrSpec{desc: withLimit(desc, archLimits[name])})
 	}
 	archAttrs["tied_embeddings"] = schema.BoolAttribute{Optional: o, Computed: c,
 		MarkdownDescription: "Whether the output projection shares the embedding's weights. Defaults to false."}
@@ -176,31 +176,35 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 			". `int4` is AWQ with group size 128."}),
 		"kv_cache_precision": strAttr(mode, attrSpec{false, "KV cache precision: " + backtickList(memory.KVPrecisions()) +
 			". Omitted means `auto` (the activation dtype)."}),
-		"max_context_tokens":       intAttr(mode, attrSpec{true, "Longest sequence served, prompt plus output (vLLM `--max-model-len`)."}),
-		"max_concurrent_sequences": intAttr(mode, attrSpec{true, "Sequences each replica holds in its KV cache at once at full context (vLLM `--max-num-seqs`)."}),
-		"replicas": intAttr(mode, attrSpec{false, "Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. " +
-			"Scaling down removes the highest replica numbers."}),
+		"max_context_tokens": intAttr(mode, attrSpec{true, withLimit("Longest sequence served, prompt plus output (vLLM `--max-model-len`). "+
+			"At most the model's context.", limits.ContextTokens)}),
+		"max_concurrent_sequences": intAttr(mode, attrSpec{true, withLimit("Sequences each replica holds in its KV cache at once at full "+
+			"context (vLLM `--max-num-seqs`).", limits.Concurrency)}),
+		"replicas": intAttr(mode, attrSpec{false, withLimit("Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. "+
+			"Scaling down removes the highest replica numbers. A pool holds at most 1,000,000 replicas of all its models.", limits.Replicas)}),
 		"autoscaling": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Demand-driven replicas, as the Horizontal Pod Autoscaler computes them: " +
 				"`replicas = ceil(target_load / load_per_replica)`, within `min_replicas` and `max_replicas`. The load is in " +
 				"any unit you measure (requests/s, tokens/s) as long as both figures use it.",
 			Attributes: map[string]schema.Attribute{
-				"target_load": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load to serve."},
+				"target_load": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: withLimit("Load to serve.", limits.Load)},
 				"load_per_replica": schema.Float64Attribute{Optional: o, Computed: c || mode == modeInput,
-					MarkdownDescription: "Load one replica serves at the configured context and concurrency, as measured. Omitted " +
-						"with `estimate_on`, it is computed: the roofline estimate in output tokens per second."},
+					MarkdownDescription: withLimit("Load one replica serves at the configured context and concurrency, as measured. Omitted "+
+						"with `estimate_on`, it is computed: the roofline estimate in output tokens per second.", limits.LoadPerReplica)},
 				"estimate_on": strAttr(mode, attrSpec{false, "Instance type `<cloud>/<type>` (for example `aws/p5.48xlarge`) to estimate " +
 					"`load_per_replica` on, in output tokens per second, by the memory-bandwidth roofline of decoding: " +
 					"`max_concurrent_sequences × GPUs × bandwidth / (weights read + KV cache)` at the smallest tensor-parallel degree " +
 					"that fits one node (or at a fixed `tensor_parallel` × `pipeline_parallel`), at vLLM's default memory utilisation " +
 					"of 0.9. An upper bound that ignores compute and communication; keep the model on that GPU with " +
 					"`constraints.gpu_models`, since slower GPUs serve less."}),
-				"min_replicas": intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
-				"max_replicas": intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
+				"min_replicas": intAttr(mode, attrSpec{false, withLimit("Fewest replicas. Omitted means 1.", limits.ReplicaBound)}),
+				"max_replicas": intAttr(mode, attrSpec{false, withLimit("Most replicas. Omitted means the limit.", limits.ReplicaBound)}),
 			}},
-		"tensor_parallel":   intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
-		"pipeline_parallel": intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
-		"priority":          intAttr(mode, attrSpec{false, "Higher priorities are placed first when capacity is short. Omitted means 0."}),
+		"tensor_parallel": intAttr(mode, attrSpec{false, withLimit("Fixed tensor-parallel degree; omitted, the planner picks the smallest "+
+			"that fits per node group.", limits.TensorParallel)}),
+		"pipeline_parallel": intAttr(mode, attrSpec{false, withLimit("Fixed pipeline-parallel degree, at most the model's layers; omitted, "+
+			"the planner adds pipeline stages only when no node can hold a replica.", limits.PipelineParallel)}),
+		"priority": intAttr(mode, attrSpec{false, withLimit("Higher priorities are placed first when capacity is short. Omitted means 0.", limits.Priority)}),
 		"constraints": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Where replicas may run. Every list left out allows anything.",
 			Attributes: map[string]schema.Attribute{
@@ -220,7 +224,7 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"tenant": strAttr(mode, attrSpec{false, "Share nodes only with models of the same tenant."}),
 			}},
 		"on_demand_floor": intAttr(mode, attrSpec{false, "Replicas that must run on on-demand node groups; the rest may " +
-			"use cheaper `spot` groups. Omitted means 0."}),
+			"use cheaper `spot` groups. Omitted means 0. At most `replicas`."}),
 		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Replicas that must keep running after the loss of any one cloud (or region). The planner " +
 				"places at most `replicas − N` replicas in any one of them, and fails the plan, naming the full clouds and a " +
@@ -233,13 +237,27 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 			MarkdownDescription: "How replicas spread over failure domains.",
 			Attributes: map[string]schema.Attribute{
 				"across":      strAttr(mode, attrSpec{true, "`cloud`, `region`, or `node` (every replica on a node of its own)."}),
-				"min_domains": intAttr(mode, attrSpec{false, "Least number of distinct clouds or regions the replicas use."}),
+				"min_domains": intAttr(mode, attrSpec{false, "Least number of distinct clouds or regions the replicas use; at most `replicas`."}),
 				"max_share": schema.Float64Attribute{Optional: o, Computed: c,
 					MarkdownDescription: "Largest share of the replicas in any one cloud or region, in (0, 1]; " +
 						"the cap is `floor(max_share × replicas)`, at least 1."},
 			}},
 	}
 }
+
+// archLimitList are the ranges of a custom architecture's fields, in the
+// order they are checked.
+var archLimitList = []limits.Int{limits.Layers, limits.HiddenSize, limits.AttentionHeads, limits.KVHeads, limits.HeadDim,
+	limits.VocabSize, limits.IntermediateSize, limits.ArchContext, limits.Experts, limits.ActiveExperts, limits.MoEIntermediate}
+
+// archLimits are the same by attribute name.
+var archLimits = func() map[string]limits.Int {
+	out := map[string]limits.Int{}
+	for _, l := range archLimitList {
+		out[l.Name] = l
+	}
+	return out
+}()
 
 // demandObjectType is the object type of one demand.
 func demandObjectType() types.ObjectType {
@@ -447,9 +465,7 @@ func (d demandModel) checkLimits(at path.Path, diags *diag.Diagnostics) {
 	objInts(d.Spread, "spread", limits.Domains)
 	objInts(d.MinReplicasOnFailure, "min_replicas_on_failure", limits.Domains.Named("cloud"), limits.Domains.Named("region"))
 	objInts(d.Autoscaling, "autoscaling", limits.ReplicaBound.Named("min_replicas"), limits.ReplicaBound)
-	objInts(d.Architecture, "architecture", limits.Layers, limits.HiddenSize, limits.AttentionHeads, limits.KVHeads,
-		limits.HeadDim, limits.VocabSize, limits.IntermediateSize, limits.ArchContext, limits.Experts, limits.ActiveExperts,
-		limits.MoEIntermediate)
+	objInts(d.Architecture, "architecture", archLimitList...)
 	if !d.Autoscaling.IsNull() && !d.Autoscaling.IsUnknown() {
 		a := d.Autoscaling.Attributes()
 		for _, l := range []limits.Float{limits.Load, limits.LoadPerReplica} {

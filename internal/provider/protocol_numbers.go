@@ -2,21 +2,26 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // Numbers that do not fit their attribute, in the data sources and the
 // function arguments the framework serves: it reports them as a provider
 // bug ("Configuration Read Error", "Unable to Convert Function Argument").
 // The protocol server checks them first, with checkNumbers, and reports
-// them as the user's error on their path or argument.
+// them as the user's error on their path or argument; and empty strings,
+// which no argument means.
 
 // dataSourceTypes are the object types of the provider's data sources, by
 // type name.
@@ -49,8 +54,9 @@ func functionDefinitions(ctx context.Context, p *mcllmProvider) map[string]funct
 	return out
 }
 
-// dataSourceNumbers checks the numbers of a data source's configuration.
-func (s *protocolServer) dataSourceNumbers(ctx context.Context, typeName string, config *tfprotov6.DynamicValue) []*tfprotov6.Diagnostic {
+// dataSourceChecks checks the numbers and strings of a data source's
+// configuration.
+func (s *protocolServer) dataSourceChecks(ctx context.Context, typeName string, config *tfprotov6.DynamicValue) []*tfprotov6.Diagnostic {
 	t, ok := s.dataSources[typeName]
 	if !ok || config == nil {
 		return nil
@@ -61,12 +67,52 @@ func (s *protocolServer) dataSourceNumbers(ctx context.Context, typeName string,
 	}
 	var diags diag.Diagnostics
 	checkNumbers(t, v, path.Empty(), &diags)
+	emptyStringAttributes(t, v, path.Empty(), &diags)
 	return toProtoDiags(diags)
 }
 
-// functionNumbers checks the numbers of a function call's arguments; the
-// first that does not fit is the call's error, on its argument.
-func (s *protocolServer) functionNumbers(ctx context.Context, req *tfprotov6.CallFunctionRequest) *tfprotov6.FunctionError {
+// emptyStringAttributes reports every known empty string that is an
+// object's attribute, at any depth, on its path: data source arguments are
+// names, ids and filters, none of which is empty.
+func emptyStringAttributes(t attr.Type, v tftypes.Value, at path.Path, diags *diag.Diagnostics) {
+	if !v.IsKnown() || v.IsNull() {
+		return
+	}
+	switch tt := t.(type) {
+	case basetypes.StringType:
+		var s string
+		if v.As(&s) == nil && s == "" && len(at.Steps()) > 0 {
+			if _, isAttr := at.Steps()[len(at.Steps())-1].(path.PathStepAttributeName); isAttr {
+				diags.AddAttributeError(at, "Empty value", fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", at))
+			}
+		}
+	case basetypes.ObjectType:
+		var vals map[string]tftypes.Value
+		if v.As(&vals) == nil {
+			for name, et := range tt.AttrTypes {
+				emptyStringAttributes(et, vals[name], at.AtName(name), diags)
+			}
+		}
+	case basetypes.ListType:
+		var vals []tftypes.Value
+		if v.As(&vals) == nil {
+			for i, ev := range vals {
+				emptyStringAttributes(tt.ElemType, ev, at.AtListIndex(i), diags)
+			}
+		}
+	case basetypes.MapType:
+		var vals map[string]tftypes.Value
+		if v.As(&vals) == nil {
+			for key, ev := range vals {
+				emptyStringAttributes(tt.ElemType, ev, at.AtMapKey(key), diags)
+			}
+		}
+	}
+}
+
+// functionChecks checks the numbers and strings of a function call's
+// arguments; the first argument with a problem is the call's error.
+func (s *protocolServer) functionChecks(ctx context.Context, req *tfprotov6.CallFunctionRequest) *tfprotov6.FunctionError {
 	def, ok := s.functions[req.Name]
 	if !ok {
 		return nil
@@ -91,6 +137,7 @@ func (s *protocolServer) functionNumbers(ctx context.Context, req *tfprotov6.Cal
 		}
 		var diags diag.Diagnostics
 		checkNumbers(t, v, path.Root(param.GetName()), &diags)
+		emptyStringAttributes(t, v, path.Root(param.GetName()), &diags)
 		if diags.HasError() {
 			var texts []string
 			for _, d := range diags.Errors() {
@@ -104,21 +151,21 @@ func (s *protocolServer) functionNumbers(ctx context.Context, req *tfprotov6.Cal
 }
 
 func (s *protocolServer) ValidateDataResourceConfig(ctx context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
-	if diags := s.dataSourceNumbers(ctx, req.TypeName, req.Config); len(diags) > 0 {
+	if diags := s.dataSourceChecks(ctx, req.TypeName, req.Config); len(diags) > 0 {
 		return &tfprotov6.ValidateDataResourceConfigResponse{Diagnostics: diags}, nil
 	}
 	return s.ProviderServer.ValidateDataResourceConfig(ctx, req)
 }
 
 func (s *protocolServer) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
-	if diags := s.dataSourceNumbers(ctx, req.TypeName, req.Config); len(diags) > 0 {
+	if diags := s.dataSourceChecks(ctx, req.TypeName, req.Config); len(diags) > 0 {
 		return &tfprotov6.ReadDataSourceResponse{Diagnostics: diags}, nil
 	}
 	return s.ProviderServer.ReadDataSource(ctx, req)
 }
 
 func (s *protocolServer) CallFunction(ctx context.Context, req *tfprotov6.CallFunctionRequest) (*tfprotov6.CallFunctionResponse, error) {
-	if err := s.functionNumbers(ctx, req); err != nil {
+	if err := s.functionChecks(ctx, req); err != nil {
 		return &tfprotov6.CallFunctionResponse{Error: err}, nil
 	}
 	return s.ProviderServer.CallFunction(ctx, req)

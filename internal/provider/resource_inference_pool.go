@@ -411,6 +411,9 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 		ng.Labels = map[string]string{}
 		diags.Append(g.Labels.ElementsAs(ctx, &ng.Labels, false)...)
 	}
+	if name == "" {
+		diags.AddAttributeError(at, "Empty value", "Node group names must not be empty: placements and Kubernetes labels name the group.")
+	}
 	if ng.MinNodes > ng.MaxNodes {
 		diags.AddAttributeError(at.AtName("min_nodes"), "min_nodes above max_nodes",
 			fmt.Sprintf("Node group %q has min_nodes = %d but max_nodes = %d.", name, ng.MinNodes, ng.MaxNodes))
