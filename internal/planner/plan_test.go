@@ -121,10 +121,10 @@ func TestPlanFillsTailWithCheaperGroup(t *testing.T) {
 func TestPlanExplainsUnplaced(t *testing.T) {
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "l4", "aws/g6.12xlarge", 1), // one 4×L4 node: too small even with pipeline stages
-			group(t, "h100", "gcp/a3-highgpu-8g", 1),
+			group(t, "l4", "aws/g6.xlarge", 1), // 1×L4 nodes: too small even with 16 pipeline stages
+			group(t, "h100", "gcp/a3-highgpu-8g", 6),
 		},
-		Models: []ModelDemand{demand(t, "big", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
+		Models: []ModelDemand{demand(t, "big", "llama-3.1-405b", memory.BF16, 8192, 16, 3)},
 	}
 	req.Models[0].Clouds = []string{"aws"}
 	res := mustPlan(t, req)
