@@ -358,3 +358,95 @@ func TestProtocolEmptyStringsOfDataSourcesAndFunctions(t *testing.T) {
 		}
 	}
 }
+
+// The shard resource takes the same inputs at its top level: every case of
+// the matrix that edits the shard fails there too, on the same attribute.
+func TestProtocolShardBadInputMatrix(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	s := h.schema.ResourceSchemas[shardTypeName]
+	st := s.ValueType().(tftypes.Object)
+	cases := numberCases()
+	for name, tc := range stringCases() {
+		cases[name] = tc
+	}
+	n := 0
+	for name, tc := range cases {
+		steps := tc.at.Steps()
+		if len(steps) < 2 || !tftypes.NewAttributePathWithSteps(steps[:2]).Equal(shardPath) {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			in := okPoolInput()
+			tc.edit(&in)
+			set := map[string]tftypes.Value{}
+			for k, v := range in.shard {
+				set[k] = v
+			}
+			if in.arch != nil {
+				set["model"] = tftypes.NewValue(tftypes.String, nil)
+				set["architecture"] = object(st.AttributeTypes["architecture"], in.arch)
+			}
+			if in.autoscaling != nil {
+				set["replicas"] = tftypes.NewValue(tftypes.Number, nil)
+				set["autoscaling"] = object(st.AttributeTypes["autoscaling"], in.autoscaling)
+			}
+			resp, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
+				TypeName: shardTypeName, Config: value(t, s, set)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tftypes.NewAttributePathWithSteps(steps[2:])
+			if len(resp.Diagnostics) != 1 {
+				t.Fatalf("want one error on %s, got %s", want, diagText(resp.Diagnostics))
+			}
+			d := resp.Diagnostics[0]
+			wantText := strings.ReplaceAll(tc.want, "model_shards[0].", "")
+			if !d.Attribute.Equal(want) || !strings.Contains(d.Detail, wantText) || strings.Contains(d.Detail, "%!") {
+				t.Errorf("got %q on %s, want %q on %s", d.Detail, d.Attribute, wantText, want)
+			}
+		})
+	}
+	if n < 30 {
+		t.Errorf("%d shard cases; keep at least 30", n)
+	}
+}
+
+// Issue 12: free or already-paid capacity (a price of 0, as an override or
+// on the group) plans, at a cost of 0.
+func TestProtocolZeroPricesPlan(t *testing.T) {
+	for name, tc := range map[string]struct {
+		provider map[string]tftypes.Value
+		price    tftypes.Value
+	}{
+		"price_overrides": {map[string]tftypes.Value{"price_overrides": tftypes.NewValue(tftypes.Map{ElementType: tftypes.Number},
+			map[string]tftypes.Value{"aws/p5.48xlarge": num(0)})}, tftypes.NewValue(tftypes.Number, nil)},
+		"price_per_hour": {nil, num(0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newProtocolHarness(t)
+			if diags := h.configure(tc.provider); len(diags) > 0 {
+				t.Fatal(diagText(diags))
+			}
+			gt, st := h.poolElementTypes()
+			g := nodeGroupValue(gt, "aws", "us-east-1", "p5.48xlarge", 2)
+			var gv map[string]tftypes.Value
+			_ = g.As(&gv)
+			gv["price_per_hour"] = tc.price
+			shard := object(st, okPoolInput().shard)
+			diags, planned := h.validatePlanPool(map[string]tftypes.Value{"name": str("p"),
+				"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, map[string]tftypes.Value{"g": tftypes.NewValue(gt, gv)}),
+				"model_shards": tftypes.NewValue(tftypes.List{ElementType: st}, []tftypes.Value{shard})})
+			if planned.Type() == nil {
+				t.Fatalf("no plan: %s", diagText(diags))
+			}
+			var total big.Float
+			if err := objectAttr(objectAttr(planned, "cost"), "total_per_hour").As(&total); err != nil || total.Sign() != 0 {
+				t.Errorf("cost %v (%v), want 0", total.String(), err)
+			}
+		})
+	}
+}

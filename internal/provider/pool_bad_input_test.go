@@ -100,6 +100,8 @@ func TestAccBadInput(t *testing.T) {
 		"too little capacity": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 40", 1), ""),
 			`raise max_nodes of node group "h100" to 5`},
 		"model too big": {pool(`l4 = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 1 }`,
+			strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-405b", 1), ""), `excluded by nodes per replica above max_nodes`},
+		"model too big for any pipeline": {pool(`l4 = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-8", max_nodes = 1, price_per_hour = 1 }`,
 			strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-405b", 1), ""), `excluded by memory per GPU`},
 		"spread domains > replicas": {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 3 }`), ""), `3 domains cannot be covered by 2 replicas`},
 		"spread across unknown":     {pool(okGroup, shard(`spread = { across = "rack" }`), ""), `unknown spread domain "rack"`},
@@ -137,6 +139,63 @@ func TestAccBadInput(t *testing.T) {
 		"bad image":           {pool(okGroup, okShard, `kubernetes = { image = "vllm openai" }`), `"vllm openai" is not a container image reference`},
 		"model name not a label": {pool(okGroup, strings.Replace(okShard, `"llama"`, `"Llama 8B"`, 1), "kubernetes = {}"),
 			`"Llama 8B" labels Kubernetes nodes and pods, so it must be a valid label value`},
+		// Issue 12: numbers at and beyond their limits, fractions, empty strings.
+		"max_nodes 2^63": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 9223372036854775808 }`, okShard, ""),
+			`node_groups["g"].max_nodes = 9.223372037e+18 is beyond what a 64-bit integer holds`},
+		"max_nodes above the limit": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 100001 }`, okShard, ""),
+			`max_nodes must be between 0 and 100,000 (the most nodes one node group may have), got 100,001`},
+		"gpu memory 1e15": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "X", count = 8, memory_gib = 1e15 } }`, okShard, ""),
+			`gpu.memory_gib must be between 1 and 1,024 (the most memory one GPU may have, in GiB), got 1e+15`},
+		"price 2e15": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, price_per_hour = 2e15 }`, okShard, ""),
+			`price_per_hour must be between 0 and 10,000 (the highest price of one node, USD per hour), got 2e+15`},
+		"price override above the limit": {"provider \"mcllm\" {\n  price_overrides = { \"aws/p5.48xlarge\" = 1e6 }\n}\n" + pool(okGroup, okShard, ""),
+			`price_overrides must be between 0 and 10,000`},
+		"replicas fractional in model_shards": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 2.5", 1), ""),
+			`model_shards[0].replicas must be a whole number; got 2.5`},
+		"replicas above the limit": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 999999", 1), ""),
+			`replicas must be between 0 and 100,000 (the most replicas of one model), got 999,999`},
+		"tensor parallel above the limit": {pool(okGroup, shard(`tensor_parallel = 128`), ""), `tensor_parallel must be between 1 and 64`},
+		"pipeline 2^40":                   {pool(okGroup, shard(`pipeline_parallel = 1099511627776`), ""), `pipeline_parallel must be between 1 and 1,024`},
+		"architecture layers 2^40": {pool(okGroup, strings.Replace(shardWithout("model"), "{ ", `{ architecture = { layers = 1099511627776, hidden_size = 64, attention_heads = 4, kv_heads = 2, head_dim = 16, vocab_size = 100, intermediate_size = 128, max_context_tokens = 8192 }, `, 1), ""),
+			`layers must be between 1 and 1,024 (the most layers a model may have)`},
+		"architecture of 1.7e19 parameters": {pool(okGroup, strings.Replace(shardWithout("model"), "{ ", `{ architecture = { layers = 1024, hidden_size = 131072, attention_heads = 32, kv_heads = 8, head_dim = 128, vocab_size = 100, intermediate_size = 1048576, max_context_tokens = 8192, experts = 4096, active_experts = 8, moe_intermediate_size = 1048576 }, `, 1), ""),
+			`the model's parameters must be between 1 and 100,000,000,000,000`},
+		"target load above the limit": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 1e16, load_per_replica = 5 }, `, 1), ""),
+			`target_load must be between 0 and 1,000,000,000,000,000`},
+		"too few nodes for fixed degrees": {pool(okGroup, shard(`tensor_parallel = 8, pipeline_parallel = 4`), ""),
+			`raise max_nodes of node group "h100" to 8 (a replica at tensor_parallel 8 × pipeline_parallel 4 spans 4 nodes)`},
+		"empty pool name":          {strings.Replace(pool(okGroup, okShard, ""), `name = "p"`, `name = ""`, 1), `name must not be empty.`},
+		"empty kv cache precision": {pool(okGroup, shard(`kv_cache_precision = ""`), ""), `model_shards[0].kv_cache_precision must not be empty; omit it`},
+		"empty gpu model": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "", count = 8, memory_gib = 80 } }`, okShard, ""),
+			`node_groups["g"].gpu.model must not be empty.`},
+		"empty region": {pool(`g = { cloud = "aws", region = "", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, ""),
+			`node_groups["g"].region must not be empty.`},
+		"estimate fractional context": {`data "mcllm_memory_estimate" "x" {
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  max_context_tokens = 1.5
+  max_concurrent_sequences = 1
+}`, `max_context_tokens must be a whole number; got 1.5`},
+		"function fractional context": {`output "x" {
+  value = provider::mcllm::estimate_memory("llama-3.1-8b", "bf16", 1.5, 1)
+}`, `max_context_tokens must be a whole number; got 1.5`},
+		"shard fractional replicas": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1.5
+}`, `replicas must be a whole number; got 1.5`},
+		"shard empty kv cache precision": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  kv_cache_precision = ""
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1
+}`, `kv_cache_precision must not be empty; omit it`},
 		// The shard resource itself.
 		"shard unknown model": {`resource "mcllm_model_shard" "s" {
   name = "s"
@@ -166,7 +225,7 @@ func TestAccBadInput(t *testing.T) {
 			})
 		})
 	}
-	if len(cases) < 25 {
-		t.Errorf("the matrix has %d cases; keep at least 25", len(cases))
+	if len(cases) < 85 {
+		t.Errorf("the matrix has %d cases; keep at least 85", len(cases))
 	}
 }
