@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/big"
 	"strings"
@@ -446,6 +447,61 @@ func TestProtocolZeroPricesPlan(t *testing.T) {
 			var total big.Float
 			if err := objectAttr(objectAttr(planned, "cost"), "total_per_hour").As(&total); err != nil || total.Sign() != 0 {
 				t.Errorf("cost %v (%v), want 0", total.String(), err)
+			}
+		})
+	}
+}
+
+// The documented counts — node groups and model shards per pool, replicas
+// of all models — are errors on the collection when exceeded.
+func TestProtocolPoolCountLimits(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	gt, st := h.poolElementTypes()
+	cfg := okPoolInput().config(h)
+	var groups map[string]tftypes.Value
+	_ = cfg["node_groups"].As(&groups)
+	oneGroup := groups["g"]
+	var shards []tftypes.Value
+	_ = cfg["model_shards"].As(&shards)
+	var shardVals map[string]tftypes.Value
+	_ = shards[0].As(&shardVals)
+	shardNamed := func(i int, replicas float64) tftypes.Value {
+		v := map[string]tftypes.Value{}
+		for k, x := range shardVals {
+			v[k] = x
+		}
+		v["name"], v["replicas"] = str(fmt.Sprintf("m%d", i)), num(replicas)
+		return tftypes.NewValue(st, v)
+	}
+	for name, tc := range map[string]struct {
+		groups, shards int
+		replicas       float64
+		at             *tftypes.AttributePath
+		want           string
+	}{
+		"no node groups":      {0, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 10,000"},
+		"10,001 node groups":  {10_001, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 10,000"},
+		"10,001 model shards": {1, 10_001, 0, attrPath("model_shards"), "model_shards must be between 0 and 10,000"},
+		"over a million replicas": {1, 11, 100_000, attrPath("model_shards"),
+			"the model shards' replicas must be between 0 and 1,000,000 (the most replicas of all models of one pool), got 1,100,000"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			gs := map[string]tftypes.Value{}
+			for i := range tc.groups {
+				gs[fmt.Sprintf("g%d", i)] = oneGroup
+			}
+			var ss []tftypes.Value
+			for i := range tc.shards {
+				ss = append(ss, shardNamed(i, tc.replicas))
+			}
+			diags, planned := h.validatePlanPool(map[string]tftypes.Value{"name": str("p"),
+				"node_groups":  tftypes.NewValue(tftypes.Map{ElementType: gt}, gs),
+				"model_shards": tftypes.NewValue(tftypes.List{ElementType: st}, ss)})
+			if planned.Type() != nil || len(diags) != 1 || !diags[0].Attribute.Equal(tc.at) || !strings.Contains(diags[0].Detail, tc.want) {
+				t.Errorf("want one error %q on %s, got %s", tc.want, tc.at, diagText(diags))
 			}
 		})
 	}
