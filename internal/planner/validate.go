@@ -31,9 +31,6 @@ func (e *InputError) Error() string {
 	return where + ": " + e.Msg
 }
 
-// maxGPUsPerNode bounds GPUs per node (GPU sets are 64-bit masks).
-const maxGPUsPerNode = limits.MaxGPUsPerNode
-
 // maxNodesPerGroup bounds max_nodes.
 const maxNodesPerGroup = limits.MaxNodesPerGroup
 

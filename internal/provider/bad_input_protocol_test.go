@@ -50,6 +50,24 @@ func (h *protocolHarness) validatePlanPool(set map[string]tftypes.Value) ([]*tfp
 	return resp.Diagnostics, p
 }
 
+// planOnly plans a new pool without validating it first.
+func (h *protocolHarness) planOnly(set map[string]tftypes.Value) []*tfprotov6.Diagnostic {
+	h.t.Helper()
+	s := h.schema.ResourceSchemas[poolTypeName]
+	typ := s.ValueType().(tftypes.Object)
+	cfg := value(h.t, s, set)
+	prior, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName: poolTypeName, PriorState: &prior, ProposedNewState: cfg, Config: cfg})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.Diagnostics
+}
+
 // poolInput is a pool configuration as maps the matrix cases edit: one
 // custom node group "g" and one model shard.
 type poolInput struct {
@@ -60,6 +78,8 @@ type poolInput struct {
 	autoscaling map[string]tftypes.Value
 	// groupKey is the node group's name, "g" when empty.
 	groupKey *string
+	// gpuModels, when not nil, is the shard's constraints.gpu_models.
+	gpuModels []string
 }
 
 func okPoolInput() poolInput {
@@ -98,6 +118,9 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
 		shard["autoscaling"] = object(sot.AttributeTypes["autoscaling"], in.autoscaling)
 	}
+	if in.gpuModels != nil {
+		shard["constraints"] = object(sot.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
+	}
 	key := "g"
 	if in.groupKey != nil {
 		key = *in.groupKey
@@ -110,6 +133,15 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 		out[k] = v
 	}
 	return out
+}
+
+// strList is a list of strings.
+func strList(xs []string) tftypes.Value {
+	vals := make([]tftypes.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = str(x)
+	}
+	return tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, vals)
 }
 
 func bigNum(s string) tftypes.Value {
@@ -251,6 +283,18 @@ func TestProtocolBadInputMatrix(t *testing.T) {
 			if !d.Attribute.Equal(tc.at) || !strings.Contains(d.Detail, tc.want) || strings.Contains(d.Detail, "%!") {
 				t.Errorf("got %q on %s, want %q on %s", d.Detail, d.Attribute, tc.want, tc.at)
 			}
+			// Values known only at plan time skip validation: the plan
+			// reports them on the same path, before any conversion.
+			var planErrs []*tfprotov6.Diagnostic
+			for _, d := range h.planOnly(in.config(h)) {
+				if d.Severity == tfprotov6.DiagnosticSeverityError {
+					planErrs = append(planErrs, d)
+				}
+			}
+			if len(planErrs) != 1 || !planErrs[0].Attribute.Equal(tc.at) || strings.Contains(planErrs[0].Detail, "%!") ||
+				strings.Contains(planErrs[0].Detail, "-922337") {
+				t.Errorf("plan without validation: want one error on %s, got %s", tc.at, diagText(planErrs))
+			}
 		})
 	}
 	if len(cases) < 60 {
@@ -320,6 +364,8 @@ func stringCases() map[string]badPoolCase {
 		"precision":          {s("precision"), sp("precision"), "model_shards[0].precision must not be empty"},
 		"kv_cache_precision": {s("kv_cache_precision"), sp("kv_cache_precision"), "kv_cache_precision must not be empty; omit it"},
 		"serving_model":      {s("serving_model"), sp("serving_model"), "serving_model must not be empty; omit it"},
+		"gpu model constraint": {func(in *poolInput) { in.gpuModels = []string{"X100", ""} },
+			sp("constraints").WithAttributeName("gpu_models").WithElementKeyInt(1), "constraints.gpu_models[1] must not be empty"},
 		"estimate_on": {func(in *poolInput) {
 			in.autoscaling = map[string]tftypes.Value{"target_load": num(1), "estimate_on": str("")}
 		}, sp("autoscaling").WithAttributeName("estimate_on"), "estimate_on must not be empty"},
@@ -394,6 +440,9 @@ func TestProtocolShardBadInputMatrix(t *testing.T) {
 			if in.autoscaling != nil {
 				set["replicas"] = tftypes.NewValue(tftypes.Number, nil)
 				set["autoscaling"] = object(st.AttributeTypes["autoscaling"], in.autoscaling)
+			}
+			if in.gpuModels != nil {
+				set["constraints"] = object(st.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
 			}
 			resp, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
 				TypeName: shardTypeName, Config: value(t, s, set)})

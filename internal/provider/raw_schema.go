@@ -342,6 +342,17 @@ func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at 
 				detail = fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", p)
 			}
 			diags.AddAttributeError(p, "Empty value", detail)
+		case schema.ListAttribute:
+			var elems []tftypes.Value
+			if sa.ElementType != types.StringType || v.As(&elems) != nil {
+				continue
+			}
+			for i, e := range elems {
+				var s string
+				if e.IsKnown() && !e.IsNull() && e.As(&s) == nil && s == "" {
+					diags.AddAttributeError(p.AtListIndex(i), "Empty value", fmt.Sprintf("%s must not be empty.", p.AtListIndex(i)))
+				}
+			}
 		case schema.SingleNestedAttribute:
 			checkEmptyStrings(sa.Attributes, v, p, diags)
 		case schema.MapNestedAttribute:

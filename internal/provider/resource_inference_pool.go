@@ -24,6 +24,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -299,6 +300,7 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", fromMemoryError(err).Detail)
 		}
 	}
+	checkFloat(path.Root("transfer_horizon_hours"), limits.TransferHorizon, m.TransferHorizonHours, &diags)
 	req := planner.Request{
 		Strategy: planner.Strategy(m.Strategy.ValueString()), MaxMoves: clampInt(m.MaxMoves.ValueInt64()),
 	}
@@ -414,6 +416,14 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 	if name == "" {
 		diags.AddAttributeError(at, "Empty value", "Node group names must not be empty: placements and Kubernetes labels name the group.")
 	}
+	// The schema validators have checked what was known at validation;
+	// values known only now are checked here, before any conversion.
+	checkInt(at.AtName("min_nodes"), limits.MinNodes, g.MinNodes, &diags)
+	checkInt(at.AtName("max_nodes"), limits.NodesPerGroup, g.MaxNodes, &diags)
+	checkFloat(at.AtName("price_per_hour"), limits.PricePerHour, g.PricePerHour, &diags)
+	if diags.HasError() {
+		return ng, diags
+	}
 	if ng.MinNodes > ng.MaxNodes {
 		diags.AddAttributeError(at.AtName("min_nodes"), "min_nodes above max_nodes",
 			fmt.Sprintf("Node group %q has min_nodes = %d but max_nodes = %d.", name, ng.MinNodes, ng.MaxNodes))
@@ -426,6 +436,10 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 	case !g.GPU.IsNull():
 		var gpu customGPUModel
 		diags.Append(g.GPU.As(ctx, &gpu, basetypes.ObjectAsOptions{})...)
+		if !checkInt(at.AtName("gpu").AtName("count"), limits.GPUsPerNode, gpu.Count, &diags) ||
+			!checkFloat(at.AtName("gpu").AtName("memory_gib"), limits.GPUMemoryGiB, gpu.MemoryGiB, &diags) {
+			return ng, diags
+		}
 		ng.GPUModel, ng.GPUsPerNode = gpu.Model.ValueString(), clampInt(gpu.Count.ValueInt64())
 		ng.GPUMemoryBytes = memory.GPUFromGiB(gpu.MemoryGiB.ValueFloat64(), util).VisibleBytes
 	case ng.Cloud == catalog.CloudCustom:
