@@ -555,3 +555,38 @@ func TestProtocolPoolCountLimits(t *testing.T) {
 		})
 	}
 }
+
+// Issue 12: a shard's autoscaled replicas at the largest target loads are
+// the limit, not 1: at a load per replica of 1e-4, 1e15 gave 1 (the
+// quotient overflowed int64) where 1e14 gave 100,000.
+func TestProtocolAutoscalingAtTheLimit(t *testing.T) {
+	h := newProtocolHarness(t)
+	if diags := h.configure(nil); len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	s := h.schema.ResourceSchemas[shardTypeName]
+	st := s.ValueType().(tftypes.Object)
+	for _, target := range []float64{1e14, 1e15} {
+		set := okPoolInput().shard
+		delete(set, "replicas")
+		set["autoscaling"] = object(st.AttributeTypes["autoscaling"], map[string]tftypes.Value{"target_load": num(target), "load_per_replica": num(1e-4)})
+		cfg := value(t, s, set)
+		prior, err := tfprotov6.NewDynamicValue(st, tftypes.NewValue(st, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := h.server.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+			TypeName: shardTypeName, PriorState: &prior, ProposedNewState: cfg, Config: cfg})
+		if err != nil || resp.PlannedState == nil {
+			t.Fatalf("target %g: %v %s", target, err, diagText(resp.Diagnostics))
+		}
+		planned, err := resp.PlannedState.Unmarshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n big.Float
+		if err := objectAttr(planned, "replicas").As(&n); err != nil || n.Cmp(big.NewFloat(100_000)) != 0 {
+			t.Errorf("target %g: %s replicas (%v), want 100000", target, n.String(), err)
+		}
+	}
+}
