@@ -177,6 +177,17 @@ func Validate(req Request) []*InputError {
 	if p := limits.PoolReplicas.Check(totalReplicas); p != "" {
 		add("request", "", "model_shards", "the model shards' %s", p)
 	}
+	groupCount := int64(len(req.NodeGroups))
+	for _, w := range []struct {
+		l    limits.Int
+		what string
+		n    int64
+	}{{limits.ModelGroupPairs, "model shards", int64(len(req.Models))}, {limits.ReplicaGroupPairs, "replicas", totalReplicas}} {
+		if w.n*groupCount > w.l.Max {
+			add("request", "", w.l.Name, "%d %s × %d node groups = %d, beyond %d (%s): split the pool, or use fewer, larger node groups",
+				w.n, w.what, groupCount, w.n*groupCount, w.l.Max, w.l.What)
+		}
+	}
 	sort.SliceStable(errs, func(i, j int) bool {
 		a, b := errs[i], errs[j]
 		if a.Kind != b.Kind {

@@ -244,8 +244,8 @@ func numberCases() map[string]badPoolCase {
 			sp("autoscaling").WithAttributeName("max_replicas"), "max_replicas must be between 0 and 100,000"},
 		"min_replicas negative": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(1), "min_replicas": num(-1)}),
 			sp("autoscaling").WithAttributeName("min_replicas"), "min_replicas must be between 0 and 100,000"},
-		"max_moves negative":         {p("max_moves", num(-1)), attrPath("max_moves"), "max_moves must be between 0 and 1,000,000"},
-		"max_moves above the limit":  {p("max_moves", num(1e7)), attrPath("max_moves"), "max_moves must be between 0 and 1,000,000"},
+		"max_moves negative":         {p("max_moves", num(-1)), attrPath("max_moves"), "max_moves must be between 0 and 100,000"},
+		"max_moves above the limit":  {p("max_moves", num(1e7)), attrPath("max_moves"), "max_moves must be between 0 and 100,000"},
 		"utilization 0":              {p("gpu_memory_utilization", num(0)), attrPath("gpu_memory_utilization"), "must be greater than 0 and at most 1, got 0"},
 		"utilization above 1":        {p("gpu_memory_utilization", num(1.01)), attrPath("gpu_memory_utilization"), "between 0.000000 and 1.000000"},
 		"transfer horizon 0":         {p("transfer_horizon_hours", num(0)), attrPath("transfer_horizon_hours"), "transfer_horizon_hours must be between 1 and 876,000"},
@@ -531,11 +531,13 @@ func TestProtocolPoolCountLimits(t *testing.T) {
 		at             *tftypes.AttributePath
 		want           string
 	}{
-		"no node groups":      {0, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 10,000"},
-		"10,001 node groups":  {10_001, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 10,000"},
-		"10,001 model shards": {1, 10_001, 0, attrPath("model_shards"), "model_shards must be between 0 and 10,000"},
-		"over a million replicas": {1, 11, 100_000, attrPath("model_shards"),
-			"the model shards' replicas must be between 0 and 1,000,000 (the most replicas of all models of one pool), got 1,100,000"},
+		"no node groups":     {0, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
+		"2,001 node groups":  {2_001, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
+		"20,001 model shards": {1, 20_001, 0, attrPath("model_shards"), "model_shards must be between 0 and 20,000"},
+		"over 100,000 replicas": {1, 2, 60_000, attrPath("model_shards"),
+			"the model shards' replicas must be between 0 and 100,000 (the most replicas of all models of one pool), got 120,000"},
+		"shards × groups": {1_001, 1_000, 0, attrPath("model_shards"), "1000 model shards × 1001 node groups = 1001000, beyond 1000000"},
+		"replicas × groups": {1_001, 1, 100_000, attrPath("model_shards"), "100000 replicas × 1001 node groups = 100100000, beyond 100000000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			gs := map[string]tftypes.Value{}

@@ -181,7 +181,7 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"max_concurrent_sequences": intAttr(mode, attrSpec{true, withLimit("Sequences each replica holds in its KV cache at once at full "+
 			"context (vLLM `--max-num-seqs`).", limits.Concurrency)}),
 		"replicas": intAttr(mode, attrSpec{false, withLimit("Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. "+
-			"Scaling down removes the highest replica numbers. A pool holds at most 1,000,000 replicas of all its models.", limits.Replicas)}),
+			"Scaling down removes the highest replica numbers. A pool holds at most 100,000 replicas of all its models.", limits.Replicas)}),
 		"autoscaling": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Demand-driven replicas, as the Horizontal Pod Autoscaler computes them: " +
 				"`replicas = ceil(target_load / load_per_replica)`, within `min_replicas` and `max_replicas`. The load is in " +

@@ -132,7 +132,7 @@ func TestAccBadInput(t *testing.T) {
 		"unknown strategy":    {pool(okGroup, okShard, `strategy = "fastest"`), `Attribute strategy value must be one of`},
 		"rebalance no budget": {pool(okGroup, okShard, `rebalance = "now"`), `A rebalance moves nothing while max_moves is 0`},
 		"utilization zero":    {pool(okGroup, okShard, `gpu_memory_utilization = 0`), `must be greater than 0 and at most 1, got 0`},
-		"negative max moves":  {pool(okGroup, okShard, `max_moves = -1`), `max_moves must be between 0 and 1,000,000`},
+		"negative max moves":  {pool(okGroup, okShard, `max_moves = -1`), `max_moves must be between 0 and 100,000`},
 		"bad namespace":       {pool(okGroup, okShard, `kubernetes = { namespace = "LLM_Serving" }`), `a lowercase RFC 1123 label must consist of`},
 		"bad port":            {pool(okGroup, okShard, `kubernetes = { port = 70000 }`), `value must be between 1 and 65535`},
 		"bad secret name":     {pool(okGroup, okShard, `kubernetes = { hf_token_secret = "HF Token" }`), `a lowercase RFC 1123 subdomain must consist of`},

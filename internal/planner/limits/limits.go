@@ -127,9 +127,9 @@ var (
 	// (AWS p5/p5e on-demand); at USD 10,000 × 100,000 nodes × 10,000 groups
 	// the monthly cost in cents still fits int64.
 	PricePerHour = Float{Name: "price_per_hour", Min: 0, Max: 10_000, What: "the highest price of one node, USD per hour"}
-	// NodeGroups bounds the node groups of one pool; the plan-time
+	// NodeGroups bounds the node groups of one pool: the plan-time
 	// benchmark measures re-plans of 2,000 groups.
-	NodeGroups = Int{Name: "node_groups", Min: 1, Max: 10_000, What: "the most node groups one pool may have"}
+	NodeGroups = Int{Name: "node_groups", Min: 1, Max: 2_000, What: "the most node groups one pool may have"}
 )
 
 // Pool and provider settings.
@@ -149,11 +149,22 @@ var (
 	// Replicas bounds a model's replicas, given or computed by autoscaling:
 	// one replica per node of a group at its largest.
 	Replicas = Int{Name: "replicas", Min: 0, Max: 100_000, What: "the most replicas of one model"}
-	// Models bounds the model shards of one pool.
-	Models = Int{Name: "model_shards", Min: 0, Max: 10_000, What: "the most model shards one pool may have"}
-	// PoolReplicas bounds the replicas of all models of one pool: the
-	// planner binds each to GPUs, which takes seconds at a million.
-	PoolReplicas = Int{Name: "replicas", Min: 0, Max: 1_000_000, What: "the most replicas of all models of one pool"}
+	// Models bounds the model shards of one pool: the benchmark's
+	// scale-50k fleet has 11,067 (docs/BENCHMARKS.md).
+	Models = Int{Name: "model_shards", Min: 0, Max: 20_000, What: "the most model shards one pool may have"}
+	// PoolReplicas bounds the replicas of all models of one pool: twice the
+	// benchmark's largest fleet (50,000); the CLI alone takes about 10 s
+	// to re-plan 5,000 (docs/BENCHMARKS.md).
+	PoolReplicas = Int{Name: "replicas", Min: 0, Max: 100_000, What: "the most replicas of all models of one pool"}
+	// ModelGroupPairs and ReplicaGroupPairs bound the planner's work, which
+	// grows with model shards × node groups and replicas × node groups
+	// when every group can hold every model. Measured on two shared cores
+	// (issue 12), identical groups: 500 shards × 1,000 groups plan in
+	// 13–18 s, 2,000 × 2,000 in more than 6 minutes; 100,000 replicas on
+	// 2,000 groups in 59 s, on 10,000 groups in 6 minutes. The benchmark's
+	// scale-50k fleet has 575,484 and 2,600,000 of them.
+	ModelGroupPairs   = Int{Name: "model_shards", Min: 0, Max: 1_000_000, What: "the most model shards × node groups one pool may plan"}
+	ReplicaGroupPairs = Int{Name: "model_shards", Min: 0, Max: 100_000_000, What: "the most replicas × node groups one pool may plan"}
 	// ContextTokens bounds max_context_tokens (the shard's and a custom
 	// architecture's): the longest context published is 10M tokens
 	// (Llama 4 Scout, Meta's model card, 2025).
