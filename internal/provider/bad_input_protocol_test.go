@@ -531,12 +531,12 @@ func TestProtocolPoolCountLimits(t *testing.T) {
 		at             *tftypes.AttributePath
 		want           string
 	}{
-		"no node groups":     {0, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
-		"2,001 node groups":  {2_001, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
+		"no node groups":      {0, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
+		"2,001 node groups":   {2_001, 1, 1, attrPath("node_groups"), "node_groups must be between 1 and 2,000"},
 		"20,001 model shards": {1, 20_001, 0, attrPath("model_shards"), "model_shards must be between 0 and 20,000"},
 		"over 100,000 replicas": {1, 2, 60_000, attrPath("model_shards"),
 			"the model shards' replicas must be between 0 and 100,000 (the most replicas of all models of one pool), got 120,000"},
-		"shards × groups": {1_001, 1_000, 0, attrPath("model_shards"), "1000 model shards × 1001 node groups = 1001000, beyond 1000000"},
+		"shards × groups":   {1_001, 1_000, 0, attrPath("model_shards"), "1000 model shards × 1001 node groups = 1001000, beyond 1000000"},
 		"replicas × groups": {1_001, 1, 100_000, attrPath("model_shards"), "100000 replicas × 1001 node groups = 100100000, beyond 100000000"},
 	} {
 		t.Run(name, func(t *testing.T) {
