@@ -19,7 +19,7 @@ const (
 )
 
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterMaxNodes, filterSpread, filterFailure, filterFloor}
+	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterMaxNodes, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 
@@ -117,11 +117,13 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 			return out
 		}
 		o := p.opts[mi][best]
-		need := p.nodesWith(mi, o, missing)
-		out = append(out, fmt.Sprintf("raise max_nodes of node group %q to %d", p.groups[o.group].Name, need))
+		out = append(out, raiseMaxNodes(p.groups[o.group], p.nodesWith(mi, o, missing), ""))
+	}
+	if len(p.opts[mi]) == 0 && counts[filterReplicaNodes] != nil {
+		out = append(out, p.replicaNodesRemedies(mi, missing)...)
 	}
 	if counts[filterSpread] != nil {
-		out = append(out, fmt.Sprintf("raise spread.max_share of %q or add node groups in more %s domains", md.Name, p.domainKind(mi)))
+		out = append(out, p.spreadRemedy(mi))
 	}
 	// Constraints: a group that a constraint excluded but whose memory fits.
 	relaxed := []struct {
@@ -198,4 +200,68 @@ func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
 		}
 	}
 	return best.group, best, found
+}
+
+// raiseMaxNodes proposes max_nodes = need for group g, or, beyond the limit
+// a group may have, another node group; why says what needs the nodes.
+func raiseMaxNodes(g NodeGroup, need int, why string) string {
+	if need <= maxNodesPerGroup {
+		return fmt.Sprintf("raise max_nodes of node group %q to %d%s", g.Name, need, why)
+	}
+	return fmt.Sprintf("add node groups: node group %q would need %d nodes%s, beyond the limit of %d nodes per group",
+		g.Name, need, why, maxNodesPerGroup)
+}
+
+// replicaNodesRemedies are the fixes for a model whose replica fits the
+// memory of some groups but spans more nodes than their max_nodes: raise
+// max_nodes of the group needing the fewest to hold the missing replicas,
+// or, with a fixed pipeline degree, a smaller degree with which a group as
+// it is holds them.
+func (p *plan) replicaNodesRemedies(mi, missing int) []string {
+	md := p.models[mi]
+	few := p.reports[mi].fewNodes
+	if len(few) == 0 {
+		return nil
+	}
+	best := few[0]
+	for _, f := range few[1:] {
+		if f.nodes < best.nodes {
+			best = f
+		}
+	}
+	g := p.groups[best.group]
+	out := []string{raiseMaxNodes(g, replicaNodes(best.t, best.p*missing, g.GPUsPerNode), fmt.Sprintf(
+		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.t, best.p, best.nodes))}
+	if md.PipelineParallel > 1 {
+		for _, f := range few {
+			g := p.groups[f.group]
+			for pp := f.p - 1; pp >= 1; pp-- {
+				if md.Memory.CheckPipelineParallel(pp) == nil && md.Memory.PerGPU(g.GPU(), f.t, pp).Fits &&
+					replicaNodes(f.t, pp*missing, g.GPUsPerNode) <= g.MaxNodes {
+					out = append(out, fmt.Sprintf("use pipeline_parallel %d (fits node group %q)", pp, g.Name))
+					return out
+				}
+			}
+		}
+	}
+	return out
+}
+
+// spreadRemedy is the fix for replicas a spread cap keeps out: raise the
+// caps the model sets (max_share, or lower min_domains), or add node groups
+// in more domains.
+func (p *plan) spreadRemedy(mi int) string {
+	md := p.models[mi]
+	kind := p.domainKind(mi)
+	var fixes []string
+	if md.Spread.MaxShare > 0 {
+		fixes = append(fixes, fmt.Sprintf("raise spread.max_share of %q", md.Name))
+	}
+	if md.Spread.MinDomains > 1 && p.distinctDomains(mi) < md.Spread.MinDomains {
+		fixes = append(fixes, fmt.Sprintf("lower spread.min_domains of %q", md.Name))
+	}
+	if kind == SpreadNode {
+		return strings.Join(append(fixes, fmt.Sprintf("raise max_nodes or add node groups: spread across node puts every replica of %q on a node of its own", md.Name)), " or ")
+	}
+	return strings.Join(append(fixes, fmt.Sprintf("add node groups in more %s domains", kind)), " or ")
 }

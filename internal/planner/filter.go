@@ -14,6 +14,9 @@ const (
 	filterNoNodes      = "max_nodes = 0"
 	filterDegree       = "tensor parallel degree"
 	filterMemory       = "memory per GPU"
+	// filterReplicaNodes: memory fits, but a replica spans more nodes
+	// than max_nodes allows.
+	filterReplicaNodes = "nodes per replica above max_nodes"
 )
 
 // maxPipelineStages bounds the pipeline degree the planner chooses on its own.
@@ -39,6 +42,15 @@ type filterReport struct {
 	// closest is the memory-excluded group and degree that came nearest.
 	closest     *memory.PerGPU
 	closestName string
+	// fewNodes are the groups whose memory holds a replica but whose
+	// max_nodes is below the nodes it spans.
+	fewNodes []nodeShortfall
+}
+
+// nodeShortfall is a group where a replica fits by memory at degrees t × p
+// but spans more nodes than the group's max_nodes.
+type nodeShortfall struct {
+	group, t, p, nodes int
 }
 
 func (r *filterReport) exclude(filter string, g NodeGroup) {
@@ -73,7 +85,13 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 		case m.TensorParallel > g.GPUsPerNode:
 			rep.exclude(filterDegree, g)
 		default:
-			o, ok, miss := chooseDegrees(m, g)
+			o, ok, miss, short := chooseDegrees(m, g)
+			if !ok && short.nodes > 0 {
+				rep.exclude(filterReplicaNodes, g)
+				short.group = gi
+				rep.fewNodes = append(rep.fewNodes, short)
+				continue
+			}
 			if !ok {
 				rep.exclude(filterMemory, g)
 				if miss != nil && (rep.closest == nil || miss.ShortfallBytes() < rep.closest.ShortfallBytes()) {
@@ -91,8 +109,10 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 // chooseDegrees picks the degrees a replica runs at on group g: the fewest
 // GPUs that fit, tensor parallelism inside a node before pipeline stages
 // across nodes (vLLM's practice), honouring degrees the model fixes. When
-// nothing fits it returns the nearest miss.
-func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
+// nothing fits it returns the nearest memory miss, or, when the memory fits
+// but the group has too few nodes for the replica, the fewest nodes a
+// replica would span.
+func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU, nodeShortfall) {
 	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
@@ -102,8 +122,9 @@ func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
 		degrees = est.ValidTensorParallel(g.GPUsPerNode)
 	}
 	if len(degrees) == 0 {
-		return option{}, false, nil
+		return option{}, false, nil, nodeShortfall{}
 	}
+	var short nodeShortfall
 	stages := []int{1}
 	if m.PipelineParallel > 0 {
 		stages = []int{m.PipelineParallel}
@@ -111,10 +132,15 @@ func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
 	var miss *memory.PerGPU
 	try := func(t, p int) (option, bool) {
 		r := est.PerGPU(gpu, t, p)
-		if r.Fits && t*p <= g.GPUsPerNode*g.MaxNodes {
+		nodes := replicaNodes(t, p, g.GPUsPerNode)
+		switch {
+		case r.Fits && nodes <= g.MaxNodes:
 			return option{t: t, p: p, memPerGPU: r.NeedBytes}, true
-		}
-		if miss == nil || r.ShortfallBytes() < miss.ShortfallBytes() {
+		case r.Fits:
+			if short.nodes == 0 || nodes < short.nodes {
+				short = nodeShortfall{t: t, p: p, nodes: nodes}
+			}
+		case miss == nil || r.ShortfallBytes() < miss.ShortfallBytes():
 			miss = &r
 		}
 		return option{}, false
@@ -122,22 +148,30 @@ func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU) {
 	for _, p := range stages {
 		for _, t := range degrees {
 			if o, ok := try(t, p); ok {
-				return o, true, nil
+				return o, true, nil, nodeShortfall{}
 			}
 		}
 	}
 	if m.PipelineParallel > 0 {
-		return option{}, false, miss
+		return option{}, false, miss, short
 	}
 	// Nothing fits one node: split the layers over pipeline stages of the
 	// widest tensor-parallel group.
 	t := degrees[len(degrees)-1]
 	for p := 2; p <= min(maxPipelineStages, est.Arch.Layers); p++ {
 		if o, ok := try(t, p); ok {
-			return o, true, nil
+			return o, true, nil, nodeShortfall{}
 		}
 	}
-	return option{}, false, miss
+	return option{}, false, miss, short
+}
+
+// replicaNodes is the nodes a replica of t × p GPUs spans on nodes of
+// perNode GPUs: each pipeline stage's tensor-parallel group inside one node,
+// as many stages on a node as fit.
+func replicaNodes(t, p, perNode int) int {
+	perNodeStages := max(1, perNode/t)
+	return (p + perNodeStages - 1) / perNodeStages
 }
 
 func allowed(list []string, v string) bool {

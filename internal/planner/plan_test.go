@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -120,10 +121,10 @@ func TestPlanFillsTailWithCheaperGroup(t *testing.T) {
 func TestPlanExplainsUnplaced(t *testing.T) {
 	req := Request{
 		NodeGroups: []NodeGroup{
-			group(t, "l4", "aws/g6.12xlarge", 1), // one 4×L4 node: too small even with pipeline stages
-			group(t, "h100", "gcp/a3-highgpu-8g", 1),
+			group(t, "l4", "aws/g6.xlarge", 1), // 1×L4 nodes: too small even with 16 pipeline stages
+			group(t, "h100", "gcp/a3-highgpu-8g", 6),
 		},
-		Models: []ModelDemand{demand(t, "big", "llama-3.1-70b", memory.BF16, 8192, 16, 3)},
+		Models: []ModelDemand{demand(t, "big", "llama-3.1-405b", memory.BF16, 8192, 16, 3)},
 	}
 	req.Models[0].Clouds = []string{"aws"}
 	res := mustPlan(t, req)
@@ -162,8 +163,25 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		mutate func(*Request)
 		field  string
 	}{
-		"zero GPUs":         {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 0 }, "gpus_per_node"},
-		"negative memory":   {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = -1 }, "gpu_memory"},
+		"zero GPUs":          {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 0 }, "gpu.count"},
+		"65 GPUs":            {func(r *Request) { r.NodeGroups[0].GPUsPerNode = 65 }, "gpu.count"},
+		"negative memory":    {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = -1 }, "gpu.memory_gib"},
+		"memory above 1 TiB": {func(r *Request) { r.NodeGroups[0].GPUMemoryBytes = 1<<40 + 1 }, "gpu.memory_gib"},
+		"price above limit":  {func(r *Request) { r.NodeGroups[0].PricePerHour = 10_001 }, "price_per_hour"},
+		"price NaN":          {func(r *Request) { r.NodeGroups[0].PricePerHour = math.NaN() }, "price_per_hour"},
+		"max nodes above":    {func(r *Request) { r.NodeGroups[0].MaxNodes = 100_001 }, "max_nodes"},
+		"replicas above":     {func(r *Request) { r.Models[0].Replicas = 100_001 }, "replicas"},
+		"priority above":     {func(r *Request) { r.Models[0].Priority = 1_000_001 }, "priority"},
+		"pipeline above":     {func(r *Request) { r.Models[0].PipelineParallel = 1025 }, "pipeline_parallel"},
+		"tp above":           {func(r *Request) { r.Models[0].TensorParallel = 128 }, "tensor_parallel"},
+		"no node groups":     {func(r *Request) { r.NodeGroups = nil }, "node_groups"},
+		"too many replicas in the pool": {func(r *Request) {
+			for i := range 11 {
+				mi := r.Models[0]
+				mi.Name, mi.Replicas = fmt.Sprint("m", i), 100_000
+				r.Models = append(r.Models, mi)
+			}
+		}, "model_shards"},
 		"min above max":     {func(r *Request) { r.NodeGroups[0].MinNodes = 3 }, "min_nodes"},
 		"duplicate group":   {func(r *Request) { r.NodeGroups = append(r.NodeGroups, r.NodeGroups[0]) }, "name"},
 		"duplicate model":   {func(r *Request) { r.Models = append(r.Models, r.Models[0]) }, "name"},

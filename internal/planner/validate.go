@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 )
 
 // InputError is a bad planner input. Kind is "node_group", "model" or
@@ -29,15 +31,8 @@ func (e *InputError) Error() string {
 	return where + ": " + e.Msg
 }
 
-// maxGPUsPerNode bounds GPUs per node (GPU sets are 64-bit masks).
-const maxGPUsPerNode = 64
-
-// maxNodesPerGroup bounds max_nodes: far above any real group, small
-// enough that every count fits in memory.
-const maxNodesPerGroup = 100_000
-
-// maxReplicas bounds the replicas of one model.
-const maxReplicas = 1_000_000
+// maxNodesPerGroup bounds max_nodes.
+const maxNodesPerGroup = limits.MaxNodesPerGroup
 
 // Validate checks a request and returns every problem found, in a stable
 // order; nil when the request is valid.
@@ -51,10 +46,20 @@ func Validate(req Request) []*InputError {
 	default:
 		add("request", "", "strategy", "unknown strategy %q; valid values are \"cost\", \"binpack\", \"spread\"", req.Strategy)
 	}
-	if req.MaxMoves < 0 {
-		add("request", "", "max_moves", "must not be negative, got %d", req.MaxMoves)
+	if p := limits.MaxMoves.Check(int64(req.MaxMoves)); p != "" {
+		add("request", "", limits.MaxMoves.Name, "%s", p)
 	}
 
+	check := func(kind, name string, l limits.Int, v int64) bool {
+		if p := l.Check(v); p != "" {
+			add(kind, name, l.Name, "%s", p)
+			return false
+		}
+		return true
+	}
+	check("request", "", limits.NodeGroups, int64(len(req.NodeGroups)))
+	check("request", "", limits.Models, int64(len(req.Models)))
+	var totalReplicas int64
 	groups := map[string]bool{}
 	for _, g := range req.NodeGroups {
 		k := "node_group"
@@ -66,24 +71,18 @@ func Validate(req Request) []*InputError {
 			add(k, g.Name, "name", "duplicate node group name")
 		}
 		groups[g.Name] = true
-		if g.GPUsPerNode < 1 || g.GPUsPerNode > maxGPUsPerNode {
-			add(k, g.Name, "gpus_per_node", "must be between 1 and %d, got %d", maxGPUsPerNode, g.GPUsPerNode)
-		}
-		if g.GPUMemoryBytes <= 0 {
-			add(k, g.Name, "gpu_memory", "must be positive, got %d bytes", g.GPUMemoryBytes)
+		check(k, g.Name, limits.GPUsPerNode, int64(g.GPUsPerNode))
+		if maxBytes := int64(limits.GPUMemoryGiB.Max * limits.GiB); g.GPUMemoryBytes <= 0 || g.GPUMemoryBytes > maxBytes {
+			add(k, g.Name, limits.GPUMemoryGiB.Name, "must be positive and at most %d bytes (%s), got %d bytes", maxBytes, limits.GPUMemoryGiB.What, g.GPUMemoryBytes)
 		}
 		if !(g.Utilization > 0 && g.Utilization <= 1) {
 			add(k, g.Name, "gpu_memory_utilization", "must be greater than 0 and at most 1, got %g", g.Utilization)
 		}
-		if g.PricePerHour < 0 || math.IsNaN(g.PricePerHour) || math.IsInf(g.PricePerHour, 0) {
-			add(k, g.Name, "price_per_hour", "must be a finite number of USD per hour, at least 0, got %g", g.PricePerHour)
+		if p := limits.PricePerHour.Check(g.PricePerHour); p != "" {
+			add(k, g.Name, limits.PricePerHour.Name, "%s", p)
 		}
-		if g.MinNodes < 0 {
-			add(k, g.Name, "min_nodes", "must not be negative, got %d", g.MinNodes)
-		}
-		if g.MaxNodes < 0 || g.MaxNodes > maxNodesPerGroup {
-			add(k, g.Name, "max_nodes", "must be between 0 and %d, got %d", maxNodesPerGroup, g.MaxNodes)
-		}
+		check(k, g.Name, limits.MinNodes, int64(g.MinNodes))
+		check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes))
 		if g.MinNodes > g.MaxNodes {
 			add(k, g.Name, "min_nodes", "min_nodes (%d) is greater than max_nodes (%d)", g.MinNodes, g.MaxNodes)
 		}
@@ -114,21 +113,22 @@ func Validate(req Request) []*InputError {
 		if m.Memory == nil {
 			add(k, m.Name, "memory", "has no memory estimate")
 		}
-		if m.Replicas < 0 || m.Replicas > maxReplicas {
-			add(k, m.Name, "replicas", "must be between 0 and %d, got %d", maxReplicas, m.Replicas)
-		}
-		if m.TensorParallel < 0 || m.TensorParallel > maxGPUsPerNode {
-			add(k, m.Name, "tensor_parallel", "must be between 1 and %d when set, got %d", maxGPUsPerNode, m.TensorParallel)
-		} else if m.TensorParallel > 0 && m.Memory != nil {
-			if err := m.Memory.CheckTensorParallel(m.TensorParallel); err != nil {
-				add(k, m.Name, "tensor_parallel", "%s", trimField(err))
+		check(k, m.Name, limits.Replicas, int64(m.Replicas))
+		check(k, m.Name, limits.Priority, int64(m.Priority))
+		totalReplicas += int64(m.Replicas)
+		for _, d := range []struct {
+			l      limits.Int
+			degree int
+		}{{limits.TensorParallel, m.TensorParallel}, {limits.PipelineParallel, m.PipelineParallel}} {
+			if d.degree == 0 || !check(k, m.Name, d.l, int64(d.degree)) || m.Memory == nil {
+				continue // 0: the planner chooses
 			}
-		}
-		if m.PipelineParallel < 0 {
-			add(k, m.Name, "pipeline_parallel", "must be at least 1 when set, got %d", m.PipelineParallel)
-		} else if m.PipelineParallel > 0 && m.Memory != nil {
-			if err := m.Memory.CheckPipelineParallel(m.PipelineParallel); err != nil {
-				add(k, m.Name, "pipeline_parallel", "%s", trimField(err))
+			err := m.Memory.CheckTensorParallel(d.degree)
+			if d.l.Name == limits.PipelineParallel.Name {
+				err = m.Memory.CheckPipelineParallel(d.degree)
+			}
+			if err != nil {
+				add(k, m.Name, d.l.Name, "%s", trimField(err))
 			}
 		}
 		switch m.Spread.Across {
@@ -172,6 +172,20 @@ func Validate(req Request) []*InputError {
 		}
 		if m.Spread.MaxShare < 0 || m.Spread.MaxShare > 1 || math.IsNaN(m.Spread.MaxShare) {
 			add(k, m.Name, "spread.max_share", "must be in (0, 1], got %g", m.Spread.MaxShare)
+		}
+	}
+	if p := limits.PoolReplicas.Check(totalReplicas); p != "" {
+		add("request", "", "model_shards", "the model shards' %s", p)
+	}
+	groupCount := int64(len(req.NodeGroups))
+	for _, w := range []struct {
+		l    limits.Int
+		what string
+		n    int64
+	}{{limits.ModelGroupPairs, "model shards", int64(len(req.Models))}, {limits.ReplicaGroupPairs, "replicas", totalReplicas}} {
+		if w.n*groupCount > w.l.Max {
+			add("request", "", w.l.Name, "%d %s × %d node groups = %d, beyond %d (%s): split the pool, or use fewer, larger node groups",
+				w.n, w.what, groupCount, w.n*groupCount, w.l.Max, w.l.What)
 		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool {

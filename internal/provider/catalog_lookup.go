@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -22,6 +23,11 @@ func roundTo(x float64, decimals int) float64 {
 	scale := 1.0
 	for range decimals {
 		scale *= 10
+	}
+	// From 2^52 on a float64 holds no fraction to round; int64 would
+	// overflow further up.
+	if math.Abs(x*scale) >= 1<<52 || math.IsNaN(x) {
+		return x
 	}
 	if x < 0 {
 		return -float64(int64(-x*scale+0.5)) / scale

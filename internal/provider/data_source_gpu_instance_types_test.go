@@ -107,7 +107,7 @@ data "mcllm_gpu_instance_types" "x" {}`, `not of the form <cloud>/<instance_type
 provider "mcllm" {
   price_overrides = { "aws/p5.48xlarge" = -3 }
 }
-data "mcllm_gpu_instance_types" "x" {}`, `must be a positive number of USD per hour`},
+data "mcllm_gpu_instance_types" "x" {}`, `is out of range: price_overrides must be between 0 and 10,000`},
 		"utilization above one": {`
 provider "mcllm" {
   gpu_memory_utilization = 1.5

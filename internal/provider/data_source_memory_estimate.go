@@ -4,13 +4,13 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -59,11 +59,11 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 			},
 			"max_context_tokens": schema.Int64Attribute{
 				Required:            true,
-				MarkdownDescription: "Longest sequence served, prompt plus output (vLLM `--max-model-len`). At most the model's context.",
+				MarkdownDescription: withLimit("Longest sequence served, prompt plus output (vLLM `--max-model-len`). At most the model's context.", limits.ContextTokens),
 			},
 			"max_concurrent_sequences": schema.Int64Attribute{
 				Required:            true,
-				MarkdownDescription: "Sequences held in the KV cache at once at full context (vLLM `--max-num-seqs`).",
+				MarkdownDescription: withLimit("Sequences held in the KV cache at once at full context (vLLM `--max-num-seqs`).", limits.Concurrency),
 			},
 			"instance_type": schema.StringAttribute{
 				Optional:            true,
@@ -76,12 +76,13 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 			},
 			"tensor_parallel": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Only this tensor-parallel degree; by default every valid degree is estimated.",
+				MarkdownDescription: withLimit("Only this tensor-parallel degree; by default every valid degree is estimated.", limits.TensorParallel),
+				Validators:          []validator.Int64{intLimit{limits.TensorParallel}},
 			},
 			"pipeline_parallel": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Pipeline-parallel degree; defaults to 1.",
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				MarkdownDescription: withLimit("Pipeline-parallel degree; defaults to 1.", limits.PipelineParallel),
+				Validators:          []validator.Int64{intLimit{limits.PipelineParallel}},
 			},
 			"engine": schema.SingleNestedAttribute{Optional: true,
 				MarkdownDescription: "The vLLM release and scheduler settings the per-GPU figures follow, as a model shard's `engine` " +
@@ -90,7 +91,7 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 					"version": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "vLLM release: " + backtickList(memory.EngineVersions()) + "."},
 					"max_num_batched_tokens": schema.Int64Attribute{Optional: true,
-						MarkdownDescription: "vLLM `--max-num-batched-tokens`; omitted, the release's default for the GPU."},
+						MarkdownDescription: withLimit("vLLM `--max-num-batched-tokens`; omitted, the release's default for the GPU.", limits.BatchedTokens)},
 					"enable_chunked_prefill": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "vLLM `--enable-chunked-prefill`; omitted, the release's default."},
 					"enforce_eager": schema.BoolAttribute{Optional: true, MarkdownDescription: "vLLM `--enforce-eager`."},

@@ -95,7 +95,7 @@ func TestAccMemoryEstimate_badInput(t *testing.T) {
 		"negative concurrency": {ds(`model = "llama-3.1-8b"
   precision = "bf16"
   max_context_tokens = 4096
-  max_concurrent_sequences = -2`), `must be a positive number of sequences up to 1048576, got -2`},
+  max_concurrent_sequences = -2`), `max_concurrent_sequences must be between 1 and 1,048,576 (the most sequences one replica may hold), got -2`},
 		"utilization zero":      {ds(base + "\n  gpu_memory_utilization = 0"), `must be greater than 0 and at most 1, got 0`},
 		"utilization above one": {ds(base + "\n  gpu_memory_utilization = 1.2"), `value must be between 0.000000 and 1.000000`},
 		"tensor parallel 3":     {ds(base + "\n  tensor_parallel = 3"), `tensor parallel degree 3 is not a power of two`},

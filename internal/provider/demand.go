@@ -15,6 +15,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -123,14 +124,14 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 		"kv_heads": "Key/value heads.", "head_dim": "Dimension of one attention head.", "vocab_size": "Vocabulary size.",
 		"intermediate_size": "Width of the dense MLP.", "max_context_tokens": "Longest context the model supports.",
 	} {
-		archAttrs[name] = intAttr(mode, attrSpec{required: true, desc: desc})
+		archAttrs[name] = intAttr(mode, attrSpec{required: true, desc: withLimit(desc, archLimits[name])})
 	}
 	for name, desc := range map[string]string{
 		"experts":               "Routed experts per layer for a mixture-of-experts model; omit or 0 for a dense model.",
 		"active_experts":        "Experts each token runs through.",
 		"moe_intermediate_size": "Width of one expert's MLP.",
 	} {
-		archAttrs[name] = intAttr(mode, attrSpec{desc: desc})
+		archAttrs[name] = intAttr(mode, attrSpec{desc: withLimit(desc, archLimits[name])})
 	}
 	archAttrs["tied_embeddings"] = schema.BoolAttribute{Optional: o, Computed: c,
 		MarkdownDescription: "Whether the output projection shares the embedding's weights. Defaults to false."}
@@ -175,31 +176,35 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 			". `int4` is AWQ with group size 128."}),
 		"kv_cache_precision": strAttr(mode, attrSpec{false, "KV cache precision: " + backtickList(memory.KVPrecisions()) +
 			". Omitted means `auto` (the activation dtype)."}),
-		"max_context_tokens":       intAttr(mode, attrSpec{true, "Longest sequence served, prompt plus output (vLLM `--max-model-len`)."}),
-		"max_concurrent_sequences": intAttr(mode, attrSpec{true, "Sequences each replica holds in its KV cache at once at full context (vLLM `--max-num-seqs`)."}),
-		"replicas": intAttr(mode, attrSpec{false, "Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. " +
-			"Scaling down removes the highest replica numbers."}),
+		"max_context_tokens": intAttr(mode, attrSpec{true, withLimit("Longest sequence served, prompt plus output (vLLM `--max-model-len`). "+
+			"At most the model's context.", limits.ContextTokens)}),
+		"max_concurrent_sequences": intAttr(mode, attrSpec{true, withLimit("Sequences each replica holds in its KV cache at once at full "+
+			"context (vLLM `--max-num-seqs`).", limits.Concurrency)}),
+		"replicas": intAttr(mode, attrSpec{false, withLimit("Replicas to run; with `autoscaling` it is computed. Exactly one of the two is set. "+
+			"Scaling down removes the highest replica numbers. A pool holds at most 100,000 replicas of all its models.", limits.Replicas)}),
 		"autoscaling": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Demand-driven replicas, as the Horizontal Pod Autoscaler computes them: " +
 				"`replicas = ceil(target_load / load_per_replica)`, within `min_replicas` and `max_replicas`. The load is in " +
 				"any unit you measure (requests/s, tokens/s) as long as both figures use it.",
 			Attributes: map[string]schema.Attribute{
-				"target_load": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: "Load to serve."},
+				"target_load": schema.Float64Attribute{Optional: o, Computed: c, MarkdownDescription: withLimit("Load to serve.", limits.Load)},
 				"load_per_replica": schema.Float64Attribute{Optional: o, Computed: c || mode == modeInput,
-					MarkdownDescription: "Load one replica serves at the configured context and concurrency, as measured. Omitted " +
-						"with `estimate_on`, it is computed: the roofline estimate in output tokens per second."},
+					MarkdownDescription: withLimit("Load one replica serves at the configured context and concurrency, as measured. Omitted "+
+						"with `estimate_on`, it is computed: the roofline estimate in output tokens per second.", limits.LoadPerReplica)},
 				"estimate_on": strAttr(mode, attrSpec{false, "Instance type `<cloud>/<type>` (for example `aws/p5.48xlarge`) to estimate " +
 					"`load_per_replica` on, in output tokens per second, by the memory-bandwidth roofline of decoding: " +
 					"`max_concurrent_sequences × GPUs × bandwidth / (weights read + KV cache)` at the smallest tensor-parallel degree " +
 					"that fits one node (or at a fixed `tensor_parallel` × `pipeline_parallel`), at vLLM's default memory utilisation " +
 					"of 0.9. An upper bound that ignores compute and communication; keep the model on that GPU with " +
 					"`constraints.gpu_models`, since slower GPUs serve less."}),
-				"min_replicas": intAttr(mode, attrSpec{false, "Fewest replicas. Omitted means 1."}),
-				"max_replicas": intAttr(mode, attrSpec{false, "Most replicas. Omitted means no limit."}),
+				"min_replicas": intAttr(mode, attrSpec{false, withLimit("Fewest replicas. Omitted means 1.", limits.ReplicaBound)}),
+				"max_replicas": intAttr(mode, attrSpec{false, withLimit("Most replicas. Omitted means the limit.", limits.ReplicaBound)}),
 			}},
-		"tensor_parallel":   intAttr(mode, attrSpec{false, "Fixed tensor-parallel degree; omitted, the planner picks the smallest that fits per node group."}),
-		"pipeline_parallel": intAttr(mode, attrSpec{false, "Fixed pipeline-parallel degree; omitted, the planner adds pipeline stages only when no node can hold a replica."}),
-		"priority":          intAttr(mode, attrSpec{false, "Higher priorities are placed first when capacity is short. Omitted means 0."}),
+		"tensor_parallel": intAttr(mode, attrSpec{false, withLimit("Fixed tensor-parallel degree; omitted, the planner picks the smallest "+
+			"that fits per node group.", limits.TensorParallel)}),
+		"pipeline_parallel": intAttr(mode, attrSpec{false, withLimit("Fixed pipeline-parallel degree, at most the model's layers; omitted, "+
+			"the planner adds pipeline stages only when no node can hold a replica.", limits.PipelineParallel)}),
+		"priority": intAttr(mode, attrSpec{false, withLimit("Higher priorities are placed first when capacity is short. Omitted means 0.", limits.Priority)}),
 		"constraints": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Where replicas may run. Every list left out allows anything.",
 			Attributes: map[string]schema.Attribute{
@@ -219,7 +224,7 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"tenant": strAttr(mode, attrSpec{false, "Share nodes only with models of the same tenant."}),
 			}},
 		"on_demand_floor": intAttr(mode, attrSpec{false, "Replicas that must run on on-demand node groups; the rest may " +
-			"use cheaper `spot` groups. Omitted means 0."}),
+			"use cheaper `spot` groups. Omitted means 0. At most `replicas`."}),
 		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Replicas that must keep running after the loss of any one cloud (or region). The planner " +
 				"places at most `replicas − N` replicas in any one of them, and fails the plan, naming the full clouds and a " +
@@ -232,13 +237,27 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 			MarkdownDescription: "How replicas spread over failure domains.",
 			Attributes: map[string]schema.Attribute{
 				"across":      strAttr(mode, attrSpec{true, "`cloud`, `region`, or `node` (every replica on a node of its own)."}),
-				"min_domains": intAttr(mode, attrSpec{false, "Least number of distinct clouds or regions the replicas use."}),
+				"min_domains": intAttr(mode, attrSpec{false, "Least number of distinct clouds or regions the replicas use; at most `replicas`."}),
 				"max_share": schema.Float64Attribute{Optional: o, Computed: c,
 					MarkdownDescription: "Largest share of the replicas in any one cloud or region, in (0, 1]; " +
 						"the cap is `floor(max_share × replicas)`, at least 1."},
 			}},
 	}
 }
+
+// archLimitList are the ranges of a custom architecture's fields, in the
+// order they are checked.
+var archLimitList = []limits.Int{limits.Layers, limits.HiddenSize, limits.AttentionHeads, limits.KVHeads, limits.HeadDim,
+	limits.VocabSize, limits.IntermediateSize, limits.ArchContext, limits.Experts, limits.ActiveExperts, limits.MoEIntermediate}
+
+// archLimits are the same by attribute name.
+var archLimits = func() map[string]limits.Int {
+	out := map[string]limits.Int{}
+	for _, l := range archLimitList {
+		out[l.Name] = l
+	}
+	return out
+}()
 
 // demandObjectType is the object type of one demand.
 func demandObjectType() types.ObjectType {
@@ -295,13 +314,9 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	if md.Name == "" {
 		bad("name", "Invalid name", "The name must not be empty.")
 	}
-	for _, f := range []struct {
-		name string
-		v    types.Int64
-	}{{"tensor_parallel", d.TensorParallel}, {"pipeline_parallel", d.PipelineParallel}} {
-		if !f.v.IsNull() && f.v.ValueInt64() < 1 {
-			bad(f.name, "Invalid "+f.name, fmt.Sprintf("%s must be at least 1 when set, got %d.", f.name, f.v.ValueInt64()))
-		}
+	d.checkLimits(at, &diags)
+	if diags.HasError() {
+		return md, diags
 	}
 
 	arch, archDiags := d.architecture(ctx, at)
@@ -348,9 +363,6 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		return md, diags
 	}
 	md.Replicas = clampInt(replicas)
-	if replicas < 0 {
-		bad("replicas", "Invalid replicas", fmt.Sprintf("replicas must be 0 or more, got %d.", replicas))
-	}
 	if md.TensorParallel > 0 {
 		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
 			bad("tensor_parallel", "Invalid tensor parallel degree", fromMemoryError(err).Detail)
@@ -430,6 +442,39 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	return md, diags
 }
 
+// checkLimits reports every number of the demand outside its range in the
+// limits table, on its path under at. Context and concurrency are the
+// memory estimator's to check, against the same table.
+func (d demandModel) checkLimits(at path.Path, diags *diag.Diagnostics) {
+	for _, f := range []struct {
+		l limits.Int
+		v types.Int64
+	}{{limits.Replicas, d.Replicas}, {limits.TensorParallel, d.TensorParallel}, {limits.PipelineParallel, d.PipelineParallel},
+		{limits.Priority, d.Priority}, {limits.Domains.Named("on_demand_floor"), d.OnDemandFloor}} {
+		checkInt(at.AtName(f.l.Name), f.l, f.v, diags)
+	}
+	objInts := func(o types.Object, name string, fields ...limits.Int) {
+		if o.IsNull() || o.IsUnknown() {
+			return
+		}
+		for _, l := range fields {
+			v, _ := o.Attributes()[l.Name].(types.Int64)
+			checkInt(at.AtName(name).AtName(l.Name), l, v, diags)
+		}
+	}
+	objInts(d.Spread, "spread", limits.Domains)
+	objInts(d.MinReplicasOnFailure, "min_replicas_on_failure", limits.Domains.Named("cloud"), limits.Domains.Named("region"))
+	objInts(d.Autoscaling, "autoscaling", limits.ReplicaBound.Named("min_replicas"), limits.ReplicaBound)
+	objInts(d.Architecture, "architecture", archLimitList...)
+	if !d.Autoscaling.IsNull() && !d.Autoscaling.IsUnknown() {
+		a := d.Autoscaling.Attributes()
+		for _, l := range []limits.Float{limits.Load, limits.LoadPerReplica} {
+			v, _ := a[l.Name].(types.Float64)
+			checkFloat(at.AtName("autoscaling").AtName(l.Name), l, v, diags)
+		}
+	}
+}
+
 // readEngineSettings puts an `engine` object's settings (a model shard's, or
 // the memory estimate's) into req; false when one is invalid (reported on
 // its attribute under at).
@@ -449,9 +494,8 @@ func readEngineSettings(o types.Object, req *memory.Request, at path.Path, diags
 	}
 	req.Engine = eng
 	if n := batched.ValueInt64(); !batched.IsNull() {
-		if n < 1 || n > memory.MaxBatchedTokens {
-			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens",
-				fmt.Sprintf("max_num_batched_tokens must be between 1 and %d, got %d.", memory.MaxBatchedTokens, n))
+		if p := limits.BatchedTokens.Check(n); p != "" {
+			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens", p+".")
 			return false
 		}
 		req.MaxNumBatchedTokens = int(n)
@@ -485,12 +529,12 @@ func (d demandModel) replicaCount(at path.Path, est *memory.Estimate) (int64, di
 	lo, _ := a["min_replicas"].(types.Int64)
 	hi, _ := a["max_replicas"].(types.Int64)
 	at = at.AtName("autoscaling")
-	if target.IsNull() || !(target.ValueFloat64() >= 0) || target.ValueFloat64() > 1e15 {
-		diags.AddAttributeError(at.AtName("target_load"), "Invalid target_load", "target_load must be a number of 0 or more.")
+	if target.IsNull() {
+		diags.AddAttributeError(at.AtName("target_load"), "Missing target_load", "autoscaling needs the target_load to serve.")
 	}
 	per, pd := d.loadPerReplica(est, at)
 	diags.Append(pd...)
-	minR, maxR := int64(1), int64(maxReplicasPerShard)
+	minR, maxR := int64(1), limits.Replicas.Max
 	if !lo.IsNull() {
 		minR = lo.ValueInt64()
 	}
@@ -504,8 +548,17 @@ func (d demandModel) replicaCount(at path.Path, est *memory.Estimate) (int64, di
 	if diags.HasError() {
 		return 0, diags
 	}
-	n := int64(math.Ceil(target.ValueFloat64()/per - 1e-9))
-	return min(max(n, minR), maxR, maxReplicasPerShard), diags
+	return autoscaledReplicas(target.ValueFloat64(), per, minR, maxR), diags
+}
+
+// autoscaledReplicas is ceil(target / per) within [minR, maxR], computed in
+// floating point so that it is monotone in the target up to any quotient.
+func autoscaledReplicas(target, per float64, minR, maxR int64) int64 {
+	n := maxR
+	if q := math.Ceil(target/per - 1e-9); q < float64(maxR) {
+		n = int64(q)
+	}
+	return min(max(n, minR), maxR)
 }
 
 // loadPerReplica is autoscaling's load_per_replica or, without it, the
@@ -563,9 +616,6 @@ func (d demandModel) weightsSource() (analysis.Location, bool) {
 	region, _ := a["region"].(types.String)
 	return analysis.Location{Cloud: cloud.ValueString(), Region: region.ValueString()}, true
 }
-
-// maxReplicasPerShard bounds a computed replica count.
-const maxReplicasPerShard = 100_000
 
 // architecture resolves the catalog model or the explicit architecture.
 func (d demandModel) architecture(ctx context.Context, at path.Path) (catalog.Architecture, diag.Diagnostics) {

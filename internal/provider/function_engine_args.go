@@ -96,6 +96,10 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argDemand, "invalid demand: "+diagSummary(diags))
 		return
 	}
+	if e := placementOfAnother(p, md.Name); e != "" {
+		resp.Error = function.NewArgumentFuncError(argDemand, e)
+		return
+	}
 	source, bytes := checkpoint(d, md.Memory)
 	if source == "" {
 		resp.Error = function.NewArgumentFuncError(argDemand,
@@ -137,4 +141,20 @@ func diagSummary(diags diag.Diagnostics) string {
 		parts = append(parts, text)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// placementOfAnother says why a placement entry is not one of the model's
+// ("" when it is): its memory_profile key starts with its model's name
+// ("<model>/<node_group>/tp<t>-pp<p>"). Entries planned before the key was
+// recorded cannot tell.
+func placementOfAnother(p placementValue, model string) string {
+	if p.MemoryProfile == nil {
+		return ""
+	}
+	placed, _, _ := strings.Cut(*p.MemoryProfile, "/")
+	if placed == model {
+		return ""
+	}
+	return fmt.Sprintf("the placement entry is a replica of model shard %q (memory_profile %q), but the demand is model shard %q's; "+
+		"pass the demand of the placed model", placed, *p.MemoryProfile, model)
 }

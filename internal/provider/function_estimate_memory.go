@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/function"
 
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -42,8 +43,10 @@ func (f *estimateMemoryFunction) Definition(_ context.Context, _ function.Defini
 		Parameters: []function.Parameter{
 			function.StringParameter{Name: "model", MarkdownDescription: "Catalog model id, for example `llama-3.1-70b`."},
 			function.StringParameter{Name: "precision", MarkdownDescription: "Weight precision: " + backtickList(memory.Precisions()) + "."},
-			function.Int64Parameter{Name: "max_context_tokens", MarkdownDescription: "Longest sequence served (vLLM `--max-model-len`)."},
-			function.Int64Parameter{Name: "max_concurrent_sequences", MarkdownDescription: "Sequences held at once at full context (vLLM `--max-num-seqs`)."},
+			function.Int64Parameter{Name: "max_context_tokens", MarkdownDescription: withLimit("Longest sequence served (vLLM `--max-model-len`), "+
+				"at most the model's context.", limits.ContextTokens)},
+			function.Int64Parameter{Name: "max_concurrent_sequences", MarkdownDescription: withLimit("Sequences held at once at full context "+
+				"(vLLM `--max-num-seqs`).", limits.Concurrency)},
 		},
 		VariadicParameter: function.StringParameter{
 			Name:                "instance_type",

@@ -47,7 +47,7 @@ func TestAccBadInput(t *testing.T) {
 		"min above max": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", min_nodes = 3, max_nodes = 2 }`, okShard, ""),
 			`has min_nodes = 3 but max_nodes = 2`},
 		"negative max": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = -1 }`, okShard, ""),
-			`value must be between 0 and 100000`},
+			`max_nodes must be between 0 and 100,000 (the most nodes one node group may have), got -1`},
 		"gpu and instance type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, gpu = { model = "H100", count = 8, memory_gib = 79 } }`, okShard, ""),
 			`Set instance_type (a catalog type) or gpu (custom hardware), not both`},
 		"no hardware": {pool(`g = { cloud = "aws", region = "us-east-1", max_nodes = 1 }`, okShard, ""),
@@ -55,11 +55,11 @@ func TestAccBadInput(t *testing.T) {
 		"custom without gpu": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1 }`, okShard, ""),
 			`A custom node group describes its hardware in gpu.`},
 		"custom zero gpus": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "RTX", count = 0, memory_gib = 23 } }`, okShard, ""),
-			`value must be between 1 and 64`},
+			`gpu.count must be between 1 and 64 (the most GPUs one node may have), got 0`},
 		"no price known": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5e.48xlarge", max_nodes = 1 }`, okShard, ""),
 			`The catalog has no price for node group "g"; set price_per_hour`},
 		"negative price": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, price_per_hour = -2 }`, okShard, ""),
-			`value must be at least 0.000000`},
+			`price_per_hour must be between 0 and 10,000 (the highest price of one node, USD per hour), got -2`},
 		"bad capacity type": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, capacity_type = "reserved" }`, okShard, ""),
 			`Attribute node_groups["g"].capacity_type value must be one of`},
 		"bad taint effect": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, taints = [{ key = "a", effect = "NoRun" }] }`, okShard, ""),
@@ -87,12 +87,12 @@ func TestAccBadInput(t *testing.T) {
 		"unknown kv precision": {pool(okGroup, shard(`kv_cache_precision = "int2"`), ""), `unknown KV cache precision "int2"`},
 		"zero context":         {pool(okGroup, strings.Replace(okShard, "8192", "0", 1), ""), `must be a positive number of tokens, got 0`},
 		"context too long":     {pool(okGroup, strings.Replace(okShard, "8192", "262144", 1), ""), `exceeds the model's maximum context of 131072 tokens`},
-		"zero concurrency":     {pool(okGroup, strings.Replace(okShard, "sequences = 8", "sequences = 0", 1), ""), `must be a positive number of sequences`},
-		"negative replicas":    {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = -1", 1), ""), `replicas must be 0 or more, got -1`},
+		"zero concurrency":     {pool(okGroup, strings.Replace(okShard, "sequences = 8", "sequences = 0", 1), ""), `max_concurrent_sequences must be between 1 and 1,048,576`},
+		"negative replicas":    {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = -1", 1), ""), `replicas must be between 0 and 100,000 (the most replicas of one model), got -1`},
 		"tensor parallel 3":    {pool(okGroup, shard(`tensor_parallel = 3`), ""), `tensor parallel degree 3 is not a power of two`},
 		"tensor parallel vs heads": {pool(okGroup, strings.Replace(shard(`tensor_parallel = 8`), "llama-3.1-8b", "qwen2.5-7b", 1), ""),
 			`28 attention heads are not divisible by tensor parallel degree 8`},
-		"pipeline zero":            {pool(okGroup, shard(`pipeline_parallel = 0`), ""), `pipeline_parallel must be at least 1 when set, got 0`},
+		"pipeline zero":            {pool(okGroup, shard(`pipeline_parallel = 0`), ""), `pipeline_parallel must be between 1 and 1,024 (the most layers a model may have), got 0`},
 		"unknown cloud constraint": {pool(okGroup, shard(`constraints = { clouds = ["oracle"] }`), ""), `"oracle" is not one of "aws", "azure", "gcp", "custom"`},
 		"impossible constraint": {pool(okGroup, shard(`constraints = { clouds = ["azure"] }`), ""),
 			`0/1 node groups can hold one (1 excluded by cloud)`},
@@ -100,6 +100,8 @@ func TestAccBadInput(t *testing.T) {
 		"too little capacity": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 40", 1), ""),
 			`raise max_nodes of node group "h100" to 5`},
 		"model too big": {pool(`l4 = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-96", max_nodes = 1 }`,
+			strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-405b", 1), ""), `excluded by nodes per replica above max_nodes`},
+		"model too big for any pipeline": {pool(`l4 = { cloud = "gcp", region = "us-central1", instance_type = "g2-standard-8", max_nodes = 1, price_per_hour = 1 }`,
 			strings.Replace(okShard, "llama-3.1-8b", "llama-3.1-405b", 1), ""), `excluded by memory per GPU`},
 		"spread domains > replicas": {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 3 }`), ""), `3 domains cannot be covered by 2 replicas`},
 		"spread across unknown":     {pool(okGroup, shard(`spread = { across = "rack" }`), ""), `unknown spread domain "rack"`},
@@ -107,7 +109,7 @@ func TestAccBadInput(t *testing.T) {
 		"spread unmet":              {pool(okGroup, shard(`spread = { across = "cloud", min_domains = 2 }`), ""), `excluded by spread`},
 		"replicas and autoscaling":  {pool(okGroup, shard(`autoscaling = { target_load = 10, load_per_replica = 5 }`), ""), `Set replicas or autoscaling, not both`},
 		"autoscaling zero capacity": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 10, load_per_replica = 0 }, `, 1), ""),
-			`load_per_replica must be a positive number`},
+			`load_per_replica must be greater than 0 and at most 1,000,000,000,000,000`},
 		"autoscaling estimate on unknown type": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 10, estimate_on = "aws/p5.48" }, `, 1), ""),
 			`unknown instance type "aws/p5.48"`},
 		"autoscaling load and estimate": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 10, load_per_replica = 5, estimate_on = "aws/p5.48xlarge" }, `, 1), ""),
@@ -118,11 +120,11 @@ func TestAccBadInput(t *testing.T) {
 			`A replica does not fit gcp/g2-standard-8 GPUs`},
 		"weights source unknown cloud": {pool(okGroup, shard(`weights_source = { cloud = "oracle", region = "x" }`), ""),
 			`"oracle" is not one of "aws", "azure", "gcp", "custom"`},
-		"transfer horizon zero": {pool(okGroup, okShard, `transfer_horizon_hours = 0`), `value must be at least 1`},
+		"transfer horizon zero": {pool(okGroup, okShard, `transfer_horizon_hours = 0`), `transfer_horizon_hours must be between 1 and 876,000`},
 		"egress price key": {"provider \"mcllm\" {\n  egress_prices = { \"aws/egress\" = 0.1 }\n}\n" + pool(okGroup, okShard, ""),
 			`"aws/egress" is not "<cloud>/internet" or "<cloud>/inter_region"`},
 		"egress price negative": {"provider \"mcllm\" {\n  egress_prices = { \"gcp/inter_region\" = -1 }\n}\n" + pool(okGroup, okShard, ""),
-			`must be a number of USD per GB, 0 to 1000, got -1`},
+			`egress_prices must be between 0 and 1,000 (the highest price of a GB transferred), got -1`},
 		"floor above replicas":   {pool(okGroup, shard(`on_demand_floor = 3`), ""), `on_demand_floor must be between 0 and replicas (2), got 3`},
 		"failure above replicas": {pool(okGroup, shard(`min_replicas_on_failure = { cloud = 2 }`), ""), `2 replicas cannot remain after losing a cloud when the model runs 2`},
 		"slash in name":          {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},
@@ -130,13 +132,70 @@ func TestAccBadInput(t *testing.T) {
 		"unknown strategy":    {pool(okGroup, okShard, `strategy = "fastest"`), `Attribute strategy value must be one of`},
 		"rebalance no budget": {pool(okGroup, okShard, `rebalance = "now"`), `A rebalance moves nothing while max_moves is 0`},
 		"utilization zero":    {pool(okGroup, okShard, `gpu_memory_utilization = 0`), `must be greater than 0 and at most 1, got 0`},
-		"negative max moves":  {pool(okGroup, okShard, `max_moves = -1`), `value must be at least 0`},
+		"negative max moves":  {pool(okGroup, okShard, `max_moves = -1`), `max_moves must be between 0 and 100,000`},
 		"bad namespace":       {pool(okGroup, okShard, `kubernetes = { namespace = "LLM_Serving" }`), `a lowercase RFC 1123 label must consist of`},
 		"bad port":            {pool(okGroup, okShard, `kubernetes = { port = 70000 }`), `value must be between 1 and 65535`},
 		"bad secret name":     {pool(okGroup, okShard, `kubernetes = { hf_token_secret = "HF Token" }`), `a lowercase RFC 1123 subdomain must consist of`},
 		"bad image":           {pool(okGroup, okShard, `kubernetes = { image = "vllm openai" }`), `"vllm openai" is not a container image reference`},
 		"model name not a label": {pool(okGroup, strings.Replace(okShard, `"llama"`, `"Llama 8B"`, 1), "kubernetes = {}"),
 			`"Llama 8B" labels Kubernetes nodes and pods, so it must be a valid label value`},
+		// Issue 12: numbers at and beyond their limits, fractions, empty strings.
+		"max_nodes 2^63": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 9223372036854775808 }`, okShard, ""),
+			`node_groups["g"].max_nodes = 9.223372037e+18 is beyond what a 64-bit integer holds`},
+		"max_nodes above the limit": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 100001 }`, okShard, ""),
+			`max_nodes must be between 0 and 100,000 (the most nodes one node group may have), got 100,001`},
+		"gpu memory 1e15": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "X", count = 8, memory_gib = 1e15 } }`, okShard, ""),
+			`gpu.memory_gib must be between 1 and 1,024 (the most memory one GPU may have, in GiB), got 1e+15`},
+		"price 2e15": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 1, price_per_hour = 2e15 }`, okShard, ""),
+			`price_per_hour must be between 0 and 10,000 (the highest price of one node, USD per hour), got 2e+15`},
+		"price override above the limit": {"provider \"mcllm\" {\n  price_overrides = { \"aws/p5.48xlarge\" = 1e6 }\n}\n" + pool(okGroup, okShard, ""),
+			`price_overrides must be between 0 and 10,000`},
+		"replicas fractional in model_shards": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 2.5", 1), ""),
+			`model_shards[0].replicas must be a whole number; got 2.5`},
+		"replicas above the limit": {pool(okGroup, strings.Replace(okShard, "replicas = 2", "replicas = 999999", 1), ""),
+			`replicas must be between 0 and 100,000 (the most replicas of one model), got 999,999`},
+		"tensor parallel above the limit": {pool(okGroup, shard(`tensor_parallel = 128`), ""), `tensor_parallel must be between 1 and 64`},
+		"pipeline 2^40":                   {pool(okGroup, shard(`pipeline_parallel = 1099511627776`), ""), `pipeline_parallel must be between 1 and 1,024`},
+		"architecture layers 2^40": {pool(okGroup, strings.Replace(shardWithout("model"), "{ ", `{ architecture = { layers = 1099511627776, hidden_size = 64, attention_heads = 4, kv_heads = 2, head_dim = 16, vocab_size = 100, intermediate_size = 128, max_context_tokens = 8192 }, `, 1), ""),
+			`layers must be between 1 and 1,024 (the most layers a model may have)`},
+		"architecture of 1.7e19 parameters": {pool(okGroup, strings.Replace(shardWithout("model"), "{ ", `{ architecture = { layers = 1024, hidden_size = 131072, attention_heads = 32, kv_heads = 8, head_dim = 128, vocab_size = 100, intermediate_size = 1048576, max_context_tokens = 8192, experts = 4096, active_experts = 8, moe_intermediate_size = 1048576 }, `, 1), ""),
+			`the model's parameters must be between 1 and 100,000,000,000,000`},
+		"target load above the limit": {pool(okGroup, strings.Replace(shardWithout("replicas"), "{ ", `{ autoscaling = { target_load = 1e16, load_per_replica = 5 }, `, 1), ""),
+			`target_load must be between 0 and 1,000,000,000,000,000`},
+		"too few nodes for fixed degrees": {pool(okGroup, shard(`tensor_parallel = 8, pipeline_parallel = 4`), ""),
+			`raise max_nodes of node group "h100" to 8 (a replica at tensor_parallel 8 × pipeline_parallel 4 spans 4 nodes)`},
+		"empty pool name":          {strings.Replace(pool(okGroup, okShard, ""), `name = "p"`, `name = ""`, 1), `name must not be empty.`},
+		"empty kv cache precision": {pool(okGroup, shard(`kv_cache_precision = ""`), ""), `model_shards[0].kv_cache_precision must not be empty; omit it`},
+		"empty gpu model": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "", count = 8, memory_gib = 80 } }`, okShard, ""),
+			`node_groups["g"].gpu.model must not be empty.`},
+		"empty region": {pool(`g = { cloud = "aws", region = "", instance_type = "p5.48xlarge", max_nodes = 1 }`, okShard, ""),
+			`node_groups["g"].region must not be empty.`},
+		"estimate fractional context": {`data "mcllm_memory_estimate" "x" {
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  max_context_tokens = 1.5
+  max_concurrent_sequences = 1
+}`, `max_context_tokens must be a whole number; got 1.5`},
+		"function fractional context": {`output "x" {
+  value = provider::mcllm::estimate_memory("llama-3.1-8b", "bf16", 1.5, 1)
+}`, `max_context_tokens must be a whole number; got 1.5`},
+		"shard fractional replicas": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1.5
+}`, `replicas must be a whole number; got 1.5`},
+		"shard empty kv cache precision": {`resource "mcllm_model_shard" "s" {
+  name = "s"
+  model = "llama-3.1-8b"
+  precision = "bf16"
+  kv_cache_precision = ""
+  max_context_tokens = 4096
+  max_concurrent_sequences = 1
+  replicas = 1
+}`, `kv_cache_precision must not be empty; omit it`},
 		// The shard resource itself.
 		"shard unknown model": {`resource "mcllm_model_shard" "s" {
   name = "s"
@@ -166,7 +225,7 @@ func TestAccBadInput(t *testing.T) {
 			})
 		})
 	}
-	if len(cases) < 25 {
-		t.Errorf("the matrix has %d cases; keep at least 25", len(cases))
+	if len(cases) < 85 {
+		t.Errorf("the matrix has %d cases; keep at least 85", len(cases))
 	}
 }

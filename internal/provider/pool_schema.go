@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 )
 
 func computedInt(desc string) schema.Attribute {
@@ -96,25 +96,26 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "A custom GPU node instead of a catalog instance type.",
 			Attributes: map[string]schema.Attribute{
 				"model": schema.StringAttribute{Required: true, MarkdownDescription: "GPU model name, matched by `constraints.gpu_models`."},
-				"count": schema.Int64Attribute{Required: true, MarkdownDescription: "GPUs per node, 1 to 64.",
-					Validators: []validator.Int64{int64validator.Between(1, 64)}},
+				"count": schema.Int64Attribute{Required: true, MarkdownDescription: withLimit("GPUs per node.", limits.GPUsPerNode),
+					Validators: []validator.Int64{intLimit{limits.GPUsPerNode}}},
 				"memory_gib": schema.Float64Attribute{Required: true,
-					MarkdownDescription: "Memory per GPU a serving runtime sees (CUDA's total), GiB; for example 79.1 for an 80 GB card.",
-					Validators:          []validator.Float64{float64validator.AtLeast(1)}},
+					MarkdownDescription: withLimit("Memory per GPU a serving runtime sees (CUDA's total), GiB; for example 79.1 for an 80 GB card.", limits.GPUMemoryGiB),
+					Validators:          []validator.Float64{floatLimit{limits.GPUMemoryGiB}}},
 			}},
 		"min_nodes": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
-			MarkdownDescription: "Nodes the group keeps even when empty; they are filled first. Defaults to 0.",
-			Validators:          []validator.Int64{int64validator.AtLeast(0)}},
-		"max_nodes": schema.Int64Attribute{Required: true, MarkdownDescription: "Most nodes the group may grow to.",
-			Validators: []validator.Int64{int64validator.Between(0, 100000)}},
+			MarkdownDescription: withLimit("Nodes the group keeps even when empty; they are filled first. Defaults to 0.", limits.MinNodes),
+			Validators:          []validator.Int64{intLimit{limits.MinNodes}}},
+		"max_nodes": schema.Int64Attribute{Required: true, MarkdownDescription: withLimit("Most nodes the group may grow to.", limits.NodesPerGroup),
+			Validators: []validator.Int64{intLimit{limits.NodesPerGroup}}},
 		"capacity_type": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(planner.CapacityOnDemand),
 			MarkdownDescription: "`on-demand` (default) or `spot`.",
 			Validators:          []validator.String{stringvalidator.OneOf(planner.CapacityOnDemand, planner.CapacitySpot)}},
 		"labels": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 			MarkdownDescription: "Labels that `constraints.labels` of a model can require."},
 		"price_per_hour": schema.Float64Attribute{Optional: true,
-			MarkdownDescription: "Price of one node in USD per hour; overrides the provider's `price_overrides` and the catalog. Required when neither knows a price.",
-			Validators:          []validator.Float64{float64validator.AtLeast(0)}},
+			MarkdownDescription: withLimit("Price of one node in USD per hour; overrides the provider's `price_overrides` and the catalog. "+
+				"Required when neither knows a price. 0 is free or already-paid capacity.", limits.PricePerHour),
+			Validators: []validator.Float64{floatLimit{limits.PricePerHour}}},
 		"confidential": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Whether the nodes offer confidential computing. Defaults to false."},
 		"taints": schema.ListNestedAttribute{Optional: true,
@@ -147,8 +148,8 @@ func poolSchema() schema.Schema {
 					"`max_moves` replicas whose place is still feasible, when that improves the strategy's objective; later plans " +
 					"with the same value keep every replica where it is."},
 			"max_moves": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
-				MarkdownDescription: "Most replicas a change of `rebalance` may move. Defaults to 0.",
-				Validators:          []validator.Int64{int64validator.AtLeast(0)}},
+				MarkdownDescription: withLimit("Most replicas a change of `rebalance` may move. Defaults to 0.", limits.MaxMoves),
+				Validators:          []validator.Int64{intLimit{limits.MaxMoves}}},
 			"allow_partial": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "When capacity is short, place what fits (higher `priority` first), warn, and list the rest in `unplaced` instead of failing the plan."},
 			"gpu_memory_utilization": schema.Float64Attribute{Optional: true,
@@ -157,8 +158,8 @@ func poolSchema() schema.Schema {
 			"transfer_horizon_hours": schema.Float64Attribute{Optional: true,
 				MarkdownDescription: "Hours over which the `cost` strategy spreads the one-time transfer of a model's weights from its " +
 					"`weights_source` when it compares node groups: a replica's transfer cost ÷ this horizon is added to its hourly " +
-					"cost. Defaults to 730 (a month).",
-				Validators: []validator.Float64{float64validator.AtLeast(1)}},
+					"cost. Defaults to 730 (a month). " + limits.TransferHorizon.Doc(),
+				Validators: []validator.Float64{floatLimit{limits.TransferHorizon}}},
 			"data_transfer": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Per replica of a model with a `weights_source`, keyed like `placement`: the one-time pull of its " +
 					"weights to its node group.",

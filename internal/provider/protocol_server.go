@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -42,7 +43,8 @@ func NewProtocol6(version string) func() (tfprotov6.ProviderServer, error) {
 		pool := poolSchema()
 		objType := pool.Type().(types.ObjectType)
 		return &protocolServer{ProviderServer: s, provider: p, shardType: shardTfType(), shardObjType: shardObjType(),
-			pool: pool, poolObjType: objType, poolType: objType.TerraformType(ctx).(tftypes.Object)}, nil
+			pool: pool, poolObjType: objType, poolType: objType.TerraformType(ctx).(tftypes.Object),
+			dataSources: dataSourceTypes(ctx, p), functions: functionDefinitions(ctx, p)}, nil
 	}
 }
 
@@ -54,6 +56,10 @@ type protocolServer struct {
 	pool         schema.Schema
 	poolObjType  types.ObjectType
 	poolType     tftypes.Object
+	// dataSources and functions are what the framework serves, for the
+	// numbers checked before it reads them (protocol_numbers.go).
+	dataSources map[string]types.ObjectType
+	functions   map[string]function.Definition
 }
 
 func shardObjType() types.ObjectType {

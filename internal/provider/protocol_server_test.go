@@ -184,9 +184,12 @@ func TestProtocolEngineArgs(t *testing.T) {
 		args []tftypes.Value
 		arg  int64
 	}{
-		"port out of range": {[]tftypes.Value{placement(0), demand(nil), num(70000)}, 2},
-		"two ports":         {[]tftypes.Value{placement(0), demand(nil), num(80), num(81)}, 2},
-		"invalid demand":    {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"precision": str("int3")})}, 1},
+		"port out of range":      {[]tftypes.Value{placement(0), demand(nil), num(70000)}, 2},
+		"two ports":              {[]tftypes.Value{placement(0), demand(nil), num(80), num(81)}, 2},
+		"invalid demand":         {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"precision": str("int3")})}, 1},
+		"another model's demand": {[]tftypes.Value{placement(0, 1), demand(map[string]tftypes.Value{"name": str("small"), "model": str("llama-3.1-8b")})}, 1},
+		"fractional port":        {[]tftypes.Value{placement(0), demand(nil), num(80.5)}, 2},
+		"empty demand name":      {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"name": str("")})}, 1},
 		"no serving model": {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"model": tftypes.NewValue(tftypes.String, nil),
 			"architecture": object(arch.Type(), map[string]tftypes.Value{"layers": num(2), "hidden_size": num(64), "attention_heads": num(4),
 				"kv_heads": num(2), "head_dim": num(16), "vocab_size": num(100), "intermediate_size": num(128), "max_context_tokens": num(8192)})})}, 1},

@@ -164,10 +164,12 @@ func TestProtocolProviderConfigErrorPaths(t *testing.T) {
 		set map[string]tftypes.Value
 		at  *tftypes.AttributePath
 	}{
-		"utilization":         {map[string]tftypes.Value{"gpu_memory_utilization": num(1.5)}, attrPath("gpu_memory_utilization")},
-		"override type":       {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu", 3)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu")},
-		"override price":      {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu-8g", 0)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu-8g")},
-		"utilization unknown": {map[string]tftypes.Value{"gpu_memory_utilization": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)}, attrPath("gpu_memory_utilization")},
+		"utilization":          {map[string]tftypes.Value{"gpu_memory_utilization": num(1.5)}, attrPath("gpu_memory_utilization")},
+		"override type":        {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu", 3)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu")},
+		"override price":       {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu-8g", -1)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu-8g")},
+		"override above limit": {map[string]tftypes.Value{"price_overrides": prices("gcp/a3-highgpu-8g", 10_001)}, attrPath("price_overrides").WithElementKeyString("gcp/a3-highgpu-8g")},
+		"egress above limit":   {map[string]tftypes.Value{"egress_prices": prices("gcp/internet", 1001)}, attrPath("egress_prices").WithElementKeyString("gcp/internet")},
+		"utilization unknown":  {map[string]tftypes.Value{"gpu_memory_utilization": tftypes.NewValue(tftypes.Number, tftypes.UnknownValue)}, attrPath("gpu_memory_utilization")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			expectOneError(t, newProtocolHarness(t).configure(tc.set), tc.at)

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -119,9 +120,9 @@ func (p *mcllmProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"price_overrides": schema.MapAttribute{
 				Optional:    true,
 				ElementType: types.Float64Type,
-				MarkdownDescription: "Hourly prices in USD that replace the catalog's on-demand list prices, keyed " +
-					"`<cloud>/<instance_type>` (for example `aws/p5.48xlarge`). Use it for negotiated prices, reserved " +
-					"capacity, or instance types the catalog has no price for.",
+				MarkdownDescription: withLimit("Hourly prices in USD that replace the catalog's on-demand list prices, keyed "+
+					"`<cloud>/<instance_type>` (for example `aws/p5.48xlarge`). Use it for negotiated prices, reserved "+
+					"capacity (0 for capacity already paid for), or instance types the catalog has no price for. Prices are USD per node-hour.", limits.PricePerHour),
 			},
 			"egress_prices": schema.MapAttribute{
 				Optional:    true,
@@ -130,7 +131,7 @@ func (p *mcllmProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 					"(leaving the cloud, to the internet or another cloud) or `<cloud>/inter_region` (between two regions of " +
 					"the cloud); the source cloud pays. They price the one-time pull of a model's weights from its " +
 					"`weights_source`. Defaults, first paid tier from North America: " + egressDefaultsText() +
-					"; Google Cloud's inter-region price has no default.",
+					"; Google Cloud's inter-region price has no default. " + limits.EgressPrice.Doc(),
 			},
 		},
 	}
@@ -176,10 +177,10 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 	diags.Append(priceMap(ctx, m.PriceOverrides, "price_overrides", "price override", cfg.PriceOverrides,
 		func(key string) error { _, err := lookupInstanceKey(key); return err },
 		func(price float64) string {
-			if price > 0 {
-				return ""
+			if p := limits.PricePerHour.Named("price_overrides").Check(price); p != "" {
+				return "is out of range: " + p
 			}
-			return fmt.Sprintf("must be a positive number of USD per hour, got %g", price)
+			return ""
 		})...)
 	diags.Append(priceMap(ctx, m.EgressPrices, "egress_prices", "egress price", cfg.EgressOverrides,
 		func(key string) error {
@@ -190,10 +191,10 @@ func buildConfig(ctx context.Context, m providerModel) (*Config, diag.Diagnostic
 			return nil
 		},
 		func(price float64) string {
-			if price >= 0 && price <= 1000 {
-				return ""
+			if p := limits.EgressPrice.Check(price); p != "" {
+				return "is out of range: " + p
 			}
-			return fmt.Sprintf("must be a number of USD per GB, 0 to 1000, got %g", price)
+			return ""
 		})...)
 	return cfg, diags
 }

@@ -38,7 +38,10 @@ func checkNumbers(t attr.Type, v tftypes.Value, at path.Path, diags *diag.Diagno
 		if v.As(&f) != nil {
 			return
 		}
-		if !f.IsInt() {
+		if f.IsInf() {
+			diags.AddAttributeError(at, "Number out of range",
+				fmt.Sprintf("%s = %s is not a finite whole number.", describePath(at), f.Text('g', 10)))
+		} else if !f.IsInt() {
 			diags.AddAttributeError(at, "Not a whole number",
 				fmt.Sprintf("%s must be a whole number; got %s.", describePath(at), f.Text('g', 10)))
 		} else if _, acc := f.Int64(); acc != big.Exact {
@@ -308,4 +311,64 @@ func defaultValue(ctx context.Context, a schema.Attribute, at path.Path, diags *
 		return tftypes.Value{}, false
 	}
 	return tv, true
+}
+
+// emptyMeansNone are the string attributes whose empty value is documented
+// as meaningful: a taint without a value.
+var emptyMeansNone = map[string]bool{"value": true}
+
+// checkEmptyStrings reports every known empty string attribute of a raw
+// configuration on its path. No name, id or setting of the provider is
+// empty; omitting an optional attribute is how to ask for its default.
+func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at path.Path, diags *diag.Diagnostics) {
+	var vals map[string]tftypes.Value
+	if !obj.IsKnown() || obj.IsNull() || obj.As(&vals) != nil {
+		return
+	}
+	for name, a := range attrs {
+		v, ok := vals[name]
+		if !ok || !v.IsKnown() || v.IsNull() {
+			continue
+		}
+		p := at.AtName(name)
+		switch sa := a.(type) {
+		case schema.StringAttribute:
+			var s string
+			if v.As(&s) != nil || s != "" || emptyMeansNone[name] {
+				continue
+			}
+			detail := fmt.Sprintf("%s must not be empty.", p)
+			if sa.Optional {
+				detail = fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", p)
+			}
+			diags.AddAttributeError(p, "Empty value", detail)
+		case schema.ListAttribute:
+			var elems []tftypes.Value
+			if sa.ElementType != types.StringType || v.As(&elems) != nil {
+				continue
+			}
+			for i, e := range elems {
+				var s string
+				if e.IsKnown() && !e.IsNull() && e.As(&s) == nil && s == "" {
+					diags.AddAttributeError(p.AtListIndex(i), "Empty value", fmt.Sprintf("%s must not be empty.", p.AtListIndex(i)))
+				}
+			}
+		case schema.SingleNestedAttribute:
+			checkEmptyStrings(sa.Attributes, v, p, diags)
+		case schema.MapNestedAttribute:
+			var elems map[string]tftypes.Value
+			if v.As(&elems) == nil {
+				for key, e := range elems {
+					checkEmptyStrings(sa.NestedObject.Attributes, e, p.AtMapKey(key), diags)
+				}
+			}
+		case schema.ListNestedAttribute:
+			var elems []tftypes.Value
+			if v.As(&elems) == nil {
+				for i, e := range elems {
+					checkEmptyStrings(sa.NestedObject.Attributes, e, p.AtListIndex(i), diags)
+				}
+			}
+		}
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
@@ -246,6 +247,9 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 		m.setUnknownOutputs()
 		return true
 	}
+	if checkEmptyStrings(poolAttrs, req.Config.Raw, path.Empty(), diags); diags.HasError() {
+		return false
+	}
 	cfg := r.cfg
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -329,6 +333,7 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 			diags.AddAttributeError(path.Root("gpu_memory_utilization"), "Invalid GPU memory utilization", fromMemoryError(err).Detail)
 		}
 	}
+	checkFloat(path.Root("transfer_horizon_hours"), limits.TransferHorizon, m.TransferHorizonHours, &diags)
 	req := planner.Request{
 		Strategy: planner.Strategy(m.Strategy.ValueString()), MaxMoves: clampInt(m.MaxMoves.ValueInt64()),
 	}
@@ -448,6 +453,17 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 		ng.Labels = map[string]string{}
 		diags.Append(g.Labels.ElementsAs(ctx, &ng.Labels, false)...)
 	}
+	if name == "" {
+		diags.AddAttributeError(at, "Empty value", "Node group names must not be empty: placements and Kubernetes labels name the group.")
+	}
+	// The schema validators have checked what was known at validation;
+	// values known only now are checked here, before any conversion.
+	checkInt(at.AtName("min_nodes"), limits.MinNodes, g.MinNodes, &diags)
+	checkInt(at.AtName("max_nodes"), limits.NodesPerGroup, g.MaxNodes, &diags)
+	checkFloat(at.AtName("price_per_hour"), limits.PricePerHour, g.PricePerHour, &diags)
+	if diags.HasError() {
+		return ng, diags
+	}
 	if ng.MinNodes > ng.MaxNodes {
 		diags.AddAttributeError(at.AtName("min_nodes"), "min_nodes above max_nodes",
 			fmt.Sprintf("Node group %q has min_nodes = %d but max_nodes = %d.", name, ng.MinNodes, ng.MaxNodes))
@@ -460,6 +476,10 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 	case !g.GPU.IsNull():
 		var gpu customGPUModel
 		diags.Append(g.GPU.As(ctx, &gpu, basetypes.ObjectAsOptions{})...)
+		if !checkInt(at.AtName("gpu").AtName("count"), limits.GPUsPerNode, gpu.Count, &diags) ||
+			!checkFloat(at.AtName("gpu").AtName("memory_gib"), limits.GPUMemoryGiB, gpu.MemoryGiB, &diags) {
+			return ng, diags
+		}
 		ng.GPUModel, ng.GPUsPerNode = gpu.Model.ValueString(), clampInt(gpu.Count.ValueInt64())
 		ng.GPUMemoryBytes = memory.GPUFromGiB(gpu.MemoryGiB.ValueFloat64(), util).VisibleBytes
 	case ng.Cloud == catalog.CloudCustom:
@@ -565,20 +585,18 @@ func addPlannerErrors(err error, m poolModel, diags *diag.Diagnostics) {
 		return
 	}
 	for _, p := range inv.Problems {
-		at := path.Root(p.Field)
+		at := path.Empty()
 		switch p.Kind {
 		case "node_group":
-			at = path.Root("node_groups").AtMapKey(p.Name).AtName(firstField(p.Field))
+			at = path.Root("node_groups").AtMapKey(p.Name)
 		case "model":
-			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name)).AtName(firstField(p.Field))
+			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name))
+		}
+		for _, name := range strings.Split(p.Field, ".") {
+			at = at.AtName(name)
 		}
 		diags.AddAttributeError(at, "Invalid "+strings.ReplaceAll(p.Field, "_", " "), p.Msg)
 	}
-}
-
-func firstField(f string) string {
-	name, _, _ := strings.Cut(f, ".")
-	return name
 }
 
 func (m *poolModel) shardIndex(name string) int {

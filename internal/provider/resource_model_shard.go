@@ -100,6 +100,9 @@ func planShard(ctx context.Context, proposed, config tftypes.Value) (tftypes.Val
 		diags.AddError("Unreadable configuration", err.Error())
 		return tftypes.Value{}, diags
 	}
+	if checkEmptyStrings(shardAttributes, config, path.Empty(), &diags); diags.HasError() {
+		return tftypes.Value{}, diags
+	}
 	vals["id"] = vals["name"]
 	// replicas is computed when autoscaling sets it: what the plan carries
 	// over from the prior state is not an input.
@@ -152,9 +155,19 @@ func planShard(ctx context.Context, proposed, config tftypes.Value) (tftypes.Val
 	return tftypes.NewValue(proposed.Type(), vals), diags
 }
 
+// shardAttributes is the shard's schema.
+var shardAttributes = func() map[string]schema.Attribute {
+	var resp resource.SchemaResponse
+	(&modelShardResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	return resp.Schema.Attributes
+}()
+
 // validateShard is ValidateConfig on a raw configuration.
 func validateShard(ctx context.Context, config tftypes.Value) diag.Diagnostics {
 	var diags diag.Diagnostics
+	if checkEmptyStrings(shardAttributes, config, path.Empty(), &diags); diags.HasError() {
+		return diags
+	}
 	demand, ok := demandOfRaw(ctx, config, &diags)
 	if !ok {
 		return diags

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 )
 
 // MLP kinds.
@@ -175,6 +177,23 @@ func (a Architecture) Params() ParamBreakdown {
 	return p
 }
 
+// LimitedField is an architecture field with its documented range.
+type LimitedField struct {
+	Limit limits.Int
+	Value int
+}
+
+// LimitedFields are the fields a custom architecture sets, each with its
+// range in the limits table (positive values are checked above).
+func (a Architecture) LimitedFields() []LimitedField {
+	return []LimitedField{
+		{limits.Layers, a.Layers}, {limits.HiddenSize, a.Hidden}, {limits.AttentionHeads, a.Heads},
+		{limits.KVHeads, a.KVHeads}, {limits.HeadDim, a.HeadDim}, {limits.VocabSize, a.Vocab},
+		{limits.IntermediateSize, a.Intermediate}, {limits.ArchContext, a.MaxContext}, {limits.Experts, a.Experts},
+		{limits.ActiveExperts, a.ActiveExperts}, {limits.MoEIntermediate, a.MoEIntermediate},
+	}
+}
+
 // Validate checks that the architecture is complete and self-consistent.
 // Errors name the config field at fault.
 func (a Architecture) Validate() error {
@@ -195,6 +214,11 @@ func (a Architecture) Validate() error {
 	}
 	if !a.IsMoE() || a.DenseLayers > 0 {
 		positive("intermediate_size", a.Intermediate)
+	}
+	for _, f := range a.LimitedFields() {
+		if p := f.Limit.Check(int64(f.Value)); p != "" && f.Value > 0 {
+			problems = append(problems, p)
+		}
 	}
 	if a.KVHeads > 0 && a.Heads > 0 && a.Heads%a.KVHeads != 0 {
 		problems = append(problems, fmt.Sprintf("attention_heads (%d) must be a multiple of kv_heads (%d)", a.Heads, a.KVHeads))
@@ -231,6 +255,12 @@ func (a Architecture) Validate() error {
 	}
 	if a.SlidingWindow < 0 {
 		problems = append(problems, "sliding_window must not be negative")
+	}
+	if len(problems) == 0 {
+		// The fields are in range, so the count fits int64.
+		if p := limits.Parameters.Check(a.Params().Total()); p != "" {
+			problems = append(problems, "the model's "+p)
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))

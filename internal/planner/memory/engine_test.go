@@ -47,7 +47,7 @@ func TestEngineInputErrors(t *testing.T) {
 		{"batch below the sequences", Request{Arch: arch, Precision: BF16, ContextTokens: 4096, Concurrency: 512,
 			MaxNumBatchedTokens: 256}, FieldMaxBatchedTokens, "max_num_seqs"},
 		{"negative batch", Request{Arch: arch, Precision: BF16, ContextTokens: 4096, Concurrency: 1,
-			MaxNumBatchedTokens: -1}, FieldMaxBatchedTokens, "positive"},
+			MaxNumBatchedTokens: -1}, FieldMaxBatchedTokens, "must be between 1 and"},
 	} {
 		_, err := New(tc.req)
 		var ie *InputError

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 )
 
 // GiB is 2^30 bytes.
@@ -26,14 +27,6 @@ const DefaultUtilization = 0.90
 // only a shortfall there is charged against the usable memory, and nothing
 // under --enforce-eager.
 const CUDAGraphBytes = 2 * GiB
-
-// MaxBatchedTokens bounds max_num_batched_tokens, far above any profile
-// batch, so that byte counts cannot overflow.
-const MaxBatchedTokens = 1 << 22
-
-// MaxConcurrency bounds max_concurrent_sequences, far above any engine's
-// batch, so that byte counts cannot overflow.
-const MaxConcurrency = 1 << 20
 
 // Request is what the estimator needs to know about one deployment.
 type Request struct {
@@ -102,12 +95,16 @@ func New(req Request) (*Estimate, error) {
 	if req.ContextTokens > req.Arch.MaxContext {
 		return nil, &InputError{Field: FieldContext, Msg: fmt.Sprintf("%d tokens exceeds the model's maximum context of %d tokens", req.ContextTokens, req.Arch.MaxContext)}
 	}
-	if req.Concurrency <= 0 || req.Concurrency > MaxConcurrency {
-		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf("must be a positive number of sequences up to %d, got %d", MaxConcurrency, req.Concurrency)}
+	if p := limits.ContextTokens.Check(int64(req.ContextTokens)); p != "" {
+		return nil, &InputError{Field: FieldContext, Msg: p}
 	}
-
-	if req.MaxNumBatchedTokens < 0 || req.MaxNumBatchedTokens > MaxBatchedTokens {
-		return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: fmt.Sprintf("must be a positive number of tokens up to %d, got %d", MaxBatchedTokens, req.MaxNumBatchedTokens)}
+	if p := limits.Concurrency.Check(int64(req.Concurrency)); p != "" {
+		return nil, &InputError{Field: FieldConcurrency, Msg: p}
+	}
+	if req.MaxNumBatchedTokens != 0 {
+		if p := limits.BatchedTokens.Check(int64(req.MaxNumBatchedTokens)); p != "" {
+			return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: p}
+		}
 	}
 	if n := req.MaxNumBatchedTokens; n > 0 {
 		// vLLM SchedulerConfig._verify_args refuses both.
@@ -136,6 +133,12 @@ func New(req Request) (*Estimate, error) {
 	e.KVBytesPerToken = e.kvBytesPerTokenPerLayer(1) * int64(req.Arch.Layers)
 	blocksPerSeq := (int64(req.ContextTokens) + BlockTokens - 1) / BlockTokens
 	e.KVTokens = int64(req.Concurrency) * blocksPerSeq * BlockTokens
+	// Each factor is bounded; their product need not fit int64.
+	if total := float64(e.WeightBytes) + float64(e.KVTokens)*float64(e.KVBytesPerToken); total > float64(limits.ReplicaBytes.Max) {
+		return nil, &InputError{Field: FieldConcurrency, Msg: fmt.Sprintf(
+			"a replica would need %.4g GiB of weights and KV cache, beyond %s; lower max_concurrent_sequences or max_context_tokens",
+			total/GiB, limits.ReplicaBytes.What)}
+	}
 	e.KVBytes = e.KVTokens * e.KVBytesPerToken
 	return e, nil
 }

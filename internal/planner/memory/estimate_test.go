@@ -244,7 +244,7 @@ func TestBadInput(t *testing.T) {
 		"zero context":      {func(r *Request) { r.ContextTokens = 0 }, FieldContext, "positive"},
 		"negative context":  {func(r *Request) { r.ContextTokens = -5 }, FieldContext, "positive"},
 		"context over max":  {func(r *Request) { r.ContextTokens = 200000 }, FieldContext, "maximum context of 131072"},
-		"zero concurrency":  {func(r *Request) { r.Concurrency = 0 }, FieldConcurrency, "positive"},
+		"zero concurrency":  {func(r *Request) { r.Concurrency = 0 }, FieldConcurrency, "between 1 and"},
 		"broken arch":       {func(r *Request) { r.Arch.Layers = 0 }, FieldArchitecture, "layers must be positive"},
 		"negative hidden":   {func(r *Request) { r.Arch.Hidden = -1 }, FieldArchitecture, "hidden_size"},
 	} {
