@@ -199,7 +199,7 @@ func numberCases() map[string]badPoolCase {
 		"gpu count 0":                {gpu("count", num(0)), gp("gpu").WithAttributeName("count"), "gpu.count must be between 1 and 64"},
 		"gpu count 65":               {gpu("count", num(65)), gp("gpu").WithAttributeName("count"), "gpu.count must be between 1 and 64"},
 		"gpu count fractional":       {gpu("count", num(7.5)), gp("gpu").WithAttributeName("count"), "must be a whole number"},
-		"gpu memory 1e15":            {gpu("memory_gib", num(1e15)), gp("gpu").WithAttributeName("memory_gib"), "gpu.memory_gib must be between 1 and 1,024"},
+		"gpu memory 1e15":            {gpu("memory_gib", num(1e15)), gp("gpu").WithAttributeName("memory_gib"), `node_groups["g"].gpu.memory_gib must be between 1 and 1,024`},
 		"gpu memory +Inf":            {gpu("memory_gib", posInf), gp("gpu").WithAttributeName("memory_gib"), "cannot be represented as a 64-bit floating-point number"},
 		"gpu memory 0.5":             {gpu("memory_gib", num(0.5)), gp("gpu").WithAttributeName("memory_gib"), "gpu.memory_gib must be between 1 and 1,024"},
 		"replicas 1.5":               {s("replicas", num(1.5)), sp("replicas"), "model_shards[0].replicas must be a whole number; got 1.5"},

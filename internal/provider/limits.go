@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -24,7 +25,7 @@ func checkInt(at path.Path, l limits.Int, v types.Int64, diags *diag.Diagnostics
 		return true
 	}
 	if p := l.Check(v.ValueInt64()); p != "" {
-		diags.AddAttributeError(at, outOfRange, p+".")
+		diags.AddAttributeError(at, outOfRange, onPath(at, l.Name, p)+".")
 		return false
 	}
 	return true
@@ -36,10 +37,20 @@ func checkFloat(at path.Path, l limits.Float, v types.Float64, diags *diag.Diagn
 		return true
 	}
 	if p := l.Check(v.ValueFloat64()); p != "" {
-		diags.AddAttributeError(at, outOfRange, p+".")
+		diags.AddAttributeError(at, outOfRange, onPath(at, l.Name, p)+".")
 		return false
 	}
 	return true
+}
+
+// onPath names the attribute in a limit's message by its whole path
+// (node_groups["lab"].gpu.memory_gib rather than gpu.memory_gib): the CLI
+// points a nested attribute's error at the resource, not at the value.
+func onPath(at path.Path, name, problem string) string {
+	if full := at.String(); full != "" && strings.HasPrefix(problem, name) {
+		return full + strings.TrimPrefix(problem, name)
+	}
+	return problem
 }
 
 // withLimit ends an attribute description with its range.
