@@ -86,8 +86,8 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
-	if p.Utilization == nil || !(*p.Utilization > 0 && *p.Utilization <= 1) {
-		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_utilization in (0, 1]; plan the pool again")
+	if p.UsableMemoryBytes == nil || p.GPUMemoryBytes == nil || !(*p.UsableMemoryBytes > 0 && *p.UsableMemoryBytes <= *p.GPUMemoryBytes) {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no usable_memory_bytes within gpu_memory_bytes; plan the pool again")
 		return
 	}
 	d := demandFromObject(demand)
@@ -119,7 +119,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_bytes; plan the pool again")
 		return
 	}
-	gpu := memory.GPU{VisibleBytes: *p.GPUMemoryBytes, Utilization: *p.Utilization}
+	gpu := memory.GPU{VisibleBytes: *p.GPUMemoryBytes, Utilization: memory.UtilizationOf(*p.GPUMemoryBytes, *p.UsableMemoryBytes)}
 	gpu.Model = p.GPUModel
 	args := handoff.EngineArgs(handoffModel(md, source, bytes), r, gpu, int(port))
 	vals := make([]attr.Value, len(args))

@@ -51,8 +51,10 @@ func placementAttributes() map[string]schema.Attribute {
 		"tensor_parallel":      computedInt("Tensor-parallel degree (GPUs per stage, inside one node)."),
 		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
 		"memory_per_gpu_bytes": computedInt("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), bytes."),
-		"gpu_memory_utilization": computedFloat("Share of each GPU's memory the serving engine may use, as the placement assumes " +
-			"(vLLM `--gpu-memory-utilization`)."),
+		"usable_memory_bytes": computedInt("Memory of each GPU the serving engine may use, as the placement assumes: " +
+			"`gpu_memory_bytes` × the `gpu_memory_utilization` in force, rounded down, bytes. `engine_args` passes " +
+			"`--gpu-memory-utilization` as their ratio to four decimals (the utilization itself; `memory_profiles` has it too). " +
+			"Whole bytes, not a fraction: at thousands of replicas each fractional number per entry costs the CLI seconds."),
 		"gpu_memory_bytes": computedInt("Memory of one GPU as the serving engine sees it (CUDA's total), bytes."),
 		"memory_profile":   computedStr("Key of the replica's entry in `memory_profiles`: its memory as the engine counts it."),
 	}

@@ -122,6 +122,7 @@ func TestProtocolEngineArgs(t *testing.T) {
 		return tftypes.NewValue(tftypes.List{ElementType: tftypes.Number}, vals)
 	}
 	placement := func(stageNodes ...float64) tftypes.Value {
+		h100 := memory.GPUFromGiB(79.14, 0.85)
 		var stages []tftypes.Value
 		for _, n := range stageNodes {
 			stages = append(stages, object(stageT, map[string]tftypes.Value{"node": num(n), "gpus": ints(0, 1, 2, 3, 4, 5, 6, 7)}))
@@ -130,8 +131,8 @@ func TestProtocolEngineArgs(t *testing.T) {
 			"instance_type": str("p5.48xlarge"), "gpu_model": str("H100-80GB"), "capacity_type": str("on-demand"),
 			"node": num(stageNodes[0]), "gpus": ints(0, 1, 2, 3, 4, 5, 6, 7), "stages": tftypes.NewValue(pt.AttributeTypes["stages"], stages),
 			"tensor_parallel": num(8), "pipeline_parallel": num(float64(len(stageNodes))),
-			"memory_per_gpu_bytes": num(70 << 30), "gpu_memory_utilization": num(0.85),
-			"gpu_memory_bytes": num(float64(memory.GPUFromGiB(79.14, 0.85).VisibleBytes)), "memory_profile": str("big/h100/tp8-pp2")})
+			"memory_per_gpu_bytes": num(70 << 30), "usable_memory_bytes": num(float64(h100.UsableBytes())),
+			"gpu_memory_bytes": num(float64(h100.VisibleBytes)), "memory_profile": str("big/h100/tp8-pp2")})
 	}
 	dt := demandTfType
 	demand := func(set map[string]tftypes.Value) tftypes.Value {

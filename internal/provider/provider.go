@@ -115,7 +115,8 @@ func (p *mcllmProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"gpu_memory_utilization": schema.Float64Attribute{
 				Optional: true,
 				MarkdownDescription: "Share of each GPU's runtime-visible memory a serving engine may use for weights, " +
-					"activations and KV cache, as vLLM's `--gpu-memory-utilization`. Greater than 0 and at most 1; defaults to `0.9`.",
+					"activations and KV cache, as vLLM's `--gpu-memory-utilization`. Greater than 0 and at most 1, with at most four " +
+					"decimals (placement entries carry the budget it gives in whole bytes); defaults to `0.9`.",
 			},
 			"price_overrides": schema.MapAttribute{
 				Optional:    true,

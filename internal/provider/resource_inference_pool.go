@@ -102,8 +102,8 @@ type placementValue struct {
 	TensorParallel    int64        `tfsdk:"tensor_parallel"`
 	PipelineParallel  int64        `tfsdk:"pipeline_parallel"`
 	MemoryPerGPUBytes int64        `tfsdk:"memory_per_gpu_bytes"`
-	// Utilization is null in states planned before it was recorded.
-	Utilization *float64 `tfsdk:"gpu_memory_utilization"`
+	// UsableMemoryBytes is null in states planned before it was recorded.
+	UsableMemoryBytes *int64 `tfsdk:"usable_memory_bytes"`
 	// GPUMemoryBytes is null in states planned before it was recorded.
 	GPUMemoryBytes *int64  `tfsdk:"gpu_memory_bytes"`
 	MemoryProfile  *string `tfsdk:"memory_profile"`
@@ -695,10 +695,10 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"node": types.Int64Value(int64(first.Node)), "gpus": int64List(first.GPUs),
 			"stages":          types.ListValueMust(stageObjType, stages),
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
-			"memory_per_gpu_bytes":   types.Int64Value(r.MemoryPerGPU),
-			"gpu_memory_utilization": types.Float64Value(g.Utilization),
-			"gpu_memory_bytes":       types.Int64Value(g.GPUMemoryBytes),
-			"memory_profile":         types.StringValue(profile),
+			"memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
+			"usable_memory_bytes":  types.Int64Value(g.GPU().UsableBytes()),
+			"gpu_memory_bytes":     types.Int64Value(g.GPUMemoryBytes),
+			"memory_profile":       types.StringValue(profile),
 		})
 	}
 	profileValues := make(map[string]attr.Value, len(profiles))

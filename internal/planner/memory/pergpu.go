@@ -28,12 +28,28 @@ func GPUFromGiB(visibleGiB, utilization float64) GPU {
 // UsableBytes is visible memory × utilization, the engine's budget.
 func (g GPU) UsableBytes() int64 { return int64(float64(g.VisibleBytes) * g.Utilization) }
 
-// CheckUtilization rejects a utilization outside (0, 1].
+// CheckUtilization rejects a utilization outside (0, 1] or with more than
+// four decimals: placement entries carry the engine's budget in whole bytes
+// (UsableBytes), and UtilizationOf recovers a four-decimal utilization
+// from it exactly.
 func CheckUtilization(u float64) error {
 	if !(u > 0 && u <= 1) {
 		return &InputError{Field: FieldUtilization, Msg: fmt.Sprintf("must be greater than 0 and at most 1, got %g", u)}
 	}
+	if math.Round(u*1e4)/1e4 != u {
+		return &InputError{Field: FieldUtilization, Msg: fmt.Sprintf("must have at most four decimals (as 0.9 or 0.8575), got %g", u)}
+	}
 	return nil
+}
+
+// UtilizationOf is the utilization of a GPU of visible bytes whose usable
+// budget is usable bytes (UsableBytes), to four decimals: for a utilization
+// CheckUtilization accepts, exactly the one the budget was made from.
+func UtilizationOf(visible, usable int64) float64 {
+	if visible <= 0 {
+		return 0
+	}
+	return math.Round(float64(usable)/float64(visible)*1e4) / 1e4
 }
 
 // PerGPU is the memory of one replica's shard on its most loaded GPU at
