@@ -24,11 +24,7 @@ func checkInt(at path.Path, l limits.Int, v types.Int64, diags *diag.Diagnostics
 	if v.IsNull() || v.IsUnknown() {
 		return true
 	}
-	if p := l.Check(v.ValueInt64()); p != "" {
-		diags.AddAttributeError(at, outOfRange, onPath(at, l.Name, p)+".")
-		return false
-	}
-	return true
+	return reportLimit(at, l.Name, l.Check(v.ValueInt64()), diags)
 }
 
 // checkFloat reports a known v outside l on at; false when it is outside.
@@ -36,11 +32,17 @@ func checkFloat(at path.Path, l limits.Float, v types.Float64, diags *diag.Diagn
 	if v.IsNull() || v.IsUnknown() {
 		return true
 	}
-	if p := l.Check(v.ValueFloat64()); p != "" {
-		diags.AddAttributeError(at, outOfRange, onPath(at, l.Name, p)+".")
-		return false
+	return reportLimit(at, l.Name, l.Check(v.ValueFloat64()), diags)
+}
+
+// reportLimit adds a limit's problem ("" when none) on at; false when there
+// is one.
+func reportLimit(at path.Path, name, problem string, diags *diag.Diagnostics) bool {
+	if problem == "" {
+		return true
 	}
-	return true
+	diags.AddAttributeError(at, outOfRange, onPath(at, name, problem)+".")
+	return false
 }
 
 // onPath names the attribute in a limit's message by its whole path

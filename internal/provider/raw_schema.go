@@ -94,10 +94,10 @@ func describePath(p path.Path) string {
 	return p.String()
 }
 
-// validateAttributes runs the schema's attribute validators on a raw
-// configuration, skipping unknown and null values as the framework does.
-// Numbers must have passed checkNumbers.
-func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, obj tftypes.Value, config tfsdk.Config, at path.Path, diags *diag.Diagnostics) {
+// eachKnownAttribute calls visit for every known, non-null attribute of a
+// raw object that is not itself nested, at its path, descending into
+// single, map and list nested attributes: the one walk of the raw checks.
+func eachKnownAttribute(attrs map[string]schema.Attribute, obj tftypes.Value, at path.Path, visit func(name string, a schema.Attribute, v tftypes.Value, p path.Path)) {
 	var vals map[string]tftypes.Value
 	if !obj.IsKnown() || obj.IsNull() || obj.As(&vals) != nil {
 		return
@@ -108,6 +108,34 @@ func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, 
 			continue
 		}
 		p := at.AtName(name)
+		switch sa := a.(type) {
+		case schema.SingleNestedAttribute:
+			eachKnownAttribute(sa.Attributes, v, p, visit)
+		case schema.MapNestedAttribute:
+			var elems map[string]tftypes.Value
+			if v.As(&elems) == nil {
+				for key, e := range elems {
+					eachKnownAttribute(sa.NestedObject.Attributes, e, p.AtMapKey(key), visit)
+				}
+			}
+		case schema.ListNestedAttribute:
+			var elems []tftypes.Value
+			if v.As(&elems) == nil {
+				for i, e := range elems {
+					eachKnownAttribute(sa.NestedObject.Attributes, e, p.AtListIndex(i), visit)
+				}
+			}
+		default:
+			visit(name, a, v, p)
+		}
+	}
+}
+
+// validateAttributes runs the schema's attribute validators on a raw
+// configuration, skipping unknown and null values as the framework does.
+// Numbers must have passed checkNumbers.
+func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, obj tftypes.Value, config tfsdk.Config, at path.Path, diags *diag.Diagnostics) {
+	eachKnownAttribute(attrs, obj, at, func(_ string, a schema.Attribute, v tftypes.Value, p path.Path) {
 		switch sa := a.(type) {
 		case schema.StringAttribute:
 			var s string
@@ -121,7 +149,7 @@ func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, 
 		case schema.Int64Attribute:
 			iv, err := types.Int64Type.ValueFromTerraform(ctx, v)
 			if err != nil {
-				continue
+				return
 			}
 			req := validator.Int64Request{Path: p, PathExpression: p.Expression(), Config: config, ConfigValue: iv.(types.Int64)}
 			for _, vd := range sa.Validators {
@@ -132,7 +160,7 @@ func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, 
 		case schema.Float64Attribute:
 			fv, err := types.Float64Type.ValueFromTerraform(ctx, v)
 			if err != nil {
-				continue
+				return
 			}
 			req := validator.Float64Request{Path: p, PathExpression: p.Expression(), Config: config, ConfigValue: fv.(types.Float64)}
 			for _, vd := range sa.Validators {
@@ -140,24 +168,8 @@ func validateAttributes(ctx context.Context, attrs map[string]schema.Attribute, 
 				vd.ValidateFloat64(ctx, req, resp)
 				diags.Append(resp.Diagnostics...)
 			}
-		case schema.SingleNestedAttribute:
-			validateAttributes(ctx, sa.Attributes, v, config, p, diags)
-		case schema.MapNestedAttribute:
-			var elems map[string]tftypes.Value
-			if v.As(&elems) == nil {
-				for key, e := range elems {
-					validateAttributes(ctx, sa.NestedObject.Attributes, e, config, p.AtMapKey(key), diags)
-				}
-			}
-		case schema.ListNestedAttribute:
-			var elems []tftypes.Value
-			if v.As(&elems) == nil {
-				for i, e := range elems {
-					validateAttributes(ctx, sa.NestedObject.Attributes, e, config, p.AtListIndex(i), diags)
-				}
-			}
 		}
-	}
+	})
 }
 
 // applyDefaults sets, in the proposed value, every attribute the
@@ -321,21 +333,12 @@ var emptyMeansNone = map[string]bool{"value": true}
 // configuration on its path. No name, id or setting of the provider is
 // empty; omitting an optional attribute is how to ask for its default.
 func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at path.Path, diags *diag.Diagnostics) {
-	var vals map[string]tftypes.Value
-	if !obj.IsKnown() || obj.IsNull() || obj.As(&vals) != nil {
-		return
-	}
-	for name, a := range attrs {
-		v, ok := vals[name]
-		if !ok || !v.IsKnown() || v.IsNull() {
-			continue
-		}
-		p := at.AtName(name)
+	eachKnownAttribute(attrs, obj, at, func(name string, a schema.Attribute, v tftypes.Value, p path.Path) {
 		switch sa := a.(type) {
 		case schema.StringAttribute:
 			var s string
 			if v.As(&s) != nil || s != "" || emptyMeansNone[name] {
-				continue
+				return
 			}
 			detail := fmt.Sprintf("%s must not be empty.", p)
 			if sa.Optional {
@@ -345,7 +348,7 @@ func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at 
 		case schema.ListAttribute:
 			var elems []tftypes.Value
 			if sa.ElementType != types.StringType || v.As(&elems) != nil {
-				continue
+				return
 			}
 			for i, e := range elems {
 				var s string
@@ -353,22 +356,6 @@ func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at 
 					diags.AddAttributeError(p.AtListIndex(i), "Empty value", fmt.Sprintf("%s must not be empty.", p.AtListIndex(i)))
 				}
 			}
-		case schema.SingleNestedAttribute:
-			checkEmptyStrings(sa.Attributes, v, p, diags)
-		case schema.MapNestedAttribute:
-			var elems map[string]tftypes.Value
-			if v.As(&elems) == nil {
-				for key, e := range elems {
-					checkEmptyStrings(sa.NestedObject.Attributes, e, p.AtMapKey(key), diags)
-				}
-			}
-		case schema.ListNestedAttribute:
-			var elems []tftypes.Value
-			if v.As(&elems) == nil {
-				for i, e := range elems {
-					checkEmptyStrings(sa.NestedObject.Attributes, e, p.AtListIndex(i), diags)
-				}
-			}
 		}
-	}
+	})
 }
