@@ -86,7 +86,7 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
-	if p.UsableMemoryBytes == nil || p.GPUMemoryBytes == nil || !(*p.UsableMemoryBytes > 0 && *p.UsableMemoryBytes <= *p.GPUMemoryBytes) {
+	if p.UsableMemoryBytes == nil || p.GPUMemoryBytes == nil || *p.UsableMemoryBytes <= 0 || *p.UsableMemoryBytes > *p.GPUMemoryBytes {
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no usable_memory_bytes within gpu_memory_bytes; plan the pool again")
 		return
 	}
