@@ -106,15 +106,13 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 			fmt.Sprintf("model shard %q describes its architecture but not what the engine loads; set serving_model", md.Name))
 		return
 	}
-	if p.TensorParallel < 1 || p.PipelineParallel < 1 || int64(len(p.Stages)) != p.PipelineParallel {
+	stages := p.replicaStages()
+	if p.TensorParallel < 1 || p.PipelineParallel < 1 || int64(len(stages)) != p.PipelineParallel {
 		resp.Error = function.NewArgumentFuncError(argPlacement, fmt.Sprintf("the placement entry is inconsistent: tensor_parallel %d, "+
-			"pipeline_parallel %d, %d stages", p.TensorParallel, p.PipelineParallel, len(p.Stages)))
+			"pipeline_parallel %d, %d stages", p.TensorParallel, p.PipelineParallel, len(stages)))
 		return
 	}
-	r := planner.Replica{TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel)}
-	for _, s := range p.Stages {
-		r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node)})
-	}
+	r := planner.Replica{TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel), Stages: stages}
 	if p.GPUMemoryBytes == nil || *p.GPUMemoryBytes <= 0 {
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_bytes; plan the pool again")
 		return

@@ -164,14 +164,7 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 		g.GPUMemoryBytes, g.Utilization = *p.GPUMemoryBytes, memory.UtilizationOf(*p.GPUMemoryBytes, *p.UsableMemoryBytes)
 		f.Groups[p.NodeGroup] = g
 		r := planner.Replica{Model: model, Index: idx, NodeGroup: p.NodeGroup, TensorParallel: int(p.TensorParallel),
-			PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes}
-		for _, s := range p.Stages {
-			gpus := make([]int, len(s.GPUs))
-			for i, x := range s.GPUs {
-				gpus[i] = int(x)
-			}
-			r.Stages = append(r.Stages, planner.Stage{Node: int(s.Node), GPUs: gpus})
-		}
+			PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes, Stages: p.replicaStages()}
 		f.Replicas = append(f.Replicas, r)
 	}
 	shards, _ := a["model_shards"].(types.List)

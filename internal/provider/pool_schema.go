@@ -39,15 +39,17 @@ func stageAttributes() map[string]schema.Attribute {
 
 func placementAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"node_group":           computedStr("Node group the replica runs on."),
-		"cloud":                computedStr("Cloud of the node group."),
-		"region":               computedStr("Region of the node group."),
-		"instance_type":        computedStr("Instance type of the node group (null for a custom GPU spec without one)."),
-		"gpu_model":            computedStr("GPU model."),
-		"capacity_type":        computedStr("`on-demand` or `spot`."),
-		"node":                 computedInt("Node index of the first (or only) pipeline stage."),
-		"gpus":                 schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "GPU indices of the first (or only) pipeline stage."},
-		"stages":               schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Every pipeline stage: its node and GPUs.", NestedObject: schema.NestedAttributeObject{Attributes: stageAttributes()}},
+		"node_group":    computedStr("Node group the replica runs on."),
+		"cloud":         computedStr("Cloud of the node group."),
+		"region":        computedStr("Region of the node group."),
+		"instance_type": computedStr("Instance type of the node group (null for a custom GPU spec without one)."),
+		"gpu_model":     computedStr("GPU model."),
+		"capacity_type": computedStr("`on-demand` or `spot`."),
+		"node":          computedInt("Node index of the first (or only) pipeline stage."),
+		"gpus":          schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "GPU indices of the first (or only) pipeline stage."},
+		"stages": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The stages of a pipeline across nodes (`pipeline_parallel` > 1), each with its node and GPUs; " +
+			"null for a single-stage replica, whose node and GPUs are `node` and `gpus` (each number per replica costs the CLI time " +
+			"at thousands of replicas).", NestedObject: schema.NestedAttributeObject{Attributes: stageAttributes()}},
 		"tensor_parallel":      computedInt("Tensor-parallel degree (GPUs per stage, inside one node)."),
 		"pipeline_parallel":    computedInt("Pipeline-parallel degree (stages, on nodes of the same group)."),
 		"memory_per_gpu_bytes": computedInt("Memory the replica needs on its most loaded GPU (weights, KV cache, runtime overhead), bytes."),

@@ -180,17 +180,31 @@ func TestProtocolEngineArgs(t *testing.T) {
 		t.Errorf("engine_args = %s\nwant [%s]", got, want)
 	}
 
+	// A single-stage replica's entry has no stages (its node and gpus are
+	// the stage): the same arguments as with the stage listed.
+	withoutStages := func(entry tftypes.Value) tftypes.Value {
+		var vals map[string]tftypes.Value
+		_ = entry.As(&vals)
+		vals["stages"] = tftypes.NewValue(pt.AttributeTypes["stages"], nil)
+		return tftypes.NewValue(pt, vals)
+	}
+	listed, bare := call(placement(0), demand(nil)), call(withoutStages(placement(0)), demand(nil))
+	if listed.Error != nil || bare.Error != nil || len(bare.Result.MsgPack) == 0 || string(listed.Result.MsgPack) != string(bare.Result.MsgPack) {
+		t.Errorf("a single stage listed and implied differ: %+v / %+v", listed, bare)
+	}
+
 	arch := tftypes.NewValue(dt.AttributeTypes["architecture"], nil)
 	for name, tc := range map[string]struct {
 		args []tftypes.Value
 		arg  int64
 	}{
-		"port out of range":      {[]tftypes.Value{placement(0), demand(nil), num(70000)}, 2},
-		"two ports":              {[]tftypes.Value{placement(0), demand(nil), num(80), num(81)}, 2},
-		"invalid demand":         {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"precision": str("int3")})}, 1},
-		"another model's demand": {[]tftypes.Value{placement(0, 1), demand(map[string]tftypes.Value{"name": str("small"), "model": str("llama-3.1-8b")})}, 1},
-		"fractional port":        {[]tftypes.Value{placement(0), demand(nil), num(80.5)}, 2},
-		"empty demand name":      {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"name": str("")})}, 1},
+		"port out of range":       {[]tftypes.Value{placement(0), demand(nil), num(70000)}, 2},
+		"pipeline without stages": {[]tftypes.Value{withoutStages(placement(0, 1)), demand(nil)}, 0},
+		"two ports":               {[]tftypes.Value{placement(0), demand(nil), num(80), num(81)}, 2},
+		"invalid demand":          {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"precision": str("int3")})}, 1},
+		"another model's demand":  {[]tftypes.Value{placement(0, 1), demand(map[string]tftypes.Value{"name": str("small"), "model": str("llama-3.1-8b")})}, 1},
+		"fractional port":         {[]tftypes.Value{placement(0), demand(nil), num(80.5)}, 2},
+		"empty demand name":       {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"name": str("")})}, 1},
 		"no serving model": {[]tftypes.Value{placement(0), demand(map[string]tftypes.Value{"model": tftypes.NewValue(tftypes.String, nil),
 			"architecture": object(arch.Type(), map[string]tftypes.Value{"layers": num(2), "hidden_size": num(64), "attention_heads": num(4),
 				"kv_heads": num(2), "head_dim": num(16), "vocab_size": num(100), "intermediate_size": num(128), "max_context_tokens": num(8192)})})}, 1},

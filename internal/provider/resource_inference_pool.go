@@ -109,6 +109,27 @@ type placementValue struct {
 	MemoryProfile  *string `tfsdk:"memory_profile"`
 }
 
+// replicaStages are the entry's pipeline stages: its stages for a pipeline
+// across nodes, else the one stage its node and gpus give.
+func (p placementValue) replicaStages() []planner.Stage {
+	if len(p.Stages) == 0 {
+		return []planner.Stage{{Node: int(p.Node), GPUs: intsOf(p.GPUs)}}
+	}
+	out := make([]planner.Stage, len(p.Stages))
+	for i, s := range p.Stages {
+		out[i] = planner.Stage{Node: int(s.Node), GPUs: intsOf(s.GPUs)}
+	}
+	return out
+}
+
+func intsOf(xs []int64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
 type costValue struct {
 	TotalPerHour  float64            `tfsdk:"total_per_hour"`
 	TotalPerMonth float64            `tfsdk:"total_per_month"`
@@ -540,6 +561,9 @@ func previousPlacement(raw tftypes.Value) []planner.Replica {
 			MemoryPerGPU: rawInt(e["memory_per_gpu_bytes"])}
 		var stages []tftypes.Value
 		_ = e["stages"].As(&stages)
+		if len(stages) == 0 { // a single stage: the entry's node and gpus
+			stages = []tftypes.Value{entries[key]}
+		}
 		for _, sv := range stages {
 			var st map[string]tftypes.Value
 			if sv.As(&st) != nil {
@@ -674,10 +698,15 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		if it := in.groups[r.NodeGroup].InstanceType; !it.IsNull() {
 			instance = it
 		}
-		stages := make([]attr.Value, len(r.Stages))
-		for i, st := range r.Stages {
-			stages[i] = types.ObjectValueMust(stageObjType.AttrTypes, map[string]attr.Value{
-				"node": types.Int64Value(int64(st.Node)), "gpus": int64List(st.GPUs)})
+		// A single stage is node and gpus already: stages lists a pipeline's.
+		stages := types.ListNull(stageObjType)
+		if len(r.Stages) > 1 {
+			vals := make([]attr.Value, len(r.Stages))
+			for i, st := range r.Stages {
+				vals[i] = types.ObjectValueMust(stageObjType.AttrTypes, map[string]attr.Value{
+					"node": types.Int64Value(int64(st.Node)), "gpus": int64List(st.GPUs)})
+			}
+			stages = types.ListValueMust(stageObjType, vals)
 		}
 		first := planner.Stage{}
 		if len(r.Stages) > 0 {
@@ -693,7 +722,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"region": types.StringValue(g.Region), "instance_type": instance,
 			"gpu_model": types.StringValue(g.GPUModel), "capacity_type": types.StringValue(g.CapacityType),
 			"node": types.Int64Value(int64(first.Node)), "gpus": int64List(first.GPUs),
-			"stages":          types.ListValueMust(stageObjType, stages),
+			"stages":          stages,
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
 			"usable_memory_bytes":  types.Int64Value(g.GPU().UsableBytes()),
