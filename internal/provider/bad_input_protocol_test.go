@@ -98,6 +98,27 @@ func smallArch() map[string]tftypes.Value {
 		"head_dim": num(32), "vocab_size": num(1000), "intermediate_size": num(512), "max_context_tokens": num(8192)}
 }
 
+// shardValues are the attributes of the input's model shard, as an element
+// of model_shards or a model shard resource of type st has them.
+func (in poolInput) shardValues(st tftypes.Object) map[string]tftypes.Value {
+	shard := map[string]tftypes.Value{}
+	for k, v := range in.shard {
+		shard[k] = v
+	}
+	if in.arch != nil {
+		shard["model"] = tftypes.NewValue(tftypes.String, nil)
+		shard["architecture"] = object(st.AttributeTypes["architecture"], in.arch)
+	}
+	if in.autoscaling != nil {
+		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
+		shard["autoscaling"] = object(st.AttributeTypes["autoscaling"], in.autoscaling)
+	}
+	if in.gpuModels != nil {
+		shard["constraints"] = object(st.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
+	}
+	return shard
+}
+
 // config is the pool's whole configuration.
 func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 	gt, st := h.poolElementTypes()
@@ -105,22 +126,7 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 	for k, v := range in.group {
 		group[k] = v
 	}
-	shard := map[string]tftypes.Value{}
-	for k, v := range in.shard {
-		shard[k] = v
-	}
-	sot := st.(tftypes.Object)
-	if in.arch != nil {
-		shard["model"] = tftypes.NewValue(tftypes.String, nil)
-		shard["architecture"] = object(sot.AttributeTypes["architecture"], in.arch)
-	}
-	if in.autoscaling != nil {
-		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
-		shard["autoscaling"] = object(sot.AttributeTypes["autoscaling"], in.autoscaling)
-	}
-	if in.gpuModels != nil {
-		shard["constraints"] = object(sot.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
-	}
+	shard := in.shardValues(st.(tftypes.Object))
 	key := "g"
 	if in.groupKey != nil {
 		key = *in.groupKey
@@ -429,21 +435,7 @@ func TestProtocolShardBadInputMatrix(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := okPoolInput()
 			tc.edit(&in)
-			set := map[string]tftypes.Value{}
-			for k, v := range in.shard {
-				set[k] = v
-			}
-			if in.arch != nil {
-				set["model"] = tftypes.NewValue(tftypes.String, nil)
-				set["architecture"] = object(st.AttributeTypes["architecture"], in.arch)
-			}
-			if in.autoscaling != nil {
-				set["replicas"] = tftypes.NewValue(tftypes.Number, nil)
-				set["autoscaling"] = object(st.AttributeTypes["autoscaling"], in.autoscaling)
-			}
-			if in.gpuModels != nil {
-				set["constraints"] = object(st.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
-			}
+			set := in.shardValues(st)
 			resp, err := h.server.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
 				TypeName: shardTypeName, Config: value(t, s, set)})
 			if err != nil {

@@ -493,12 +493,11 @@ func readEngineSettings(o types.Object, req *memory.Request, at path.Path, diags
 		return false
 	}
 	req.Engine = eng
-	if n := batched.ValueInt64(); !batched.IsNull() {
-		if p := limits.BatchedTokens.Check(n); p != "" {
-			diags.AddAttributeError(at.AtName("max_num_batched_tokens"), "Invalid max_num_batched_tokens", p+".")
-			return false
-		}
-		req.MaxNumBatchedTokens = int(n)
+	if !checkInt(at.AtName("max_num_batched_tokens"), limits.BatchedTokens, batched, diags) {
+		return false
+	}
+	if !batched.IsNull() {
+		req.MaxNumBatchedTokens = int(batched.ValueInt64())
 	}
 	if !chunked.IsNull() {
 		req.ChunkedPrefill = memory.ToggleOff

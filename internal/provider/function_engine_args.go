@@ -14,7 +14,6 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // engineArgsFunction gives the vLLM arguments of one placed replica: the
@@ -86,8 +85,9 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry is not fully known: "+diagSummary(diags))
 		return
 	}
-	if p.UsableMemoryBytes == nil || p.GPUMemoryBytes == nil || *p.UsableMemoryBytes <= 0 || *p.UsableMemoryBytes > *p.GPUMemoryBytes {
-		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no usable_memory_bytes within gpu_memory_bytes; plan the pool again")
+	gpu, sized := p.sizedGPU()
+	if !sized {
+		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_bytes and usable_memory_bytes within them; plan the pool again")
 		return
 	}
 	d := demandFromObject(demand)
@@ -113,12 +113,6 @@ func (f *engineArgsFunction) Run(ctx context.Context, req function.RunRequest, r
 		return
 	}
 	r := planner.Replica{TensorParallel: int(p.TensorParallel), PipelineParallel: int(p.PipelineParallel), Stages: stages}
-	if p.GPUMemoryBytes == nil || *p.GPUMemoryBytes <= 0 {
-		resp.Error = function.NewArgumentFuncError(argPlacement, "the placement entry has no gpu_memory_bytes; plan the pool again")
-		return
-	}
-	gpu := memory.GPU{VisibleBytes: *p.GPUMemoryBytes, Utilization: memory.UtilizationOf(*p.GPUMemoryBytes, *p.UsableMemoryBytes)}
-	gpu.Model = p.GPUModel
 	args := handoff.EngineArgs(handoffModel(md, source, bytes), r, gpu, int(port))
 	vals := make([]attr.Value, len(args))
 	for i, a := range args {

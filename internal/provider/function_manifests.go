@@ -15,7 +15,6 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // manifestsFunction renders a pool's Kubernetes objects from the pool's own
@@ -157,11 +156,11 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 		model, index, ok := strings.Cut(key, "/")
 		idx, err := strconv.Atoi(index)
 		g, known := f.Groups[p.NodeGroup]
-		if !ok || err != nil || !known || p.UsableMemoryBytes == nil || p.GPUMemoryBytes == nil {
+		gpu, sized := p.sizedGPU()
+		if !ok || err != nil || !known || !sized {
 			return handoff.Fleet{}, fmt.Errorf("placement %q is not one this provider version wrote; plan the pool again", key)
 		}
-		// The GPU the replica was sized for, as the placement records it.
-		g.GPUMemoryBytes, g.Utilization = *p.GPUMemoryBytes, memory.UtilizationOf(*p.GPUMemoryBytes, *p.UsableMemoryBytes)
+		g.GPUMemoryBytes, g.Utilization = gpu.VisibleBytes, gpu.Utilization
 		f.Groups[p.NodeGroup] = g
 		r := planner.Replica{Model: model, Index: idx, NodeGroup: p.NodeGroup, TensorParallel: int(p.TensorParallel),
 			PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes, Stages: p.replicaStages()}

@@ -109,6 +109,17 @@ type placementValue struct {
 	MemoryProfile  *string `tfsdk:"memory_profile"`
 }
 
+// sizedGPU is the GPU the entry's replica was sized for, as the entry
+// records it (gpu_memory_bytes, and the utilization its usable bytes give);
+// false for an entry without them or with usable bytes beyond the GPU.
+func (p placementValue) sizedGPU() (memory.GPU, bool) {
+	if p.GPUMemoryBytes == nil || p.UsableMemoryBytes == nil || *p.UsableMemoryBytes <= 0 || *p.UsableMemoryBytes > *p.GPUMemoryBytes {
+		return memory.GPU{}, false
+	}
+	return memory.GPU{VisibleBytes: *p.GPUMemoryBytes, Utilization: memory.UtilizationOf(*p.GPUMemoryBytes, *p.UsableMemoryBytes),
+		Model: p.GPUModel}, true
+}
+
 // replicaStages are the entry's pipeline stages: its stages for a pipeline
 // across nodes, else the one stage its node and gpus give.
 func (p placementValue) replicaStages() []planner.Stage {

@@ -156,11 +156,7 @@ func planShard(ctx context.Context, proposed, config tftypes.Value) (tftypes.Val
 }
 
 // shardAttributes is the shard's schema.
-var shardAttributes = func() map[string]schema.Attribute {
-	var resp resource.SchemaResponse
-	(&modelShardResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
-	return resp.Schema.Attributes
-}()
+var shardAttributes = ShardSchema().Attributes
 
 // validateShard is ValidateConfig on a raw configuration.
 func validateShard(ctx context.Context, config tftypes.Value) diag.Diagnostics {
