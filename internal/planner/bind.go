@@ -13,24 +13,24 @@ type stageItem struct {
 // the result. New replicas take the lowest free indices of each model, in
 // group-name order; stages are bound largest first, to the lowest node with
 // an aligned free block, so nodes that min_nodes already pays for fill first.
-func (p *plan) bind(unplaced [][]int) *Result {
+func (s *assignment) bind(unplaced [][]int) *Result {
 	type newReplica struct {
 		mi, oi, idx int
 	}
 	var fresh []newReplica
-	for mi := range p.models {
+	for mi := range s.models {
 		skip := map[int]bool{}
 		for _, i := range unplaced[mi] {
 			skip[i] = true
 		}
 		var indices []int
-		for _, i := range p.pending[mi] {
+		for _, i := range s.pending[mi] {
 			if !skip[i] {
 				indices = append(indices, i)
 			}
 		}
 		next := 0
-		for oi, c := range p.count[mi] {
+		for oi, c := range s.count[mi] {
 			for k := 0; k < c && next < len(indices); k++ {
 				fresh = append(fresh, newReplica{mi, oi, indices[next]})
 				next++
@@ -38,10 +38,10 @@ func (p *plan) bind(unplaced [][]int) *Result {
 		}
 	}
 
-	perGroup := make([][]stageItem, len(p.groups))
+	perGroup := make([][]stageItem, len(s.groups))
 	optOf := map[[2]int]int{}
 	for _, r := range fresh {
-		o := p.opts[r.mi][r.oi]
+		o := s.opts[r.mi][r.oi]
 		optOf[[2]int{r.mi, r.idx}] = r.oi
 		for s := 0; s < o.p; s++ {
 			perGroup[o.group] = append(perGroup[o.group], stageItem{o.t, r.mi, r.idx, s})
@@ -64,13 +64,13 @@ func (p *plan) bind(unplaced [][]int) *Result {
 			}
 			return a.stage < b.stage
 		})
-		alloc := p.allocs[gi]
+		alloc := s.allocs[gi]
 		for _, it := range items {
 			key := [2]int{it.model, it.replica}
 			if failedBind[key] {
 				continue
 			}
-			st, ok := alloc.place(it.size, it.model, p.classOf[it.model], p.models[it.model].Spread.Across == SpreadNode)
+			st, ok := alloc.place(it.size, it.model, s.isolation.classOf[it.model], s.exclusive.on[it.model])
 			if !ok {
 				failedBind[key] = true
 				for _, s := range placed[key] {
@@ -85,12 +85,12 @@ func (p *plan) bind(unplaced [][]int) *Result {
 
 	res := &Result{ModelCost: map[string]float64{}}
 	prevByKey := map[string]Replica{}
-	for _, r := range p.req.Previous {
+	for _, r := range s.req.Previous {
 		prevByKey[r.Key()] = r
 	}
-	for mi, md := range p.models {
-		res.Replicas = append(res.Replicas, p.kept[mi]...)
-		for _, idx := range p.pending[mi] {
+	for mi, md := range s.models {
+		res.Replicas = append(res.Replicas, s.kept[mi]...)
+		for _, idx := range s.pending[mi] {
 			key := [2]int{mi, idx}
 			stages, ok := placed[key]
 			if !ok {
@@ -99,25 +99,25 @@ func (p *plan) bind(unplaced [][]int) *Result {
 				}
 				continue
 			}
-			o := p.opts[mi][optOf[key]]
+			o := s.opts[mi][optOf[key]]
 			r := Replica{
-				Model: md.Name, Index: idx, NodeGroup: p.groups[o.group].Name,
+				Model: md.Name, Index: idx, NodeGroup: s.groups[o.group].Name,
 				TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
 			res.Replicas = append(res.Replicas, r)
-			if reason, moved := p.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
+			if reason, moved := s.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
 				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Reason: reason})
 			}
 		}
 		if len(unplaced[mi]) > 0 {
 			sort.Ints(unplaced[mi])
-			res.Unplaced = append(res.Unplaced, p.explain(mi, unplaced[mi]))
+			res.Unplaced = append(res.Unplaced, s.explain(mi, unplaced[mi]))
 		}
 	}
 	sortReplicas(res.Replicas)
 	sort.Slice(res.Moves, func(i, j int) bool { return lessKey(res.Moves[i].To, res.Moves[j].To) })
 	sort.Slice(res.Unplaced, func(i, j int) bool { return res.Unplaced[i].Model < res.Unplaced[j].Model })
-	p.summarise(res)
+	s.summarise(res)
 	return res
 }
 
@@ -133,22 +133,18 @@ func sortReplicas(rs []Replica) {
 }
 
 // summarise fills in node counts, costs and utilisation from the binding.
-func (p *plan) summarise(res *Result) {
-	groupIdx := map[string]int{}
-	for gi, g := range p.groups {
-		groupIdx[g.Name] = gi
-	}
+func (s *assignment) summarise(res *Result) {
 	// GPUs and memory per group node, per model.
 	type nodeUse struct {
 		gpus map[string]int
 		mem  int64
 	}
-	use := make([]map[int]*nodeUse, len(p.groups))
+	use := make([]map[int]*nodeUse, len(s.groups))
 	for gi := range use {
 		use[gi] = map[int]*nodeUse{}
 	}
 	for _, r := range res.Replicas {
-		gi := groupIdx[r.NodeGroup]
+		gi := s.groupIndex(r.NodeGroup)
 		for _, s := range r.Stages {
 			u := use[gi][s.Node]
 			if u == nil {
@@ -159,8 +155,8 @@ func (p *plan) summarise(res *Result) {
 			u.mem += r.MemoryPerGPU * int64(len(s.GPUs))
 		}
 	}
-	for gi, g := range p.groups {
-		alloc := p.allocs[gi]
+	for gi, g := range s.groups {
+		alloc := s.allocs[gi]
 		gr := GroupResult{Name: g.Name, Nodes: alloc.usedNodes(g.MinNodes)}
 		gr.TotalGPUs = gr.Nodes * g.GPUsPerNode
 		gr.CostPerHour = float64(gr.Nodes) * g.PricePerHour

@@ -2,22 +2,14 @@ package planner
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
-// Dynamic filters: capacity that ran out while placing.
-const (
-	filterMaxNodes = "free GPUs within max_nodes"
-	filterSpread   = "spread"
-	filterFailure  = "min_replicas_on_failure"
-	filterFloor    = "on_demand_floor"
-)
-
+// filterOrder is the order explanations list filters in: the static
+// filters, then the constraints.
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
 	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterMaxNodes, filterSpread, filterFailure, filterFloor}
 
@@ -25,26 +17,23 @@ const gib = float64(1 << 30)
 
 // explain says why replicas of model mi could not be placed, in the manner
 // of kube-scheduler ("0/12 node groups can hold …: 4 cloud, 8 memory per
-// GPU") and Nomad ("Dimension memory exhausted"), and what would fix it.
-func (p *plan) explain(mi int, replicas []int) Unplaced {
-	md := p.models[mi]
-	rep := p.reports[mi]
+// GPU") and Nomad ("Dimension memory exhausted"), and what would fix it. It
+// reads what the filters excluded and which constraint refused each option
+// the last time one more replica was tried (an option no constraint
+// refused ran out of nodes while binding); each constraint adds its detail
+// and its remedies.
+func (s *assignment) explain(mi int, replicas []int) Unplaced {
+	md := s.models[mi]
+	rep := s.reports[mi]
 	counts := map[string]*FilterCount{}
 	for k, v := range rep.counts {
 		c := *v
 		counts[k] = &c
 	}
-	needNew := p.domainKind(mi) != "" && p.distinctDomains(mi) < md.Spread.MinDomains
-	for _, o := range p.opts[mi] {
-		g := p.groups[o.group]
-		name := filterMaxNodes
-		if p.isSpot(o.group) && p.spotRoom(mi) <= 0 {
-			name = filterFloor
-		} else if c := p.domains[mi][p.domain(mi, o)]; p.domainKind(mi) != "" && (c >= p.cap(mi) || (needNew && c > 0)) {
-			name = filterSpread
-			if md.MinReplicasOnFailure.of(p.domainKind(mi)) > 0 && c >= p.cap(mi) {
-				name = filterFailure
-			}
+	for oi, o := range s.opts[mi] {
+		name := s.blocked[mi][oi]
+		if name == "" {
+			name = filterMaxNodes
 		}
 		c, ok := counts[name]
 		if !ok {
@@ -52,7 +41,7 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 			counts[name] = c
 		}
 		c.Groups++
-		c.Nodes += g.MaxNodes
+		c.Nodes += s.groups[o.group].MaxNodes
 	}
 	u := Unplaced{Model: md.Name, Replicas: replicas}
 	var parts []string
@@ -63,69 +52,43 @@ func (p *plan) explain(mi int, replicas []int) Unplaced {
 		}
 	}
 	u.Reason = fmt.Sprintf("%d of %d replicas of %q cannot be placed: 0/%d node groups can hold one",
-		len(replicas), md.Replicas, md.Name, len(p.groups))
+		len(replicas), md.Replicas, md.Name, len(s.groups))
 	if len(parts) > 0 {
 		u.Reason += " (" + strings.Join(parts, ", ") + ")"
 	}
-	if rep.closest != nil && len(p.opts[mi]) == 0 {
+	if rep.closest != nil && len(s.opts[mi]) == 0 {
 		c := rep.closest
 		u.ShortfallBytes = c.ShortfallBytes()
 		u.Reason += fmt.Sprintf("; closest: node group %q at tensor_parallel %d × pipeline_parallel %d needs %.1f GiB per GPU of %.1f GiB usable, %.1f GiB short",
 			rep.closestName, c.T, c.P, float64(c.NeedBytes)/gib, float64(c.UsableBytes)/gib, float64(c.ShortfallBytes())/gib)
 	}
-	if kind := p.domainKind(mi); counts[filterFailure] != nil {
-		n := md.MinReplicasOnFailure.of(kind)
-		var full []string
-		for _, d := range slices.Sorted(maps.Keys(p.domains[mi])) {
-			if p.domains[mi][d] >= p.cap(mi) {
-				full = append(full, fmt.Sprintf("%q", d))
-			}
+	// Capacity's remedy first: it is the one that changes least.
+	var first, rest []string
+	for _, c := range s.constraints {
+		detail, remedies := c.explain(s, mi, len(replicas))
+		u.Reason += detail
+		if c == constraint(s.capacity) {
+			first = append(first, remedies...)
+		} else {
+			rest = append(rest, remedies...)
 		}
-		u.Reason += fmt.Sprintf("; %s %s already hold %d replicas each, the most one %s may hold while %d must survive its loss",
-			kind, strings.Join(full, ", "), p.cap(mi), kind, n)
 	}
-	u.Remedies = p.remedies(mi, len(replicas), counts)
+	rest = append(rest, s.filterRemedies(mi, len(replicas), counts)...)
+	sort.Strings(rest)
+	u.Remedies = append(first, rest...)
 	u.Reason += "."
 	return u
 }
 
-// remedies proposes concrete changes, each checked against the planner's
-// own filters, cheapest first.
-func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []string {
-	md := p.models[mi]
+// filterRemedies proposes changes that would let the static filters pass
+// the model on more groups, each checked against the filters themselves.
+func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCount) []string {
+	md := s.models[mi]
 	var out []string
-	// Capacity: raise max_nodes of the group that would hold them cheapest.
-	if len(p.opts[mi]) > 0 && (counts[filterMaxNodes] != nil || counts[filterFailure] != nil || counts[filterFloor] != nil) {
-		best := -1
-		for oi, o := range p.opts[mi] {
-			if p.domainKind(mi) != "" && p.domains[mi][p.domain(mi, o)] >= p.cap(mi) {
-				continue // a full domain: more nodes there would not help
-			}
-			if p.isSpot(o.group) && p.spotRoom(mi) <= 0 {
-				continue // the on-demand floor keeps it off spot
-			}
-			if best < 0 || p.amortized(o) < p.amortized(p.opts[mi][best]) {
-				best = oi
-			}
-		}
-		if best < 0 && counts[filterFloor] != nil {
-			out = append(out, fmt.Sprintf("add on-demand capacity: %d replicas of %q must run on on-demand node groups", md.OnDemandFloor, md.Name))
-			return out
-		}
-		if best < 0 {
-			out = append(out, fmt.Sprintf("add a node group in another %s: at most %d replicas of %q may run in one", p.domainKind(mi), p.cap(mi), md.Name))
-			return out
-		}
-		o := p.opts[mi][best]
-		out = append(out, raiseMaxNodes(p.groups[o.group], p.nodesWith(mi, o, missing), ""))
+	if len(s.opts[mi]) == 0 && counts[filterReplicaNodes] != nil {
+		out = append(out, s.replicaNodesRemedies(mi, missing)...)
 	}
-	if len(p.opts[mi]) == 0 && counts[filterReplicaNodes] != nil {
-		out = append(out, p.replicaNodesRemedies(mi, missing)...)
-	}
-	if counts[filterSpread] != nil {
-		out = append(out, p.spreadRemedy(mi))
-	}
-	// Constraints: a group that a constraint excluded but whose memory fits.
+	// A group that a filter excluded but whose memory fits.
 	relaxed := []struct {
 		filter string
 		drop   func(m *ModelDemand)
@@ -143,17 +106,17 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 		}
 		m := md
 		r.drop(&m)
-		if gi, o, ok := p.firstFit(m, p.opts[mi]); ok {
-			g := p.groups[gi]
+		if gi, o, ok := s.firstFit(m, s.opts[mi]); ok {
+			g := s.groups[gi]
 			out = append(out, fmt.Sprintf("%s (node group %q fits a replica at tensor_parallel %d)", r.what(g), g.Name, o.t))
 		}
 	}
-	if len(p.opts[mi]) == 0 && counts[filterMemory] != nil {
+	if len(s.opts[mi]) == 0 && counts[filterMemory] != nil {
 		if md.TensorParallel > 0 {
 			m := md
 			m.TensorParallel = 0
-			if gi, o, ok := p.firstFit(m, nil); ok {
-				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.t, p.groups[gi].Name))
+			if gi, o, ok := s.firstFit(m, nil); ok {
+				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.t, s.groups[gi].Name))
 			}
 		}
 		for _, prec := range []memory.Precision{memory.FP8, memory.Int4} {
@@ -168,26 +131,25 @@ func (p *plan) remedies(mi, missing int, counts map[string]*FilterCount) []strin
 			}
 			m := md
 			m.Memory = est
-			if gi, o, ok := p.firstFit(m, nil); ok {
-				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, p.groups[gi].Name, o.t))
+			if gi, o, ok := s.firstFit(m, nil); ok {
+				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, s.groups[gi].Name, o.t))
 				break
 			}
 		}
-		if c := p.reports[mi].closest; c != nil && c.KVCapacityTokens > 0 {
+		if c := s.reports[mi].closest; c != nil && c.KVCapacityTokens > 0 {
 			seqs := c.KVCapacityTokens / int64(md.Memory.ContextTokens)
 			if seqs >= 1 {
-				out = append(out, fmt.Sprintf("lower max_concurrent_sequences to %d (fits node group %q)", seqs, p.reports[mi].closestName))
+				out = append(out, fmt.Sprintf("lower max_concurrent_sequences to %d (fits node group %q)", seqs, s.reports[mi].closestName))
 			}
 		}
 	}
-	sort.Strings(out[min(len(out), 1):]) // keep the capacity remedy first
 	return out
 }
 
 // firstFit finds the cheapest group (per replica) where a variant of a model
 // passes every filter, leaving out the groups of already.
-func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
-	opts, _ := feasibleOptions(m, p.groups)
+func (s *assignment) firstFit(m ModelDemand, already []option) (int, option, bool) {
+	opts, _ := feasibleOptions(m, s.groups)
 	skip := map[int]bool{}
 	for _, o := range already {
 		skip[o.group] = true
@@ -195,7 +157,7 @@ func (p *plan) firstFit(m ModelDemand, already []option) (int, option, bool) {
 	found := false
 	var best option
 	for _, o := range opts {
-		if !skip[o.group] && (!found || p.amortized(o) < p.amortized(best)) {
+		if !skip[o.group] && (!found || s.obj.perReplica(s.groups[o.group], o) < s.obj.perReplica(s.groups[best.group], best)) {
 			best, found = o, true
 		}
 	}
@@ -217,9 +179,9 @@ func raiseMaxNodes(g NodeGroup, need int, why string) string {
 // max_nodes of the group needing the fewest to hold the missing replicas,
 // or, with a fixed pipeline degree, a smaller degree with which a group as
 // it is holds them.
-func (p *plan) replicaNodesRemedies(mi, missing int) []string {
-	md := p.models[mi]
-	few := p.reports[mi].fewNodes
+func (s *assignment) replicaNodesRemedies(mi, missing int) []string {
+	md := s.models[mi]
+	few := s.reports[mi].fewNodes
 	if len(few) == 0 {
 		return nil
 	}
@@ -229,12 +191,12 @@ func (p *plan) replicaNodesRemedies(mi, missing int) []string {
 			best = f
 		}
 	}
-	g := p.groups[best.group]
+	g := s.groups[best.group]
 	out := []string{raiseMaxNodes(g, replicaNodes(best.t, best.p*missing, g.GPUsPerNode), fmt.Sprintf(
 		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.t, best.p, best.nodes))}
 	if md.PipelineParallel > 1 {
 		for _, f := range few {
-			g := p.groups[f.group]
+			g := s.groups[f.group]
 			for pp := f.p - 1; pp >= 1; pp-- {
 				if md.Memory.CheckPipelineParallel(pp) == nil && md.Memory.PerGPU(g.GPU(), f.t, pp).Fits &&
 					replicaNodes(f.t, pp*missing, g.GPUsPerNode) <= g.MaxNodes {
@@ -245,23 +207,4 @@ func (p *plan) replicaNodesRemedies(mi, missing int) []string {
 		}
 	}
 	return out
-}
-
-// spreadRemedy is the fix for replicas a spread cap keeps out: raise the
-// caps the model sets (max_share, or lower min_domains), or add node groups
-// in more domains.
-func (p *plan) spreadRemedy(mi int) string {
-	md := p.models[mi]
-	kind := p.domainKind(mi)
-	var fixes []string
-	if md.Spread.MaxShare > 0 {
-		fixes = append(fixes, fmt.Sprintf("raise spread.max_share of %q", md.Name))
-	}
-	if md.Spread.MinDomains > 1 && p.distinctDomains(mi) < md.Spread.MinDomains {
-		fixes = append(fixes, fmt.Sprintf("lower spread.min_domains of %q", md.Name))
-	}
-	if kind == SpreadNode {
-		return strings.Join(append(fixes, fmt.Sprintf("raise max_nodes or add node groups: spread across node puts every replica of %q on a node of its own", md.Name)), " or ")
-	}
-	return strings.Join(append(fixes, fmt.Sprintf("add node groups in more %s domains", kind)), " or ")
 }

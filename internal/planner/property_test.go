@@ -166,7 +166,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 			if perDomain[m.Name] == nil {
 				perDomain[m.Name] = map[string]int{}
 			}
-			perDomain[m.Name][domainOf(g, a)]++
+			perDomain[m.Name][g.Domain(a)]++
 		}
 	}
 	// Isolation: the models on a node are all of one tenant (or none), and

@@ -1,20 +1,25 @@
 package planner
 
-import "sort"
+import (
+	"maps"
+	"slices"
+	"sort"
+)
 
 // rebalance improves a plan by moving at most req.MaxMoves replicas that
 // could have stayed. It tries, group by group, to empty the highest node
 // (so the group shrinks) or the whole group, re-planning with those replicas
-// released, and keeps a trial only when the objective strictly improves.
-func rebalance(req Request, base *plan, current *Result) *Result {
+// released, and keeps a trial only when the objective — the search's own,
+// surcharges of the replicas it moves included — strictly improves.
+func rebalance(req Request, current *Result) *Result {
 	released := map[string]bool{}
 	moves := 0
-	score := func(r *Result) float64 { return scoreOf(req.Strategy, base.groups, r) }
-	best := current
-	for round := 0; round < len(base.groups)*4 && moves < req.MaxMoves; round++ {
+	obj := objective{strategy: req.Strategy}
+	best, bestScore := current, obj.ofResult(req, current)
+	for round := 0; round < len(req.NodeGroups)*4 && moves < req.MaxMoves; round++ {
 		improved := false
 		trials := 0
-		for _, cand := range releaseCandidates(req.Strategy, base.groups, best) {
+		for _, cand := range releaseCandidates(req, best) {
 			if moves+len(cand) > req.MaxMoves {
 				continue
 			}
@@ -30,13 +35,13 @@ func rebalance(req Request, base *plan, current *Result) *Result {
 			}
 			// A trial settles like any plan, and may not leave out a
 			// replica the plan it would replace places.
-			r := settle(req, newPlan(req, trial).run())
+			r := settle(req, run(req, trial))
 			if !placesAll(r, best) {
 				continue
 			}
 			n := countMoved(req.Previous, r)
-			if n <= req.MaxMoves && score(r) < score(best)-1e-9 {
-				best, released, moves, improved = r, trial, n, true
+			if sc := obj.ofResult(req, r); n <= req.MaxMoves && bestScore.exceeds(sc) {
+				best, bestScore, released, moves, improved = r, sc, trial, n, true
 				break
 			}
 		}
@@ -67,12 +72,12 @@ const maxRebalanceTrials = 64
 
 // releaseCandidates lists sets of replicas worth freeing, smallest first:
 // under the spread strategy, one replica of each model from its fullest
-// cloud; then the replicas on each group's highest node (freeing it shrinks
-// the group); then each group's all.
-func releaseCandidates(s Strategy, groups []NodeGroup, r *Result) [][]string {
+// domain; then the replicas on each group's highest node (freeing it
+// shrinks the group); then each group's all.
+func releaseCandidates(req Request, r *Result) [][]string {
 	var out [][]string
-	if s == StrategySpread {
-		out = append(out, fullestCloudReplicas(groups, r)...)
+	if req.Strategy == StrategySpread {
+		out = append(out, fullestDomainReplicas(req, r)...)
 	}
 	lastNode := map[string]int{}
 	for _, rep := range r.Replicas {
@@ -142,74 +147,33 @@ func SamePlace(a, b Replica) bool {
 	return true
 }
 
-// scoreOf is the strategy's objective of a finished plan.
-func scoreOf(s Strategy, groups []NodeGroup, r *Result) float64 {
-	nodes := 0
-	for _, g := range r.Groups {
-		nodes += g.Nodes
+// fullestDomainReplicas names, per model spread unevenly, its
+// highest-numbered replica in its fullest domain.
+func fullestDomainReplicas(req Request, r *Result) [][]string {
+	groups := map[string]NodeGroup{}
+	for _, g := range req.NodeGroups {
+		groups[g.Name] = g
 	}
-	switch s {
-	case StrategyBinpack:
-		return float64(nodes) + r.CostPerHour*1e-9
-	case StrategySpread:
-		// Lexicographic: the replicas in each model's fullest cloud first.
-		cloud := map[string]string{}
-		for _, g := range groups {
-			cloud[g.Name] = g.Cloud
-		}
-		perCloud := map[string]map[string]int{}
-		for _, rep := range r.Replicas {
-			if perCloud[rep.Model] == nil {
-				perCloud[rep.Model] = map[string]int{}
-			}
-			perCloud[rep.Model][cloud[rep.NodeGroup]]++
-		}
-		worst := 0
-		for _, byCloud := range perCloud {
-			most := 0
-			for _, c := range byCloud {
-				most = max(most, c)
-			}
-			worst += most
-		}
-		return float64(worst)*1e6 + r.CostPerHour
-	}
-	return r.CostPerHour + float64(nodes)*1e-9
-}
-
-// fullestCloudReplicas names, per model spread unevenly over clouds, its
-// highest-numbered replica in its fullest cloud.
-func fullestCloudReplicas(groups []NodeGroup, r *Result) [][]string {
-	cloud := map[string]string{}
-	for _, g := range groups {
-		cloud[g.Name] = g.Cloud
+	kinds := map[string]string{}
+	for _, m := range req.Models {
+		kinds[m.Name] = domainKindOf(m, req.Strategy)
 	}
 	count := map[string]map[string]int{}
 	last := map[string]map[string]Replica{}
 	for _, rep := range r.Replicas {
-		c := cloud[rep.NodeGroup]
+		d := groups[rep.NodeGroup].Domain(kinds[rep.Model])
 		if count[rep.Model] == nil {
 			count[rep.Model], last[rep.Model] = map[string]int{}, map[string]Replica{}
 		}
-		count[rep.Model][c]++
-		last[rep.Model][c] = rep
+		count[rep.Model][d]++
+		last[rep.Model][d] = rep
 	}
-	models := make([]string, 0, len(count))
-	for m := range count {
-		models = append(models, m)
-	}
-	sort.Strings(models)
 	var out [][]string
-	for _, m := range models {
+	for _, m := range slices.Sorted(maps.Keys(count)) {
 		fullest, most := "", 0
-		clouds := make([]string, 0, len(count[m]))
-		for c := range count[m] {
-			clouds = append(clouds, c)
-		}
-		sort.Strings(clouds)
-		for _, c := range clouds {
-			if count[m][c] > most {
-				fullest, most = c, count[m][c]
+		for _, d := range slices.Sorted(maps.Keys(count[m])) {
+			if count[m][d] > most {
+				fullest, most = d, count[m][d]
 			}
 		}
 		if most > 1 {

@@ -6,10 +6,10 @@ import (
 )
 
 // The local search: it starts from the greedy assignment and keeps any
-// change that lowers the strategy's objective — batch moves of one model's
-// replicas, exchanges between two models, re-packing a whole group, and an
-// iterated local search with a seeded generator. Every loop is bounded by a
-// count of evaluations, never by the clock, so plans stay deterministic.
+// change that lowers the objective — batch moves of one model's replicas,
+// exchanges between two models, re-packing a whole group, and an iterated
+// local search with a seeded generator. Every loop is bounded by a count of
+// evaluations, never by the clock, so plans stay deterministic.
 
 // moveBudget bounds the moves the local search evaluates, so that its run
 // time is bounded and the result never depends on the clock.
@@ -21,14 +21,6 @@ const swapBudget = 250_000
 // evacuationBudget bounds the replicas re-inserted by group evacuations.
 const evacuationBudget = 20_000
 
-// improve runs a best-improvement local search over the group chosen for
-// each new replica: move δ replicas of one model from one group to another
-// when that lowers the objective, keeping every constraint.
-func (p *plan) improve() {
-	p.localSearch()
-	p.perturb()
-}
-
 // perturbTrials bounds the iterated-local-search trials; perturbBudget
 // bounds their total work in replicas re-inserted.
 const (
@@ -38,23 +30,36 @@ const (
 	perturbMoves = 600_000
 )
 
+// improve runs the local search, then the iterated local search.
+func (s *assignment) improve() {
+	s.localSearch()
+	s.perturb()
+}
+
+// keepUnlessWorse ends a trial: it keeps the changes since the mark unless
+// the objective rose above before. Equal cost is kept too: it lets the
+// search cross plateaus.
+func (s *assignment) keepUnlessWorse(mark int, before score) {
+	if s.obj.of(s).exceeds(before) {
+		s.undo(mark)
+	} else {
+		s.commit()
+	}
+}
+
 // perturb is an iterated local search: it empties a group of its new
 // replicas, re-inserts them in a shuffled order choosing at random between
 // the two cheapest places, runs the local search again, and keeps the result
-// only when it is cheaper. The generator is seeded with a constant, so the
+// only when it is no worse. The generator is seeded with a constant, so the
 // plan stays deterministic.
-func (p *plan) perturb() {
+func (s *assignment) perturb() {
 	rng := rand.New(rand.NewPCG(0x6d636c6c, 0x6d))
-	work := 0
-	moves := 0
+	work, moves := 0, 0
 	for trial := 0; trial < perturbTrials && work < perturbBudget && moves < perturbMoves; trial++ {
 		var groups []int
-		for gi := range p.groups {
-			for mi := range p.models {
-				if oi := p.optionOn(mi, gi); oi >= 0 && p.count[mi][oi] > 0 {
-					groups = append(groups, gi)
-					break
-				}
+		for gi := range s.groups {
+			if len(s.newReplicasOn(gi)) > 0 {
+				groups = append(groups, gi)
 			}
 		}
 		if len(groups) == 0 {
@@ -64,56 +69,44 @@ func (p *plan) perturb() {
 			// The other kick: push a batch of one model into another group,
 			// often one not in use yet, and let the local search follow.
 			work++
-			mi := rng.IntN(len(p.models))
+			mi := rng.IntN(len(s.models))
 			var from []int
-			for oi, c := range p.count[mi] {
+			for oi, c := range s.count[mi] {
 				if c > 0 {
 					from = append(from, oi)
 				}
 			}
-			if len(from) == 0 || len(p.opts[mi]) < 2 {
+			if len(from) == 0 || len(s.opts[mi]) < 2 {
 				continue
 			}
 			oa := from[rng.IntN(len(from))]
-			ob := rng.IntN(len(p.opts[mi]))
+			ob := rng.IntN(len(s.opts[mi]))
 			if ob == oa {
 				continue
 			}
-			d := 1 + rng.IntN(p.count[mi][oa])
-			if p.nodesWith(mi, p.opts[mi][ob], d) > p.groups[p.opts[mi][ob].group].MaxNodes || !p.spreadAllows(mi, oa, ob, d) {
+			m := move(mi, oa, ob, 1+rng.IntN(s.count[mi][oa]))
+			if _, why := s.try(m[:]...); why != "" {
 				continue
 			}
-			before := p.totalObjective()
-			m := p.mark()
-			p.add(mi, oa, -d)
-			p.add(mi, ob, d)
-			moves += p.localSearch()
-			if p.totalObjective() > before+1e-9 {
-				p.undo(m)
-			} else {
-				p.commit() // equal cost is kept too: it lets the search cross plateaus
-			}
+			before := s.obj.of(s)
+			mark := s.mark()
+			s.apply(m[:]...)
+			moves += s.localSearch()
+			s.keepUnlessWorse(mark, before)
 			continue
 		}
 		gi := groups[rng.IntN(len(groups))]
-		var moved []int
-		for mi := range p.models {
-			if oi := p.optionOn(mi, gi); oi >= 0 {
-				for range p.count[mi][oi] {
-					moved = append(moved, mi)
-				}
-			}
-		}
+		moved := s.newReplicasOn(gi)
 		work += len(moved)
 		rng.Shuffle(len(moved), func(i, j int) { moved[i], moved[j] = moved[j], moved[i] })
-		before := p.totalObjective()
-		m := p.mark()
+		before := s.obj.of(s)
+		mark := s.mark()
 		ok := true
 		for _, mi := range moved {
-			p.add(mi, p.optionOn(mi, gi), -1)
+			s.apply(change{mi, s.optionOn(mi, gi), -1})
 		}
 		for _, mi := range moved {
-			first, second := p.twoCheapest(mi)
+			first, second := s.twoCheapest(mi)
 			choice := first
 			if second >= 0 && rng.IntN(2) == 0 {
 				choice = second
@@ -122,73 +115,70 @@ func (p *plan) perturb() {
 				ok = false
 				break
 			}
-			p.add(mi, choice, 1)
+			s.apply(change{mi, choice, 1})
 		}
-		if ok {
-			moves += p.localSearch()
+		if !ok {
+			s.undo(mark)
+			continue
 		}
-		if !ok || p.totalObjective() > before+1e-9 {
-			p.undo(m)
-		} else {
-			p.commit()
-		}
+		moves += s.localSearch()
+		s.keepUnlessWorse(mark, before)
 	}
 }
 
 // twoCheapest is cheapestInsertion's best and runner-up option (-1 if none).
-func (p *plan) twoCheapest(mi int) (int, int) {
-	best := p.cheapestInsertion(mi, -1)
+func (s *assignment) twoCheapest(mi int) (int, int) {
+	best := s.cheapestInsertion(mi, -1)
 	if best < 0 {
 		return -1, -1
 	}
-	return best, p.cheapestInsertion(mi, best)
+	return best, s.cheapestInsertion(mi, best)
 }
 
 // localSearch runs single moves, then exchanges and re-packs, until none
 // improves; it returns the moves it evaluated.
-func (p *plan) localSearch() int {
+func (s *assignment) localSearch() int {
 	evaluated := 0
-	for pass := 0; evaluated < moveBudget; pass++ {
+	for evaluated < moveBudget {
 		improved := false
-		for mi := range p.models {
-			for oa := range p.opts[mi] {
-				if p.count[mi][oa] == 0 {
+		for mi := range s.models {
+			for oa := range s.opts[mi] {
+				if s.count[mi][oa] == 0 {
 					continue
 				}
-				bestGain, bestB, bestD := 1e-9, -1, 0
-				// Adding replicas never lowers a group's objective, so only
-				// batches whose removal shrinks the source can gain, or any
-				// batch that leaves a surcharge behind.
+				// Adding replicas never lowers the objective, so only
+				// batches whose leaving lowers it can gain.
 				var useful []int
-				a := p.opts[mi][oa]
-				for _, d := range deltas(p.count[mi][oa]) {
-					if a.surcharge > 0 || p.objective(a.group, p.nodesWith(mi, a, -d)) < p.objective(a.group, p.nodes[a.group])-1e-12 {
+				for _, d := range deltas(s.count[mi][oa]) {
+					if c := s.costOf(change{mi, oa, -d}); c.spread < 0 || c.cost < -1e-12 {
 						useful = append(useful, d)
 					}
 				}
-				for ob := range p.opts[mi] {
+				best, bestB, bestD := improvement, -1, 0
+				for ob := range s.opts[mi] {
 					if ob == oa {
 						continue
 					}
 					for _, d := range useful {
 						evaluated++
-						if gain, ok := p.moveGain(mi, oa, ob, d); ok && gain > bestGain {
-							bestGain, bestB, bestD = gain, ob, d
+						m := move(mi, oa, ob, d)
+						if c, why := s.try(m[:]...); why == "" && c.less(best) {
+							best, bestB, bestD = c, ob, d
 						}
 					}
 				}
 				if bestB >= 0 {
-					p.add(mi, oa, -bestD)
-					p.add(mi, bestB, bestD)
+					m := move(mi, oa, bestB, bestD)
+					s.apply(m[:]...)
 					improved = true
 				}
 			}
 		}
-		if !improved && !p.swapPass() && !p.evacuatePass() {
+		if !improved && !s.swapPass() && !s.evacuatePass() {
 			return evaluated
 		}
 	}
-	p.log.Debug("local search stopped at its budget", "moves_evaluated", evaluated)
+	s.log.Debug("local search stopped at its budget", "moves_evaluated", evaluated)
 	return evaluated
 }
 
@@ -196,41 +186,40 @@ func (p *plan) localSearch() int {
 // model go from group a to group b while d2 replicas of another go from b to
 // a — one model makes room for the other. It applies the best exchange and
 // reports whether it found one.
-func (p *plan) swapPass() bool {
-	type side struct{ mi, oa, ob int }
-	best, bestGain := [2]side{}, 1e-9
-	bestD := [2]int{}
-	found := false
+func (s *assignment) swapPass() bool {
+	var best [4]change
+	bestCost, found := improvement, false
 	// Only exchanges whose incoming half would shrink its source group are
 	// worth trying: that is where the gain comes from.
-	for m2 := range p.models {
-		for oa2, from := range p.opts[m2] {
-			if p.count[m2][oa2] == 0 {
+	for m2 := range s.models {
+		for oa2, from := range s.opts[m2] {
+			if s.count[m2][oa2] == 0 {
 				continue
 			}
 			var shrinking []int // batches whose leaving shrinks the source
-			for _, d2 := range deltas(p.count[m2][oa2]) {
-				if p.nodesWith(m2, from, -d2) < p.nodes[from.group] {
+			for _, d2 := range deltas(s.count[m2][oa2]) {
+				if s.nodesAfter(from.group, []change{{m2, oa2, -d2}}) < s.nodes.count[from.group] {
 					shrinking = append(shrinking, d2)
 				}
 			}
-			for ob2, to := range p.opts[m2] {
+			for ob2, to := range s.opts[m2] {
 				if ob2 == oa2 {
 					continue
 				}
 				for _, d2 := range shrinking {
-					for m1 := range p.models {
-						oa1, ob1 := p.optionOn(m1, to.group), p.optionOn(m1, from.group)
-						if m1 == m2 || oa1 < 0 || ob1 < 0 || p.count[m1][oa1] == 0 {
+					for m1 := range s.models {
+						oa1, ob1 := s.optionOn(m1, to.group), s.optionOn(m1, from.group)
+						if m1 == m2 || oa1 < 0 || ob1 < 0 || s.count[m1][oa1] == 0 {
 							continue
 						}
-						for c1, d1 := p.count[m1][oa1], 1; d1 <= c1; d1 = nextDelta(d1, c1) {
-							p.swapsEvaluated++
-							if p.swapsEvaluated > swapBudget {
+						for c1, d1 := s.count[m1][oa1], 1; d1 <= c1; d1 = nextDelta(d1, c1) {
+							s.swapsEvaluated++
+							if s.swapsEvaluated > swapBudget {
 								return false
 							}
-							if gain, ok := p.swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2); ok && gain > bestGain {
-								best, bestD, bestGain, found = [2]side{{m1, oa1, ob1}, {m2, oa2, ob2}}, [2]int{d1, d2}, gain, true
+							swap := [4]change{{m1, oa1, -d1}, {m1, ob1, d1}, {m2, oa2, -d2}, {m2, ob2, d2}}
+							if c, why := s.try(swap[:]...); why == "" && c.less(bestCost) {
+								best, bestCost, found = swap, c, true
 							}
 						}
 					}
@@ -238,120 +227,46 @@ func (p *plan) swapPass() bool {
 			}
 		}
 	}
-	if !found {
-		return false
+	if found {
+		s.apply(best[:]...)
 	}
-	for i, s := range best {
-		p.add(s.mi, s.oa, -bestD[i])
-		p.add(s.mi, s.ob, bestD[i])
-	}
-	return true
+	return found
 }
-
-// optionOn is the index of model mi's option on group gi, or -1.
-func (p *plan) optionOn(mi, gi int) int { return p.optIndex[mi][gi] }
-
-// journalEntry is one assignment change, recorded so that trial moves can
-// be undone.
-type journalEntry struct{ mi, oi, delta int }
-
-// mark starts a trial: changes after it can be undone. Marks nest.
-func (p *plan) mark() int {
-	p.marks++
-	return len(p.journal)
-}
-
-// undo reverts every change since the mark and ends the trial.
-func (p *plan) undo(mark int) {
-	entries := p.journal[mark:]
-	p.journal = p.journal[:mark]
-	p.marks--
-	saved := p.marks
-	p.marks = 0 // reverting is not itself recorded
-	for i := len(entries) - 1; i >= 0; i-- {
-		e := entries[i]
-		p.add(e.mi, e.oi, -e.delta)
-	}
-	p.marks = saved
-	p.trimJournal()
-}
-
-// commit ends the trial and keeps its changes.
-func (p *plan) commit() {
-	p.marks--
-	p.trimJournal()
-}
-
-func (p *plan) trimJournal() {
-	if p.marks == 0 {
-		p.journal = p.journal[:0]
-	}
-}
-
-// totalObjective is the strategy's objective of the whole assignment:
-// under the spread strategy, each model's fullest domain counts first.
-func (p *plan) totalObjective() float64 {
-	total := 0.0
-	for gi, n := range p.nodes {
-		total += p.objective(gi, n)
-	}
-	for mi, counts := range p.count {
-		for oi, c := range counts {
-			total += float64(c) * p.opts[mi][oi].surcharge
-		}
-	}
-	if p.req.Strategy == StrategySpread {
-		for mi := range p.models {
-			total += spreadWeight * float64(p.maxDomain(mi))
-		}
-	}
-	return total
-}
-
-// spreadWeight makes one replica of imbalance outweigh any cost.
-const spreadWeight = 1e9
 
 // evacuatePass tries, group by group, to empty a group of its new replicas
 // and re-insert each elsewhere at the least extra cost: the move that closes
 // a half-used large node in favour of small ones, which no batch move of a
 // single model finds. It applies the first trial that lowers the objective.
-func (p *plan) evacuatePass() bool {
-	for gi := range p.groups {
-		if p.evacuations >= evacuationBudget {
+func (s *assignment) evacuatePass() bool {
+	for gi := range s.groups {
+		if s.evacuations >= evacuationBudget {
 			return false
 		}
-		var moved []int // model indices, one entry per replica
-		for mi := range p.models {
-			if oi := p.optionOn(mi, gi); oi >= 0 {
-				for range p.count[mi][oi] {
-					moved = append(moved, mi)
-				}
-			}
-		}
+		moved := s.newReplicasOn(gi)
 		if len(moved) == 0 {
 			continue
 		}
-		p.evacuations += len(moved)
-		before := p.totalObjective()
+		s.evacuations += len(moved)
+		before := s.obj.of(s)
 		// Two insertion orders: largest replicas first, and most
 		// constrained models first. The better one is kept when it beats
 		// the current assignment.
 		orders := [][]int{append([]int(nil), moved...), append([]int(nil), moved...)}
-		sort.SliceStable(orders[0], func(i, j int) bool { return p.replicaGPUs(orders[0][i]) > p.replicaGPUs(orders[0][j]) })
-		sort.SliceStable(orders[1], func(i, j int) bool { return len(p.opts[orders[1][i]]) < len(p.opts[orders[1][j]]) })
-		best, bestObj := -1, before-1e-9
+		sort.SliceStable(orders[0], func(i, j int) bool { return s.widestReplica(orders[0][i]) > s.widestReplica(orders[0][j]) })
+		sort.SliceStable(orders[1], func(i, j int) bool { return len(s.opts[orders[1][i]]) < len(s.opts[orders[1][j]]) })
+		best, bestScore := -1, before.plus(improvement)
 		for i, order := range orders {
-			m := p.mark()
-			if p.reinsert(gi, order) {
-				if obj := p.totalObjective(); obj < bestObj {
-					best, bestObj = i, obj
+			mark := s.mark()
+			if s.reinsert(gi, order) {
+				if sc := s.obj.of(s); sc.less(bestScore) {
+					best, bestScore = i, sc
 				}
 			}
-			p.undo(m)
+			s.undo(mark)
 		}
 		if best >= 0 {
-			p.reinsert(gi, orders[best])
-			p.log.Debug("re-packed node group", "group", p.groups[gi].Name, "replicas", len(moved))
+			s.reinsert(gi, orders[best])
+			s.log.Debug("re-packed node group", "group", s.groups[gi].Name, "replicas", len(moved))
 			return true
 		}
 	}
@@ -361,114 +276,18 @@ func (p *plan) evacuatePass() bool {
 // reinsert takes the new replicas of group gi out and puts each back, in
 // order, wherever it raises the objective least (gi included). False when
 // one finds no place.
-func (p *plan) reinsert(gi int, order []int) bool {
+func (s *assignment) reinsert(gi int, order []int) bool {
 	for _, mi := range order {
-		p.add(mi, p.optionOn(mi, gi), -1)
+		s.apply(change{mi, s.optionOn(mi, gi), -1})
 	}
 	for _, mi := range order {
-		best := p.cheapestInsertion(mi, -1)
+		best := s.cheapestInsertion(mi, -1)
 		if best < 0 {
 			return false
 		}
-		p.add(mi, best, 1)
+		s.apply(change{mi, best, 1})
 	}
 	return true
-}
-
-// replicaGPUs is the most GPUs a replica of model mi takes on any option.
-func (p *plan) replicaGPUs(mi int) int {
-	most := 0
-	for _, o := range p.opts[mi] {
-		most = max(most, o.gpus())
-	}
-	return most
-}
-
-// cheapestInsertion is the option, other than skip, where one more replica
-// of model mi raises the objective least, within every constraint.
-func (p *plan) cheapestInsertion(mi, skip int) int {
-	best, bestCost := -1, 0.0
-	for oi, o := range p.opts[mi] {
-		if oi == skip {
-			continue
-		}
-		n, ok := p.admits(mi, oi)
-		if !ok {
-			continue
-		}
-		dom := p.domain(mi, o)
-		cost := p.objective(o.group, n) - p.objective(o.group, p.nodes[o.group]) + o.surcharge + p.amortized(o)*1e-6
-		if p.req.Strategy == StrategySpread {
-			cost += spreadWeight * float64(p.domains[mi][dom])
-		}
-		if best < 0 || cost < bestCost {
-			best, bestCost = oi, cost
-		}
-	}
-	return best
-}
-
-// change is delta replicas of model mi at option o.
-type change struct {
-	mi    int
-	o     option
-	delta int
-}
-
-// nodesAfter is group gi's node count after the changes that concern it.
-func (p *plan) nodesAfter(gi int, changes ...change) int {
-	total := p.classSum[gi]
-	touched := map[int]bool{}
-	for _, ch := range changes {
-		if ch.o.group == gi {
-			touched[p.classOf[ch.mi]] = true
-		}
-	}
-	for c := range touched {
-		s := p.stages[gi][c]
-		ex := map[int]int{}
-		for _, ch := range changes {
-			if ch.o.group != gi || p.classOf[ch.mi] != c {
-				continue
-			}
-			s[levelOf(ch.o.t)] += ch.delta * ch.o.p
-			if p.models[ch.mi].Spread.Across == SpreadNode {
-				ex[ch.mi] += ch.delta
-			}
-		}
-		n := p.bases[gi][c].nodesFor(&s)
-		for m, cnt := range p.exclusive[gi] {
-			if p.classOf[m] == c {
-				n = max(n, cnt+ex[m])
-			}
-		}
-		for m, d := range ex {
-			n = max(n, p.exclusive[gi][m]+d)
-		}
-		total += n - p.classNodes[gi][c]
-	}
-	return max(total, p.existing[gi])
-}
-
-// swapGain is the objective's decrease when d1 replicas of m1 move from
-// option oa1 to ob1 and d2 of m2 from oa2 to ob2 (the opposite groups).
-func (p *plan) swapGain(m1, oa1, ob1, d1, m2, oa2, ob2, d2 int) (float64, bool) {
-	if !p.spreadAllows(m1, oa1, ob1, d1) || !p.spreadAllows(m2, oa2, ob2, d2) {
-		return 0, false
-	}
-	ga, gb := p.opts[m1][oa1].group, p.opts[m1][ob1].group
-	changes := []change{
-		{m1, p.opts[m1][oa1], -d1}, {m1, p.opts[m1][ob1], d1},
-		{m2, p.opts[m2][oa2], -d2}, {m2, p.opts[m2][ob2], d2},
-	}
-	na, nb := p.nodesAfter(ga, changes...), p.nodesAfter(gb, changes...)
-	if na > p.groups[ga].MaxNodes || nb > p.groups[gb].MaxNodes {
-		return 0, false
-	}
-	before := p.objective(ga, p.nodes[ga]) + p.objective(gb, p.nodes[gb])
-	surcharges := float64(d1)*(p.opts[m1][oa1].surcharge-p.opts[m1][ob1].surcharge) +
-		float64(d2)*(p.opts[m2][oa2].surcharge-p.opts[m2][ob2].surcharge)
-	return before - p.objective(ga, na) - p.objective(gb, nb) + surcharges, true
 }
 
 // nextDelta steps through deltas(n) without a slice: from d to the next
@@ -491,61 +310,4 @@ func deltas(n int) []int {
 		out = append(out, d)
 	}
 	return append(out, n)
-}
-
-// moveGain is the objective's decrease when d replicas of model mi move from
-// option oa to ob, and whether the move keeps every constraint.
-func (p *plan) moveGain(mi, oa, ob, d int) (float64, bool) {
-	a, b := p.opts[mi][oa], p.opts[mi][ob]
-	nb := p.nodesWith(mi, b, d)
-	if nb > p.groups[b.group].MaxNodes {
-		return 0, false
-	}
-	if !p.spreadAllows(mi, oa, ob, d) {
-		return 0, false
-	}
-	na := p.nodesWith(mi, a, -d)
-	before := p.objective(a.group, p.nodes[a.group]) + p.objective(b.group, p.nodes[b.group])
-	after := p.objective(a.group, na) + p.objective(b.group, nb)
-	return before - after + float64(d)*(a.surcharge-b.surcharge), true
-}
-
-// spreadAllows checks a move of d replicas of model mi from option oa to ob
-// against the model's spread.
-func (p *plan) spreadAllows(mi, oa, ob, d int) bool {
-	if !p.spotAllows(mi, oa, ob, d) {
-		return false
-	}
-	m := p.models[mi]
-	da, db := p.domain(mi, p.opts[mi][oa]), p.domain(mi, p.opts[mi][ob])
-	if p.domainKind(mi) == "" || da == db {
-		return true
-	}
-	if p.domains[mi][db]+d > p.cap(mi) {
-		return false
-	}
-	// Emptying a domain must not drop below min_domains.
-	if p.domains[mi][da] == d && p.domains[mi][db] > 0 && p.distinctDomains(mi) <= m.Spread.MinDomains {
-		return false
-	}
-	// Under the spread strategy, never make the fullest domain fuller.
-	return p.req.Strategy != StrategySpread || p.domains[mi][db]+d <= p.maxDomain(mi)
-}
-
-func (p *plan) distinctDomains(mi int) int {
-	n := 0
-	for _, c := range p.domains[mi] {
-		if c > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-func (p *plan) maxDomain(mi int) int {
-	most := 0
-	for _, c := range p.domains[mi] {
-		most = max(most, c)
-	}
-	return most
 }

@@ -1,84 +1,67 @@
 package planner
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // keepPrevious binds every replica of the previous plan whose place is still
 // feasible, exactly where it was, and records why the others must move.
 // Replicas of removed models and replicas above a model's new count are
-// dropped. What is left to place goes to p.pending, lowest index first.
-func (p *plan) keepPrevious() {
-	m := len(p.models)
-	p.kept = make([][]Replica, m)
-	p.pending = make([][]int, m)
-	p.domains = make([]map[string]int, m)
-	p.spot = make([]int, m)
-	p.failed = make([]map[int]string, m)
+// dropped. What is left to place goes to s.pending, lowest index first.
+func (s *assignment) keepPrevious() {
+	m := len(s.models)
+	s.kept = make([][]Replica, m)
+	s.pending = make([][]int, m)
+	s.failed = make([]map[int]string, m)
 	modelIdx := map[string]int{}
-	for mi, md := range p.models {
+	for mi, md := range s.models {
 		modelIdx[md.Name] = mi
-		p.domains[mi] = map[string]int{}
-		p.failed[mi] = map[int]string{}
+		s.failed[mi] = map[int]string{}
 	}
-	groupIdx := map[string]int{}
-	for gi, g := range p.groups {
-		groupIdx[g.Name] = gi
-	}
-
-	prev := append([]Replica(nil), p.req.Previous...)
-	sort.Slice(prev, func(i, j int) bool {
-		if prev[i].Model != prev[j].Model {
-			return prev[i].Model < prev[j].Model
-		}
-		return prev[i].Index < prev[j].Index
-	})
+	prev := append([]Replica(nil), s.req.Previous...)
+	sortReplicas(prev)
 	keptIdx := make([]map[int]bool, m)
 	for mi := range keptIdx {
 		keptIdx[mi] = map[int]bool{}
 	}
 	for _, r := range prev {
 		mi, ok := modelIdx[r.Model]
-		if !ok || r.Index < 0 || r.Index >= p.models[mi].Replicas || keptIdx[mi][r.Index] {
+		if !ok || r.Index < 0 || r.Index >= s.models[mi].Replicas || keptIdx[mi][r.Index] {
 			continue
 		}
-		if p.released[r.Key()] {
-			p.failed[mi][r.Index] = "rebalance"
+		if s.released[r.Key()] {
+			s.failed[mi][r.Index] = "rebalance"
 			continue
 		}
-		kept, reason := p.keep(mi, r, groupIdx)
+		kept, reason := s.keep(mi, r)
 		if reason != "" {
-			p.failed[mi][r.Index] = reason
-			p.log.Debug("previous placement no longer feasible", "replica", r.Key(), "reason", reason)
+			s.failed[mi][r.Index] = reason
+			s.log.Debug("previous placement no longer feasible", "replica", r.Key(), "reason", reason)
 			continue
 		}
 		keptIdx[mi][r.Index] = true
-		p.kept[mi] = append(p.kept[mi], kept)
+		s.kept[mi] = append(s.kept[mi], kept)
 	}
-	for mi, md := range p.models {
+	for mi, md := range s.models {
 		for i := 0; i < md.Replicas; i++ {
 			if !keptIdx[mi][i] {
-				p.pending[mi] = append(p.pending[mi], i)
+				s.pending[mi] = append(s.pending[mi], i)
 			}
 		}
 	}
 }
 
-// keep checks one previous replica against today's request and binds it.
-// It returns the replica as it stays, or why it cannot.
-func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string) {
-	md := p.models[mi]
-	gi, ok := groupIdx[r.NodeGroup]
-	if !ok {
+// keep checks one previous replica against today's request and binds it:
+// first what the filters and the memory estimate say of its group and
+// degrees, then every constraint. It returns the replica as it stays, or
+// why it cannot.
+func (s *assignment) keep(mi int, r Replica) (Replica, string) {
+	md := s.models[mi]
+	gi := s.groupIndex(r.NodeGroup)
+	if gi < 0 {
 		return r, fmt.Sprintf("node group %q no longer exists", r.NodeGroup)
 	}
-	g := p.groups[gi]
-	feasible := false
-	for _, o := range p.opts[mi] {
-		feasible = feasible || o.group == gi
-	}
-	if !feasible {
+	g := s.groups[gi]
+	oi := s.optionOn(mi, gi)
+	if oi < 0 {
 		return r, fmt.Sprintf("node group %q no longer passes the model's constraints or memory", g.Name)
 	}
 	if (md.TensorParallel > 0 && r.TensorParallel != md.TensorParallel) ||
@@ -89,40 +72,31 @@ func (p *plan) keep(mi int, r Replica, groupIdx map[string]int) (Replica, string
 		md.Memory.CheckTensorParallel(r.TensorParallel) != nil || md.Memory.CheckPipelineParallel(r.PipelineParallel) != nil {
 		return r, "its parallel degrees are no longer valid for the model"
 	}
+	for _, st := range r.Stages {
+		if len(st.GPUs) != r.TensorParallel {
+			return r, "its stages do not match its tensor parallel degree"
+		}
+	}
 	need := md.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
 	if !need.Fits {
 		return r, fmt.Sprintf("it no longer fits the GPU memory of node group %q", g.Name)
 	}
-	dom := p.domainFor(mi, gi)
-	if p.domainKind(mi) != "" && p.domains[mi][dom] >= p.cap(mi) {
-		return r, fmt.Sprintf("the spread allows no more replicas in %s %q", p.domainKind(mi), dom)
-	}
-	if g.CapacityType == CapacitySpot && p.spotRoom(mi) <= 0 {
-		return r, fmt.Sprintf("its on-demand floor of %d replicas leaves no room on spot node group %q", md.OnDemandFloor, g.Name)
-	}
-	a := p.allocs[gi]
-	for _, s := range r.Stages {
-		if len(s.GPUs) != r.TensorParallel {
-			return r, "its stages do not match its tensor parallel degree"
-		}
-		if md.Spread.Across == SpreadNode && s.Node < len(a.nodes) && a.nodes[s.Node].models[mi] {
-			return r, "another replica of the model holds its node"
+	for _, c := range s.constraints {
+		if why := c.keeps(s, mi, oi, r); why != "" {
+			return r, why
 		}
 	}
-	if !a.takeAll(r.Stages, mi, p.classOf[mi]) {
-		return r, fmt.Sprintf("its GPUs are taken, beyond max_nodes of node group %q, or on a node of another isolation class", g.Name)
+	if !s.allocs[gi].takeAll(r.Stages, mi, s.isolation.classOf[mi]) {
+		return r, fmt.Sprintf("its GPUs on node group %q are taken by another replica kept from the last plan", g.Name)
 	}
-	p.domains[mi][dom]++
-	if g.CapacityType == CapacitySpot {
-		p.spot[mi]++
+	for _, c := range s.constraints {
+		c.record(s, change{mi, oi, 1})
 	}
 	kept := r
 	kept.MemoryPerGPU = need.NeedBytes
 	kept.Stages = cloneStages(r.Stages)
 	return kept, ""
 }
-
-func (p *plan) domainFor(mi, gi int) string { return domainOf(p.groups[gi], p.domainKind(mi)) }
 
 func cloneStages(s []Stage) []Stage {
 	out := make([]Stage, len(s))

@@ -3,10 +3,29 @@
 // many nodes each group needs; what it costs; and, for what cannot be placed,
 // why and what would fix it. It is pure Go: it knows nothing of Terraform.
 //
-// The pipeline follows Nomad's scheduler and kube-scheduler: filter (which
-// groups can hold a replica at all, and at which degree) → assign (choose a
-// group per replica, greedily by priority, then improve by local search) →
-// bind (concrete nodes and GPU indices, stable against the previous plan).
+// The pipeline follows Nomad's scheduler and kube-scheduler; Plan (plan.go)
+// reads as it, each stage in its file:
+//
+//	validate      validate.go     every bad input, with its field
+//	filter        filter.go       options per model and group: the static
+//	                              filters and the degrees a replica runs at
+//	keep          stability.go    previous replicas that still fit stay put
+//	assign        assign.go       greedy, by priority, one replica at a time
+//	improve       search.go       local search: moves, swaps, re-packs, kicks
+//	bind          bind.go         concrete nodes and GPU indices (pack.go)
+//	explain       explain.go      why the rest is unplaced, what would fix it
+//	settle        plan.go         re-plan until a fixed point
+//	rebalance     rebalance.go    move up to max_moves replicas when cheaper
+//
+// Every stage from keep to improve works on one state, the assignment
+// (state.go): replica counts per model and option, node counts per group
+// (occupancy.go), and the constraints, each a plugin in its file that owns
+// its state, its refusals and its messages — constraint_capacity.go
+// (max_nodes), constraint_spread.go (max_share, min_domains, failure
+// tolerance), constraint_spot.go (on-demand floor), constraint_isolation.go
+// (tenants, dedicated models), constraint_exclusive.go (spread across node).
+// Passes change the assignment only through try / apply / undo, and compare
+// plans only with the objective (objective.go), rebalance included.
 package planner
 
 import (

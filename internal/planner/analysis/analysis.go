@@ -16,20 +16,11 @@ import (
 // HoursPerMonth is the month cloud price lists use (365 × 24 / 12).
 const HoursPerMonth = 730
 
-// Domain kinds.
+// Domain kinds, as planner.NodeGroup.Domain names them.
 const (
-	Cloud  = "cloud"
-	Region = "region"
+	Cloud  = planner.SpreadCloud
+	Region = planner.SpreadRegion
 )
-
-// DomainOf names the cloud or region of a node group ("<cloud>/<region>"
-// for regions, which are only unique within a cloud).
-func DomainOf(g planner.NodeGroup, kind string) string {
-	if kind == Region {
-		return g.Cloud + "/" + g.Region
-	}
-	return g.Cloud
-}
 
 // Survival is what is left of one model after losing one domain.
 type Survival struct {
@@ -59,8 +50,8 @@ func FailureDomains(groups []planner.NodeGroup, models []planner.ModelDemand, re
 	domains := map[string]map[string]bool{Cloud: {}, Region: {}}
 	for _, g := range groups {
 		groupOf[g.Name] = g
-		domains[Cloud][DomainOf(g, Cloud)] = true
-		domains[Region][DomainOf(g, Region)] = true
+		domains[Cloud][g.Domain(Cloud)] = true
+		domains[Region][g.Domain(Region)] = true
 	}
 	count := map[string]map[string]map[string]int{} // model → kind → domain → replicas
 	placed := map[string]int{}
@@ -69,8 +60,8 @@ func FailureDomains(groups []planner.NodeGroup, models []planner.ModelDemand, re
 		if count[r.Model] == nil {
 			count[r.Model] = map[string]map[string]int{Cloud: {}, Region: {}}
 		}
-		count[r.Model][Cloud][DomainOf(g, Cloud)]++
-		count[r.Model][Region][DomainOf(g, Region)]++
+		count[r.Model][Cloud][g.Domain(Cloud)]++
+		count[r.Model][Region][g.Domain(Region)]++
 		placed[r.Model]++
 	}
 	names := make([]string, 0, len(models))
@@ -124,14 +115,14 @@ func TrafficWeights(groups []planner.NodeGroup, replicas []planner.Replica, kind
 	all := map[string]bool{}
 	for _, g := range groups {
 		groupOf[g.Name] = g
-		all[DomainOf(g, kind)] = true
+		all[g.Domain(kind)] = true
 	}
 	count := map[string]map[string]int{}
 	for _, r := range replicas {
 		if count[r.Model] == nil {
 			count[r.Model] = map[string]int{}
 		}
-		count[r.Model][DomainOf(groupOf[r.NodeGroup], kind)]++
+		count[r.Model][groupOf[r.NodeGroup].Domain(kind)]++
 	}
 	out := map[string]map[string]int{}
 	keys := slices.Sorted(maps.Keys(all))

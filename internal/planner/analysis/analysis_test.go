@@ -63,7 +63,7 @@ func TestPropertyTrafficWeights(t *testing.T) {
 						if has[r.Model] == nil {
 							has[r.Model] = map[string]bool{}
 						}
-						has[r.Model][DomainOf(g, kind)] = true
+						has[r.Model][g.Domain(kind)] = true
 					}
 				}
 			}
@@ -105,7 +105,7 @@ func TestPropertyFailureDomains(t *testing.T) {
 						continue
 					}
 					for _, g := range groups {
-						if g.Name == r.NodeGroup && DomainOf(g, s.Kind) != s.Domain {
+						if g.Name == r.NodeGroup && g.Domain(s.Kind) != s.Domain {
 							left++
 						}
 					}

@@ -1,0 +1,51 @@
+package planner
+
+import "fmt"
+
+// capacityLimit keeps every group within max_nodes: the node count the
+// occupancy model works out for a trial may not pass it.
+type capacityLimit struct{}
+
+// filterMaxNodes names capacity in explanations.
+const filterMaxNodes = "free GPUs within max_nodes"
+
+func (capacityLimit) refuses(s *assignment) string {
+	for _, gn := range s.trialNodes() {
+		if gn.after > gn.before && gn.after > s.groups[gn.group].MaxNodes {
+			return filterMaxNodes
+		}
+	}
+	return ""
+}
+
+func (capacityLimit) record(*assignment, change) {}
+
+func (capacityLimit) keeps(s *assignment, mi, oi int, r Replica) string {
+	g := s.groups[s.opts[mi][oi].group]
+	for _, st := range r.Stages {
+		if st.Node < 0 || st.Node >= g.MaxNodes {
+			return fmt.Sprintf("its node %d is beyond max_nodes (%d) of node group %q", st.Node, g.MaxNodes, g.Name)
+		}
+	}
+	return ""
+}
+
+// explain proposes raising max_nodes of the group that would hold the
+// missing replicas cheapest, among those only capacity (or binding, which
+// also ran out of nodes) refused.
+func (capacityLimit) explain(s *assignment, mi, missing int) (string, []string) {
+	best := -1
+	for oi, o := range s.opts[mi] {
+		if b := s.blocked[mi][oi]; b != "" && b != filterMaxNodes {
+			continue
+		}
+		if best < 0 || s.obj.perReplica(s.groups[o.group], o) < s.obj.perReplica(s.groups[s.opts[mi][best].group], s.opts[mi][best]) {
+			best = oi
+		}
+	}
+	if best < 0 {
+		return "", nil
+	}
+	gi := s.opts[mi][best].group
+	return "", []string{raiseMaxNodes(s.groups[gi], s.nodesAfter(gi, []change{{mi, best, missing}}), "")}
+}

@@ -1,0 +1,159 @@
+package planner
+
+// objective is what the strategy minimises, the one scoring rule of the
+// planner: assignment, local search, the spot spread, rebalance and the
+// report all compare plans with it.
+//
+// A plan's score is lexicographic. First, under the spread strategy only,
+// the imbalance of every model over its domains, Σ replicas² per domain (an
+// even spread is the least; moving a replica from a fuller to an emptier
+// domain always lowers it). Then the cost: under cost and spread, the
+// groups' price × nodes plus the surcharges of replicas placed by this plan,
+// nodes breaking ties; under binpack, the nodes, cost breaking ties.
+type objective struct{ strategy Strategy }
+
+// score is an objective value, or a change of one.
+type score struct {
+	spread int
+	cost   float64
+}
+
+// scoreEpsilon is the least cost difference that counts: below it, sums
+// of prices in a different order may differ.
+const scoreEpsilon = 1e-9
+
+// improvement is the bar a change must pass to count as one: lower the
+// cost by more than rounding, or the imbalance.
+var improvement = score{cost: -scoreEpsilon}
+
+func (a score) plus(b score) score { return score{a.spread + b.spread, a.cost + b.cost} }
+
+// less is the strict lexicographic order of scores.
+func (a score) less(b score) bool {
+	if a.spread != b.spread {
+		return a.spread < b.spread
+	}
+	return a.cost < b.cost
+}
+
+// exceeds reports whether a is higher than b by more than rounding.
+func (a score) exceeds(b score) bool {
+	if a.spread != b.spread {
+		return a.spread > b.spread
+	}
+	return a.cost > b.cost+scoreEpsilon
+}
+
+// group is the objective of one group at n nodes.
+func (o objective) group(g NodeGroup, n int) float64 {
+	cost := g.PricePerHour * float64(n)
+	if o.strategy == StrategyBinpack {
+		return float64(n) + cost*1e-9
+	}
+	return cost + float64(n)*1e-9
+}
+
+// surcharge is the objective of model md's surcharge for one replica at
+// option opt of group g: the surcharge per node the replica spans; under
+// binpack a cost that only breaks ties.
+func (o objective) surcharge(md ModelDemand, g NodeGroup, opt option) float64 {
+	perHour := md.Surcharge[g.Name] * float64(replicaNodes(opt.t, opt.p, g.GPUsPerNode))
+	if o.strategy == StrategyBinpack {
+		return perHour * 1e-9
+	}
+	return perHour
+}
+
+// perReplica is the objective of one replica at option opt once the
+// group's nodes are full: its share of a node.
+func (o objective) perReplica(g NodeGroup, opt option) float64 {
+	share := float64(opt.gpus()) / float64(g.GPUsPerNode)
+	if o.strategy == StrategyBinpack {
+		return share
+	}
+	return g.PricePerHour * share
+}
+
+// spreads reports whether the strategy scores the spread.
+func (o objective) spreads() bool { return o.strategy == StrategySpread }
+
+// change is the objective's change by the trial changes of s.
+func (o objective) change(s *assignment) score {
+	var d score
+	// Σ before − each after in turn, negated: the sums in one order, so
+	// that equal changes score equal.
+	gain := 0.0
+	nodes := s.trialNodes()
+	for _, gn := range nodes {
+		gain += o.group(s.groups[gn.group], gn.before)
+	}
+	for _, gn := range nodes {
+		gain -= o.group(s.groups[gn.group], gn.after)
+	}
+	d.cost = -gain
+	for _, ch := range s.trial {
+		d.cost += float64(ch.delta) * s.opts[ch.mi][ch.oi].surcharge
+	}
+	if o.spreads() {
+		d.spread = s.spread.imbalanceChange(s)
+	}
+	return d
+}
+
+// of is the objective of the whole assignment.
+func (o objective) of(s *assignment) score {
+	var total score
+	for gi, n := range s.nodes.count {
+		total.cost += o.group(s.groups[gi], n)
+	}
+	for mi, counts := range s.count {
+		for oi, c := range counts {
+			total.cost += float64(c) * s.opts[mi][oi].surcharge
+		}
+	}
+	if o.spreads() {
+		total.spread = s.spread.imbalance()
+	}
+	return total
+}
+
+// ofResult is the objective of a finished plan: the same terms as of, read
+// from its groups and replicas. A replica where req.Previous had it has
+// paid its surcharge already.
+func (o objective) ofResult(req Request, res *Result) score {
+	var total score
+	groups := map[string]NodeGroup{}
+	for _, g := range req.NodeGroups {
+		groups[g.Name] = g
+	}
+	models := map[string]ModelDemand{}
+	for _, m := range req.Models {
+		models[m.Name] = m
+	}
+	for _, gr := range res.Groups {
+		total.cost += o.group(groups[gr.Name], gr.Nodes)
+	}
+	prev := map[string]Replica{}
+	for _, r := range req.Previous {
+		prev[r.Key()] = r
+	}
+	perDomain := map[string]map[string]int{}
+	for _, r := range res.Replicas {
+		g, md := groups[r.NodeGroup], models[r.Model]
+		if old, ok := prev[r.Key()]; len(md.Surcharge) > 0 && (!ok || !SamePlace(old, r)) {
+			total.cost += o.surcharge(md, g, option{t: r.TensorParallel, p: r.PipelineParallel})
+		}
+		if kind := domainKindOf(md, o.strategy); o.spreads() && kind != "" {
+			if perDomain[md.Name] == nil {
+				perDomain[md.Name] = map[string]int{}
+			}
+			perDomain[md.Name][g.Domain(kind)]++
+		}
+	}
+	for _, byDomain := range perDomain {
+		for _, c := range byDomain {
+			total.spread += c * c
+		}
+	}
+	return total
+}
