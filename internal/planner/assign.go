@@ -4,14 +4,15 @@ import "sort"
 
 // assign chooses a group for every pending replica: models by priority,
 // each replica to the option bestOption ranks first. It returns the
-// replica indices it could not place, per model; the constraints that
-// refused their options stay recorded in s.blocked for the explanation.
+// replica indices it could not place, per model, and records in s.blocked
+// what refused their options, for the explanation.
 func (s *assignment) assign(pending [][]int) [][]int {
 	unplaced := make([][]int, len(s.models))
 	for _, mi := range s.assignOrder() {
 		for _, idx := range pending[mi] {
 			best := s.bestOption(mi)
 			if best < 0 {
+				s.blocked[mi] = s.refusals(mi)
 				unplaced[mi] = append(unplaced[mi], idx)
 				continue
 			}
@@ -60,16 +61,23 @@ type insertion struct {
 }
 
 // insertions visits the options where one more replica of model mi keeps
-// every constraint, recording on the others what refused them.
+// every constraint.
 func (s *assignment) insertions(mi int, visit func(in insertion)) {
 	for oi, o := range s.opts[mi] {
-		d, why := s.try(change{mi, oi, 1})
-		s.blocked[mi][oi] = why
-		if why != "" {
-			continue
+		if d, why := s.try(change{mi, oi, 1}); why == "" {
+			visit(insertion{oi, d, s.obj.perReplica(&s.groups[o.group], o) + o.surcharge})
 		}
-		visit(insertion{oi, d, s.obj.perReplica(s.groups[o.group], o) + o.surcharge})
 	}
+}
+
+// refusals names, per option of model mi, the constraint that refuses one
+// more replica there ("" for none), as Nomad's FilterNode records why.
+func (s *assignment) refusals(mi int) []string {
+	out := make([]string, len(s.opts[mi]))
+	for oi := range s.opts[mi] {
+		_, out[oi] = s.try(change{mi, oi, 1})
+	}
+	return out
 }
 
 // bestOption picks the option for one more replica of model mi, or -1: the
@@ -120,14 +128,14 @@ func (s *assignment) spreadSpot() {
 		groups := map[int]bool{}
 		total := 0
 		for _, r := range s.kept[mi] {
-			if gi := s.groupIndex(r.NodeGroup); gi >= 0 && isSpot(s.groups[gi]) {
+			if gi := s.groupIndex(r.NodeGroup); gi >= 0 && isSpot(&s.groups[gi]) {
 				groups[gi] = true
 				total++
 			}
 		}
 		from := -1
 		for oi, o := range s.opts[mi] {
-			if isSpot(s.groups[o.group]) && s.count[mi][oi] > 0 {
+			if isSpot(&s.groups[o.group]) && s.count[mi][oi] > 0 {
 				groups[o.group] = true
 				total += s.count[mi][oi]
 				from = oi
@@ -139,7 +147,7 @@ func (s *assignment) spreadSpot() {
 		best := -1
 		var bestCost score
 		for to, o := range s.opts[mi] {
-			if !isSpot(s.groups[o.group]) || groups[o.group] {
+			if !isSpot(&s.groups[o.group]) || groups[o.group] {
 				continue
 			}
 			m := move(mi, from, to, 1)

@@ -23,6 +23,15 @@ type constraint interface {
 	explain(s *assignment, mi, missing int) (detail string, remedies []string)
 }
 
+// blockerOf names the constraint that refused option oi of model mi when
+// its last replica found no place, "" for none.
+func (s *assignment) blockerOf(mi, oi int) string {
+	if b := s.blocked[mi]; oi < len(b) {
+		return b[oi]
+	}
+	return ""
+}
+
 // refusedBy reports whether a constraint named one of filters refused an
 // option of model mi.
 func (s *assignment) refusedBy(mi int, filters ...string) bool {

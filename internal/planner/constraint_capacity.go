@@ -10,8 +10,11 @@ type capacityLimit struct{}
 const filterMaxNodes = "free GPUs within max_nodes"
 
 func (capacityLimit) refuses(s *assignment) string {
-	for _, gn := range s.trialNodes() {
-		if gn.after > gn.before && gn.after > s.groups[gn.group].MaxNodes {
+	for _, ch := range s.trial {
+		if ch.delta <= 0 {
+			continue // a group that only loses replicas never grows
+		}
+		if n := s.trialNodesOf(ch.group); n > s.nodes.count[ch.group] && n > s.groups[ch.group].MaxNodes {
 			return filterMaxNodes
 		}
 	}
@@ -36,10 +39,10 @@ func (capacityLimit) keeps(s *assignment, mi, oi int, r Replica) string {
 func (capacityLimit) explain(s *assignment, mi, missing int) (string, []string) {
 	best := -1
 	for oi, o := range s.opts[mi] {
-		if b := s.blocked[mi][oi]; b != "" && b != filterMaxNodes {
+		if b := s.blockerOf(mi, oi); b != "" && b != filterMaxNodes {
 			continue
 		}
-		if best < 0 || s.obj.perReplica(s.groups[o.group], o) < s.obj.perReplica(s.groups[s.opts[mi][best].group], s.opts[mi][best]) {
+		if best < 0 || s.obj.perReplica(&s.groups[o.group], o) < s.obj.perReplica(&s.groups[s.opts[mi][best].group], s.opts[mi][best]) {
 			best = oi
 		}
 	}
@@ -47,5 +50,5 @@ func (capacityLimit) explain(s *assignment, mi, missing int) (string, []string) 
 		return "", nil
 	}
 	gi := s.opts[mi][best].group
-	return "", []string{raiseMaxNodes(s.groups[gi], s.nodesAfter(gi, []change{{mi, best, missing}}), "")}
+	return "", []string{raiseMaxNodes(s.groups[gi], s.nodesWith(gi, change{mi, best, missing}), "")}
 }

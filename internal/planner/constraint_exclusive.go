@@ -9,13 +9,16 @@ import "fmt"
 // nodes that hold the model, and capacity refuses what passes max_nodes.
 type nodeExclusivity struct {
 	on       []bool        // per model: spread across node
+	any      bool          // some model is
+	classOf  []int         // per model: its isolation class
 	perGroup []map[int]int // per group: model → replicas, kept and new
 }
 
-func newNodeExclusivity(models []ModelDemand, groups int) *nodeExclusivity {
-	x := &nodeExclusivity{on: make([]bool, len(models)), perGroup: make([]map[int]int, groups)}
+func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeExclusivity {
+	x := &nodeExclusivity{on: make([]bool, len(models)), classOf: classOf, perGroup: make([]map[int]int, groups)}
 	for mi, m := range models {
 		x.on[mi] = m.Spread.Across == SpreadNode
+		x.any = x.any || x.on[mi]
 	}
 	for gi := range x.perGroup {
 		x.perGroup[gi] = map[int]int{}
@@ -24,28 +27,32 @@ func newNodeExclusivity(models []ModelDemand, groups int) *nodeExclusivity {
 }
 
 // nodeFloor is the nodes class c of group gi needs for the exclusive
-// models' replicas there, after changes.
-func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, changes []change) int {
+// models' replicas there, after steps.
+func (x *nodeExclusivity) nodeFloor(_ *assignment, gi, c int, steps []step) int {
+	if !x.any {
+		return 0
+	}
 	floor := 0
 	for mi, n := range x.perGroup[gi] {
-		if s.isolation.classOf[mi] == c {
-			floor = max(floor, n+x.deltaOn(s, gi, mi, changes))
+		if x.classOf[mi] == c {
+			floor = max(floor, n+deltaOn(gi, mi, steps))
 		}
 	}
-	for _, ch := range changes {
-		if x.on[ch.mi] && s.isolation.classOf[ch.mi] == c && s.opts[ch.mi][ch.oi].group == gi {
+	for _, ch := range steps {
+		if x.on[ch.mi] && ch.class == c && ch.group == gi {
 			if _, counted := x.perGroup[gi][ch.mi]; !counted {
-				floor = max(floor, x.deltaOn(s, gi, ch.mi, changes))
+				floor = max(floor, deltaOn(gi, ch.mi, steps))
 			}
 		}
 	}
 	return floor
 }
 
-func (x *nodeExclusivity) deltaOn(s *assignment, gi, mi int, changes []change) int {
+// deltaOn is the replicas steps add to model mi on group gi.
+func deltaOn(gi, mi int, steps []step) int {
 	d := 0
-	for _, ch := range changes {
-		if ch.mi == mi && s.opts[mi][ch.oi].group == gi {
+	for _, ch := range steps {
+		if ch.mi == mi && ch.group == gi {
 			d += ch.delta
 		}
 	}

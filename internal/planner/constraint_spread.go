@@ -79,20 +79,46 @@ func newSpreadLimit(s *assignment) *spreadLimit {
 	sp := &spreadLimit{kind: make([]string, m), cap: make([]int, m), minDomains: make([]int, m),
 		domainOf: make([][]int, m), names: make([][]string, m), counts: make([][]int, m),
 		distinct: make([]int, m), total: make([]int, m)}
+	// Domains numbered once per kind over the groups, then per model.
+	type numbering struct {
+		ofGroup []int
+		names   []string
+	}
+	byKind := map[string]*numbering{}
 	for mi, md := range s.models {
 		kind := domainKindOf(md, s.req.Strategy)
 		sp.kind[mi], sp.cap[mi], sp.minDomains[mi] = kind, shareCap(md, kind), md.Spread.MinDomains
-		index := map[string]int{}
+		if kind == "" {
+			continue
+		}
+		num := byKind[kind]
+		if num == nil {
+			num = &numbering{ofGroup: make([]int, len(s.groups))}
+			index := map[string]int{}
+			for gi := range s.groups {
+				name := s.groups[gi].Domain(kind)
+				d, ok := index[name]
+				if !ok {
+					d = len(num.names)
+					index[name] = d
+					num.names = append(num.names, name)
+				}
+				num.ofGroup[gi] = d
+			}
+			byKind[kind] = num
+		}
+		local := make([]int, len(num.names))
+		for i := range local {
+			local[i] = -1
+		}
 		sp.domainOf[mi] = make([]int, len(s.opts[mi]))
 		for oi, o := range s.opts[mi] {
-			name := s.groups[o.group].Domain(kind)
-			d, ok := index[name]
-			if !ok {
-				d = len(sp.names[mi])
-				index[name] = d
-				sp.names[mi] = append(sp.names[mi], name)
+			g := num.ofGroup[o.group]
+			if local[g] < 0 {
+				local[g] = len(sp.names[mi])
+				sp.names[mi] = append(sp.names[mi], num.names[g])
 			}
-			sp.domainOf[mi][oi] = d
+			sp.domainOf[mi][oi] = local[g]
 		}
 		sp.counts[mi] = make([]int, len(sp.names[mi]))
 	}
@@ -125,6 +151,9 @@ func (sp *spreadLimit) shifts(s *assignment, mi int, buf []domainShift) []domain
 }
 
 func (sp *spreadLimit) refuses(s *assignment) string {
+	if !sp.concerns(s) {
+		return ""
+	}
 	why := ""
 	var buf [4]domainShift
 	s.trialModels(func(mi int) {
@@ -178,8 +207,21 @@ func (sp *spreadLimit) record(_ *assignment, ch change) {
 	}
 }
 
+// concerns reports whether the trial changes a model with a domain.
+func (sp *spreadLimit) concerns(s *assignment) bool {
+	for _, ch := range s.trial {
+		if sp.kind[ch.mi] != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // imbalanceChange is the change of Σ replicas² per domain by the trial.
 func (sp *spreadLimit) imbalanceChange(s *assignment) int {
+	if !sp.concerns(s) {
+		return 0
+	}
 	total := 0
 	var buf [4]domainShift
 	s.trialModels(func(mi int) {

@@ -31,7 +31,7 @@ func (s *assignment) explain(mi int, replicas []int) Unplaced {
 		counts[k] = &c
 	}
 	for oi, o := range s.opts[mi] {
-		name := s.blocked[mi][oi]
+		name := s.blockerOf(mi, oi)
 		if name == "" {
 			name = filterMaxNodes
 		}
@@ -149,7 +149,7 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 // firstFit finds the cheapest group (per replica) where a variant of a model
 // passes every filter, leaving out the groups of already.
 func (s *assignment) firstFit(m ModelDemand, already []option) (int, option, bool) {
-	opts, _ := feasibleOptions(m, s.groups)
+	opts, _ := feasibleOptions(m, s.groups, gpuKinds(s.groups), newEstimateMemo())
 	skip := map[int]bool{}
 	for _, o := range already {
 		skip[o.group] = true
@@ -157,7 +157,7 @@ func (s *assignment) firstFit(m ModelDemand, already []option) (int, option, boo
 	found := false
 	var best option
 	for _, o := range opts {
-		if !skip[o.group] && (!found || s.obj.perReplica(s.groups[o.group], o) < s.obj.perReplica(s.groups[best.group], best)) {
+		if !skip[o.group] && (!found || s.obj.perReplica(&s.groups[o.group], o) < s.obj.perReplica(&s.groups[best.group], best)) {
 			best, found = o, true
 		}
 	}

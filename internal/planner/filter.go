@@ -26,6 +26,7 @@ const maxPipelineStages = 16
 type option struct {
 	group int // index into the plan's groups
 	t, p  int
+	level int // levelOf(t): the size of one stage
 	// memPerGPU is the replica's need on its most loaded GPU.
 	memPerGPU int64
 	// surcharge is the strategy's weight of the model's surcharge for one
@@ -65,8 +66,15 @@ func (r *filterReport) exclude(filter string, g NodeGroup) {
 
 // feasibleOptions runs the filters of one model over every group and
 // returns, per group that passes, the cheapest way to run a replica there.
-func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport) {
+// kinds[gi] numbers the GPU of group gi (gpuKinds): groups of one instance
+// type in many regions ask the estimate the same questions, answered once.
+// memo is reset for the model: one serves every model of a plan; nil
+// asks the estimate every time.
+func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estimateMemo) ([]option, *filterReport) {
 	rep := &filterReport{counts: map[string]*FilterCount{}}
+	if memo != nil {
+		memo.reset(m.Memory)
+	}
 	var opts []option
 	for gi, g := range groups {
 		switch {
@@ -85,7 +93,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 		case m.TensorParallel > g.GPUsPerNode:
 			rep.exclude(filterDegree, g)
 		default:
-			o, ok, miss, short := chooseDegrees(m, g)
+			o, ok, miss, short := chooseDegrees(m, g, memo, kinds[gi])
 			if !ok && short.nodes > 0 {
 				rep.exclude(filterReplicaNodes, g)
 				short.group = gi
@@ -99,7 +107,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 				}
 				continue
 			}
-			o.group = gi
+			o.group, o.level = gi, levelOf(o.t)
 			opts = append(opts, o)
 		}
 	}
@@ -112,12 +120,14 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup) ([]option, *filterReport
 // nothing fits it returns the nearest memory miss, or, when the memory fits
 // but the group has too few nodes for the replica, the fewest nodes a
 // replica would span.
-func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU, nodeShortfall) {
+func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (option, bool, *memory.PerGPU, nodeShortfall) {
 	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
 	if m.TensorParallel > 0 {
 		degrees = []int{m.TensorParallel}
+	} else if memo != nil {
+		degrees = memo.validTensorParallel(g.GPUsPerNode)
 	} else {
 		degrees = est.ValidTensorParallel(g.GPUsPerNode)
 	}
@@ -131,7 +141,12 @@ func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU, no
 	}
 	var miss *memory.PerGPU
 	try := func(t, p int) (option, bool) {
-		r := est.PerGPU(gpu, t, p)
+		var r memory.PerGPU
+		if memo != nil {
+			r = memo.perGPU(gpu, kind, t, p)
+		} else {
+			r = est.PerGPU(gpu, t, p)
+		}
 		nodes := replicaNodes(t, p, g.GPUsPerNode)
 		switch {
 		case r.Fits && nodes <= g.MaxNodes:
@@ -164,6 +179,62 @@ func chooseDegrees(m ModelDemand, g NodeGroup) (option, bool, *memory.PerGPU, no
 		}
 	}
 	return option{}, false, miss, short
+}
+
+// estimateMemo answers the questions the filters ask one model's memory
+// estimate, each once: groups of one instance type in many regions ask the
+// same.
+type estimateMemo struct {
+	est     *memory.Estimate
+	fits    map[perGPUKey]memory.PerGPU
+	degrees map[int][]int // GPUs per node → valid tensor degrees
+}
+
+type perGPUKey struct{ kind, t, p int }
+
+// gpuKinds numbers the distinct GPUs (memory, utilisation, model) of groups.
+func gpuKinds(groups []NodeGroup) []int {
+	ids := map[memory.GPU]int{}
+	kinds := make([]int, len(groups))
+	for gi, g := range groups {
+		id, ok := ids[g.GPU()]
+		if !ok {
+			id = len(ids)
+			ids[g.GPU()] = id
+		}
+		kinds[gi] = id
+	}
+	return kinds
+}
+
+func newEstimateMemo() *estimateMemo {
+	return &estimateMemo{fits: map[perGPUKey]memory.PerGPU{}, degrees: map[int][]int{}}
+}
+
+// reset starts answering for another estimate, keeping the maps' room.
+func (m *estimateMemo) reset(est *memory.Estimate) {
+	m.est = est
+	clear(m.fits)
+	clear(m.degrees)
+}
+
+func (m *estimateMemo) perGPU(gpu memory.GPU, kind, t, p int) memory.PerGPU {
+	key := perGPUKey{kind, t, p}
+	r, ok := m.fits[key]
+	if !ok {
+		r = m.est.PerGPU(gpu, t, p)
+		m.fits[key] = r
+	}
+	return r
+}
+
+func (m *estimateMemo) validTensorParallel(gpusPerNode int) []int {
+	d, ok := m.degrees[gpusPerNode]
+	if !ok {
+		d = m.est.ValidTensorParallel(gpusPerNode)
+		m.degrees[gpusPerNode] = d
+	}
+	return d
 }
 
 // replicaNodes is the nodes a replica of t × p GPUs spans on nodes of
@@ -210,7 +281,7 @@ func (s Shape) GPUs() int { return s.TensorParallel * s.PipelineParallel }
 // filter, and at which degrees the planner would run it there. Benchmarks
 // and exact solvers use it to model the same choices the planner has.
 func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
-	opts, _ := feasibleOptions(m, []NodeGroup{g})
+	opts, _ := feasibleOptions(m, []NodeGroup{g}, []int{0}, nil)
 	if len(opts) == 0 {
 		return Shape{}, false
 	}

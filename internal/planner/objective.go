@@ -10,7 +10,14 @@ package planner
 // domain always lowers it). Then the cost: under cost and spread, the
 // groups' price × nodes plus the surcharges of replicas placed by this plan,
 // nodes breaking ties; under binpack, the nodes, cost breaking ties.
-type objective struct{ strategy Strategy }
+type objective struct {
+	strategy         Strategy
+	binpack, spreads bool // the strategy, compared once
+}
+
+func newObjective(s Strategy) objective {
+	return objective{strategy: s, binpack: s == StrategyBinpack, spreads: s == StrategySpread}
+}
 
 // score is an objective value, or a change of one.
 type score struct {
@@ -45,9 +52,9 @@ func (a score) exceeds(b score) bool {
 }
 
 // group is the objective of one group at n nodes.
-func (o objective) group(g NodeGroup, n int) float64 {
+func (o objective) group(g *NodeGroup, n int) float64 {
 	cost := g.PricePerHour * float64(n)
-	if o.strategy == StrategyBinpack {
+	if o.binpack {
 		return float64(n) + cost*1e-9
 	}
 	return cost + float64(n)*1e-9
@@ -58,7 +65,7 @@ func (o objective) group(g NodeGroup, n int) float64 {
 // binpack a cost that only breaks ties.
 func (o objective) surcharge(md ModelDemand, g NodeGroup, opt option) float64 {
 	perHour := md.Surcharge[g.Name] * float64(replicaNodes(opt.t, opt.p, g.GPUsPerNode))
-	if o.strategy == StrategyBinpack {
+	if o.binpack {
 		return perHour * 1e-9
 	}
 	return perHour
@@ -66,16 +73,13 @@ func (o objective) surcharge(md ModelDemand, g NodeGroup, opt option) float64 {
 
 // perReplica is the objective of one replica at option opt once the
 // group's nodes are full: its share of a node.
-func (o objective) perReplica(g NodeGroup, opt option) float64 {
+func (o objective) perReplica(g *NodeGroup, opt option) float64 {
 	share := float64(opt.gpus()) / float64(g.GPUsPerNode)
-	if o.strategy == StrategyBinpack {
+	if o.binpack {
 		return share
 	}
 	return g.PricePerHour * share
 }
-
-// spreads reports whether the strategy scores the spread.
-func (o objective) spreads() bool { return o.strategy == StrategySpread }
 
 // change is the objective's change by the trial changes of s.
 func (o objective) change(s *assignment) score {
@@ -83,35 +87,48 @@ func (o objective) change(s *assignment) score {
 	// Σ before − each after in turn, negated: the sums in one order, so
 	// that equal changes score equal.
 	gain := 0.0
-	nodes := s.trialNodes()
-	for _, gn := range nodes {
-		gain += o.group(s.groups[gn.group], gn.before)
+	for i, ch := range s.trial {
+		if firstOfGroup(s.trial, i) {
+			gain += o.group(&s.groups[ch.group], s.nodes.count[ch.group])
+		}
 	}
-	for _, gn := range nodes {
-		gain -= o.group(s.groups[gn.group], gn.after)
+	for i, ch := range s.trial {
+		if firstOfGroup(s.trial, i) {
+			gain -= o.group(&s.groups[ch.group], s.trialNodesOf(ch.group))
+		}
 	}
 	d.cost = -gain
 	for _, ch := range s.trial {
-		d.cost += float64(ch.delta) * s.opts[ch.mi][ch.oi].surcharge
+		d.cost += float64(ch.delta) * ch.surcharge
 	}
-	if o.spreads() {
+	if o.spreads {
 		d.spread = s.spread.imbalanceChange(s)
 	}
 	return d
+}
+
+// firstOfGroup reports whether steps[i] is the first to name its group.
+func firstOfGroup(steps []step, i int) bool {
+	for _, e := range steps[:i] {
+		if e.group == steps[i].group {
+			return false
+		}
+	}
+	return true
 }
 
 // of is the objective of the whole assignment.
 func (o objective) of(s *assignment) score {
 	var total score
 	for gi, n := range s.nodes.count {
-		total.cost += o.group(s.groups[gi], n)
+		total.cost += o.group(&s.groups[gi], n)
 	}
 	for mi, counts := range s.count {
 		for oi, c := range counts {
 			total.cost += float64(c) * s.opts[mi][oi].surcharge
 		}
 	}
-	if o.spreads() {
+	if o.spreads {
 		total.spread = s.spread.imbalance()
 	}
 	return total
@@ -131,7 +148,8 @@ func (o objective) ofResult(req Request, res *Result) score {
 		models[m.Name] = m
 	}
 	for _, gr := range res.Groups {
-		total.cost += o.group(groups[gr.Name], gr.Nodes)
+		g := groups[gr.Name]
+		total.cost += o.group(&g, gr.Nodes)
 	}
 	prev := map[string]Replica{}
 	for _, r := range req.Previous {
@@ -143,7 +161,7 @@ func (o objective) ofResult(req Request, res *Result) score {
 		if old, ok := prev[r.Key()]; len(md.Surcharge) > 0 && (!ok || !SamePlace(old, r)) {
 			total.cost += o.surcharge(md, g, option{t: r.TensorParallel, p: r.PipelineParallel})
 		}
-		if kind := domainKindOf(md, o.strategy); o.spreads() && kind != "" {
+		if kind := domainKindOf(md, o.strategy); o.spreads && kind != "" {
 			if perDomain[md.Name] == nil {
 				perDomain[md.Name] = map[string]int{}
 			}

@@ -34,37 +34,52 @@ func newOccupancy(s *assignment) *occupancy {
 }
 
 // classNeed is the nodes class c of group gi needs for stages st, with the
-// node floor the exclusivity constraint sets after changes.
-func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, changes []change) int {
-	return max(occ.bases[gi][c].nodesFor(st), s.exclusive.nodeFloor(s, gi, c, changes))
+// node floor the exclusivity constraint sets after steps.
+func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, steps []step) int {
+	return max(occ.bases[gi][c].nodesFor(st), s.exclusive.nodeFloor(s, gi, c, steps))
 }
 
-// nodesAfter is group gi's node count after the changes that concern it.
-func (s *assignment) nodesAfter(gi int, changes []change) int {
+// nodesAfter is group gi's node count after the steps that concern it.
+func (s *assignment) nodesAfter(gi int, steps []step) int {
 	occ := s.nodes
+	only, n := -1, 0
+	for i, ch := range steps {
+		if ch.group == gi && ch.delta != 0 {
+			only, n = i, n+1
+		}
+	}
+	if n == 1 { // the common case: one step on the group
+		ch := steps[only]
+		st := occ.stages[gi][ch.class]
+		st[ch.level] += ch.delta * ch.stages
+		need := occ.classNeed(s, gi, ch.class, &st, steps[only:only+1])
+		return max(occ.classSum[gi]+need-occ.classNodes[gi][ch.class], occ.existing[gi])
+	}
 	total := occ.classSum[gi]
-	for i, ch := range changes {
-		if s.opts[ch.mi][ch.oi].group != gi || ch.delta == 0 {
-			continue
+	for i, ch := range steps {
+		if ch.group != gi || ch.delta == 0 || sameClassEarlier(gi, ch.class, steps[:i]) {
+			continue // not this group, or its class is counted already
 		}
-		c := s.isolation.classOf[ch.mi]
-		if s.sameClassEarlier(gi, c, changes[:i]) {
-			continue // that class is counted already
-		}
-		st := occ.stages[gi][c]
-		for _, e := range changes[i:] {
-			if o := s.opts[e.mi][e.oi]; o.group == gi && s.isolation.classOf[e.mi] == c {
-				st[levelOf(o.t)] += e.delta * o.p
+		st := occ.stages[gi][ch.class]
+		for _, e := range steps[i:] {
+			if e.group == gi && e.class == ch.class {
+				st[e.level] += e.delta * e.stages
 			}
 		}
-		total += occ.classNeed(s, gi, c, &st, changes) - occ.classNodes[gi][c]
+		total += occ.classNeed(s, gi, ch.class, &st, steps) - occ.classNodes[gi][ch.class]
 	}
 	return max(total, occ.existing[gi])
 }
 
-func (s *assignment) sameClassEarlier(gi, c int, earlier []change) bool {
+// nodesWith is group gi's node count after changes, outside a trial.
+func (s *assignment) nodesWith(gi int, changes ...change) int {
+	s.scratch = s.steps(s.scratch, changes)
+	return s.nodesAfter(gi, s.scratch)
+}
+
+func sameClassEarlier(gi, c int, earlier []step) bool {
 	for _, e := range earlier {
-		if e.delta != 0 && s.opts[e.mi][e.oi].group == gi && s.isolation.classOf[e.mi] == c {
+		if e.delta != 0 && e.group == gi && e.class == c {
 			return true
 		}
 	}
@@ -86,24 +101,16 @@ func (occ *occupancy) record(s *assignment, ch change) {
 // groupNodes is one group's node count before and after a trial.
 type groupNodes struct{ group, before, after int }
 
-// trialNodes is, for every group the trial touches, its node count before
-// and after it, in the order the trial first names them, worked out once
-// per trial.
-func (s *assignment) trialNodes() []groupNodes {
-	if s.afterReady {
-		return s.after
-	}
-	s.after = s.after[:0]
-	for i, ch := range s.trial {
-		gi := s.opts[ch.mi][ch.oi].group
-		seen := false
-		for _, e := range s.trial[:i] {
-			seen = seen || s.opts[e.mi][e.oi].group == gi
-		}
-		if !seen {
-			s.after = append(s.after, groupNodes{gi, s.nodes.count[gi], s.nodesAfter(gi, s.trial)})
+// trialNodesOf is group gi's node count after the trial, worked out once
+// per trial: capacity asks for the groups that grow first, and a refusal
+// spares the rest.
+func (s *assignment) trialNodesOf(gi int) int {
+	for _, gn := range s.after {
+		if gn.group == gi {
+			return gn.after
 		}
 	}
-	s.afterReady = true
-	return s.after
+	n := s.nodesAfter(gi, s.trial)
+	s.after = append(s.after, groupNodes{gi, s.nodes.count[gi], n})
+	return n
 }

@@ -14,7 +14,7 @@ import (
 func rebalance(req Request, current *Result) *Result {
 	released := map[string]bool{}
 	moves := 0
-	obj := objective{strategy: req.Strategy}
+	obj := newObjective(req.Strategy)
 	best, bestScore := current, obj.ofResult(req, current)
 	for round := 0; round < len(req.NodeGroups)*4 && moves < req.MaxMoves; round++ {
 		improved := false

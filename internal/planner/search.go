@@ -162,7 +162,13 @@ func (s *assignment) localSearch() int {
 					for _, d := range useful {
 						evaluated++
 						m := move(mi, oa, ob, d)
-						if c, why := s.try(m[:]...); why == "" && c.less(best) {
+						c, why := s.try(m[:]...)
+						if why != "" {
+							// Every constraint that refuses d replicas at
+							// ob refuses more: skip the larger batches.
+							break
+						}
+						if c.less(best) {
 							best, bestB, bestD = c, ob, d
 						}
 					}
@@ -198,7 +204,7 @@ func (s *assignment) swapPass() bool {
 			}
 			var shrinking []int // batches whose leaving shrinks the source
 			for _, d2 := range deltas(s.count[m2][oa2]) {
-				if s.nodesAfter(from.group, []change{{m2, oa2, -d2}}) < s.nodes.count[from.group] {
+				if s.nodesWith(from.group, change{m2, oa2, -d2}) < s.nodes.count[from.group] {
 					shrinking = append(shrinking, d2)
 				}
 			}

@@ -98,7 +98,7 @@ func TestStageCapacityRefusesBeyondMaxNodes(t *testing.T) {
 	if why := blocker(s, change{mi, oi, 1}); why != filterMaxNodes {
 		t.Errorf("a ninth replica beyond max_nodes 1: blocker %q", why)
 	}
-	s.blocked[mi][oi] = filterMaxNodes
+	s.blocked[mi] = s.refusals(mi)
 	_, remedies := s.capacity.explain(s, mi, 1)
 	if len(remedies) != 1 || remedies[0] != `raise max_nodes of node group "h100" to 2` {
 		t.Errorf("remedies %q", remedies)
@@ -136,7 +136,7 @@ func TestStageSpreadCapsAndMinDomains(t *testing.T) {
 	if why := blocker(s, change{mi, onAWS, 1}); why != filterFailure {
 		t.Errorf("a third replica in aws while 2 of 4 must survive its loss: blocker %q", why)
 	}
-	s.blocked[mi][onAWS] = filterFailure
+	s.blocked[mi] = s.refusals(mi)
 	detail, remedies := s.spread.explain(s, mi, 1)
 	if !strings.Contains(detail, `cloud "aws" already hold 2 replicas each`) || len(remedies) != 1 ||
 		!strings.Contains(remedies[0], "add a node group in another cloud") {
@@ -157,7 +157,8 @@ func TestStageSpotFloor(t *testing.T) {
 	if why := blocker(s, change{mi, oi, 3}); why != filterFloor {
 		t.Errorf("3 of 3 on spot with a floor of 1: blocker %q", why)
 	}
-	s.blocked[mi][oi] = filterFloor
+	s.apply(change{mi, oi, 2})
+	s.blocked[mi] = s.refusals(mi)
 	if _, remedies := s.spot.explain(s, mi, 1); len(remedies) != 1 || !strings.Contains(remedies[0], "add on-demand capacity") {
 		t.Errorf("remedies %q", remedies)
 	}
@@ -182,7 +183,7 @@ func TestStageExclusivityAndIsolationRaiseNodeCounts(t *testing.T) {
 		t.Errorf("5 replicas spread across node on 4 nodes: blocker %q", why)
 	}
 	d, why := s.try(change{di, do, 1})
-	if n := s.nodesAfter(0, []change{{di, do, 1}}); why != "" || n != 4 {
+	if n := s.nodesWith(0, change{di, do, 1}); why != "" || n != 4 {
 		t.Errorf("a dedicated model beside them needs a 4th node: blocker %q, %d nodes", why, n)
 	}
 	if !near(d, score{0, g.PricePerHour}) {
@@ -313,7 +314,7 @@ func TestRebalanceUsesTheSearchObjective(t *testing.T) {
 	if !(legacy(moved) < legacy(stayed)) {
 		t.Fatal("the old score should prefer the move")
 	}
-	obj := objective{strategy: StrategyCost}
+	obj := newObjective(StrategyCost)
 	if !obj.ofResult(req, moved).exceeds(obj.ofResult(req, stayed)) {
 		t.Errorf("the objective prefers the move: stay %+v, move %+v", obj.ofResult(req, stayed), obj.ofResult(req, moved))
 	}
@@ -329,7 +330,7 @@ func TestRebalanceUsesTheSearchObjective(t *testing.T) {
 	spreadReq := Request{NodeGroups: []NodeGroup{east, west}, Models: []ModelDemand{r}, Strategy: StrategySpread}
 	together := &Result{Replicas: []Replica{one("east", 0), one("east", 1)}}
 	apart := &Result{Replicas: []Replica{one("east", 0), one("west", 1)}}
-	sobj := objective{strategy: StrategySpread}
+	sobj := newObjective(StrategySpread)
 	if !sobj.ofResult(spreadReq, together).exceeds(sobj.ofResult(spreadReq, apart)) {
 		t.Errorf("two regions should beat one under spread across region: %+v vs %+v", sobj.ofResult(spreadReq, apart), sobj.ofResult(spreadReq, together))
 	}

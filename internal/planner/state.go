@@ -23,10 +23,14 @@ type assignment struct {
 	optIndex [][]int
 	reports  []*filterReport // per model: what the filters excluded
 	count    [][]int         // per model, per option: new replicas there
+	widest   []int           // per model: the most GPUs a replica takes
 
 	nodes       *occupancy
 	obj         objective
 	constraints []constraint
+	// checks are the constraints a trial can break; the others shape node
+	// counts and binding, and judge kept replicas.
+	checks []constraint
 	// The constraints by kind, for the passes that ask one of them.
 	capacity  *capacityLimit
 	spread    *spreadLimit
@@ -34,9 +38,10 @@ type assignment struct {
 	isolation *isolationClasses
 	exclusive *nodeExclusivity
 
-	// blocked[mi][oi] is the constraint that last refused one more replica
-	// of model mi at option oi ("" when none did): what explanations read.
-	blocked [][]string
+	// blocked[mi][oi] names the constraint that refused one more replica of
+	// model mi at option oi when the last of its replicas found no place
+	// ("" when none did): what explanations read.
+	blocked map[int][]string
 
 	allocs  []*groupAlloc // per group: kept replicas bound
 	kept    [][]Replica   // per model: replicas kept from the previous plan
@@ -45,12 +50,12 @@ type assignment struct {
 	// released names previous replicas a rebalance frees to move.
 	released map[string]bool
 
-	trial      []change // the changes try is evaluating
-	trialBuf   []change
-	after      []groupNodes
-	afterReady bool
-	journal    []change
-	marks      int
+	trial    []step // the changes try is evaluating
+	trialBuf []step
+	scratch  []step
+	after    []groupNodes
+	journal  []change
+	marks    int
 
 	swapsEvaluated, evacuations int
 }
@@ -58,8 +63,31 @@ type assignment struct {
 // change is delta replicas (negative to remove) of model mi at option oi.
 type change struct{ mi, oi, delta int }
 
+// step is a change with what the node count and the constraints look up
+// about it, worked out once per trial.
+type step struct {
+	change
+	group, class int
+	level        int // levelOf(tensor degree): the stage size
+	stages       int // pipeline degree
+	surcharge    float64
+}
+
+// steps annotates changes into buf.
+func (s *assignment) steps(buf []step, changes []change) []step {
+	if cap(buf) < len(changes) {
+		buf = make([]step, len(changes), 2*len(changes))
+	}
+	buf = buf[:len(changes)]
+	for i, ch := range changes {
+		o := &s.opts[ch.mi][ch.oi]
+		buf[i] = step{ch, o.group, s.isolation.classOf[ch.mi], o.level, o.p, o.surcharge}
+	}
+	return buf
+}
+
 func newAssignment(req Request, released map[string]bool) *assignment {
-	s := &assignment{req: req, log: req.Logger, released: released, obj: objective{strategy: req.Strategy}}
+	s := &assignment{req: req, log: req.Logger, released: released, obj: newObjective(req.Strategy)}
 	s.groups = append([]NodeGroup(nil), req.NodeGroups...)
 	sort.Slice(s.groups, func(i, j int) bool { return s.groups[i].Name < s.groups[j].Name })
 	s.models = append([]ModelDemand(nil), req.Models...)
@@ -93,11 +121,14 @@ func (s *assignment) filter() {
 	s.reports = make([]*filterReport, m)
 	s.optIndex = make([][]int, m)
 	s.count = make([][]int, m)
-	s.blocked = make([][]string, m)
+	s.blocked = map[int][]string{}
+	s.widest = make([]int, m)
+	kinds, memo := gpuKinds(s.groups), newEstimateMemo()
 	for mi, md := range s.models {
-		s.opts[mi], s.reports[mi] = feasibleOptions(md, s.groups)
+		s.opts[mi], s.reports[mi] = feasibleOptions(md, s.groups, kinds, memo)
 		for oi, o := range s.opts[mi] {
 			s.opts[mi][oi].surcharge = s.obj.surcharge(md, s.groups[o.group], o)
+			s.widest[mi] = max(s.widest[mi], o.gpus())
 		}
 		s.optIndex[mi] = make([]int, n)
 		for gi := range s.optIndex[mi] {
@@ -107,7 +138,6 @@ func (s *assignment) filter() {
 			s.optIndex[mi][o.group] = oi
 		}
 		s.count[mi] = make([]int, len(s.opts[mi]))
-		s.blocked[mi] = make([]string, len(s.opts[mi]))
 		s.log.Debug("filtered node groups", "model", md.Name, "feasible", len(s.opts[mi]), "groups", n)
 	}
 	s.allocs = make([]*groupAlloc, n)
@@ -115,13 +145,14 @@ func (s *assignment) filter() {
 		s.allocs[gi] = newGroupAlloc(g)
 	}
 	s.isolation = newIsolationClasses(s.models)
-	s.exclusive = newNodeExclusivity(s.models, n)
+	s.exclusive = newNodeExclusivity(s.models, s.isolation.classOf, n)
 	s.spread = newSpreadLimit(s)
 	s.spot = newSpotFloor(s.models)
 	s.capacity = &capacityLimit{}
 	// Cheapest checks first: the first constraint that refuses is the one
 	// an explanation names.
 	s.constraints = []constraint{s.spot, s.spread, s.isolation, s.exclusive, s.capacity}
+	s.checks = []constraint{s.spot, s.spread, s.capacity}
 }
 
 // startPacking sizes every group after the kept replicas are bound.
@@ -143,20 +174,23 @@ func (s *assignment) costOf(changes ...change) score {
 
 func (s *assignment) evaluate(checked bool, changes []change) (score, string) {
 	// A copy, so that the caller's changes never escape to the heap.
-	s.trialBuf = append(s.trialBuf[:0], changes...)
-	s.trial, s.afterReady = s.trialBuf, false
-	defer s.endTrial()
+	s.trialBuf = s.steps(s.trialBuf, changes)
+	s.trial, s.after = s.trialBuf, s.after[:0]
+	why := ""
 	if checked {
-		for _, c := range s.constraints {
-			if why := c.refuses(s); why != "" {
-				return score{}, why
+		for _, c := range s.checks {
+			if why = c.refuses(s); why != "" {
+				break
 			}
 		}
 	}
-	return s.obj.change(s), ""
+	var d score
+	if why == "" {
+		d = s.obj.change(s)
+	}
+	s.trial = nil
+	return d, why
 }
-
-func (s *assignment) endTrial() { s.trial, s.afterReady = nil, false }
 
 // apply makes changes, recording them while a trial is open.
 func (s *assignment) apply(changes ...change) {
@@ -228,10 +262,4 @@ func (s *assignment) newReplicasOn(gi int) []int {
 }
 
 // widestReplica is the most GPUs a replica of model mi takes on any option.
-func (s *assignment) widestReplica(mi int) int {
-	most := 0
-	for _, o := range s.opts[mi] {
-		most = max(most, o.gpus())
-	}
-	return most
-}
+func (s *assignment) widestReplica(mi int) int { return s.widest[mi] }
