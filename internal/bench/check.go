@@ -26,10 +26,7 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 	for _, m := range req.Models {
 		models[m.Name] = m
 	}
-	groups := map[string]planner.NodeGroup{}
-	for _, g := range req.NodeGroups {
-		groups[g.Name] = g
-	}
+	groups := req.GroupsByName()
 	seen := map[string]bool{}
 	used := map[string]map[int]uint64{} // group → node → GPU mask
 	highest := map[string]int{}         // group → highest node used + 1

@@ -43,8 +43,8 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	for _, r := range fresh {
 		o := s.opts[r.mi][r.oi]
 		optOf[[2]int{r.mi, r.idx}] = r.oi
-		for s := 0; s < o.p; s++ {
-			perGroup[o.group] = append(perGroup[o.group], stageItem{o.t, r.mi, r.idx, s})
+		for s := 0; s < o.pipeline; s++ {
+			perGroup[o.group] = append(perGroup[o.group], stageItem{o.tensor, r.mi, r.idx, s})
 		}
 	}
 
@@ -102,7 +102,7 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 			o := s.opts[mi][optOf[key]]
 			r := Replica{
 				Model: md.Name, Index: idx, NodeGroup: s.groups[o.group].Name,
-				TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU, Stages: stages,
+				TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
 			res.Replicas = append(res.Replicas, r)
 			if reason, moved := s.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {

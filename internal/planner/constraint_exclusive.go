@@ -9,7 +9,7 @@ import "fmt"
 // nodes that hold the model, and capacity refuses what passes max_nodes.
 type nodeExclusivity struct {
 	on       []bool        // per model: spread across node
-	any      bool          // some model is
+	anyOn    bool          // some model is
 	classOf  []int         // per model: its isolation class
 	perGroup []map[int]int // per group: model → replicas, kept and new
 }
@@ -18,7 +18,7 @@ func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeEx
 	x := &nodeExclusivity{on: make([]bool, len(models)), classOf: classOf, perGroup: make([]map[int]int, groups)}
 	for mi, m := range models {
 		x.on[mi] = m.Spread.Across == SpreadNode
-		x.any = x.any || x.on[mi]
+		x.anyOn = x.anyOn || x.on[mi]
 	}
 	for gi := range x.perGroup {
 		x.perGroup[gi] = map[int]int{}
@@ -29,7 +29,7 @@ func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeEx
 // nodeFloor is the nodes class c of group gi needs for the exclusive
 // models' replicas there, after steps.
 func (x *nodeExclusivity) nodeFloor(_ *assignment, gi, c int, steps []step) int {
-	if !x.any {
+	if !x.anyOn {
 		return 0
 	}
 	floor := 0

@@ -75,7 +75,7 @@ func (s *assignment) explain(mi int, replicas []int) Unplaced {
 	}
 	rest = append(rest, s.filterRemedies(mi, len(replicas), counts)...)
 	sort.Strings(rest)
-	u.Remedies = append(first, rest...)
+	u.Remedies = append(append([]string(nil), first...), rest...)
 	u.Reason += "."
 	return u
 }
@@ -108,7 +108,7 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 		r.drop(&m)
 		if gi, o, ok := s.firstFit(m, s.opts[mi]); ok {
 			g := s.groups[gi]
-			out = append(out, fmt.Sprintf("%s (node group %q fits a replica at tensor_parallel %d)", r.what(g), g.Name, o.t))
+			out = append(out, fmt.Sprintf("%s (node group %q fits a replica at tensor_parallel %d)", r.what(g), g.Name, o.tensor))
 		}
 	}
 	if len(s.opts[mi]) == 0 && counts[filterMemory] != nil {
@@ -116,7 +116,7 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 			m := md
 			m.TensorParallel = 0
 			if gi, o, ok := s.firstFit(m, nil); ok {
-				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.t, s.groups[gi].Name))
+				out = append(out, fmt.Sprintf("use tensor_parallel %d (fits node group %q)", o.tensor, s.groups[gi].Name))
 			}
 		}
 		for _, prec := range []memory.Precision{memory.FP8, memory.Int4} {
@@ -132,7 +132,7 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 			m := md
 			m.Memory = est
 			if gi, o, ok := s.firstFit(m, nil); ok {
-				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, s.groups[gi].Name, o.t))
+				out = append(out, fmt.Sprintf("use precision %q (fits node group %q at tensor_parallel %d)", prec, s.groups[gi].Name, o.tensor))
 				break
 			}
 		}
@@ -192,14 +192,14 @@ func (s *assignment) replicaNodesRemedies(mi, missing int) []string {
 		}
 	}
 	g := s.groups[best.group]
-	out := []string{raiseMaxNodes(g, replicaNodes(best.t, best.p*missing, g.GPUsPerNode), fmt.Sprintf(
-		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.t, best.p, best.nodes))}
+	out := []string{raiseMaxNodes(g, replicaNodes(best.tensor, best.pipeline*missing, g.GPUsPerNode), fmt.Sprintf(
+		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.tensor, best.pipeline, best.nodes))}
 	if md.PipelineParallel > 1 {
 		for _, f := range few {
 			g := s.groups[f.group]
-			for pp := f.p - 1; pp >= 1; pp-- {
-				if md.Memory.CheckPipelineParallel(pp) == nil && md.Memory.PerGPU(g.GPU(), f.t, pp).Fits &&
-					replicaNodes(f.t, pp*missing, g.GPUsPerNode) <= g.MaxNodes {
+			for pp := f.pipeline - 1; pp >= 1; pp-- {
+				if md.Memory.CheckPipelineParallel(pp) == nil && md.Memory.PerGPU(g.GPU(), f.tensor, pp).Fits &&
+					replicaNodes(f.tensor, pp*missing, g.GPUsPerNode) <= g.MaxNodes {
 					out = append(out, fmt.Sprintf("use pipeline_parallel %d (fits node group %q)", pp, g.Name))
 					return out
 				}

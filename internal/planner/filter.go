@@ -24,9 +24,9 @@ const maxPipelineStages = 16
 
 // option is one way a model's replica can run on a node group.
 type option struct {
-	group int // index into the plan's groups
-	t, p  int
-	level int // levelOf(t): the size of one stage
+	group            int // index into the plan's groups
+	tensor, pipeline int
+	level            int // levelOf(t): the size of one stage
 	// memPerGPU is the replica's need on its most loaded GPU.
 	memPerGPU int64
 	// surcharge is the strategy's weight of the model's surcharge for one
@@ -35,7 +35,7 @@ type option struct {
 }
 
 // gpus is the GPUs one replica takes.
-func (o option) gpus() int { return o.t * o.p }
+func (o option) gpus() int { return o.tensor * o.pipeline }
 
 // filterReport is what the filters found for one model.
 type filterReport struct {
@@ -51,7 +51,7 @@ type filterReport struct {
 // nodeShortfall is a group where a replica fits by memory at degrees t × p
 // but spans more nodes than the group's max_nodes.
 type nodeShortfall struct {
-	group, t, p, nodes int
+	group, tensor, pipeline, nodes int
 }
 
 func (r *filterReport) exclude(filter string, g NodeGroup) {
@@ -107,7 +107,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 				}
 				continue
 			}
-			o.group, o.level = gi, levelOf(o.t)
+			o.group, o.level = gi, levelOf(o.tensor)
 			opts = append(opts, o)
 		}
 	}
@@ -124,11 +124,12 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
-	if m.TensorParallel > 0 {
+	switch {
+	case m.TensorParallel > 0:
 		degrees = []int{m.TensorParallel}
-	} else if memo != nil {
+	case memo != nil:
 		degrees = memo.validTensorParallel(g.GPUsPerNode)
-	} else {
+	default:
 		degrees = est.ValidTensorParallel(g.GPUsPerNode)
 	}
 	if len(degrees) == 0 {
@@ -150,10 +151,10 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 		nodes := replicaNodes(t, p, g.GPUsPerNode)
 		switch {
 		case r.Fits && nodes <= g.MaxNodes:
-			return option{t: t, p: p, memPerGPU: r.NeedBytes}, true
+			return option{tensor: t, pipeline: p, memPerGPU: r.NeedBytes}, true
 		case r.Fits:
 			if short.nodes == 0 || nodes < short.nodes {
-				short = nodeShortfall{t: t, p: p, nodes: nodes}
+				short = nodeShortfall{tensor: t, pipeline: p, nodes: nodes}
 			}
 		case miss == nil || r.ShortfallBytes() < miss.ShortfallBytes():
 			miss = &r
@@ -286,5 +287,5 @@ func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
 		return Shape{}, false
 	}
 	o := opts[0]
-	return Shape{TensorParallel: o.t, PipelineParallel: o.p, MemoryPerGPU: o.memPerGPU}, true
+	return Shape{TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU}, true
 }

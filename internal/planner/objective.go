@@ -64,7 +64,7 @@ func (o objective) group(g *NodeGroup, n int) float64 {
 // option opt of group g: the surcharge per node the replica spans; under
 // binpack a cost that only breaks ties.
 func (o objective) surcharge(md ModelDemand, g NodeGroup, opt option) float64 {
-	perHour := md.Surcharge[g.Name] * float64(replicaNodes(opt.t, opt.p, g.GPUsPerNode))
+	perHour := md.Surcharge[g.Name] * float64(replicaNodes(opt.tensor, opt.pipeline, g.GPUsPerNode))
 	if o.binpack {
 		return perHour * 1e-9
 	}
@@ -139,14 +139,7 @@ func (o objective) of(s *assignment) score {
 // paid its surcharge already.
 func (o objective) ofResult(req Request, res *Result) score {
 	var total score
-	groups := map[string]NodeGroup{}
-	for _, g := range req.NodeGroups {
-		groups[g.Name] = g
-	}
-	models := map[string]ModelDemand{}
-	for _, m := range req.Models {
-		models[m.Name] = m
-	}
+	groups, models := req.GroupsByName(), req.ModelsByName()
 	for _, gr := range res.Groups {
 		g := groups[gr.Name]
 		total.cost += o.group(&g, gr.Nodes)
@@ -159,7 +152,7 @@ func (o objective) ofResult(req Request, res *Result) score {
 	for _, r := range res.Replicas {
 		g, md := groups[r.NodeGroup], models[r.Model]
 		if old, ok := prev[r.Key()]; len(md.Surcharge) > 0 && (!ok || !SamePlace(old, r)) {
-			total.cost += o.surcharge(md, g, option{t: r.TensorParallel, p: r.PipelineParallel})
+			total.cost += o.surcharge(md, g, option{tensor: r.TensorParallel, pipeline: r.PipelineParallel})
 		}
 		if kind := domainKindOf(md, o.strategy); o.spreads && kind != "" {
 			if perDomain[md.Name] == nil {

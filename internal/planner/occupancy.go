@@ -91,7 +91,7 @@ func sameClassEarlier(gi, c int, earlier []step) bool {
 func (occ *occupancy) record(s *assignment, ch change) {
 	o := s.opts[ch.mi][ch.oi]
 	gi, c := o.group, s.isolation.classOf[ch.mi]
-	occ.stages[gi][c][levelOf(o.t)] += ch.delta * o.p
+	occ.stages[gi][c][levelOf(o.tensor)] += ch.delta * o.pipeline
 	n := occ.classNeed(s, gi, c, &occ.stages[gi][c], nil)
 	occ.classSum[gi] += n - occ.classNodes[gi][c]
 	occ.classNodes[gi][c] = n

@@ -88,14 +88,7 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 // checkInvariants asserts what every plan must satisfy, whatever the input.
 func checkInvariants(t testing.TB, req Request, res *Result) {
 	t.Helper()
-	groups := map[string]NodeGroup{}
-	for _, g := range req.NodeGroups {
-		groups[g.Name] = g
-	}
-	models := map[string]ModelDemand{}
-	for _, m := range req.Models {
-		models[m.Name] = m
-	}
+	groups, models := req.GroupsByName(), req.ModelsByName()
 	sizes := map[string]int{}
 	cost := 0.0
 	for _, gr := range res.Groups {

@@ -150,10 +150,7 @@ func SamePlace(a, b Replica) bool {
 // fullestDomainReplicas names, per model spread unevenly, its
 // highest-numbered replica in its fullest domain.
 func fullestDomainReplicas(req Request, r *Result) [][]string {
-	groups := map[string]NodeGroup{}
-	for _, g := range req.NodeGroups {
-		groups[g.Name] = g
-	}
+	groups := req.GroupsByName()
 	kinds := map[string]string{}
 	for _, m := range req.Models {
 		kinds[m.Name] = domainKindOf(m, req.Strategy)

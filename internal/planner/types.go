@@ -256,6 +256,28 @@ type Result struct {
 	Unplaced  []Unplaced
 }
 
+// GroupsByName indexes the request's node groups by name.
+func (r Request) GroupsByName() map[string]NodeGroup { return GroupsByName(r.NodeGroups) }
+
+// GroupsByName indexes node groups by name: the one lookup by name outside
+// a plan.
+func GroupsByName(groups []NodeGroup) map[string]NodeGroup {
+	out := make(map[string]NodeGroup, len(groups))
+	for _, g := range groups {
+		out[g.Name] = g
+	}
+	return out
+}
+
+// ModelsByName indexes the request's models by name.
+func (r Request) ModelsByName() map[string]ModelDemand {
+	out := make(map[string]ModelDemand, len(r.Models))
+	for _, m := range r.Models {
+		out[m.Name] = m
+	}
+	return out
+}
+
 // UnplacedReplicas counts the replicas left unplaced, over all models.
 func (r *Result) UnplacedReplicas() int {
 	n := 0

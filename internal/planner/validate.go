@@ -9,13 +9,18 @@ import (
 	"strings"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
 // InputError is a bad planner input. Kind is "node_group", "model" or
-// "request"; Name the node group or model; Field the attribute at fault.
+// "request"; Name the node group or model and Index its position in the
+// request's NodeGroups or Models (-1 for the request), so that an adapter
+// points at the very entry even when names repeat; Field the attribute at
+// fault.
 type InputError struct {
 	Kind  string
 	Name  string
+	Index int
 	Field string
 	Msg   string
 }
@@ -35,55 +40,85 @@ func (e *InputError) Error() string {
 const maxNodesPerGroup = limits.MaxNodesPerGroup
 
 // Validate checks a request and returns every problem found, in a stable
-// order; nil when the request is valid.
+// order; nil when the request is valid: ValidateRequest, and ValidateModel
+// for every model.
 func Validate(req Request) []*InputError {
-	var errs []*InputError
-	add := func(kind, name, field, format string, args ...any) {
-		errs = append(errs, &InputError{Kind: kind, Name: name, Field: field, Msg: fmt.Sprintf(format, args...)})
+	errs := ValidateRequest(req)
+	for mi, m := range req.Models {
+		for _, e := range ValidateModel(m) {
+			e.Index = mi
+			errs = append(errs, e)
+		}
 	}
+	sortProblems(errs)
+	return errs
+}
+
+// problems collects input errors of one kind of entity.
+type problems struct {
+	errs  []*InputError
+	index int // the node group or model being checked, -1 for none
+}
+
+func (p *problems) add(kind, name, field, format string, args ...any) {
+	p.errs = append(p.errs, &InputError{Kind: kind, Name: name, Index: p.index, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// check reports v outside l's range on l's field; false when it is.
+func (p *problems) check(kind, name string, l limits.Int, v int64) bool {
+	return p.checkAt(kind, name, l.Name, l, v)
+}
+
+// checkAt is check on a nested field ("spread.min_domains").
+func (p *problems) checkAt(kind, name, field string, l limits.Int, v int64) bool {
+	if msg := l.Check(v); msg != "" {
+		p.add(kind, name, field, "%s", msg)
+		return false
+	}
+	return true
+}
+
+// ValidateRequest checks what is not one model's own: the strategy and
+// move budget, every node group, model names unique, and the sizes of the
+// whole request. Adapters that check each model as they convert it (with
+// ValidateModel) call this for the rest.
+func ValidateRequest(req Request) []*InputError {
+	p := &problems{index: -1}
+	add, check := p.add, p.check
 	switch req.Strategy {
 	case StrategyCost, StrategyBinpack, StrategySpread, "":
 	default:
 		add("request", "", "strategy", "unknown strategy %q; valid values are \"cost\", \"binpack\", \"spread\"", req.Strategy)
 	}
-	if p := limits.MaxMoves.Check(int64(req.MaxMoves)); p != "" {
-		add("request", "", limits.MaxMoves.Name, "%s", p)
-	}
-
-	check := func(kind, name string, l limits.Int, v int64) bool {
-		if p := l.Check(v); p != "" {
-			add(kind, name, l.Name, "%s", p)
-			return false
-		}
-		return true
+	if msg := limits.MaxMoves.Check(int64(req.MaxMoves)); msg != "" {
+		add("request", "", limits.MaxMoves.Name, "%s", msg)
 	}
 	check("request", "", limits.NodeGroups, int64(len(req.NodeGroups)))
 	check("request", "", limits.Models, int64(len(req.Models)))
-	var totalReplicas int64
 	groups := map[string]bool{}
-	for _, g := range req.NodeGroups {
+	for gi, g := range req.NodeGroups {
+		p.index = gi
 		k := "node_group"
 		if g.Name == "" {
-			add(k, "", "name", "must not be empty")
+			add(k, "", "name", "the name of a node group must not be empty: placements name the group")
 			continue
 		}
 		if groups[g.Name] {
-			add(k, g.Name, "name", "duplicate node group name")
+			add(k, g.Name, "name", "another node group has the name too; names key the placement and must be unique")
 		}
 		groups[g.Name] = true
 		check(k, g.Name, limits.GPUsPerNode, int64(g.GPUsPerNode))
 		if maxBytes := int64(limits.GPUMemoryGiB.Max * limits.GiB); g.GPUMemoryBytes <= 0 || g.GPUMemoryBytes > maxBytes {
 			add(k, g.Name, limits.GPUMemoryGiB.Name, "must be positive and at most %d bytes (%s), got %d bytes", maxBytes, limits.GPUMemoryGiB.What, g.GPUMemoryBytes)
 		}
-		if !(g.Utilization > 0 && g.Utilization <= 1) {
-			add(k, g.Name, "gpu_memory_utilization", "must be greater than 0 and at most 1, got %g", g.Utilization)
+		if err := memory.CheckUtilization(g.Utilization); err != nil {
+			add(k, g.Name, "gpu_memory_utilization", "%s", trimField(err))
 		}
-		if p := limits.PricePerHour.Check(g.PricePerHour); p != "" {
-			add(k, g.Name, limits.PricePerHour.Name, "%s", p)
+		if msg := limits.PricePerHour.Check(g.PricePerHour); msg != "" {
+			add(k, g.Name, limits.PricePerHour.Name, "%s", msg)
 		}
-		check(k, g.Name, limits.MinNodes, int64(g.MinNodes))
-		check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes))
-		if g.MinNodes > g.MaxNodes {
+		minOK := check(k, g.Name, limits.MinNodes, int64(g.MinNodes))
+		if maxOK := check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes)); minOK && maxOK && g.MinNodes > g.MaxNodes {
 			add(k, g.Name, "min_nodes", "min_nodes (%d) is greater than max_nodes (%d)", g.MinNodes, g.MaxNodes)
 		}
 		switch g.CapacityType {
@@ -95,87 +130,21 @@ func Validate(req Request) []*InputError {
 			add(k, g.Name, "cloud", "must not be empty")
 		}
 	}
-
+	var totalReplicas int64
 	models := map[string]bool{}
-	for _, m := range req.Models {
-		k := "model"
-		if m.Name == "" {
-			add(k, "", "name", "must not be empty")
-			continue
-		}
-		if strings.Contains(m.Name, "/") {
-			add(k, m.Name, "name", "must not contain \"/\": placement keys are \"<model>/<replica>\"")
-		}
-		if models[m.Name] {
-			add(k, m.Name, "name", "duplicate model name")
+	for mi, m := range req.Models {
+		p.index = mi
+		if models[m.Name] && m.Name != "" {
+			add("model", m.Name, "name", "another model has the name too; names key the placement and must be unique")
 		}
 		models[m.Name] = true
-		if m.Memory == nil {
-			add(k, m.Name, "memory", "has no memory estimate")
-		}
-		check(k, m.Name, limits.Replicas, int64(m.Replicas))
-		check(k, m.Name, limits.Priority, int64(m.Priority))
-		totalReplicas += int64(m.Replicas)
-		for _, d := range []struct {
-			l      limits.Int
-			degree int
-		}{{limits.TensorParallel, m.TensorParallel}, {limits.PipelineParallel, m.PipelineParallel}} {
-			if d.degree == 0 || !check(k, m.Name, d.l, int64(d.degree)) || m.Memory == nil {
-				continue // 0: the planner chooses
-			}
-			err := m.Memory.CheckTensorParallel(d.degree)
-			if d.l.Name == limits.PipelineParallel.Name {
-				err = m.Memory.CheckPipelineParallel(d.degree)
-			}
-			if err != nil {
-				add(k, m.Name, d.l.Name, "%s", trimField(err))
-			}
-		}
-		switch m.Spread.Across {
-		case "", SpreadCloud, SpreadRegion, SpreadNode:
-		default:
-			add(k, m.Name, "spread.across", "unknown spread domain %q; valid values are %q, %q, %q", m.Spread.Across, SpreadCloud, SpreadRegion, SpreadNode)
-		}
-		if m.Spread.MinDomains < 0 {
-			add(k, m.Name, "spread.min_domains", "must not be negative, got %d", m.Spread.MinDomains)
-		}
-		if m.Spread.MinDomains > 1 && m.Spread.Across == "" {
-			add(k, m.Name, "spread.min_domains", "needs spread.across to say what a domain is")
-		}
-		if m.Spread.MinDomains > m.Replicas && m.Replicas > 0 {
-			add(k, m.Name, "spread.min_domains", "%d domains cannot be covered by %d replicas", m.Spread.MinDomains, m.Replicas)
-		}
-		if m.OnDemandFloor < 0 || m.OnDemandFloor > m.Replicas {
-			add(k, m.Name, "on_demand_floor", "must be between 0 and the model's %d replicas, got %d", m.Replicas, m.OnDemandFloor)
-		}
-		for _, g := range slices.Sorted(maps.Keys(m.Surcharge)) {
-			if c := m.Surcharge[g]; !(c >= 0) || math.IsInf(c, 0) {
-				add(k, m.Name, "surcharge", "must be a finite cost of 0 or more, got %g for node group %q", c, g)
-			}
-		}
-		f := m.MinReplicasOnFailure
-		for _, c := range []struct {
-			field string
-			n     int
-		}{{"min_replicas_on_failure.cloud", f.Cloud}, {"min_replicas_on_failure.region", f.Region}} {
-			if c.n < 0 {
-				add(k, m.Name, c.field, "must not be negative, got %d", c.n)
-			} else if c.n > 0 && c.n >= m.Replicas {
-				add(k, m.Name, c.field, "%d replicas cannot remain after a loss when the model runs %d: raise replicas to at least %d", c.n, m.Replicas, c.n+1)
-			}
-		}
-		if f.Cloud > 0 && f.Region > 0 {
-			add(k, m.Name, "min_replicas_on_failure", "set cloud or region, not both")
-		}
-		if (f.Cloud > 0 && m.Spread.Across == SpreadRegion) || (f.Region > 0 && m.Spread.Across == SpreadCloud) {
-			add(k, m.Name, "min_replicas_on_failure", "must count the same kind of domain as spread.across (%q)", m.Spread.Across)
-		}
-		if m.Spread.MaxShare < 0 || m.Spread.MaxShare > 1 || math.IsNaN(m.Spread.MaxShare) {
-			add(k, m.Name, "spread.max_share", "must be in (0, 1], got %g", m.Spread.MaxShare)
+		if limits.Replicas.Check(int64(m.Replicas)) == "" {
+			totalReplicas += int64(m.Replicas) // a model's own limit is ValidateModel's
 		}
 	}
-	if p := limits.PoolReplicas.Check(totalReplicas); p != "" {
-		add("request", "", "model_shards", "the model shards' %s", p)
+	p.index = -1
+	if msg := limits.PoolReplicas.Check(totalReplicas); msg != "" {
+		add("request", "", "model_shards", "the model shards' %s", msg)
 	}
 	groupCount := int64(len(req.NodeGroups))
 	for _, w := range []struct {
@@ -188,17 +157,107 @@ func Validate(req Request) []*InputError {
 				w.n, w.what, groupCount, w.n*groupCount, w.l.Max, w.l.What)
 		}
 	}
+	sortProblems(p.errs)
+	return p.errs
+}
+
+// ValidateModel checks one model's own settings: its name, replicas,
+// degrees against its architecture, spread, failure tolerance, on-demand
+// floor, isolation and surcharges. Index is -1 in what it returns.
+func ValidateModel(m ModelDemand) []*InputError {
+	p := &problems{index: -1}
+	add, check := p.add, p.check
+	k := "model"
+	if m.Name == "" {
+		add(k, "", "name", "must not be empty")
+		return p.errs
+	}
+	if strings.Contains(m.Name, "/") {
+		add(k, m.Name, "name", "must not contain \"/\": placement keys are \"<model>/<replica>\"")
+	}
+	if m.Memory == nil {
+		add(k, m.Name, "memory", "has no memory estimate")
+	}
+	replicasOK := check(k, m.Name, limits.Replicas, int64(m.Replicas))
+	check(k, m.Name, limits.Priority, int64(m.Priority))
+	for _, d := range []struct {
+		l      limits.Int
+		degree int
+	}{{limits.TensorParallel, m.TensorParallel}, {limits.PipelineParallel, m.PipelineParallel}} {
+		if d.degree == 0 || !check(k, m.Name, d.l, int64(d.degree)) || m.Memory == nil {
+			continue // 0: the planner chooses
+		}
+		err := m.Memory.CheckTensorParallel(d.degree)
+		if d.l.Name == limits.PipelineParallel.Name {
+			err = m.Memory.CheckPipelineParallel(d.degree)
+		}
+		if err != nil {
+			add(k, m.Name, d.l.Name, "%s", trimField(err))
+		}
+	}
+	switch m.Spread.Across {
+	case "", SpreadCloud, SpreadRegion, SpreadNode:
+	default:
+		add(k, m.Name, "spread.across", "unknown spread domain %q; valid values are %q, %q, %q", m.Spread.Across, SpreadCloud, SpreadRegion, SpreadNode)
+	}
+	// Counts within their limits first; against the replicas only then.
+	if p.checkAt(k, m.Name, "spread.min_domains", limits.Domains, int64(m.Spread.MinDomains)) {
+		if m.Spread.MinDomains > 1 && m.Spread.Across == "" {
+			add(k, m.Name, "spread.min_domains", "needs spread.across to say what a domain is")
+		}
+		if replicasOK && m.Spread.MinDomains > m.Replicas && m.Replicas > 0 {
+			add(k, m.Name, "spread.min_domains", "%d domains cannot be covered by %d replicas", m.Spread.MinDomains, m.Replicas)
+		}
+	}
+	if check(k, m.Name, limits.Domains.Named("on_demand_floor"), int64(m.OnDemandFloor)) && replicasOK && m.OnDemandFloor > m.Replicas {
+		add(k, m.Name, "on_demand_floor", "must be at most the model's %d replicas, got %d", m.Replicas, m.OnDemandFloor)
+	}
+	for _, g := range slices.Sorted(maps.Keys(m.Surcharge)) {
+		if c := m.Surcharge[g]; !(c >= 0) || math.IsInf(c, 0) {
+			add(k, m.Name, "surcharge", "must be a finite cost of 0 or more, got %g for node group %q", c, g)
+		}
+	}
+	f := m.MinReplicasOnFailure
+	for _, c := range []struct {
+		field string
+		n     int
+	}{{"min_replicas_on_failure.cloud", f.Cloud}, {"min_replicas_on_failure.region", f.Region}} {
+		l := limits.Domains.Named(strings.TrimPrefix(c.field, "min_replicas_on_failure."))
+		if p.checkAt(k, m.Name, c.field, l, int64(c.n)) && replicasOK && c.n > 0 && c.n >= m.Replicas {
+			add(k, m.Name, c.field, "%d replicas cannot remain after a loss when the model runs %d: raise replicas to at least %d", c.n, m.Replicas, c.n+1)
+		}
+	}
+	if f.Cloud > 0 && f.Region > 0 {
+		add(k, m.Name, "min_replicas_on_failure", "set cloud or region, not both")
+	}
+	if (f.Cloud > 0 && m.Spread.Across == SpreadRegion) || (f.Region > 0 && m.Spread.Across == SpreadCloud) {
+		add(k, m.Name, "min_replicas_on_failure", "must count the same kind of domain as spread.across (%q)", m.Spread.Across)
+	}
+	if m.Spread.MaxShare < 0 || m.Spread.MaxShare > 1 || math.IsNaN(m.Spread.MaxShare) {
+		add(k, m.Name, "spread.max_share", "must be in (0, 1], got %g", m.Spread.MaxShare)
+	}
+	if m.Isolation.Dedicated && m.Isolation.Tenant != "" {
+		add(k, m.Name, "isolation", "set dedicated or tenant, not both: a dedicated model shares with no tenant")
+	}
+	sortProblems(p.errs)
+	return p.errs
+}
+
+// sortProblems puts problems in a stable order.
+func sortProblems(errs []*InputError) {
 	sort.SliceStable(errs, func(i, j int) bool {
 		a, b := errs[i], errs[j]
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
+		}
+		if a.Index != b.Index {
+			return a.Index < b.Index
 		}
 		if a.Name != b.Name {
 			return a.Name < b.Name
 		}
 		return a.Field < b.Field
 	})
-	return errs
 }
 
 func trimField(err error) string {

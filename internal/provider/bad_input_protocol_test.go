@@ -197,7 +197,7 @@ func numberCases() map[string]badPoolCase {
 		"max_nodes +Inf":             {g("max_nodes", posInf), gp("max_nodes"), "is not a finite whole number"},
 		"min_nodes negative":         {g("min_nodes", num(-1)), gp("min_nodes"), "min_nodes must be between 0 and 100,000"},
 		"min_nodes above the limit":  {g("min_nodes", num(100_001)), gp("min_nodes"), "min_nodes must be between 0 and 100,000"},
-		"min_nodes above max_nodes":  {g("min_nodes", num(3)), gp("min_nodes"), "has min_nodes = 3 but max_nodes = 2"},
+		"min_nodes above max_nodes":  {g("min_nodes", num(3)), gp("min_nodes"), "min_nodes (3) is greater than max_nodes (2)"},
 		"price 2e15":                 {g("price_per_hour", num(2e15)), gp("price_per_hour"), "price_per_hour must be between 0 and 10,000"},
 		"price negative":             {g("price_per_hour", num(-0.01)), gp("price_per_hour"), "price_per_hour must be between 0 and 10,000"},
 		"price -Inf":                 {g("price_per_hour", negInf), gp("price_per_hour"), "cannot be represented as a 64-bit floating-point number"},
@@ -360,7 +360,7 @@ func stringCases() map[string]badPoolCase {
 	return map[string]badPoolCase{
 		"pool name": {p("name"), attrPath("name"), "name must not be empty."},
 		"node group name": {func(in *poolInput) { in.groupKey = new(string) }, attrPath("node_groups").WithElementKeyString(""),
-			"Node group names must not be empty"},
+			"the name of a node group must not be empty"},
 		"rebalance":          {p("rebalance"), attrPath("rebalance"), "rebalance must not be empty; omit it"},
 		"region":             {g("region"), gp("region"), `node_groups["g"].region must not be empty.`},
 		"instance type":      {g("instance_type"), gp("instance_type"), "must not be empty; omit it"},

@@ -15,7 +15,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+)
+
+// The interfaces the data source implements, checked by the compiler.
+var (
+	_ datasource.DataSource                   = (*gpuInstanceTypesDataSource)(nil)
+	_ datasource.DataSourceWithConfigure      = (*gpuInstanceTypesDataSource)(nil)
+	_ datasource.DataSourceWithValidateConfig = (*gpuInstanceTypesDataSource)(nil)
 )
 
 type gpuInstanceTypesDataSource struct {
@@ -194,7 +202,7 @@ func instanceTypeView(t catalog.InstanceType, cfg *Config) instanceTypeModel {
 		Cloud: t.Cloud, Name: t.Name, GPUModel: t.GPUModel, GPUs: int64(t.GPUs),
 		GPUMemoryGB: t.VendorMemoryGB, GPUMemoryAPIGiB: t.APIMemoryGiB,
 		VisibleMemoryGiB: t.VisibleMemoryGiB, VisibleMemorySource: t.VisibleMemorySource,
-		UsableMemoryGiB: roundTo(t.VisibleMemoryGiB*cfg.Utilization, 3),
+		UsableMemoryGiB: analysis.Round(t.VisibleMemoryGiB*cfg.Utilization, 3),
 		Interconnect:    t.Interconnect, InterconnectGBps: t.InterconnectGBps, NetworkGbps: t.NetworkGbps,
 		VCPUs: int64(t.VCPUs), HostMemoryGiB: t.HostMemoryGiB,
 		Regions: append([]string{}, t.Regions...),

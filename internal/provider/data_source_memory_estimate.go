@@ -14,6 +14,12 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
+// The interfaces the data source implements, checked by the compiler.
+var (
+	_ datasource.DataSource              = (*memoryEstimateDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*memoryEstimateDataSource)(nil)
+)
+
 type memoryEstimateDataSource struct {
 	cfg *Config
 }

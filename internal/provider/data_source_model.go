@@ -12,6 +12,9 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
+// The interface the data source implements, checked by the compiler.
+var _ datasource.DataSource = (*modelDataSource)(nil)
+
 type modelDataSource struct{}
 
 func newModelDataSource() datasource.DataSource { return &modelDataSource{} }

@@ -311,9 +311,6 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		TensorParallel: clampInt(d.TensorParallel.ValueInt64()), PipelineParallel: clampInt(d.PipelineParallel.ValueInt64()),
 		Priority: clampInt(d.Priority.ValueInt64()),
 	}
-	if md.Name == "" {
-		bad("name", "Invalid name", "The name must not be empty.")
-	}
 	d.checkLimits(at, &diags)
 	if diags.HasError() {
 		return md, diags
@@ -363,16 +360,6 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		return md, diags
 	}
 	md.Replicas = clampInt(replicas)
-	if md.TensorParallel > 0 {
-		if err := est.CheckTensorParallel(md.TensorParallel); err != nil {
-			bad("tensor_parallel", "Invalid tensor parallel degree", fromMemoryError(err).Detail)
-		}
-	}
-	if md.PipelineParallel > 0 {
-		if err := est.CheckPipelineParallel(md.PipelineParallel); err != nil {
-			bad("pipeline_parallel", "Invalid pipeline parallel degree", fromMemoryError(err).Detail)
-		}
-	}
 	if !d.Constraints.IsNull() {
 		var c constraintsModel
 		diags.Append(d.Constraints.As(ctx, &c, basetypes.ObjectAsOptions{})...)
@@ -394,9 +381,10 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		var s spreadModel
 		diags.Append(d.Spread.As(ctx, &s, basetypes.ObjectAsOptions{})...)
 		md.Spread = planner.Spread{Across: s.Across.ValueString(), MinDomains: clampInt(s.MinDomains.ValueInt64()), MaxShare: s.MaxShare.ValueFloat64()}
-		if !s.MaxShare.IsNull() && !(md.Spread.MaxShare > 0 && md.Spread.MaxShare <= 1) {
-			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread",
-				fmt.Sprintf("max_share must be greater than 0 and at most 1, got %g.", md.Spread.MaxShare))
+		if !s.MaxShare.IsNull() && md.Spread.MaxShare == 0 {
+			// The planner reads 0 as no cap; a configured 0 is a mistake.
+			diags.AddAttributeError(at.AtName("spread").AtName("max_share"), "Invalid spread max share",
+				"Spread.max_share must be in (0, 1], got 0; leave it out for no cap.")
 		}
 	}
 	if !d.Isolation.IsNull() {
@@ -404,9 +392,6 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		dedicated, _ := a["dedicated"].(types.Bool)
 		tenant, _ := a["tenant"].(types.String)
 		md.Isolation = planner.Isolation{Dedicated: dedicated.ValueBool(), Tenant: tenant.ValueString()}
-		if md.Isolation.Dedicated && md.Isolation.Tenant != "" {
-			diags.AddAttributeError(at.AtName("isolation"), "Invalid isolation", "Set dedicated or tenant, not both: a dedicated model shares with no tenant.")
-		}
 	}
 	if src, ok := d.weightsSource(); ok {
 		if e := catalog.UnknownCloudError(src.Cloud); e != "" {
@@ -417,27 +402,15 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		}
 	}
 	md.OnDemandFloor = clampInt(d.OnDemandFloor.ValueInt64())
-	if md.OnDemandFloor < 0 || md.OnDemandFloor > md.Replicas {
-		bad("on_demand_floor", "Invalid on_demand_floor", fmt.Sprintf("on_demand_floor must be between 0 and replicas (%d), got %d.", md.Replicas, md.OnDemandFloor))
-	}
 	if !d.MinReplicasOnFailure.IsNull() {
 		a := d.MinReplicasOnFailure.Attributes()
 		cloud, _ := a["cloud"].(types.Int64)
 		region, _ := a["region"].(types.Int64)
 		md.MinReplicasOnFailure = planner.FailureTolerance{Cloud: clampInt(cloud.ValueInt64()), Region: clampInt(region.ValueInt64())}
-		at := at.AtName("min_replicas_on_failure")
-		for name, n := range map[string]int{"cloud": md.MinReplicasOnFailure.Cloud, "region": md.MinReplicasOnFailure.Region} {
-			switch {
-			case n < 0:
-				diags.AddAttributeError(at.AtName(name), "Invalid min_replicas_on_failure", fmt.Sprintf("%s must not be negative, got %d.", name, n))
-			case n > 0 && n >= md.Replicas:
-				diags.AddAttributeError(at.AtName(name), "Invalid min_replicas_on_failure",
-					fmt.Sprintf("%d replicas cannot remain after losing a %s when the model runs %d; raise replicas to at least %d.", n, name, md.Replicas, n+1))
-			}
-		}
-		if md.MinReplicasOnFailure.Cloud > 0 && md.MinReplicasOnFailure.Region > 0 {
-			diags.AddAttributeError(at, "Invalid min_replicas_on_failure", "Set cloud or region, not both.")
-		}
+	}
+	// The model's own rules are the planner's, checked once there.
+	for _, p := range planner.ValidateModel(md) {
+		addInputError(at, p, &diags)
 	}
 	return md, diags
 }
@@ -446,13 +419,19 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 // limits table, on its path under at. Context and concurrency are the
 // memory estimator's to check, against the same table.
 func (d demandModel) checkLimits(at path.Path, diags *diag.Diagnostics) {
+	// Replicas, degrees, priority, the floor, the spread and the failure
+	// tolerance are the planner's to check (planner.ValidateModel), except
+	// a degree set to 0, which the planner reads as "choose": the
+	// configuration means a degree, and 0 is none.
 	for _, f := range []struct {
 		l limits.Int
 		v types.Int64
-	}{{limits.Replicas, d.Replicas}, {limits.TensorParallel, d.TensorParallel}, {limits.PipelineParallel, d.PipelineParallel},
-		{limits.Priority, d.Priority}, {limits.Domains.Named("on_demand_floor"), d.OnDemandFloor}} {
-		checkInt(at.AtName(f.l.Name), f.l, f.v, diags)
+	}{{limits.TensorParallel, d.TensorParallel}, {limits.PipelineParallel, d.PipelineParallel}} {
+		if !f.v.IsNull() && !f.v.IsUnknown() && f.v.ValueInt64() == 0 {
+			checkInt(at.AtName(f.l.Name), f.l, f.v, diags)
+		}
 	}
+	// These are read before the planner sees the model.
 	objInts := func(o types.Object, name string, fields ...limits.Int) {
 		if o.IsNull() || o.IsUnknown() {
 			return
@@ -462,8 +441,6 @@ func (d demandModel) checkLimits(at path.Path, diags *diag.Diagnostics) {
 			checkInt(at.AtName(name).AtName(l.Name), l, v, diags)
 		}
 	}
-	objInts(d.Spread, "spread", limits.Domains)
-	objInts(d.MinReplicasOnFailure, "min_replicas_on_failure", limits.Domains.Named("cloud"), limits.Domains.Named("region"))
 	objInts(d.Autoscaling, "autoscaling", limits.ReplicaBound.Named("min_replicas"), limits.ReplicaBound)
 	objInts(d.Architecture, "architecture", archLimitList...)
 	if !d.Autoscaling.IsNull() && !d.Autoscaling.IsUnknown() {
@@ -600,7 +577,7 @@ func (d demandModel) loadPerReplica(est *memory.Estimate, at path.Path) (float64
 			return 0, diags
 		}
 		bandwidth, _ := catalog.LookupGPUModel(it.GPUModel)
-		return roundTo(est.DecodeTokensPerSecond(bandwidth.MemoryBandwidthGBps*1e9, fit.T*fit.P), 1), diags
+		return analysis.Round(est.DecodeTokensPerSecond(bandwidth.MemoryBandwidthGBps*1e9, fit.T*fit.P), 1), diags
 	}
 	return 0, diags
 }

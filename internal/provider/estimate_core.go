@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/analysis"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
@@ -45,18 +46,10 @@ type inputError struct {
 
 // estimateOutput is the object both adapters return.
 type estimateOutput struct {
-	Model                     string                          `tfsdk:"model"`
-	Precision                 string                          `tfsdk:"precision"`
-	KVCacheDtype              string                          `tfsdk:"kv_cache_dtype"`
-	Parameters                int64                           `tfsdk:"parameters"`
-	WeightsBytes              int64                           `tfsdk:"weights_bytes"`
-	WeightsGiB                float64                         `tfsdk:"weights_gib"`
-	KVCacheBytesPerToken      int64                           `tfsdk:"kv_cache_bytes_per_token"`
-	KVCacheTokens             int64                           `tfsdk:"kv_cache_tokens"`
-	KVCacheBytes              int64                           `tfsdk:"kv_cache_bytes"`
-	KVCacheGiB                float64                         `tfsdk:"kv_cache_gib"`
-	TotalBytes                int64                           `tfsdk:"total_bytes"`
-	TotalGiB                  float64                         `tfsdk:"total_gib"`
+	Model        string `tfsdk:"model"`
+	Precision    string `tfsdk:"precision"`
+	KVCacheDtype string `tfsdk:"kv_cache_dtype"`
+	memoryFigures
 	ValidTensorParallel       []int64                         `tfsdk:"valid_tensor_parallel"`
 	InstanceType              *string                         `tfsdk:"instance_type"`
 	GPUMemoryUtilization      float64                         `tfsdk:"gpu_memory_utilization"`
@@ -113,11 +106,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 
 	out := estimateOutput{
 		Model: model.ID, Precision: string(precision), KVCacheDtype: string(est.KVPrecisionResolved),
-		Parameters:   est.Params.Total(),
-		WeightsBytes: est.WeightBytes, WeightsGiB: gib(est.WeightBytes),
-		KVCacheBytesPerToken: est.KVBytesPerToken, KVCacheTokens: est.KVTokens,
-		KVCacheBytes: est.KVBytes, KVCacheGiB: gib(est.KVBytes),
-		TotalBytes: est.WeightBytes + est.KVBytes, TotalGiB: gib(est.WeightBytes + est.KVBytes),
+		memoryFigures:        memoryFiguresOf(est),
 		GPUMemoryUtilization: in.Utilization,
 	}
 	maxGPUs := 8
@@ -162,7 +151,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 			WeightsBytesPerGPU: r.WeightBytes, KVCacheBytesPerGPU: r.KVBytes, OverheadBytesPerGPU: r.OverheadBytes,
 			NeedBytesPerGPU: r.NeedBytes, NeedGiBPerGPU: gib(r.NeedBytes), UsableBytesPerGPU: r.UsableBytes,
 			Fits: r.Fits, ShortfallGiBPerGPU: gib(r.ShortfallBytes()),
-			KVCacheCapacityTokens: r.KVCapacityTokens, MaxConcurrency: roundTo(r.MaxConcurrency, 2),
+			KVCacheCapacityTokens: r.KVCapacityTokens, MaxConcurrency: analysis.Round(r.MaxConcurrency, 2),
 			ActivationBytesPerGPU: r.ActivationBytes, NonTorchBytesPerGPU: r.NonTorchBytes, CUDAGraphBytesPerGPU: r.CUDAGraphBytes,
 			MaxNumBatchedTokens: int64(r.Engine.MaxNumBatchedTokens),
 		}
@@ -224,19 +213,11 @@ func clampInt(v int64) int {
 // estimateOutputAttributes is the schema of estimateOutput, shared by the
 // data source (as a nested attribute) and the function (as its return type).
 func estimateOutputAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
-		"model":                    dsString("Catalog id of the model."),
-		"precision":                dsString("Weight precision."),
-		"kv_cache_dtype":           dsString("KV cache precision with `auto` resolved (bf16 for quantized weights)."),
-		"parameters":               dsInteger("Total parameters."),
-		"weights_bytes":            dsInteger("Weights of the whole model, bytes; int4 includes group scales and zeros, quantized formats keep embeddings at 16 bits."),
-		"weights_gib":              dsNumber("`weights_bytes` in GiB."),
-		"kv_cache_bytes_per_token": dsInteger("KV cache of one token across all layers, bytes (MLA: one latent per layer)."),
-		"kv_cache_tokens":          dsInteger("Tokens of KV cache reserved: `max_concurrent_sequences` × `max_context_tokens`, each sequence rounded up to whole blocks of 16."),
-		"kv_cache_bytes":           dsInteger("KV cache of `kv_cache_tokens`, bytes."),
-		"kv_cache_gib":             dsNumber("`kv_cache_bytes` in GiB."),
-		"total_bytes":              dsInteger("`weights_bytes` + `kv_cache_bytes`, before per-GPU runtime overhead."),
-		"total_gib":                dsNumber("`total_bytes` in GiB."),
+	attrs := memoryFigureAttributes(dsInteger, dsNumber)
+	for k, v := range map[string]schema.Attribute{
+		"model":          dsString("Catalog id of the model."),
+		"precision":      dsString("Weight precision."),
+		"kv_cache_dtype": dsString("KV cache precision with `auto` resolved (bf16 for quantized weights)."),
 		"valid_tensor_parallel": schema.ListAttribute{
 			Computed: true, ElementType: types.Int64Type,
 			MarkdownDescription: "Tensor-parallel degrees the model allows, up to the GPUs of `instance_type` (8 without one).",
@@ -268,7 +249,10 @@ func estimateOutputAttributes() map[string]schema.Attribute {
 			}},
 		},
 		"recommended_tensor_parallel": dsInteger("Smallest degree that fits; null when none does or without an instance type."),
+	} {
+		attrs[k] = v
 	}
+	return attrs
 }
 
 // attrTypes derives the object type of a set of attributes, of the resource

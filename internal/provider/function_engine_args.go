@@ -16,6 +16,9 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 )
 
+// The interface the function implements, checked by the compiler.
+var _ function.Function = (*engineArgsFunction)(nil)
+
 // engineArgsFunction gives the vLLM arguments of one placed replica: the
 // plan's degrees and memory settings as data, for whatever runs the engine.
 type engineArgsFunction struct{}

@@ -13,6 +13,9 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
+// The interface the function implements, checked by the compiler.
+var _ function.Function = (*estimateMemoryFunction)(nil)
+
 type estimateMemoryFunction struct{}
 
 func newEstimateMemoryFunction() function.Function { return &estimateMemoryFunction{} }

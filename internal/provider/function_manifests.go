@@ -17,6 +17,9 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 )
 
+// The interface the function implements, checked by the compiler.
+var _ function.Function = (*manifestsFunction)(nil)
+
 // manifestsFunction renders a pool's Kubernetes objects from the pool's own
 // values: the placement, the node-group specs, the model shards and the
 // kubernetes settings. The manifests stay known at plan time, but outside the

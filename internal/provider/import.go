@@ -7,11 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
 
-var (
-	_ resource.ResourceWithImportState = (*inferencePoolResource)(nil)
-	_ resource.ResourceWithImportState = (*modelShardResource)(nil)
-)
-
 // importByName adopts a pool or a model shard by its name, the id of both.
 // Nothing remote holds more of them: only name and id are restored, every
 // other attribute stays null until the next plan computes it from the

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -71,20 +70,18 @@ func (s *protocolServer) dataSourceChecks(ctx context.Context, typeName string, 
 	return toProtoDiags(diags)
 }
 
-// emptyStringAttributes reports every known empty string that is an
-// object's attribute, at any depth, on its path: data source arguments are
-// names, ids and filters, none of which is empty.
+// emptyStringAttributes applies reportEmptyString, by type rather than by
+// schema, to every known empty string that is an object's attribute or an
+// element of an attribute's list, at any depth: data source arguments and
+// function arguments are names, ids and filters.
 func emptyStringAttributes(t attr.Type, v tftypes.Value, at path.Path, diags *diag.Diagnostics) {
 	if !v.IsKnown() || v.IsNull() {
 		return
 	}
 	switch tt := t.(type) {
 	case basetypes.StringType:
-		var s string
-		if v.As(&s) == nil && s == "" && len(at.Steps()) > 0 {
-			if _, isAttr := at.Steps()[len(at.Steps())-1].(path.PathStepAttributeName); isAttr {
-				diags.AddAttributeError(at, "Empty value", fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", at))
-			}
+		if name, ok := attributeOf(at); ok && isEmptyString(v) {
+			reportEmptyString(at, name, true, diags)
 		}
 	case basetypes.ObjectType:
 		var vals map[string]tftypes.Value
@@ -108,6 +105,22 @@ func emptyStringAttributes(t attr.Type, v tftypes.Value, at path.Path, diags *di
 			}
 		}
 	}
+}
+
+// attributeOf names the attribute a path ends in, or whose list element
+// it ends in; false for map values and bare values.
+func attributeOf(at path.Path) (string, bool) {
+	steps := at.Steps()
+	if n := len(steps); n > 1 {
+		if _, isElem := steps[n-1].(path.PathStepElementKeyInt); isElem {
+			steps = steps[:n-1]
+		}
+	}
+	if len(steps) == 0 {
+		return "", false
+	}
+	name, ok := steps[len(steps)-1].(path.PathStepAttributeName)
+	return string(name), ok
 }
 
 // functionChecks checks the numbers and strings of a function call's

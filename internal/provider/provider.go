@@ -26,6 +26,12 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
+// The interfaces the provider implements, checked by the compiler.
+var (
+	_ provider.Provider              = (*mcllmProvider)(nil)
+	_ provider.ProviderWithFunctions = (*mcllmProvider)(nil)
+)
+
 // Address is the provider's registry address.
 const Address = "registry.terraform.io/mcllm/mcllm"
 

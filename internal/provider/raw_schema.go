@@ -329,33 +329,46 @@ func defaultValue(ctx context.Context, a schema.Attribute, at path.Path, diags *
 // as meaningful: a taint without a value.
 var emptyMeansNone = map[string]bool{"value": true}
 
-// checkEmptyStrings reports every known empty string attribute of a raw
-// configuration on its path. No name, id or setting of the provider is
-// empty; omitting an optional attribute is how to ask for its default.
+// reportEmptyString is the one rule for empty strings: no name, id, filter
+// or setting of the provider is empty, and omitting an optional attribute is
+// how to ask for its default. name is the attribute the string is (or whose
+// list holds it); optional says whether omitting it is possible.
+func reportEmptyString(at path.Path, name string, optional bool, diags *diag.Diagnostics) {
+	if emptyMeansNone[name] {
+		return
+	}
+	detail := fmt.Sprintf("%s must not be empty.", at)
+	if optional {
+		detail = fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", at)
+	}
+	diags.AddAttributeError(at, "Empty value", detail)
+}
+
+// checkEmptyStrings applies reportEmptyString to every known empty string
+// attribute, and string list element, of a resource's raw configuration.
 func checkEmptyStrings(attrs map[string]schema.Attribute, obj tftypes.Value, at path.Path, diags *diag.Diagnostics) {
 	eachKnownAttribute(attrs, obj, at, func(name string, a schema.Attribute, v tftypes.Value, p path.Path) {
 		switch sa := a.(type) {
 		case schema.StringAttribute:
-			var s string
-			if v.As(&s) != nil || s != "" || emptyMeansNone[name] {
-				return
+			if isEmptyString(v) {
+				reportEmptyString(p, name, sa.Optional, diags)
 			}
-			detail := fmt.Sprintf("%s must not be empty.", p)
-			if sa.Optional {
-				detail = fmt.Sprintf("%s must not be empty; omit it (or set it to null) for its default.", p)
-			}
-			diags.AddAttributeError(p, "Empty value", detail)
 		case schema.ListAttribute:
 			var elems []tftypes.Value
 			if sa.ElementType != types.StringType || v.As(&elems) != nil {
 				return
 			}
 			for i, e := range elems {
-				var s string
-				if e.IsKnown() && !e.IsNull() && e.As(&s) == nil && s == "" {
-					diags.AddAttributeError(p.AtListIndex(i), "Empty value", fmt.Sprintf("%s must not be empty.", p.AtListIndex(i)))
+				if isEmptyString(e) {
+					reportEmptyString(p.AtListIndex(i), name, false, diags)
 				}
 			}
 		}
 	})
+}
+
+// isEmptyString reports whether v is a known "".
+func isEmptyString(v tftypes.Value) bool {
+	var s string
+	return v.IsKnown() && !v.IsNull() && v.As(&s) == nil && s == ""
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -27,6 +26,14 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+)
+
+// The interfaces the pool implements, checked by the compiler.
+var (
+	_ resource.Resource                = (*inferencePoolResource)(nil)
+	_ resource.ResourceWithConfigure   = (*inferencePoolResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*inferencePoolResource)(nil)
+	_ resource.ResourceWithImportState = (*inferencePoolResource)(nil)
 )
 
 // inferencePoolResource is GPU supply plus the placement of demands on it.
@@ -158,9 +165,6 @@ type monthlyCostValue struct {
 	PerNodeGroup map[string]float64 `tfsdk:"per_node_group"`
 	PerCloud     map[string]float64 `tfsdk:"per_cloud"`
 }
-
-// monthly is an hourly cost over a month of 730 hours, to the cent.
-func monthly(perHour float64) float64 { return roundTo(perHour*analysis.HoursPerMonth, 2) }
 
 type transferValue struct {
 	From    string   `tfsdk:"from"`
@@ -309,7 +313,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 	res, err := planner.Plan(preq)
 	phaseDone(ctx, "planner")
 	if err != nil {
-		addPlannerErrors(err, *m, diags)
+		addPlannerErrors(err, diags)
 		return false
 	}
 	m.report(res, diags)
@@ -382,30 +386,31 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		}
 		groups[name] = g
 	}
+	unresolved := map[string]bool{} // groups whose conversion failed
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		g, gd := nodeGroupFor(ctx, name, groups[name], cfg, util)
 		diags.Append(gd...)
+		unresolved[name] = gd.HasError()
 		req.NodeGroups = append(req.NodeGroups, g)
 	}
 	shards := make([]demandModel, 0, len(m.ModelShards.Elements()))
 	for _, e := range m.ModelShards.Elements() {
 		shards = append(shards, demandFromObject(e.(types.Object)))
 	}
-	seen := map[string]int{}
 	for i, d := range shards {
-		at := path.Root("model_shards").AtListIndex(i)
-		if first, dup := seen[d.Name.ValueString()]; dup {
-			diags.AddAttributeError(at.AtName("name"), "Duplicate model shard name",
-				fmt.Sprintf("model_shards[%d] and model_shards[%d] are both named %q; names key the placement and must be unique.", first, i, d.Name.ValueString()))
-			continue
-		}
-		seen[d.Name.ValueString()] = i
-		md, dd := d.toPlanner(ctx, at)
+		md, dd := d.toPlanner(ctx, path.Root("model_shards").AtListIndex(i))
 		diags.Append(dd...)
-		if strings.Contains(md.Name, "/") {
-			diags.AddAttributeError(at.AtName("name"), "Invalid model shard name", "Names must not contain \"/\": placement keys are \"<model>/<replica>\".")
-		}
 		req.Models = append(req.Models, md)
+	}
+	// Each shard was validated as it was converted; the rest of the
+	// request is checked here, in the same plan, except what concerns a
+	// node group whose hardware could not be resolved.
+	// A group's utilization is the pool's (or the provider's), checked
+	// there with the same rule (memory.CheckUtilization).
+	for _, p := range planner.ValidateRequest(req) {
+		if p.Kind != "node_group" || (!unresolved[p.Name] && p.Field != "gpu_memory_utilization") {
+			addInputError(poolProblemPath(p), p, &diags)
+		}
 	}
 	in := poolInputs{groups: groups, shards: shards, weights: modelWeights(shards, req.Models)}
 	if k, rendering := m.kubernetesSettings(ctx, &diags); rendering {
@@ -485,21 +490,8 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 		ng.Labels = map[string]string{}
 		diags.Append(g.Labels.ElementsAs(ctx, &ng.Labels, false)...)
 	}
-	if name == "" {
-		diags.AddAttributeError(at, "Empty value", "Node group names must not be empty: placements and Kubernetes labels name the group.")
-	}
-	// The schema validators have checked what was known at validation;
-	// values known only now are checked here, before any conversion.
-	checkInt(at.AtName("min_nodes"), limits.MinNodes, g.MinNodes, &diags)
-	checkInt(at.AtName("max_nodes"), limits.NodesPerGroup, g.MaxNodes, &diags)
-	checkFloat(at.AtName("price_per_hour"), limits.PricePerHour, g.PricePerHour, &diags)
-	if diags.HasError() {
-		return ng, diags
-	}
-	if ng.MinNodes > ng.MaxNodes {
-		diags.AddAttributeError(at.AtName("min_nodes"), "min_nodes above max_nodes",
-			fmt.Sprintf("Node group %q has min_nodes = %d but max_nodes = %d.", name, ng.MinNodes, ng.MaxNodes))
-	}
+	// Names, node counts and prices are the planner's to check
+	// (planner.ValidateRequest); this only resolves the hardware and price.
 	price, priced := 0.0, false
 	switch {
 	case !g.GPU.IsNull() && !g.InstanceType.IsNull() && ng.Cloud != catalog.CloudCustom:
@@ -612,28 +604,6 @@ func rawInt(v tftypes.Value) int64 {
 	return i
 }
 
-// addPlannerErrors maps the planner's input errors onto attribute paths.
-func addPlannerErrors(err error, m poolModel, diags *diag.Diagnostics) {
-	var inv *planner.InvalidError
-	if !errors.As(err, &inv) {
-		diags.AddError("Planner failed", err.Error())
-		return
-	}
-	for _, p := range inv.Problems {
-		at := path.Empty()
-		switch p.Kind {
-		case "node_group":
-			at = path.Root("node_groups").AtMapKey(p.Name)
-		case "model":
-			at = path.Root("model_shards").AtListIndex(m.shardIndex(p.Name))
-		}
-		for _, name := range strings.Split(p.Field, ".") {
-			at = at.AtName(name)
-		}
-		diags.AddAttributeError(at, "Invalid "+strings.ReplaceAll(p.Field, "_", " "), p.Msg)
-	}
-}
-
 func (m *poolModel) shardIndex(name string) int {
 	for i, e := range m.ModelShards.Elements() {
 		if o, ok := e.(types.Object); ok {
@@ -689,10 +659,7 @@ func firstNode(r planner.Replica) int {
 // setOutputs writes the planner's result into the computed attributes.
 func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *planner.Result, cfg *Config, in poolInputs) diag.Diagnostics {
 	var diags diag.Diagnostics
-	groups := map[string]planner.NodeGroup{}
-	for _, g := range req.NodeGroups {
-		groups[g.Name] = g
-	}
+	groups := req.GroupsByName()
 	estimates := make(map[string]*memory.Estimate, len(req.Models))
 	for _, md := range req.Models {
 		estimates[md.Name] = md.Memory
@@ -746,56 +713,34 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		attrs["replicas"] = types.Int64Value(profileReplicas[key])
 		profileValues[key] = types.ObjectValueMust(memoryProfileObjType.AttrTypes, attrs)
 	}
-	sizes := map[string]int64{}
-	util := map[string]utilizationValue{}
+	// Every summary is the analysis package's; this only converts it.
+	rep := analysis.ReportOf(req.NodeGroups, req.Models, res, in.weights, cfg.EgressPrice)
+	c := rep.Cost
 	cost := costValue{
-		TotalPerHour: roundTo(res.CostPerHour, 4), TotalPerMonth: monthly(res.CostPerHour),
-		PerCloud: map[string]float64{}, PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{},
-		Monthly: monthlyCostValue{PerModel: map[string]float64{}, PerNodeGroup: map[string]float64{}, PerCloud: map[string]float64{}},
+		TotalPerHour: c.TotalPerHour, TotalPerMonth: c.TotalPerMonth, PerCloud: c.PerCloud,
+		OnDemand: c.OnDemandPerHour, Spot: c.SpotPerHour, PerModel: c.PerModel, PerNodeGroup: c.PerNodeGroup,
+		Transfer: c.TransferOneTime,
+		Monthly:  monthlyCostValue{PerModel: c.MonthlyPerModel, PerNodeGroup: c.MonthlyPerNodeGroup, PerCloud: c.MonthlyPerCloud},
 	}
-	for cloud, c := range analysis.CostByCloud(req.NodeGroups, res) {
-		cost.PerCloud[cloud] = roundTo(c, 4)
-		cost.Monthly.PerCloud[cloud] = monthly(c)
+	transfers := make(map[string]transferValue, len(rep.Transfers))
+	for key, t := range rep.Transfers {
+		transfers[key] = transferValue{From: t.From, Kind: t.Kind, Bytes: t.Bytes, GB: t.GB, CostUSD: t.CostUSD}
 	}
-	for _, gr := range res.Groups {
-		if groups[gr.Name].CapacityType == planner.CapacitySpot {
-			cost.Spot += gr.CostPerHour
-		} else {
-			cost.OnDemand += gr.CostPerHour
-		}
-	}
-	cost.Spot, cost.OnDemand = roundTo(cost.Spot, 4), roundTo(cost.OnDemand, 4)
-	transfers := map[string]transferValue{}
-	for key, t := range analysis.Transfers(req.NodeGroups, in.weights, res.Replicas, cfg.EgressPrice) {
-		tv := transferValue{From: t.From.String(), Kind: t.Kind, Bytes: t.Bytes, GB: roundTo(float64(t.Bytes)/1e9, 3)}
-		if t.Priced {
-			c := roundTo(t.CostUSD, 4)
-			tv.CostUSD = &c
-			cost.Transfer += t.CostUSD
-		}
-		transfers[key] = tv
-	}
-	cost.Transfer = roundTo(cost.Transfer, 4)
-	for _, g := range res.Groups {
-		sizes[g.Name] = int64(g.Nodes)
-		util[g.Name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
-			GPUMemoryUtilization: roundTo(g.MemoryUtilization, 4)}
-		cost.PerNodeGroup[g.Name] = roundTo(g.CostPerHour, 4)
-		cost.Monthly.PerNodeGroup[g.Name] = monthly(g.CostPerHour)
-	}
-	for _, md := range req.Models {
-		cost.PerModel[md.Name] = roundTo(res.ModelCost[md.Name], 4)
-		cost.Monthly.PerModel[md.Name] = monthly(res.ModelCost[md.Name])
+	sizes := make(map[string]int64, len(rep.Groups))
+	util := make(map[string]utilizationValue, len(rep.Groups))
+	for name, g := range rep.Groups {
+		sizes[name] = int64(g.Nodes)
+		util[name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
+			GPUMemoryUtilization: g.MemoryUtilization}
 	}
 	unplaced := map[string]unplacedValue{}
 	for _, u := range res.Unplaced {
 		unplaced[u.Model] = unplacedValue{Replicas: ints64(u.Replicas), Reason: u.Reason, Remedies: append([]string{}, u.Remedies...)}
 	}
-
-	failures := map[string]failureValue{}
-	for _, f := range analysis.FailureDomains(req.NodeGroups, req.Models, res.Replicas) {
+	failures := make(map[string]failureValue, len(rep.Failures))
+	for model, f := range rep.Failures {
 		fv := failureValue{Placed: int64(f.Placed), WorstKind: f.Worst.Kind, WorstDomain: f.Worst.Domain,
-			WorstReplicas: int64(f.Worst.Replicas), WorstFraction: roundTo(f.Worst.Fraction, 4),
+			WorstReplicas: int64(f.Worst.Replicas), WorstFraction: f.Worst.Fraction,
 			AfterLosingCloud: map[string]int64{}, AfterLosingRegion: map[string]int64{}}
 		for _, sv := range f.ByCloud {
 			fv.AfterLosingCloud[sv.Domain] = int64(sv.Replicas)
@@ -803,17 +748,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		for _, sv := range f.ByRegion {
 			fv.AfterLosingRegion[sv.Domain] = int64(sv.Replicas)
 		}
-		failures[f.Model] = fv
-	}
-	weightsBy := func(kind string) map[string]map[string]int64 {
-		out := map[string]map[string]int64{}
-		for model, w := range analysis.TrafficWeights(req.NodeGroups, res.Replicas, kind, 100) {
-			out[model] = map[string]int64{}
-			for domain, v := range w {
-				out[model][domain] = int64(v)
-			}
-		}
-		return out
+		failures[model] = fv
 	}
 
 	diags.Append(m.setHandoff(ctx, m.fleet(ctx, req, res, in, &diags))...)
@@ -821,9 +756,9 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	var d diag.Diagnostics
 	m.FailureDomains, d = mapValueFrom(ctx, failureType, failures)
 	diags.Append(d...)
-	m.TrafficWeights, d = mapValueFrom(ctx, weightsType, weightsBy(analysis.Cloud))
+	m.TrafficWeights, d = mapValueFrom(ctx, weightsType, rep.TrafficWeights)
 	diags.Append(d...)
-	m.RegionWeights, d = mapValueFrom(ctx, weightsType, weightsBy(analysis.Region))
+	m.RegionWeights, d = mapValueFrom(ctx, weightsType, rep.RegionWeights)
 	diags.Append(d...)
 	m.DataTransfer, d = mapValueFrom(ctx, transferType, transfers)
 	diags.Append(d...)
@@ -854,11 +789,11 @@ func memoryProfileKey(r planner.Replica) string {
 // engine's profiler counts it; "replicas" is left to the caller.
 func memoryProfile(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) map[string]attr.Value {
 	pg := e.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
-	v := func(b int64) attr.Value { return types.Float64Value(roundTo(gib(b), 3)) }
+	v := func(b int64) attr.Value { return types.Float64Value(analysis.Round(gib(b), 3)) }
 	return map[string]attr.Value{
 		"model": types.StringValue(r.Model), "node_group": types.StringValue(r.NodeGroup),
 		"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
-		"gpu_memory_gib":         types.Float64Value(roundTo(gib(g.GPUMemoryBytes), 2)),
+		"gpu_memory_gib":         types.Float64Value(analysis.Round(gib(g.GPUMemoryBytes), 2)),
 		"gpu_memory_utilization": types.Float64Value(g.Utilization),
 		"memory_per_gpu_gib":     v(r.MemoryPerGPU),
 		"weights_gib":            v(pg.WeightBytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),

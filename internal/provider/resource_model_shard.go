@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/big"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -15,6 +14,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
+// The interfaces the model shard implements, checked by the compiler.
+var (
+	_ resource.Resource                   = (*modelShardResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*modelShardResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*modelShardResource)(nil)
+	_ resource.ResourceWithImportState    = (*modelShardResource)(nil)
+)
+
 // modelShardResource is a model deployment: the demand side. It creates
 // nothing remote; it computes, at plan time, the deployment's memory and the
 // `demand` object an inference pool takes.
@@ -22,11 +29,18 @@ type modelShardResource struct{ storedPlan }
 
 func newModelShardResource() resource.Resource { return &modelShardResource{} }
 
-var shardMemoryTypes = map[string]attr.Type{
-	"parameters": types.Int64Type, "weights_bytes": types.Int64Type, "weights_gib": types.Float64Type,
-	"kv_cache_bytes_per_token": types.Int64Type, "kv_cache_tokens": types.Int64Type, "kv_cache_bytes": types.Int64Type,
-	"kv_cache_gib": types.Float64Type, "total_bytes": types.Int64Type, "total_gib": types.Float64Type,
+// shardMemoryAttributes is the shard's `memory`: the memory figures.
+func shardMemoryAttributes() map[string]schema.Attribute {
+	return memoryFigureAttributes(
+		func(desc string) schema.Attribute {
+			return schema.Int64Attribute{Computed: true, MarkdownDescription: desc}
+		},
+		func(desc string) schema.Attribute {
+			return schema.Float64Attribute{Computed: true, MarkdownDescription: desc}
+		})
 }
+
+var shardMemoryTypes = attrTypes(shardMemoryAttributes())
 
 func (r *modelShardResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_model_shard"
@@ -43,17 +57,7 @@ func (r *modelShardResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "Memory of one replica, known at plan time: weights, KV cache for `max_concurrent_sequences` " +
 			"× `max_context_tokens`, and their total before per-GPU runtime overhead (which depends on the GPU and is " +
 			"added by the pool).",
-		Attributes: map[string]schema.Attribute{
-			"parameters":               schema.Int64Attribute{Computed: true, MarkdownDescription: "Total parameters."},
-			"weights_bytes":            schema.Int64Attribute{Computed: true, MarkdownDescription: "Weights at `precision`, bytes."},
-			"weights_gib":              schema.Float64Attribute{Computed: true, MarkdownDescription: "`weights_bytes` in GiB."},
-			"kv_cache_bytes_per_token": schema.Int64Attribute{Computed: true, MarkdownDescription: "KV cache of one token across all layers, bytes."},
-			"kv_cache_tokens":          schema.Int64Attribute{Computed: true, MarkdownDescription: "Tokens of KV cache reserved per replica, in whole blocks of 16."},
-			"kv_cache_bytes":           schema.Int64Attribute{Computed: true, MarkdownDescription: "KV cache per replica, bytes."},
-			"kv_cache_gib":             schema.Float64Attribute{Computed: true, MarkdownDescription: "`kv_cache_bytes` in GiB."},
-			"total_bytes":              schema.Int64Attribute{Computed: true, MarkdownDescription: "Weights + KV cache, bytes."},
-			"total_gib":                schema.Float64Attribute{Computed: true, MarkdownDescription: "`total_bytes` in GiB."},
-		},
+		Attributes: shardMemoryAttributes(),
 	}
 	attrs["demand"] = schema.SingleNestedAttribute{Computed: true, Attributes: demandAttributes(modeComputed),
 		MarkdownDescription: "This deployment as an inference pool takes it: pass it in the pool's `model_shards`. " +
@@ -140,14 +144,12 @@ func planShard(ctx context.Context, proposed, config tftypes.Value) (tftypes.Val
 		load, _ := demand.loadPerReplica(md.Memory, path.Root("autoscaling"))
 		vals["autoscaling"] = withObjectAttr(vals["autoscaling"], "load_per_replica", tfFloat(load))
 	}
-	e := md.Memory
-	vals["memory"] = tftypes.NewValue(memoryTfType, map[string]tftypes.Value{
-		"parameters": tfNumber(e.Params.Total()), "weights_bytes": tfNumber(e.WeightBytes),
-		"weights_gib": tfFloat(gib(e.WeightBytes)), "kv_cache_bytes_per_token": tfNumber(e.KVBytesPerToken),
-		"kv_cache_tokens": tfNumber(e.KVTokens), "kv_cache_bytes": tfNumber(e.KVBytes),
-		"kv_cache_gib": tfFloat(gib(e.KVBytes)), "total_bytes": tfNumber(e.WeightBytes + e.KVBytes),
-		"total_gib": tfFloat(gib(e.WeightBytes + e.KVBytes)),
-	})
+	figures, err := memoryFiguresOf(md.Memory).terraformValue(ctx, shardMemoryTypes)
+	if err != nil {
+		diags.AddError("Provider bug: memory figures not convertible", err.Error())
+		return tftypes.Value{}, diags
+	}
+	vals["memory"] = figures
 	// The pool takes the replica count, already computed.
 	demandVals := pick(vals, demandTfType)
 	demandVals["autoscaling"] = tftypes.NewValue(demandTfType.AttributeTypes["autoscaling"], nil)

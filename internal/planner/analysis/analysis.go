@@ -106,10 +106,11 @@ func fraction(left, total int) float64 {
 // given kind in proportion to each model's placed replicas — every replica
 // of a model serves the same sequences, so replicas are its serving
 // capacity. The weights are integers that sum exactly to total, 0 exactly
-// where a model has no replica: every domain with replicas gets 1 first (so
-// a small share is never rounded away, while total allows), and the rest is
-// split by largest remainders, ties broken by domain name, so the split is
-// deterministic.
+// where a model has no replica: the largest-remainder split of the shares
+// (exact where a share is a whole percent: 1:3 is 25/75, 2:1 is 67/33), ties
+// broken by domain name, so the split is deterministic; then a domain with
+// replicas whose share rounded to 0 takes 1 from the largest weight, while
+// total allows, so no serving capacity is left without traffic.
 func TrafficWeights(groups []planner.NodeGroup, replicas []planner.Replica, kind string, total int) map[string]map[string]int {
 	groupOf := map[string]planner.NodeGroup{}
 	all := map[string]bool{}
@@ -127,17 +128,29 @@ func TrafficWeights(groups []planner.NodeGroup, replicas []planner.Replica, kind
 	out := map[string]map[string]int{}
 	keys := slices.Sorted(maps.Keys(all))
 	for model, byDomain := range count {
-		if len(byDomain) > total {
-			out[model] = Apportion(byDomain, keys, total)
-			continue
-		}
-		w := Apportion(byDomain, keys, total-len(byDomain))
-		for d := range byDomain {
-			w[d]++
+		w := Apportion(byDomain, keys, total)
+		if len(byDomain) <= total {
+			for _, d := range keys {
+				if byDomain[d] > 0 && w[d] == 0 {
+					w[largest(w, keys)]--
+					w[d] = 1
+				}
+			}
 		}
 		out[model] = w
 	}
 	return out
+}
+
+// largest is the key of the largest weight, the first by name among equals.
+func largest(w map[string]int, keys []string) string {
+	best := keys[0]
+	for _, k := range keys[1:] {
+		if w[k] > w[best] {
+			best = k
+		}
+	}
+	return best
 }
 
 // Apportion splits total over keys in proportion to shares by the largest

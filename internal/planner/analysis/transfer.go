@@ -51,10 +51,7 @@ type Weights struct {
 // Transfers prices the weight pulls of every placed replica of the models
 // with weights, keyed like the placement: the checkpoint once per node.
 func Transfers(groups []planner.NodeGroup, weights map[string]Weights, replicas []planner.Replica, price EgressPrice) map[string]Transfer {
-	byName := map[string]planner.NodeGroup{}
-	for _, g := range groups {
-		byName[g.Name] = g
-	}
+	byName := planner.GroupsByName(groups)
 	out := map[string]Transfer{}
 	for _, r := range replicas {
 		w, ok := weights[r.Model]
