@@ -17,7 +17,7 @@ type spreadLimit struct {
 	cap        []int    // per model: most replicas in one domain
 	minDomains []int    // per model
 	// domainOf[mi][oi] indexes names[mi] and counts[mi].
-	domainOf [][]int
+	domainOf [][]int32
 	names    [][]string
 	counts   [][]int // per model, per domain: replicas, kept and new
 	distinct []int   // per model: domains with replicas
@@ -77,7 +77,7 @@ func shareCap(m ModelDemand, kind string) int {
 func newSpreadLimit(s *assignment) *spreadLimit {
 	m := len(s.models)
 	sp := &spreadLimit{kind: make([]string, m), cap: make([]int, m), minDomains: make([]int, m),
-		domainOf: make([][]int, m), names: make([][]string, m), counts: make([][]int, m),
+		domainOf: make([][]int32, m), names: make([][]string, m), counts: make([][]int, m),
 		distinct: make([]int, m), total: make([]int, m)}
 	// Domains numbered once per kind over the groups, then per model.
 	type numbering struct {
@@ -111,14 +111,14 @@ func newSpreadLimit(s *assignment) *spreadLimit {
 		for i := range local {
 			local[i] = -1
 		}
-		sp.domainOf[mi] = make([]int, len(s.opts[mi]))
+		sp.domainOf[mi] = make([]int32, len(s.opts[mi]))
 		for oi, o := range s.opts[mi] {
 			g := num.ofGroup[o.group]
 			if local[g] < 0 {
 				local[g] = len(sp.names[mi])
 				sp.names[mi] = append(sp.names[mi], num.names[g])
 			}
-			sp.domainOf[mi][oi] = local[g]
+			sp.domainOf[mi][oi] = int32(local[g])
 		}
 		sp.counts[mi] = make([]int, len(sp.names[mi]))
 	}
@@ -135,7 +135,7 @@ func (sp *spreadLimit) shifts(s *assignment, mi int, buf []domainShift) []domain
 		if ch.mi != mi || ch.delta == 0 {
 			continue
 		}
-		d := sp.domainOf[mi][ch.oi]
+		d := int(sp.domainOf[mi][ch.oi])
 		found := false
 		for i := range buf {
 			if buf[i].domain == d {
@@ -195,7 +195,7 @@ func (sp *spreadLimit) record(_ *assignment, ch change) {
 	if sp.kind[mi] == "" {
 		return
 	}
-	d := sp.domainOf[mi][ch.oi]
+	d := int(sp.domainOf[mi][ch.oi])
 	before := sp.counts[mi][d]
 	sp.counts[mi][d] += ch.delta
 	sp.total[mi] += ch.delta

@@ -26,7 +26,6 @@ const maxPipelineStages = 16
 type option struct {
 	group            int // index into the plan's groups
 	tensor, pipeline int
-	level            int // levelOf(t): the size of one stage
 	// memPerGPU is the replica's need on its most loaded GPU.
 	memPerGPU int64
 	// surcharge is the strategy's weight of the model's surcharge for one
@@ -107,7 +106,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 				}
 				continue
 			}
-			o.group, o.level = gi, levelOf(o.tensor)
+			o.group = gi
 			opts = append(opts, o)
 		}
 	}
@@ -140,7 +139,10 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	if m.PipelineParallel > 0 {
 		stages = []int{m.PipelineParallel}
 	}
-	var miss *memory.PerGPU
+	// The nearest memory miss, kept by value: a pointer to each answer
+	// would put every one on the heap.
+	var nearest memory.PerGPU
+	missed := false
 	try := func(t, p int) (option, bool) {
 		var r memory.PerGPU
 		if memo != nil {
@@ -156,8 +158,8 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 			if short.nodes == 0 || nodes < short.nodes {
 				short = nodeShortfall{tensor: t, pipeline: p, nodes: nodes}
 			}
-		case miss == nil || r.ShortfallBytes() < miss.ShortfallBytes():
-			miss = &r
+		case !missed || r.ShortfallBytes() < nearest.ShortfallBytes():
+			nearest, missed = r, true
 		}
 		return option{}, false
 	}
@@ -169,7 +171,7 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 		}
 	}
 	if m.PipelineParallel > 0 {
-		return option{}, false, miss, short
+		return option{}, false, copyOf(nearest, missed), short
 	}
 	// Nothing fits one node: split the layers over pipeline stages of the
 	// widest tensor-parallel group.
@@ -179,7 +181,17 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 			return o, true, nil, nodeShortfall{}
 		}
 	}
-	return option{}, false, miss, short
+	return option{}, false, copyOf(nearest, missed), short
+}
+
+// copyOf is a pointer to a copy of r when ok, else nil; the copy is made
+// only then.
+func copyOf(r memory.PerGPU, ok bool) *memory.PerGPU {
+	if !ok {
+		return nil
+	}
+	c := r
+	return &c
 }
 
 // estimateMemo answers the questions the filters ask one model's memory
@@ -187,8 +199,9 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 // same.
 type estimateMemo struct {
 	est     *memory.Estimate
-	fits    map[perGPUKey]memory.PerGPU
-	degrees map[int][]int // GPUs per node → valid tensor degrees
+	index   map[perGPUKey]int32 // into answers
+	answers []memory.PerGPU     // kept across resets: no allocation per answer
+	degrees map[int][]int       // GPUs per node → valid tensor degrees
 }
 
 type perGPUKey struct{ kind, t, p int }
@@ -209,23 +222,25 @@ func gpuKinds(groups []NodeGroup) []int {
 }
 
 func newEstimateMemo() *estimateMemo {
-	return &estimateMemo{fits: map[perGPUKey]memory.PerGPU{}, degrees: map[int][]int{}}
+	return &estimateMemo{index: map[perGPUKey]int32{}, degrees: map[int][]int{}}
 }
 
 // reset starts answering for another estimate, keeping the maps' room.
 func (m *estimateMemo) reset(est *memory.Estimate) {
 	m.est = est
-	clear(m.fits)
+	clear(m.index)
+	m.answers = m.answers[:0]
 	clear(m.degrees)
 }
 
 func (m *estimateMemo) perGPU(gpu memory.GPU, kind, t, p int) memory.PerGPU {
 	key := perGPUKey{kind, t, p}
-	r, ok := m.fits[key]
-	if !ok {
-		r = m.est.PerGPU(gpu, t, p)
-		m.fits[key] = r
+	if i, ok := m.index[key]; ok {
+		return m.answers[i]
 	}
+	r := m.est.PerGPU(gpu, t, p)
+	m.index[key] = int32(len(m.answers))
+	m.answers = append(m.answers, r)
 	return r
 }
 

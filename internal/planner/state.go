@@ -81,7 +81,7 @@ func (s *assignment) steps(buf []step, changes []change) []step {
 	buf = buf[:len(changes)]
 	for i, ch := range changes {
 		o := &s.opts[ch.mi][ch.oi]
-		buf[i] = step{ch, o.group, s.isolation.classOf[ch.mi], o.level, o.pipeline, o.surcharge}
+		buf[i] = step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.tensor), o.pipeline, o.surcharge}
 	}
 	return buf
 }
