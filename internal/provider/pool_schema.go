@@ -233,8 +233,9 @@ func poolSchema() schema.Schema {
 						MarkdownDescription: "Replicas left after losing each region of the fleet, keyed `<cloud>/<region>`."},
 				}}},
 			"traffic_weights": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.Int64Type},
-				MarkdownDescription: "Per model, integer weights per cloud that sum to 100, proportional to the replicas placed there " +
-					"(0 exactly where it has none; every cloud with replicas gets at least 1): ready for weighted DNS or load-balancer weights."},
+				MarkdownDescription: "Per model, integer weights per cloud that sum to 100, proportional to the replicas placed there: " +
+					"the largest-remainder rounding of the shares, exact where a share is a whole percent (1:3 is 25/75), 0 exactly where " +
+					"the model has no replica, and at least 1 where it has one. Ready for weighted DNS or load-balancer weights."},
 			"traffic_weights_by_region": schema.MapAttribute{Computed: true, ElementType: types.MapType{ElemType: types.Int64Type},
 				MarkdownDescription: "As `traffic_weights`, per region keyed `<cloud>/<region>`."},
 			"unplaced": schema.MapNestedAttribute{Computed: true,
