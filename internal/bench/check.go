@@ -31,6 +31,8 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 	used := map[string]map[int]uint64{} // group → node → GPU mask
 	highest := map[string]int{}         // group → highest node used + 1
 	inCloud := map[string]map[string]int{}
+	inDomain := map[string]map[string]int{} // model → its caps' domain → replicas
+	onSpot := map[string]int{}
 	for _, r := range res.Replicas {
 		m, ok := models[r.Model]
 		if !ok {
@@ -86,6 +88,13 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 			inCloud[m.Name] = map[string]int{}
 		}
 		inCloud[m.Name][g.Cloud]++
+		if inDomain[m.Name] == nil {
+			inDomain[m.Name] = map[string]int{}
+		}
+		inDomain[m.Name][domainOf(g, capsOf(m).kind)]++
+		if g.CapacityType == planner.CapacitySpot {
+			onSpot[m.Name]++
+		}
 	}
 	for _, m := range req.Models {
 		missing := 0
@@ -97,14 +106,17 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 				return fmt.Errorf("replica %s neither placed nor reported unplaced", key)
 			}
 		}
+		caps := capsOf(m)
+		if onSpot[m.Name] > caps.spot {
+			return fmt.Errorf("model %s: %d replicas on spot, at most %d (on_demand_floor %d)", m.Name, onSpot[m.Name], caps.spot, m.OnDemandFloor)
+		}
+		for d, n := range inDomain[m.Name] {
+			if caps.kind != "" && n > caps.perDomain {
+				return fmt.Errorf("model %s: %d replicas in %s %s, cap %d", m.Name, n, caps.kind, d, caps.perDomain)
+			}
+		}
 		if m.Spread.Across != planner.SpreadCloud || m.Replicas == 0 {
 			continue
-		}
-		limit := shareCap(m)
-		for c, n := range inCloud[m.Name] {
-			if n > limit {
-				return fmt.Errorf("model %s: %d replicas in cloud %s, cap %d", m.Name, n, c, limit)
-			}
 		}
 		if missing == 0 && len(inCloud[m.Name]) < m.Spread.MinDomains {
 			return fmt.Errorf("model %s: %d clouds used, min_domains %d", m.Name, len(inCloud[m.Name]), m.Spread.MinDomains)

@@ -82,22 +82,26 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 	})
 
 	inCloud := make([]map[string]int, len(req.Models))
+	inDomain := make([]map[string]int, len(req.Models))
+	onSpot := make([]int, len(req.Models))
 	placed := make([]int, len(req.Models))
 	for mi := range inCloud {
-		inCloud[mi] = map[string]int{}
+		inCloud[mi], inDomain[mi] = map[string]int{}, map[string]int{}
 	}
 	res := FFDResult{Nodes: make([]int, len(req.NodeGroups))}
 	for _, it := range items {
 		m := req.Models[it.model]
 		spread := m.Spread.Across == planner.SpreadCloud
-		limit := shareCap(m)
+		caps := capsOf(m)
 		// With as many replicas left as clouds still missing, only a new
 		// cloud will do.
 		newOnly := spread && m.Replicas-placed[it.model] <= m.Spread.MinDomains-len(inCloud[it.model])
 		var cands []Shape
 		for _, s := range shapes[it.model] {
-			c := req.NodeGroups[s.Group].Cloud
-			if spread && (inCloud[it.model][c] >= limit || (newOnly && inCloud[it.model][c] > 0)) {
+			g := req.NodeGroups[s.Group]
+			if (caps.kind != "" && inDomain[it.model][domainOf(g, caps.kind)] >= caps.perDomain) ||
+				(newOnly && inCloud[it.model][g.Cloud] > 0) ||
+				(g.CapacityType == planner.CapacitySpot && onSpot[it.model] >= caps.spot) {
 				continue
 			}
 			cands = append(cands, s)
@@ -144,7 +148,12 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 			g.nodes[i].free -= s.T
 		}
 		placed[it.model]++
-		inCloud[it.model][req.NodeGroups[s.Group].Cloud]++
+		ng := req.NodeGroups[s.Group]
+		inCloud[it.model][ng.Cloud]++
+		inDomain[it.model][domainOf(ng, caps.kind)]++
+		if ng.CapacityType == planner.CapacitySpot {
+			onSpot[it.model]++
+		}
 	}
 	for gi, g := range groups {
 		res.Nodes[gi] = len(g.nodes)

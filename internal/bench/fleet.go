@@ -86,6 +86,11 @@ type FleetSpec struct {
 	MinCandidateNodes int
 	// MaxReplicasPerModel bounds a model's replicas (8 when 0).
 	MaxReplicasPerModel int
+	// Production shapes the fleet as real ones are (issue 14): spot twins
+	// of some node groups, more min_nodes, on-demand floors, failure
+	// tolerance by region or cloud, fixed tensor degrees, and small models
+	// drawn more often beside the large ones.
+	Production bool
 }
 
 // Case is one generated planner request.
@@ -124,6 +129,8 @@ type generator struct {
 	groups []planner.NodeGroup
 	seq    int // models drawn so far, for unique names
 	maxRep int
+	// production draws production-shaped fleets (FleetSpec.Production).
+	production bool
 }
 
 func newGenerator(seed uint64, maxRep int) *generator {
@@ -140,6 +147,7 @@ const placeholderMaxNodes = 1000
 // Generate builds a feasible case from a spec.
 func Generate(suite, name string, spec FleetSpec) (*Case, error) {
 	g := newGenerator(spec.Seed, spec.MaxReplicasPerModel)
+	g.production = spec.Production
 	if err := g.fleet(max(6, spec.Types), max(1, spec.MaxRegions)); err != nil {
 		return nil, err
 	}
@@ -207,16 +215,29 @@ func (g *generator) fleet(types, maxRegions int) error {
 		for _, ri := range g.rng.Perm(len(regions))[:n] {
 			region := regions[ri]
 			minNodes := 0
-			if g.rng.Float64() < 0.1 {
+			if g.rng.Float64() < 0.1 || (g.production && g.rng.Float64() < 0.15) {
 				minNodes = 1
 			}
-			g.groups = append(g.groups, planner.NodeGroup{
+			ng := planner.NodeGroup{
 				Name:  fmt.Sprintf("%s-%s-%s", cloud, strings.ToLower(strings.ReplaceAll(inst, "_", "-")), region),
 				Cloud: cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
 				GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, utilization).VisibleBytes,
 				Utilization:    utilization, PricePerHour: *it.PriceUSDPerHour,
 				MinNodes: minNodes, MaxNodes: placeholderMaxNodes, CapacityType: planner.CapacityOnDemand,
-			})
+			}
+			g.groups = append(g.groups, ng)
+			if g.production && g.rng.Float64() < 0.4 {
+				// A spot twin at a discount of the list price: GCP documents
+				// Spot VMs at 60-91 % off (cloud.google.com/compute/docs/
+				// instances/spot), AWS Spot at up to 90 % off
+				// (aws.amazon.com/ec2/spot/pricing); GPU types sit at the
+				// low end, so 50-70 % off is drawn.
+				spot := ng
+				spot.Name += "-spot"
+				spot.CapacityType, spot.MinNodes = planner.CapacitySpot, 0
+				spot.PricePerHour = math.Round(ng.PricePerHour*(0.3+0.2*g.rng.Float64())*1e4) / 1e4
+				g.groups = append(g.groups, spot)
+			}
 		}
 	}
 	sort.Slice(g.groups, func(i, j int) bool { return g.groups[i].Name < g.groups[j].Name })
@@ -301,12 +322,40 @@ func (g *generator) model(replicas int) (planner.ModelDemand, error) {
 			}
 			m.Spread = planner.Spread{Across: planner.SpreadCloud, MinDomains: 2, MaxShare: share}
 		}
+		if g.production {
+			g.productionSettings(&m, feasible)
+		}
 		if !g.satisfiable(m) {
 			continue
 		}
 		return m, nil
 	}
 	return planner.ModelDemand{}, fmt.Errorf("no feasible model drawn in 1000 attempts")
+}
+
+// productionSettings adds what production fleets ask of a model: an
+// on-demand floor where spot capacity exists, the replicas that must survive
+// the loss of a region or a cloud, a fixed tensor degree.
+func (g *generator) productionSettings(m *planner.ModelDemand, feasible []planner.NodeGroup) {
+	spot := false
+	for _, n := range feasible {
+		spot = spot || n.CapacityType == planner.CapacitySpot
+	}
+	if spot && m.Replicas >= 2 && g.rng.Float64() < 0.5 {
+		m.OnDemandFloor = (m.Replicas + 1) / 2
+	}
+	if m.Spread.Across == "" && m.Replicas >= 3 && g.rng.Float64() < 0.2 {
+		if g.rng.IntN(2) == 0 {
+			m.MinReplicasOnFailure.Region = 1
+		} else {
+			m.MinReplicasOnFailure.Cloud = 1
+		}
+	}
+	if g.rng.Float64() < 0.1 {
+		if degrees := m.Memory.ValidTensorParallel(8); len(degrees) > 1 {
+			m.TensorParallel = degrees[1+g.rng.IntN(len(degrees)-1)]
+		}
+	}
 }
 
 func (g *generator) feasibleGroups(m planner.ModelDemand) []planner.NodeGroup {
@@ -320,18 +369,29 @@ func (g *generator) feasibleGroups(m planner.ModelDemand) []planner.NodeGroup {
 }
 
 // satisfiable tells whether a model's own constraints can be met on the
-// fleet with unlimited nodes: a feasible group, and for a spread enough
-// feasible clouds to hold every replica under the share cap.
+// fleet with unlimited nodes: a feasible group, an on-demand one under an
+// on-demand floor, and enough feasible domains to hold every replica under
+// its caps.
 func (g *generator) satisfiable(m planner.ModelDemand) bool {
 	feasible := g.feasibleGroups(m)
 	if len(feasible) == 0 {
 		return false
 	}
-	if m.Spread.Across != planner.SpreadCloud {
+	caps := capsOf(m)
+	onDemand := 0
+	for _, n := range feasible {
+		if n.CapacityType != planner.CapacitySpot {
+			onDemand++
+		}
+	}
+	if caps.spot < m.Replicas && onDemand == 0 {
+		return false
+	}
+	if caps.kind == "" {
 		return true
 	}
-	k := len(distinct(feasible, func(n planner.NodeGroup) string { return n.Cloud }))
-	return k >= m.Spread.MinDomains && k*shareCap(m) >= m.Replicas
+	k := len(distinct(feasible, func(n planner.NodeGroup) string { return domainOf(n, caps.kind) }))
+	return k >= m.Spread.MinDomains && (caps.perDomain >= m.Replicas || k*caps.perDomain >= m.Replicas)
 }
 
 func distinct(groups []planner.NodeGroup, key func(planner.NodeGroup) string) []string {
@@ -349,8 +409,8 @@ func distinct(groups []planner.NodeGroup, key func(planner.NodeGroup) string) []
 
 // shareCap is the planner's cap on one domain: floor(MaxShare × replicas),
 // at least 1; MaxInt without a cap. Written out here, not taken from the
-// planner, so that the checker stays independent; the generated cases set
-// no min_replicas_on_failure, the planner's other cap.
+// planner, so that the checker stays independent; capsOf adds the
+// planner's other caps.
 func shareCap(m planner.ModelDemand) int {
 	if m.Spread.MaxShare <= 0 || m.Spread.Across == "" || m.Spread.Across == planner.SpreadNode {
 		return math.MaxInt
@@ -454,24 +514,27 @@ func reserve(req planner.Request, shapes [][]Shape) int {
 	})
 	for _, mi := range order {
 		m := req.Models[mi]
-		limit := shareCap(m)
-		spread := m.Spread.Across == planner.SpreadCloud
-		inCloud := map[string]int{}
+		caps := capsOf(m)
+		capped := caps.kind != ""
+		inDomain := map[string]int{}
+		onSpot := 0
 		for r := 0; r < m.Replicas; r++ {
 			best := -1
 			for _, s := range shapes[mi] {
-				c := req.NodeGroups[s.Group].Cloud
-				if left[s.Group] < s.GPUs || (spread && inCloud[c] >= limit) {
+				g := req.NodeGroups[s.Group]
+				d := domainOf(g, caps.kind)
+				if left[s.Group] < s.GPUs || (capped && inDomain[d] >= caps.perDomain) ||
+					(g.CapacityType == planner.CapacitySpot && onSpot >= caps.spot) {
 					continue
 				}
 				if best < 0 {
 					best = s.Group
 					continue
 				}
-				bc := req.NodeGroups[best].Cloud
+				bd := domainOf(req.NodeGroups[best], caps.kind)
 				switch {
-				case spread && inCloud[c] != inCloud[bc]:
-					if inCloud[c] < inCloud[bc] {
+				case capped && inDomain[d] != inDomain[bd]:
+					if inDomain[d] < inDomain[bd] {
 						best = s.Group
 					}
 				case left[s.Group] > left[best]:
@@ -486,9 +549,12 @@ func reserve(req planner.Request, shapes [][]Shape) int {
 					left[best] -= s.GPUs
 				}
 			}
-			inCloud[req.NodeGroups[best].Cloud]++
+			inDomain[domainOf(req.NodeGroups[best], caps.kind)]++
+			if req.NodeGroups[best].CapacityType == planner.CapacitySpot {
+				onSpot++
+			}
 		}
-		if spread && len(inCloud) < m.Spread.MinDomains {
+		if m.Spread.Across == planner.SpreadCloud && len(inDomain) < m.Spread.MinDomains {
 			return mi
 		}
 	}

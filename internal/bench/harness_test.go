@@ -193,8 +193,8 @@ func TestSummarizeAttributesFailures(t *testing.T) {
 	if len(s.Errors) != 2 {
 		t.Errorf("errors %v", s.Errors)
 	}
-	if s.QualitySolved != 1 || s.MeanRatio != 1 {
-		t.Errorf("quality mean over %d cases: %v", s.QualitySolved, s.MeanRatio)
+	if s.Quality.Solved != 1 || s.Quality.MeanRatio != 1 {
+		t.Errorf("quality mean over %d cases: %v", s.Quality.Solved, s.Quality.MeanRatio)
 	}
 	if s.FFDCompared != 2 || len(s.WorseThanFFD) != 0 {
 		t.Errorf("FFD compared %d, worse %v", s.FFDCompared, s.WorseThanFFD)

@@ -91,15 +91,17 @@ func classes(req planner.Request, shapes [][]Shape) ([]milpClass, error) {
 			return nil, fmt.Errorf("model %s has no feasible node group", m.Name)
 		}
 		switch m.Spread.Across {
-		case "":
-		case planner.SpreadCloud:
-			if m.Spread.MaxShare > 0 || m.Spread.MinDomains > 1 {
-				mm := m
-				out = append(out, milpClass{replicas: m.Replicas, gpus: gpus, spread: &mm, members: []int{mi}})
-				continue
-			}
+		case "", planner.SpreadCloud:
 		default:
 			return nil, fmt.Errorf("model %s: the exact model supports spread across cloud only", m.Name)
+		}
+		if m.Isolation.Dedicated || m.Isolation.Tenant != "" {
+			return nil, fmt.Errorf("model %s: the exact model does not model isolation", m.Name)
+		}
+		if capsOf(m).constrained(m) || m.Spread.MinDomains > 1 {
+			mm := m // a class of its own: its caps are its own
+			out = append(out, milpClass{replicas: m.Replicas, gpus: gpus, spread: &mm, members: []int{mi}})
+			continue
 		}
 		key := fmt.Sprint(gpus)
 		if k, ok := byKey[key]; ok {
@@ -186,28 +188,48 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 		if c.spread == nil {
 			continue
 		}
-		byCloud := map[string][]string{}
-		for gi, gp := range c.gpus {
-			if gp > 0 {
-				cl := req.NodeGroups[gi].Cloud
-				byCloud[cl] = append(byCloud[cl], xVar(k, gi))
+		caps := capsOf(*c.spread)
+		byDomain := func(kind string) []cloudVars {
+			m := map[string][]string{}
+			for gi, gp := range c.gpus {
+				if gp > 0 {
+					d := domainOf(req.NodeGroups[gi], kind)
+					m[d] = append(m[d], xVar(k, gi))
+				}
 			}
+			var out []cloudVars
+			for d, xs := range m {
+				out = append(out, cloudVars{d, xs})
+			}
+			sort.Slice(out, func(i, j int) bool { return out[i].cloud < out[j].cloud })
+			return out
 		}
-		var cvs []cloudVars
-		for cl, xs := range byCloud {
-			cvs = append(cvs, cloudVars{cl, xs})
-		}
-		sort.Slice(cvs, func(i, j int) bool { return cvs[i].cloud < cvs[j].cloud })
-		if limit := shareCap(*c.spread); limit < c.replicas {
-			for ci, cv := range cvs {
-				w.start(fmt.Sprintf("share_%d_%d", k, ci))
-				for _, x := range cv.xs {
+		if caps.kind != "" && caps.perDomain < c.replicas {
+			for di, dv := range byDomain(caps.kind) {
+				w.start(fmt.Sprintf("share_%d_%d", k, di))
+				for _, x := range dv.xs {
 					w.term(1, x)
 				}
-				w.end("<=", float64(limit))
+				w.end("<=", float64(caps.perDomain))
 				ncons++
 			}
 		}
+		if caps.spot < c.replicas {
+			w.start(fmt.Sprintf("spot_%d", k))
+			terms := false
+			for gi, gp := range c.gpus {
+				if gp > 0 && req.NodeGroups[gi].CapacityType == planner.CapacitySpot {
+					w.term(1, xVar(k, gi))
+					terms = true
+				}
+			}
+			if !terms {
+				w.term(0, nodeVar(0))
+			}
+			w.end("<=", float64(caps.spot))
+			ncons++
+		}
+		cvs := byDomain(planner.SpreadCloud)
 		if d := c.spread.Spread.MinDomains; d > 1 {
 			for ci, cv := range cvs {
 				y := fmt.Sprintf("y_%d_%d", k, ci)

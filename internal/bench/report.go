@@ -137,9 +137,9 @@ func markdownTable(w io.Writer, header []string, rows [][]string) {
 
 // Summary is the run's headline figures.
 type Summary struct {
-	QualityCases, QualitySolved int
-	MeanRatio, WorstRatio       float64
-	WorstCase                   string
+	// Quality and Production summarise the generated (q…) and the
+	// production-shaped (p…) quality cases.
+	Quality, Production ratioSummary
 	// AboveTolerance lists quality cases above 1.05 × the optimum.
 	AboveTolerance []string
 	// Incomplete lists cases where the planner left replicas unplaced
@@ -157,10 +157,26 @@ type Summary struct {
 	Errors []string
 }
 
+// ratioSummary is planner/optimum over a set of cases.
+type ratioSummary struct {
+	Cases, Solved         int
+	MeanRatio, WorstRatio float64
+	WorstCase             string
+	sum                   float64
+}
+
+func (r *ratioSummary) add(q float64, name string) {
+	r.Solved++
+	r.sum += q
+	r.MeanRatio = r.sum / float64(r.Solved)
+	if q > r.WorstRatio {
+		r.WorstRatio, r.WorstCase = q, name
+	}
+}
+
 // Summarize computes the summary of a run.
 func Summarize(rows []Row) Summary {
 	var s Summary
-	sum := 0.0
 	for _, r := range rows {
 		if r.Error != "" {
 			s.Errors = append(s.Errors, fmt.Sprintf("%s/%s: %s", r.Suite, r.Case, r.Error))
@@ -174,13 +190,13 @@ func Summarize(rows []Row) Summary {
 		}
 		switch r.Suite {
 		case "quality":
-			s.QualityCases++
+			set := &s.Quality
+			if strings.HasPrefix(r.Case, "p") {
+				set = &s.Production
+			}
+			set.Cases++
 			if q := ratio(r.PlannerCost, r.OptimalCost); q != nil && complete {
-				s.QualitySolved++
-				sum += *q
-				if *q > s.WorstRatio {
-					s.WorstRatio, s.WorstCase = *q, r.Case
-				}
+				set.add(*q, r.Case)
 				if *q > 1.05+1e-9 {
 					s.AboveTolerance = append(s.AboveTolerance, fmt.Sprintf("%s (%.4f)", r.Case, *q))
 				}
@@ -205,9 +221,6 @@ func Summarize(rows []Row) Summary {
 				s.WorseThanFFD = append(s.WorseThanFFD, fmt.Sprintf("%s/%s (%.4f vs %.4f)", r.Suite, r.Case, *r.PlannerCost, *r.FFDCost))
 			}
 		}
-	}
-	if s.QualitySolved > 0 {
-		s.MeanRatio = sum / float64(s.QualitySolved)
 	}
 	return s
 }
@@ -244,9 +257,16 @@ func deref(p *int) int {
 // Lines renders the summary as sentences, one per line.
 func (s Summary) Lines() []string {
 	var out []string
-	if s.QualityCases > 0 {
-		out = append(out, fmt.Sprintf("Quality: %d of %d cases solved to optimality with every replica placed by the planner; planner/optimum over them: mean %.4f, worst %.4f (%s).",
-			s.QualitySolved, s.QualityCases, s.MeanRatio, s.WorstRatio, s.WorstCase))
+	for _, set := range []struct {
+		what string
+		r    ratioSummary
+	}{{"Quality", s.Quality}, {"Production-shaped", s.Production}} {
+		if set.r.Cases > 0 {
+			out = append(out, fmt.Sprintf("%s: %d of %d cases solved to optimality with every replica placed by the planner; planner/optimum over them: mean %.4f, worst %.4f (%s).",
+				set.what, set.r.Solved, set.r.Cases, set.r.MeanRatio, set.r.WorstRatio, set.r.WorstCase))
+		}
+	}
+	if s.Quality.Cases+s.Production.Cases > 0 {
 		if len(s.AboveTolerance) > 0 {
 			out = append(out, "Cases above 1.05 × the optimum: "+strings.Join(s.AboveTolerance, ", ")+".")
 		} else {
@@ -370,17 +390,23 @@ const methodText = `- **Fleets.** Seeded generators (` + "`math/rand/v2`" + `, P
   concurrency 1–32, 1–8 replicas per model; some allow only one or two clouds or GPU models, some spread across clouds
   (min_domains 2, max_share 0.5 or 0.67). A model no group can run is drawn again. max_nodes gives each group a
   random share of the GPUs the demand needs, then grows until a greedy reservation places every replica, so every
-  case is feasible.
+  case is feasible. Production-shaped fleets (p… cases) add, per on-demand group with probability 0.4, a spot twin at
+  30–50 % of the list price (GCP documents Spot VMs at 60–91 % off, AWS Spot at up to 90 % off), min_nodes 1 for
+  about a quarter of the groups, three regions per type; half the models with spot capacity get an on-demand floor
+  of half their replicas, a fifth of the unspread ones with three or more replicas must keep all but one after losing a
+  region or a cloud, and one in ten fixes its tensor degree.
 - **Exact optimum.** A MILP solved by CBC: integer replicas x[m][g] of model m on group g (only where
   ` + "`planner.ReplicaShape`" + ` allows it, at its degrees), integer nodes n[g] within [min_nodes, max_nodes],
-  GPUs per node × n[g] ≥ the GPUs placed, per-cloud caps floor(max_share × replicas) and min_domains binaries;
+  GPUs per node × n[g] ≥ the GPUs placed, per-cloud caps floor(max_share × replicas) and min_domains binaries,
+  per-region or per-cloud caps replicas − min_replicas_on_failure, Σ over spot groups ≤ replicas − on_demand_floor;
   minimize Σ price × n[g]. Stages are powers of two and nodes hold a power of two GPUs, so ceil(GPUs / GPUs per node)
   nodes always pack: the MILP optimum is the true optimum. Models without a spread and with equal shapes are merged
   (exact for the MILP and its LP relaxation).
 - **FFD baseline** (Karpenter-like). Replicas by GPU need descending; each to the earliest-opened node of a
   feasible group with enough free GPUs, else to new nodes of the feasible group with the lowest price per node that
-  has max_nodes room; spread caps respected, nodes of min_nodes paid for.
-- **Suites.** quality: 15 cases of 10–200 replicas, solved exactly. scale: 1k, 10k (≥ 5,000 candidate nodes) and
+  has max_nodes room; spread, failure-tolerance and spot caps respected, nodes of min_nodes paid for.
+- **Suites.** quality: 15 generated cases of 10–200 replicas and 30 production-shaped ones of 20–150, solved exactly
+  (CBC time-limited; the LP bound is reported where it stops). scale: 1k, 10k (≥ 5,000 candidate nodes) and
   50k replicas; the planner runs in a child process (` + "`mcllm-bench -child <case>`" + `), no exact optimum.
   stability: 1,000 sequences of 5 random steps (add a model, remove a model, scale up, scale down, lose a busy node
   group); after each step the planner re-plans with Previous = the last result, then re-plans the unchanged input once

@@ -87,7 +87,9 @@ func round(x float64, digits int) float64 {
 
 func costPtr(x float64) *float64 { return ptr(round(x, 4)) }
 
-// QualitySpecs are the quality cases: 10 to 200 replicas, three fleets each.
+// QualitySpecs are the quality cases: 10 to 200 replicas, three fleets each,
+// then 30 production-shaped fleets (FleetSpec.Production) of 20 to 150
+// replicas, six seeds each.
 func QualitySpecs() []FleetSpec {
 	var out []FleetSpec
 	for _, n := range []int{10, 25, 50, 100, 200} {
@@ -98,11 +100,24 @@ func QualitySpecs() []FleetSpec {
 			})
 		}
 	}
+	for _, n := range []int{20, 40, 60, 100, 150} {
+		for k := 0; k < 6; k++ {
+			out = append(out, FleetSpec{
+				Seed: uint64(1_000_000 + n*1000 + k + 1), Replicas: n, Production: true,
+				Types: []int{8, 10, 12}[k%3], MaxRegions: 3, Headroom: []float64{1.3, 1.8, 2.5}[k%3],
+			})
+		}
+	}
 	return out
 }
 
-// QualityName names a quality case.
-func QualityName(s FleetSpec) string { return fmt.Sprintf("q%d-s%d", s.Replicas, s.Seed) }
+// QualityName names a quality case: q… generated, p… production-shaped.
+func QualityName(s FleetSpec) string {
+	if s.Production {
+		return fmt.Sprintf("p%d-s%d", s.Replicas, s.Seed)
+	}
+	return fmt.Sprintf("q%d-s%d", s.Replicas, s.Seed)
+}
 
 // ScaleSpecs are the scale cases, by name.
 func ScaleSpecs() []struct {
