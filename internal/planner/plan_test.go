@@ -308,13 +308,26 @@ func TestPlanSpotSpreadOverTwoGroups(t *testing.T) {
 	a.CapacityType, b.CapacityType = CapacitySpot, CapacitySpot
 	a.PricePerHour, b.PricePerHour = 2.4, 4.0
 	m := demand(t, "qwen", "qwen2.5-7b", "bf16", 4096, 4, 4)
-	res := mustPlan(t, Request{NodeGroups: []NodeGroup{a, b}, Models: []ModelDemand{m}})
-	used := map[string]int{}
-	for _, r := range res.Replicas {
-		used[r.NodeGroup]++
+	spread := func(b NodeGroup) map[string]int {
+		res := mustPlan(t, Request{NodeGroups: []NodeGroup{a, b}, Models: []ModelDemand{m}})
+		used := map[string]int{}
+		for _, r := range res.Replicas {
+			used[r.NodeGroup]++
+		}
+		return used
 	}
-	if len(used) != 2 {
-		t.Errorf("spot replicas on %v, want two spot groups", used)
+	// A node of each group paid for already (min_nodes): the replicas fill
+	// one, and one of them moves to the other.
+	paid := b
+	paid.MinNodes = 1
+	a.MinNodes = 1
+	if used := spread(paid); len(used) != 2 {
+		t.Errorf("spot replicas on %v, want two spot groups when the second costs nothing more", used)
+	}
+	// Opening a node for the spread alone costs more: issue 14.
+	a.MinNodes = 0
+	if used := spread(b); len(used) != 1 {
+		t.Errorf("spot replicas on %v: a node opened only to spread them", used)
 	}
 }
 

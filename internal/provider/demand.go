@@ -224,7 +224,9 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 				"tenant": strAttr(mode, attrSpec{false, "Share nodes only with models of the same tenant."}),
 			}},
 		"on_demand_floor": intAttr(mode, attrSpec{false, "Replicas that must run on on-demand node groups; the rest may " +
-			"use cheaper `spot` groups. Omitted means 0. At most `replicas`."}),
+			"use cheaper `spot` groups. Omitted means 0. At most `replicas`. Spot replicas of a model go to a second spot " +
+			"group when capacity already paid for there can take one, so that one reclaim does not take them all; the " +
+			"planner opens no node for that alone: this floor is the guarantee."}),
 		"min_replicas_on_failure": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Replicas that must keep running after the loss of any one cloud (or region). The planner " +
 				"places at most `replicas − N` replicas in any one of them, and fails the plan, naming the full clouds and a " +
