@@ -47,7 +47,8 @@ func placementAttributes() map[string]schema.Attribute {
 		"capacity_type": computedStr("`on-demand` or `spot`."),
 		"node":          computedInt("Node index of the first (or only) pipeline stage."),
 		"gpus":          schema.ListAttribute{Computed: true, ElementType: types.Int64Type, MarkdownDescription: "GPU indices of the first (or only) pipeline stage."},
-		"stages": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The stages of a pipeline across nodes (`pipeline_parallel` > 1), each with its node and GPUs; " +
+		"stages": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The stages of a pipeline (`pipeline_parallel` > 1), each with its node and GPUs: on one node when the tensor degree " +
+			"leaves room for several (one pod), across nodes otherwise (a LeaderWorkerSet); " +
 			"null for a single-stage replica, whose node and GPUs are `node` and `gpus` (each number per replica costs the CLI time " +
 			"at thousands of replicas).", NestedObject: schema.NestedAttributeObject{Attributes: stageAttributes()}},
 		"tensor_parallel":      computedInt("Tensor-parallel degree (GPUs per stage, inside one node)."),
