@@ -24,7 +24,7 @@ for suite in ${SUITES:-quality scale stability}; do
   echo "## $suite"
   for side in base current; do
     # The summary is the run's last lines, after the per-case progress.
-    sed -n '/^Quality:\|^No case\|^Planner costlier\|^Scale:\|^Stability:\|^Every planner/p' \
+    sed -n '/^Quality:\|^Production-shaped:\|^Cases above\|^No case\|^Planner costlier\|^Scale:\|^Stability:\|^Every planner/p' \
       "build/bench-compare-$suite-$side.log" | sed "s/^/$side ($(git rev-parse --short "$([ "$side" = base ] && echo "$rev" || echo HEAD)")$([ "$side" = current ] && [ -n "$(git status --porcelain -- internal cmd)" ] && echo '+changes')): /"
   done
 done
