@@ -22,11 +22,7 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 			unplaced[fmt.Sprintf("%s/%d", u.Model, i)] = true
 		}
 	}
-	models := map[string]planner.ModelDemand{}
-	for _, m := range req.Models {
-		models[m.Name] = m
-	}
-	groups := req.GroupsByName()
+	models, groups := req.ModelsByName(), req.GroupsByName()
 	seen := map[string]bool{}
 	used := map[string]map[int]uint64{} // group → node → GPU mask
 	highest := map[string]int{}         // group → highest node used + 1

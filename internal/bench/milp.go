@@ -22,7 +22,9 @@ import (
 // The exact model. Integer x[k][g] ≥ 0 replicas of class k on group g (only
 // where planner.ReplicaShape allows it); Σ_g x[k][g] = replicas of k;
 // integer MinNodes ≤ n[g] ≤ MaxNodes; GPUsPerNode·n[g] ≥ Σ_k gpus(k,g)·x[k][g];
-// for a model spread across clouds with max_share, Σ_{g in cloud c} x ≤ cap;
+// per domain of a model's caps (capsOf: max_share across clouds, failure
+// tolerance by cloud or region), Σ_{g in domain} x ≤ cap; over spot groups,
+// Σ x ≤ replicas − on_demand_floor;
 // with min_domains d, binaries y[k][c] ≤ Σ_{g in c} x[k][g] and
 // Σ_c y[k][c] ≥ d. Minimize Σ_g price·n[g].
 //
@@ -30,7 +32,7 @@ import (
 // power-of-two GPU count, so ceil(GPUs / GPUsPerNode) nodes always pack a
 // group's stages: the model's optimum is the true optimum.
 //
-// Models without a spread whose (group → GPUs) rows are equal are merged
+// Models without caps of their own whose (group → GPUs) rows are equal are merged
 // into one class: an integer split of their summed replicas is a split of
 // each, so merging changes neither the optimum nor the LP bound, and keeps
 // the model small at scale.
@@ -71,9 +73,9 @@ type MILPResult struct {
 
 type milpClass struct {
 	replicas int
-	gpus     []int // per group; 0 when infeasible there
-	spread   *planner.ModelDemand
-	members  []int // model indices in request order
+	gpus     []int                // per group; 0 when infeasible there
+	own      *planner.ModelDemand // a model with caps of its own; nil for a merged class
+	members  []int                // model indices in request order
 }
 
 func classes(req planner.Request, shapes [][]Shape) ([]milpClass, error) {
@@ -98,9 +100,9 @@ func classes(req planner.Request, shapes [][]Shape) ([]milpClass, error) {
 		if m.Isolation.Dedicated || m.Isolation.Tenant != "" {
 			return nil, fmt.Errorf("model %s: the exact model does not model isolation", m.Name)
 		}
-		if capsOf(m).constrained(m) || m.Spread.MinDomains > 1 {
+		if capsOf(m).constrained(m) {
 			mm := m // a class of its own: its caps are its own
-			out = append(out, milpClass{replicas: m.Replicas, gpus: gpus, spread: &mm, members: []int{mi}})
+			out = append(out, milpClass{replicas: m.Replicas, gpus: gpus, own: &mm, members: []int{mi}})
 			continue
 		}
 		key := fmt.Sprint(gpus)
@@ -185,10 +187,10 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 		}
 		w.end("=", float64(c.replicas))
 		ncons++
-		if c.spread == nil {
+		if c.own == nil {
 			continue
 		}
-		caps := capsOf(*c.spread)
+		caps := capsOf(*c.own)
 		byDomain := func(kind string) []cloudVars {
 			m := map[string][]string{}
 			for gi, gp := range c.gpus {
@@ -214,23 +216,22 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 				ncons++
 			}
 		}
-		if caps.spot < c.replicas {
-			w.start(fmt.Sprintf("spot_%d", k))
-			terms := false
-			for gi, gp := range c.gpus {
-				if gp > 0 && req.NodeGroups[gi].CapacityType == planner.CapacitySpot {
-					w.term(1, xVar(k, gi))
-					terms = true
-				}
+		var onSpot []string
+		for gi, gp := range c.gpus {
+			if gp > 0 && req.NodeGroups[gi].CapacityType == planner.CapacitySpot {
+				onSpot = append(onSpot, xVar(k, gi))
 			}
-			if !terms {
-				w.term(0, nodeVar(0))
+		}
+		if caps.spot < c.replicas && len(onSpot) > 0 {
+			w.start(fmt.Sprintf("spot_%d", k))
+			for _, x := range onSpot {
+				w.term(1, x)
 			}
 			w.end("<=", float64(caps.spot))
 			ncons++
 		}
 		cvs := byDomain(planner.SpreadCloud)
-		if d := c.spread.Spread.MinDomains; d > 1 {
+		if d := c.own.Spread.MinDomains; d > 1 {
 			for ci, cv := range cvs {
 				y := fmt.Sprintf("y_%d_%d", k, ci)
 				bins = append(bins, y)

@@ -67,13 +67,10 @@ func (r *filterReport) exclude(filter string, g NodeGroup) {
 // returns, per group that passes, the cheapest way to run a replica there.
 // kinds[gi] numbers the GPU of group gi (gpuKinds): groups of one instance
 // type in many regions ask the estimate the same questions, answered once.
-// memo is reset for the model: one serves every model of a plan; nil
-// asks the estimate every time.
+// memo is reset for the model: one serves every model of a plan.
 func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estimateMemo) ([]option, *filterReport) {
 	rep := &filterReport{counts: map[string]*FilterCount{}}
-	if memo != nil {
-		memo.reset(m.Memory)
-	}
+	memo.reset(m.Memory)
 	var opts []option
 	for gi, g := range groups {
 		switch {
@@ -126,10 +123,8 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	switch {
 	case m.TensorParallel > 0:
 		degrees = []int{m.TensorParallel}
-	case memo != nil:
-		degrees = memo.validTensorParallel(g.GPUsPerNode)
 	default:
-		degrees = est.ValidTensorParallel(g.GPUsPerNode)
+		degrees = memo.validTensorParallel(g.GPUsPerNode)
 	}
 	if len(degrees) == 0 {
 		return option{}, false, nil, nodeShortfall{}
@@ -144,12 +139,7 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	var nearest memory.PerGPU
 	missed := false
 	try := func(t, p int) (option, bool) {
-		var r memory.PerGPU
-		if memo != nil {
-			r = memo.perGPU(gpu, kind, t, p)
-		} else {
-			r = est.PerGPU(gpu, t, p)
-		}
+		r := memo.perGPU(gpu, kind, t, p)
 		nodes := replicaNodes(t, p, g.GPUsPerNode)
 		switch {
 		case r.Fits && nodes <= g.MaxNodes:
@@ -196,7 +186,8 @@ func copyOf(r memory.PerGPU, ok bool) *memory.PerGPU {
 
 // estimateMemo answers the questions the filters ask one model's memory
 // estimate, each once: groups of one instance type in many regions ask the
-// same.
+// same. A memo without maps (&estimateMemo{}) asks the estimate every time,
+// for callers that filter one group.
 type estimateMemo struct {
 	est     *memory.Estimate
 	index   map[perGPUKey]int32 // into answers
@@ -234,6 +225,9 @@ func (m *estimateMemo) reset(est *memory.Estimate) {
 }
 
 func (m *estimateMemo) perGPU(gpu memory.GPU, kind, t, p int) memory.PerGPU {
+	if m.index == nil {
+		return m.est.PerGPU(gpu, t, p)
+	}
 	key := perGPUKey{kind, t, p}
 	if i, ok := m.index[key]; ok {
 		return m.answers[i]
@@ -245,6 +239,9 @@ func (m *estimateMemo) perGPU(gpu memory.GPU, kind, t, p int) memory.PerGPU {
 }
 
 func (m *estimateMemo) validTensorParallel(gpusPerNode int) []int {
+	if m.degrees == nil {
+		return m.est.ValidTensorParallel(gpusPerNode)
+	}
 	d, ok := m.degrees[gpusPerNode]
 	if !ok {
 		d = m.est.ValidTensorParallel(gpusPerNode)
@@ -297,7 +294,7 @@ func (s Shape) GPUs() int { return s.TensorParallel * s.PipelineParallel }
 // filter, and at which degrees the planner would run it there. Benchmarks
 // and exact solvers use it to model the same choices the planner has.
 func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
-	opts, _ := feasibleOptions(m, []NodeGroup{g}, []int{0}, nil)
+	opts, _ := feasibleOptions(m, []NodeGroup{g}, []int{0}, &estimateMemo{})
 	if len(opts) == 0 {
 		return Shape{}, false
 	}

@@ -42,19 +42,6 @@ func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, steps 
 // nodesAfter is group gi's node count after the steps that concern it.
 func (s *assignment) nodesAfter(gi int, steps []step) int {
 	occ := s.nodes
-	only, n := -1, 0
-	for i, ch := range steps {
-		if ch.group == gi && ch.delta != 0 {
-			only, n = i, n+1
-		}
-	}
-	if n == 1 { // the common case: one step on the group
-		ch := steps[only]
-		st := occ.stages[gi][ch.class]
-		st[ch.level] += ch.delta * ch.stages
-		need := occ.classNeed(s, gi, ch.class, &st, steps[only:only+1])
-		return max(occ.classSum[gi]+need-occ.classNodes[gi][ch.class], occ.existing[gi])
-	}
 	total := occ.classSum[gi]
 	for i, ch := range steps {
 		if ch.group != gi || ch.delta == 0 || sameClassEarlier(gi, ch.class, steps[:i]) {
@@ -86,20 +73,19 @@ func sameClassEarlier(gi, c int, earlier []step) bool {
 	return false
 }
 
-// record updates the stages and node counts by one applied change; the
+// record updates the stages and node counts by one applied step; the
 // constraints have recorded it already.
-func (occ *occupancy) record(s *assignment, ch change) {
-	o := s.opts[ch.mi][ch.oi]
-	gi, c := o.group, s.isolation.classOf[ch.mi]
-	occ.stages[gi][c][levelOf(o.tensor)] += ch.delta * o.pipeline
+func (occ *occupancy) record(s *assignment, st step) {
+	gi, c := st.group, st.class
+	occ.stages[gi][c][st.level] += st.delta * st.stages
 	n := occ.classNeed(s, gi, c, &occ.stages[gi][c], nil)
 	occ.classSum[gi] += n - occ.classNodes[gi][c]
 	occ.classNodes[gi][c] = n
 	occ.count[gi] = max(occ.classSum[gi], occ.existing[gi])
 }
 
-// groupNodes is one group's node count before and after a trial.
-type groupNodes struct{ group, before, after int }
+// groupNodes is one group's node count after a trial.
+type groupNodes struct{ group, after int }
 
 // trialNodesOf is group gi's node count after the trial, worked out once
 // per trial: capacity asks for the groups that grow first, and a refusal
@@ -111,6 +97,6 @@ func (s *assignment) trialNodesOf(gi int) int {
 		}
 	}
 	n := s.nodesAfter(gi, s.trial)
-	s.after = append(s.after, groupNodes{gi, s.nodes.count[gi], n})
+	s.after = append(s.after, groupNodes{gi, n})
 	return n
 }

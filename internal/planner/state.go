@@ -80,10 +80,15 @@ func (s *assignment) steps(buf []step, changes []change) []step {
 	}
 	buf = buf[:len(changes)]
 	for i, ch := range changes {
-		o := &s.opts[ch.mi][ch.oi]
-		buf[i] = step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.tensor), o.pipeline, o.surcharge}
+		buf[i] = s.stepOf(ch)
 	}
 	return buf
+}
+
+// stepOf annotates one change.
+func (s *assignment) stepOf(ch change) step {
+	o := &s.opts[ch.mi][ch.oi]
+	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.tensor), o.pipeline, o.surcharge}
 }
 
 func newAssignment(req Request, released map[string]bool) *assignment {
@@ -205,7 +210,7 @@ func (s *assignment) apply(changes ...change) {
 		for _, c := range s.constraints {
 			c.record(s, ch)
 		}
-		s.nodes.record(s, ch)
+		s.nodes.record(s, s.stepOf(ch))
 	}
 }
 
