@@ -23,6 +23,9 @@ type InputError struct {
 	Index int
 	Field string
 	Msg   string
+	// Limit marks a value outside its range in the limits table; Msg then
+	// starts with the limit's name.
+	Limit bool
 }
 
 func (e *InputError) Error() string {
@@ -72,10 +75,16 @@ func (p *problems) check(kind, name string, l limits.Int, v int64) bool {
 // checkAt is check on a nested field ("spread.min_domains").
 func (p *problems) checkAt(kind, name, field string, l limits.Int, v int64) bool {
 	if msg := l.Check(v); msg != "" {
-		p.add(kind, name, field, "%s", msg)
+		p.outOfRange(kind, name, field, msg)
 		return false
 	}
 	return true
+}
+
+// outOfRange adds the problem a limit's Check found.
+func (p *problems) outOfRange(kind, name, field, msg string) {
+	p.add(kind, name, field, "%s", msg)
+	p.errs[len(p.errs)-1].Limit = true
 }
 
 // ValidateRequest checks what is not one model's own: the strategy and
@@ -90,9 +99,7 @@ func ValidateRequest(req Request) []*InputError {
 	default:
 		add("request", "", "strategy", "unknown strategy %q; valid values are \"cost\", \"binpack\", \"spread\"", req.Strategy)
 	}
-	if msg := limits.MaxMoves.Check(int64(req.MaxMoves)); msg != "" {
-		add("request", "", limits.MaxMoves.Name, "%s", msg)
-	}
+	check("request", "", limits.MaxMoves, int64(req.MaxMoves))
 	check("request", "", limits.NodeGroups, int64(len(req.NodeGroups)))
 	check("request", "", limits.Models, int64(len(req.Models)))
 	groups := map[string]bool{}
@@ -115,7 +122,7 @@ func ValidateRequest(req Request) []*InputError {
 			add(k, g.Name, "gpu_memory_utilization", "%s", trimField(err))
 		}
 		if msg := limits.PricePerHour.Check(g.PricePerHour); msg != "" {
-			add(k, g.Name, limits.PricePerHour.Name, "%s", msg)
+			p.outOfRange(k, g.Name, limits.PricePerHour.Name, msg)
 		}
 		minOK := check(k, g.Name, limits.MinNodes, int64(g.MinNodes))
 		if maxOK := check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes)); minOK && maxOK && g.MinNodes > g.MaxNodes {

@@ -25,24 +25,17 @@ func addInputErrors(problems []*planner.InputError, at func(*planner.InputError)
 // addInputError reports one problem on its field under base: a limit of the
 // limits table as every limit is reported, anything else as "Invalid <field>".
 func addInputError(base path.Path, p *planner.InputError, diags *diag.Diagnostics) {
-	at := base
-	fields := strings.Split(p.Field, ".")
+	at, what := base, p.Field
 	if p.Kind == "node_group" && p.Field == "name" {
-		fields = nil // a node group's name is its key in node_groups
-	}
-	for _, name := range fields {
-		if name != "" {
+		what = "name" // a node group's name is its key in node_groups: base itself
+	} else if p.Field != "" {
+		for _, name := range strings.Split(p.Field, ".") {
 			at = at.AtName(name)
 		}
 	}
-	last := fields
-	if len(last) > 0 && strings.HasPrefix(p.Msg, last[len(last)-1]+" must be ") {
-		reportLimit(at, last[len(last)-1], p.Msg, diags)
+	if p.Limit { // reported as every limit is, the message naming it
+		reportLimit(at, p.Field[strings.LastIndex(p.Field, ".")+1:], p.Msg, diags)
 		return
-	}
-	what := p.Field
-	if what == "" || len(fields) == 0 {
-		what = "name"
 	}
 	// The CLI shows a nested attribute's error at its resource: the detail
 	// names the attribute by its whole path.
