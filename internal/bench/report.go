@@ -73,15 +73,15 @@ func costCells(r Row) []string {
 }
 
 func stabilityHeader() []string {
-	return []string{"step kind", "steps", "replicas exposed", "moves", "min_moves", "spread-forced", "moves beyond forced", "unplaced", "unplaced fresh"}
+	return []string{"step kind", "steps", "replicas exposed", "moves", "min_moves", "spread-forced", "preempted", "needless moves", "unplaced", "unplaced fresh"}
 }
 
 func stabilityCells(r Row) []string {
 	extra := "-"
 	if r.Moves != nil && r.SpreadForced != nil {
-		extra = fmt.Sprint(*r.Moves - *r.SpreadForced)
+		extra = fmt.Sprint(*r.Moves - *r.SpreadForced - deref(r.Preempted))
 	}
-	return []string{r.Case, fmtI(r.Steps), fmt.Sprint(r.Replicas), fmtI(r.Moves), fmtI(r.MinMoves), fmtI(r.SpreadForced), extra, fmtI(r.PlannerUnplaced), fmtI(r.UnplacedFresh)}
+	return []string{r.Case, fmtI(r.Steps), fmt.Sprint(r.Replicas), fmtI(r.Moves), fmtI(r.MinMoves), fmtI(r.SpreadForced), fmtI(r.Preempted), extra, fmtI(r.PlannerUnplaced), fmtI(r.UnplacedFresh)}
 }
 
 func split(rows []Row) (cost, stab []Row) {
@@ -151,7 +151,7 @@ type Summary struct {
 	WorseThanFFD []string
 	Scale        []Row
 	// Stability totals over the step kinds other than "unchanged".
-	Moves, MinMoves, Forced, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh int
+	Moves, MinMoves, Forced, Preempted, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh int
 	// Errors lists rows whose placement failed the checker or that did not
 	// run.
 	Errors []string
@@ -211,6 +211,7 @@ func Summarize(rows []Row) Summary {
 			s.Moves += deref(r.Moves)
 			s.MinMoves += deref(r.MinMoves)
 			s.Forced += deref(r.SpreadForced)
+			s.Preempted += deref(r.Preempted)
 			s.StabilitySteps += deref(r.Steps)
 			s.Unplaced += deref(r.PlannerUnplaced)
 			s.UnplacedFresh += deref(r.UnplacedFresh)
@@ -299,9 +300,10 @@ func (s Summary) Lines() []string {
 		out = append(out, "Scale: "+strings.Join(parts, " → ")+".")
 	}
 	if s.StabilitySteps > 0 {
-		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces); unchanged re-plans moved %d. "+
+		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces, "+
+			"%d more preempted to place demand they blocked, with max_moves %d); unchanged re-plans moved %d. "+
 			"%d replica-steps left unplaced although the input is feasible from scratch, %d of them also when planned without Previous.",
-			s.StabilitySteps, s.Moves, s.MinMoves, s.Forced, s.UnchangedMoves, s.Unplaced, s.UnplacedFresh))
+			s.StabilitySteps, s.Moves, s.MinMoves, s.Forced, s.Preempted, StabilityMoveBudget, s.UnchangedMoves, s.Unplaced, s.UnplacedFresh))
 	}
 	if len(s.Errors) > 0 {
 		out = append(out, fmt.Sprintf("%d row(s) with errors: %s.", len(s.Errors), strings.Join(s.Errors, "; ")))
@@ -359,7 +361,9 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 		tableSection(w, "Stability", []string{
 			"Replicas exposed: previous replicas whose model and index still exist after the step. Moves: those whose node group",
 			"or stages changed. min_moves: those on the node group the step removed. Spread-forced: min_moves plus the survivors",
-			"a lowered spread cap (scale down) pushes out of their cloud, also unavoidable. Unplaced: replicas left unplaced after the",
+			"a lowered spread cap (scale down) pushes out of their cloud, also unavoidable. Preempted: kept replicas the planner moved",
+			"to place demand they blocked (every step sets max_moves to the suite's budget). Needless moves: moves that are none of",
+			"these. Unplaced: replicas left unplaced after the",
 			"step although the input is feasible from scratch; unplaced fresh: how many of them stay unplaced when the same input is",
 			"planned without Previous (the rest are due to the placements the planner keeps).",
 		}, stabilityHeader(), stab, stabilityCells)

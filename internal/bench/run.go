@@ -42,6 +42,9 @@ type Row struct {
 	// moves a lowered spread cap forces beyond min_moves.
 	Steps        *int `json:"steps,omitempty"`
 	SpreadForced *int `json:"spread_forced,omitempty"`
+	// Preempted (stability) counts the moves the planner made to place
+	// demand that kept replicas blocked, within the suite's move budget.
+	Preempted *int `json:"preempted,omitempty"`
 	// PlannerUnplaced and FFDUnplaced count replicas left unplaced; a cost
 	// with unplaced replicas is not comparable with one without.
 	PlannerUnplaced *int `json:"planner_unplaced,omitempty"`

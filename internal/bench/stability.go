@@ -24,8 +24,13 @@ var StepKinds = []string{StepAddModel, StepRemoveModel, StepScaleUp, StepScaleDo
 
 const stepsPerSequence = 5
 
+// StabilityMoveBudget is the max_moves of every step: how many kept
+// replicas the planner may move to place demand they block.
+const StabilityMoveBudget = 10
+
 type tally struct {
 	steps, exposed, moves, minMoves, forced, unplaced int
+	preempted                                         int
 	// unplacedFresh counts replicas still unplaced when the same input is
 	// planned without Previous: those are not caused by kept placements.
 	unplacedFresh int
@@ -62,12 +67,12 @@ func RunStability(cfg *Config) []Row {
 		row := Row{
 			Suite: "stability", Case: k, Replicas: t.exposed, Moves: ptr(t.moves), MinMoves: ptr(t.minMoves),
 			Steps: ptr(t.steps), SpreadForced: ptr(t.forced), PlannerUnplaced: ptr(t.unplaced),
-			UnplacedFresh: ptr(t.unplacedFresh),
+			UnplacedFresh: ptr(t.unplacedFresh), Preempted: ptr(t.preempted),
 		}
 		if t.errors > 0 {
 			row.Error = fmt.Sprintf("%d error(s), first: %s", t.errors, t.firstError)
 		}
-		cfg.progress("stability %-12s steps %5d moves %5d min_moves %5d spread_forced %4d", k, t.steps, t.moves, t.minMoves, t.forced)
+		cfg.progress("stability %-12s steps %5d moves %5d min_moves %5d spread_forced %4d preempted %4d", k, t.steps, t.moves, t.minMoves, t.forced, t.preempted)
 		rows = append(rows, row)
 	}
 	return rows
@@ -88,6 +93,7 @@ func runSequence(i int, tallies map[string]*tally) error {
 	gen := newGenerator(spec.Seed^0xadd, 8)
 	gen.seq = 5000 // names of added models never clash with the base ones
 	req := c.Req
+	req.MaxMoves = StabilityMoveBudget
 	res, err := planner.Plan(req)
 	if err != nil {
 		return err
@@ -138,6 +144,11 @@ func record(t *tally, old, cur planner.Request, prev []planner.Replica, res *pla
 	t.moves += m.moves
 	t.minMoves += m.minMoves
 	t.forced += m.forced
+	for _, mv := range res.Moves {
+		if mv.Kind == planner.MovePreemption {
+			t.preempted++
+		}
+	}
 	if n := res.UnplacedReplicas(); n > 0 {
 		t.unplaced += n
 		fresh := cur

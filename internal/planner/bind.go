@@ -105,8 +105,8 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 				TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
 			res.Replicas = append(res.Replicas, r)
-			if reason, moved := s.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
-				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Reason: reason})
+			if cause, moved := s.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
+				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Kind: cause.kind, Reason: cause.reason})
 			}
 		}
 		if len(unplaced[mi]) > 0 {

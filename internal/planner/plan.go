@@ -46,15 +46,20 @@ func Plan(req Request) (res *Result, err error) {
 		req.Logger = hclog.NewNullLogger()
 	}
 	res = settle(req, run(req, nil))
+	var released map[string]moveCause
+	if len(res.Unplaced) > 0 && len(req.Previous) > 0 {
+		res, released = preempt(req, res) // preempt.go: move the fewest kept replicas in the way
+	}
 	if req.Rebalance && req.MaxMoves > 0 && len(req.Previous) > 0 {
-		res = rebalance(req, res)
+		res = rebalance(req, res, released)
 	}
 	return res, nil
 }
 
 // run is one pass of the pipeline over a valid request, each stage in its
-// file; released names previous replicas a rebalance lets move.
-func run(req Request, released map[string]bool) *Result {
+// file; released names previous replicas a rebalance or a preemption lets
+// move, with the reason of their move.
+func run(req Request, released map[string]moveCause) *Result {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
 	s.filter()                        // filter.go: options per model and group; constraint_*.go
 	s.keepPrevious()                  // stability.go: previous replicas that still fit stay
@@ -109,7 +114,7 @@ func movesAgainst(prev, placed, next []Replica) []Move {
 	var out []Move
 	for _, r := range next {
 		if o, ok := old[r.Key()]; ok && !had[r.Key()] && !SamePlace(o, r) {
-			out = append(out, Move{Key: r.Key(), From: o, To: r, Reason: "its previous place is no longer feasible"})
+			out = append(out, Move{Key: r.Key(), From: o, To: r, Kind: MoveForced, Reason: "its previous place is no longer feasible"})
 		}
 	}
 	return out

@@ -11,9 +11,8 @@ import (
 // (so the group shrinks) or the whole group, re-planning with those replicas
 // released, and keeps a trial only when the objective — the search's own,
 // surcharges of the replicas it moves included — strictly improves.
-func rebalance(req Request, current *Result) *Result {
-	released := map[string]bool{}
-	moves := 0
+func rebalance(req Request, current *Result, released map[string]moveCause) *Result {
+	moves := releasedMoves(req.Previous, current, released)
 	obj := newObjective(req.Strategy)
 	best, bestScore := current, obj.ofResult(req, current)
 	for round := 0; round < len(req.NodeGroups)*4 && moves < req.MaxMoves; round++ {
@@ -26,12 +25,14 @@ func rebalance(req Request, current *Result) *Result {
 			if trials++; trials > maxRebalanceTrials {
 				break
 			}
-			trial := map[string]bool{}
-			for k := range released {
-				trial[k] = true
+			trial := maps.Clone(released)
+			if trial == nil {
+				trial = map[string]moveCause{}
 			}
 			for _, k := range cand {
-				trial[k] = true
+				if _, ok := trial[k]; !ok {
+					trial[k] = moveCause{MoveRebalance, "rebalance"}
+				}
 			}
 			// A trial settles like any plan, and may not leave out a
 			// replica the plan it would replace places.
@@ -39,7 +40,7 @@ func rebalance(req Request, current *Result) *Result {
 			if !placesAll(r, best) {
 				continue
 			}
-			n := countMoved(req.Previous, r)
+			n := releasedMoves(req.Previous, r, trial)
 			if sc := obj.ofResult(req, r); n <= req.MaxMoves && bestScore.exceeds(sc) {
 				best, bestScore, released, moves, improved = r, sc, trial, n, true
 				break
@@ -111,21 +112,6 @@ func releaseCandidates(req Request, r *Result) [][]string {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) < len(out[j]) })
 	return out
-}
-
-// countMoved counts previous replicas that exist in r at another place.
-func countMoved(prev []Replica, r *Result) int {
-	now := map[string]Replica{}
-	for _, rep := range r.Replicas {
-		now[rep.Key()] = rep
-	}
-	n := 0
-	for _, old := range prev {
-		if cur, ok := now[old.Key()]; ok && !SamePlace(old, cur) {
-			n++
-		}
-	}
-	return n
 }
 
 // SamePlace reports whether two replicas run in the same place: node group,

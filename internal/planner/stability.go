@@ -10,11 +10,11 @@ func (s *assignment) keepPrevious() {
 	m := len(s.models)
 	s.kept = make([][]Replica, m)
 	s.pending = make([][]int, m)
-	s.failed = make([]map[int]string, m)
+	s.failed = make([]map[int]moveCause, m)
 	modelIdx := map[string]int{}
 	for mi, md := range s.models {
 		modelIdx[md.Name] = mi
-		s.failed[mi] = map[int]string{}
+		s.failed[mi] = map[int]moveCause{}
 	}
 	prev := append([]Replica(nil), s.req.Previous...)
 	sortReplicas(prev)
@@ -27,13 +27,13 @@ func (s *assignment) keepPrevious() {
 		if !ok || r.Index < 0 || r.Index >= s.models[mi].Replicas || keptIdx[mi][r.Index] {
 			continue
 		}
-		if s.released[r.Key()] {
-			s.failed[mi][r.Index] = "rebalance"
+		if cause, ok := s.released[r.Key()]; ok {
+			s.failed[mi][r.Index] = cause
 			continue
 		}
 		kept, reason := s.keep(mi, r)
 		if reason != "" {
-			s.failed[mi][r.Index] = reason
+			s.failed[mi][r.Index] = moveCause{MoveForced, reason}
 			s.log.Debug("previous placement no longer feasible", "replica", r.Key(), "reason", reason)
 			continue
 		}

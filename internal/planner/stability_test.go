@@ -149,3 +149,18 @@ func TestRebalanceBoundedByMaxMoves(t *testing.T) {
 	}
 	checkInvariants(t, req, moved)
 }
+
+// countMoved counts previous replicas that exist in r at another place.
+func countMoved(prev []Replica, r *Result) int {
+	now := map[string]Replica{}
+	for _, rep := range r.Replicas {
+		now[rep.Key()] = rep
+	}
+	n := 0
+	for _, old := range prev {
+		if cur, ok := now[old.Key()]; ok && !SamePlace(old, cur) {
+			n++
+		}
+	}
+	return n
+}

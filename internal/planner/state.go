@@ -43,12 +43,13 @@ type assignment struct {
 	// ("" when none did): what explanations read.
 	blocked map[int][]string
 
-	allocs  []*groupAlloc // per group: kept replicas bound
-	kept    [][]Replica   // per model: replicas kept from the previous plan
-	pending [][]int       // per model: replica indices still to place
-	failed  []map[int]string
-	// released names previous replicas a rebalance frees to move.
-	released map[string]bool
+	allocs  []*groupAlloc       // per group: kept replicas bound
+	kept    [][]Replica         // per model: replicas kept from the previous plan
+	pending [][]int             // per model: replica indices still to place
+	failed  []map[int]moveCause // per model: why a previous replica does not stay
+	// released names previous replicas a rebalance or a preemption frees
+	// to move, with the reason their move gives.
+	released map[string]moveCause
 
 	trial    []step // the changes try is evaluating
 	trialBuf []step
@@ -91,7 +92,7 @@ func (s *assignment) stepOf(ch change) step {
 	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.tensor), o.pipeline, o.surcharge}
 }
 
-func newAssignment(req Request, released map[string]bool) *assignment {
+func newAssignment(req Request, released map[string]moveCause) *assignment {
 	s := &assignment{req: req, log: req.Logger, released: released, obj: newObjective(req.Strategy)}
 	s.groups = append([]NodeGroup(nil), req.NodeGroups...)
 	sort.Slice(s.groups, func(i, j int) bool { return s.groups[i].Name < s.groups[j].Name })

@@ -15,6 +15,8 @@
 //	bind          bind.go         concrete nodes and GPU indices (pack.go)
 //	explain       explain.go      why the rest is unplaced, what would fix it
 //	settle        plan.go         re-plan until a fixed point
+//	preempt       preempt.go      move the fewest kept replicas (max_moves)
+//	                              that block demand a fresh plan places
 //	rebalance     rebalance.go    move up to max_moves replicas when cheaper
 //
 // Every stage from keep to improve works on one state, the assignment
@@ -219,7 +221,28 @@ type Move struct {
 	Key    string
 	From   Replica
 	To     Replica
+	Kind   MoveKind
 	Reason string
+}
+
+// MoveKind says why a replica moved.
+type MoveKind string
+
+// The kinds of move.
+const (
+	// MoveForced: its previous place is no longer feasible.
+	MoveForced MoveKind = "forced"
+	// MoveRebalance: a rebalance moved it to improve the objective.
+	MoveRebalance MoveKind = "rebalance"
+	// MovePreemption: it stood in the way of demand that could not be placed
+	// while it stayed.
+	MovePreemption MoveKind = "preemption"
+)
+
+// moveCause is why a previous replica does not keep its place.
+type moveCause struct {
+	kind   MoveKind
+	reason string
 }
 
 // Unplaced reports replicas of one model that could not be placed.

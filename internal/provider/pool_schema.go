@@ -153,7 +153,7 @@ func poolSchema() schema.Schema {
 					"`max_moves` replicas whose place is still feasible, when that improves the strategy's objective; later plans " +
 					"with the same value keep every replica where it is."},
 			"max_moves": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(0),
-				MarkdownDescription: withLimit("Most replicas a change of `rebalance` may move. Defaults to 0.", limits.MaxMoves),
+				MarkdownDescription: withLimit("Most replicas whose place is still feasible that one plan may move: a change of `rebalance` to lower the objective, and any plan to make room for demand that the replicas kept from the last plan block and a fresh plan would place (a preemption: the fewest such replicas move, each listed in a warning with the replicas it makes room for). When more are needed, the plan says how many. Defaults to 0.", limits.MaxMoves),
 				Validators:          []validator.Int64{intLimit{limits.MaxMoves}}},
 			"allow_partial": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "When capacity is short, place what fits (higher `priority` first), warn, and list the rest in `unplaced` instead of failing the plan."},

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -271,5 +272,89 @@ func TestAccInferencePool_allowPartial(t *testing.T) {
 				})),
 			},
 		}},
+	})
+}
+
+// preemptionConfig is a pool where a kept 8B replica holds the only node
+// group a 70B model at tensor_parallel 8 fits, once the 70B model is added.
+func preemptionConfig(withLarge bool, smallNodes int, maxMoves string) string {
+	large, ref := "", ""
+	if withLarge {
+		large = `
+resource "mcllm_model_shard" "large" {
+  name                     = "large"
+  model                    = "llama-3.1-70b"
+  precision                = "bf16"
+  max_context_tokens       = 8192
+  max_concurrent_sequences = 8
+  replicas                 = 1
+  tensor_parallel          = 8
+}`
+		ref = ", mcllm_model_shard.large.demand"
+	}
+	return fmt.Sprintf(`
+resource "mcllm_model_shard" "chat" {
+  name                     = "chat"
+  model                    = "llama-3.1-8b"
+  precision                = "bf16"
+  max_context_tokens       = 4096
+  max_concurrent_sequences = 4
+  replicas                 = 1
+}
+%s
+resource "mcllm_inference_pool" "fleet" {
+  name = "fleet"
+  node_groups = {
+    big   = { cloud = "aws", region = "us-east-1", instance_type = "p4d.24xlarge", max_nodes = 1 }
+    small = { cloud = "aws", region = "us-east-1", instance_type = "g6.xlarge", max_nodes = %d }
+  }
+  model_shards = [mcllm_model_shard.chat.demand%s]
+  %s
+}
+`, large, smallNodes, ref, maxMoves)
+}
+
+// Demand that kept replicas block is placed by moving the fewest of them,
+// within max_moves; without the budget the plan fails and names it.
+func TestAccInferencePool_preemption(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	placement := tfjsonpath.New("placement")
+	history := &placementHistory{address: pool}
+	unitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: preemptionConfig(false, 0, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(pool, placement.AtMapKey("chat/0").AtMapKey("node_group"), knownvalue.StringExact("big")),
+					history.record(),
+				},
+			},
+			{
+				Config:      preemptionConfig(true, 2, ""),
+				ExpectError: regexp.MustCompile(`set max_moves to at least 1\s+\(it is 0\)`),
+			},
+			{
+				Config: preemptionConfig(true, 2, "max_moves = 1"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(pool, placement.AtMapKey("chat/0").AtMapKey("node_group"), knownvalue.StringExact("small")),
+					plancheck.ExpectKnownValue(pool, placement.AtMapKey("large/0").AtMapKey("node_group"), knownvalue.StringExact("big")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					history.moved(func(moved []string) error {
+						if len(moved) != 1 || moved[0] != "chat/0" {
+							return fmt.Errorf("want only chat/0 moved, got %v", moved)
+						}
+						return nil
+					}),
+				},
+			},
+			{
+				// The preempting plan is a fixed point.
+				Config:             preemptionConfig(true, 2, "max_moves = 1"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: false,
+			},
+		},
 	})
 }
