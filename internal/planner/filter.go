@@ -163,13 +163,28 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	if m.PipelineParallel > 0 {
 		return option{}, false, copyOf(nearest, missed), short
 	}
-	// Nothing fits one node: split the layers over pipeline stages of the
-	// widest tensor-parallel group.
-	t := degrees[len(degrees)-1]
+	// Nothing fits one node: split the layers over pipeline stages. The
+	// fewest GPUs win — a tensor degree below the node's GPU count can need
+	// fewer (a 405B bf16 at t4×p3 = 12 H100 where t8×p2 takes 16) — then the
+	// fewest stages, each of which adds a hop to every token.
+	var best option
+	found := false
 	for p := 2; p <= min(maxPipelineStages, est.Arch.Layers); p++ {
-		if o, ok := try(t, p); ok {
-			return o, true, nil, nodeShortfall{}
+		if found && degrees[0]*p >= best.gpus() {
+			break // every later (t, p) needs more GPUs
 		}
+		for _, t := range degrees {
+			if found && t*p >= best.gpus() {
+				break
+			}
+			if o, ok := try(t, p); ok {
+				best, found = o, true
+				break // the smallest t that fits at this p
+			}
+		}
+	}
+	if found {
+		return best, true, nil, nodeShortfall{}
 	}
 	return option{}, false, copyOf(nearest, missed), short
 }

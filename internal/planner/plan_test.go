@@ -396,3 +396,33 @@ func TestIsolatedModelsUseEmptyMinNodes(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14: inside a pipeline the tensor degree may stay below the node's
+// GPU count when that needs fewer GPUs — a 405B bf16 replica fits 12 H100
+// as t4 × p3 where t8 × p2 takes 16 — and among equal GPU counts the
+// fewest stages win.
+func TestPipelineTakesTheFewestGPUs(t *testing.T) {
+	req := Request{
+		NodeGroups: []NodeGroup{group(t, "h100", "aws/p5.48xlarge", 4)},
+		Models:     []ModelDemand{demand(t, "big", "llama-3.1-405b", memory.BF16, 4096, 4, 1)},
+	}
+	res := mustPlan(t, req)
+	if len(res.Replicas) != 1 {
+		t.Fatalf("unplaced %+v", res.Unplaced)
+	}
+	r := res.Replicas[0]
+	est := req.Models[0].Memory
+	gpu := req.NodeGroups[0].GPU()
+	got := r.TensorParallel * r.PipelineParallel
+	for _, tp := range est.ValidTensorParallel(8) {
+		for p := 1; p <= maxPipelineStages; p++ {
+			if n := tp * p; est.PerGPU(gpu, tp, p).Fits && (n < got || n == got && p < r.PipelineParallel) {
+				t.Errorf("t%d × p%d (%d GPUs) fits, chosen t%d × p%d", tp, p, n, r.TensorParallel, r.PipelineParallel)
+			}
+		}
+	}
+	if got >= 16 {
+		t.Errorf("chosen t%d × p%d takes %d GPUs", r.TensorParallel, r.PipelineParallel, got)
+	}
+	t.Logf("405B bf16 on H100: t%d × p%d", r.TensorParallel, r.PipelineParallel)
+}

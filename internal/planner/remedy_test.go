@@ -57,7 +57,7 @@ func TestPlanTooFewNodesForFixedDegrees(t *testing.T) {
 // No remedy proposes a max_nodes beyond the limit a group may have.
 func TestPlanRemediesWithinLimits(t *testing.T) {
 	for name, m := range map[string]ModelDemand{
-		"many replicas": demand(t, "m", "llama-3.1-405b", memory.BF16, 4096, 4, 60_000),
+		"many replicas": demand(t, "m", "llama-3.1-405b", memory.BF16, 4096, 4, 70_000),
 		"wide replicas": func() ModelDemand {
 			m := demand(t, "m", "llama-3.1-8b", memory.BF16, 4096, 4, 1)
 			m.TensorParallel, m.PipelineParallel = 8, 32
