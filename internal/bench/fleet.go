@@ -224,6 +224,7 @@ func (g *generator) fleet(types, maxRegions int) error {
 				GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, utilization).VisibleBytes,
 				Utilization:    utilization, PricePerHour: *it.PriceUSDPerHour,
 				MinNodes: minNodes, MaxNodes: placeholderMaxNodes, CapacityType: planner.CapacityOnDemand,
+				FastNetwork: it.FastNetwork(),
 			}
 			g.groups = append(g.groups, ng)
 			if g.production && g.rng.Float64() < 0.4 {

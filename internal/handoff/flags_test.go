@@ -65,7 +65,7 @@ func TestOlderReleaseSpansNodesWithRay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups := []Group{testGroup(t, "l4", "gcp/g2-standard-48", 4, planner.CapacityOnDemand)}
+	groups := []Group{testGroup(t, "l4", "aws/g6.12xlarge", 4, planner.CapacityOnDemand)} // 4×L4 nodes with EFA
 	f := testFleet(t, groups, []testModel{{"llama-70b", "llama-3.1-70b", memory.BF16, memory.KVAuto, 4096, 1, 1}}, nil)
 	m := f.Models["llama-70b"]
 	est, err := memory.New(memory.Request{Arch: m.Arch, Precision: memory.BF16, ContextTokens: 4096, Concurrency: 1, Engine: old})

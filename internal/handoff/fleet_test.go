@@ -30,6 +30,7 @@ func testGroup(t testing.TB, name, key string, maxNodes int, capacity string, ta
 			Name: name, Cloud: it.Cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
 			GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, 0.9).VisibleBytes, Utilization: 0.9,
 			PricePerHour: price, MaxNodes: maxNodes, CapacityType: capacity, Labels: map[string]string{"team": "ml"},
+			FastNetwork: it.FastNetwork(),
 		},
 		InstanceType: it.Name, Taints: taints,
 	}

@@ -233,8 +233,8 @@ func TestRenderIsDeterministic(t *testing.T) {
 func TestPlacementChangeTouchesOnlyMovedReplicas(t *testing.T) {
 	groups, models := threeClouds(t)
 	before := testFleet(t, groups, models, nil)
-	// Lose the Azure group and add a model: moved and new replicas change.
-	groups2 := append(slices.Clone(groups[:2]), testGroup(t, "aws-h100b", "aws/p5.48xlarge", 4, planner.CapacityOnDemand))
+	// Lose the Azure spot group and add a model: moved and new replicas change.
+	groups2 := append(slices.Clone(groups[:3]), testGroup(t, "aws-h100b", "aws/p5.48xlarge", 4, planner.CapacityOnDemand))
 	models2 := append(slices.Clone(models), testModel{"mistral", "mistral-7b-v0.3", "bf16", "auto", 4096, 4, 2})
 	after := testFleet(t, groups2, models2, before.Replicas)
 	a, err := Render(before)

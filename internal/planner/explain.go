@@ -11,7 +11,7 @@ import (
 // filterOrder is the order explanations list filters in: the static
 // filters, then the constraints.
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterMaxNodes, filterSpread, filterFailure, filterFloor}
+	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 
@@ -100,6 +100,9 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 		{filterLabels, func(m *ModelDemand) { m.Labels = nil }, func(NodeGroup) string { return "drop the required labels" }},
 		{filterConfidential, func(m *ModelDemand) { m.Confidential = false }, func(NodeGroup) string { return "drop the confidential-computing requirement" }},
 	}
+	if counts[filterSlowNetwork] != nil {
+		out = append(out, s.slowNetworkRemedies(mi, missing)...)
+	}
 	for _, r := range relaxed {
 		if counts[r.filter] == nil {
 			continue
@@ -144,6 +147,32 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 		}
 	}
 	return out
+}
+
+// slowNetworkRemedies: letting the stages span an Ethernet group's nodes,
+// checked against the filters, and with the max_nodes that then takes when
+// the group is also too small.
+func (s *assignment) slowNetworkRemedies(mi, missing int) []string {
+	m := s.models[mi]
+	m.PipelineOverAnyNetwork = true
+	const allow = "set constraints.pipeline_over_any_network to let pipeline stages span node group %q over Ethernet"
+	if gi, o, ok := s.firstFit(m, s.opts[mi]); ok {
+		return []string{fmt.Sprintf(allow+" (it fits a replica at tensor_parallel %d × pipeline_parallel %d)",
+			s.groups[gi].Name, o.tensor, o.pipeline)}
+	}
+	_, rep := feasibleOptions(m, s.groups, gpuKinds(s.groups), newEstimateMemo())
+	if len(rep.fewNodes) == 0 {
+		return nil
+	}
+	best := rep.fewNodes[0]
+	for _, f := range rep.fewNodes[1:] {
+		if f.nodes < best.nodes {
+			best = f
+		}
+	}
+	g := s.groups[best.group]
+	return []string{fmt.Sprintf(allow+" and %s", g.Name, raiseMaxNodes(g, replicaNodes(best.tensor, best.pipeline*missing, g.GPUsPerNode),
+		fmt.Sprintf(" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.tensor, best.pipeline, best.nodes)))}
 }
 
 // firstFit finds the cheapest group (per replica) where a variant of a model

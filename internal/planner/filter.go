@@ -17,6 +17,9 @@ const (
 	// filterReplicaNodes: memory fits, but a replica spans more nodes
 	// than max_nodes allows.
 	filterReplicaNodes = "nodes per replica above max_nodes"
+	// filterSlowNetwork: memory fits only with pipeline stages across
+	// nodes, and the group's network is plain Ethernet.
+	filterSlowNetwork = "pipeline across nodes without a fast network"
 )
 
 // maxPipelineStages bounds the pipeline degree the planner chooses on its own.
@@ -89,7 +92,11 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 		case m.TensorParallel > g.GPUsPerNode:
 			rep.exclude(filterDegree, g)
 		default:
-			o, ok, miss, short := chooseDegrees(m, g, memo, kinds[gi])
+			o, ok, miss, short, slow := chooseDegrees(m, g, memo, kinds[gi])
+			if !ok && slow {
+				rep.exclude(filterSlowNetwork, g)
+				continue
+			}
 			if !ok && short.nodes > 0 {
 				rep.exclude(filterReplicaNodes, g)
 				short.group = gi
@@ -115,8 +122,9 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 // across nodes (vLLM's practice), honouring degrees the model fixes. When
 // nothing fits it returns the nearest memory miss, or, when the memory fits
 // but the group has too few nodes for the replica, the fewest nodes a
-// replica would span.
-func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (option, bool, *memory.PerGPU, nodeShortfall) {
+// replica would span, or (slow) that it fits only with stages across nodes
+// the network does not suit.
+func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o option, ok bool, miss *memory.PerGPU, short nodeShortfall, slow bool) {
 	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
@@ -127,9 +135,9 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 		degrees = memo.validTensorParallel(g.GPUsPerNode)
 	}
 	if len(degrees) == 0 {
-		return option{}, false, nil, nodeShortfall{}
+		return option{}, false, nil, nodeShortfall{}, false
 	}
-	var short nodeShortfall
+	acrossNodes := g.FastNetwork || m.PipelineOverAnyNetwork
 	stages := []int{1}
 	if m.PipelineParallel > 0 {
 		stages = []int{m.PipelineParallel}
@@ -142,6 +150,8 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 		r := memo.perGPU(gpu, kind, t, p)
 		nodes := replicaNodes(t, p, g.GPUsPerNode)
 		switch {
+		case r.Fits && nodes > 1 && !acrossNodes:
+			slow = true
 		case r.Fits && nodes <= g.MaxNodes:
 			return option{tensor: t, pipeline: p, memPerGPU: r.NeedBytes}, true
 		case r.Fits:
@@ -156,12 +166,12 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 	for _, p := range stages {
 		for _, t := range degrees {
 			if o, ok := try(t, p); ok {
-				return o, true, nil, nodeShortfall{}
+				return o, true, nil, nodeShortfall{}, false
 			}
 		}
 	}
 	if m.PipelineParallel > 0 {
-		return option{}, false, copyOf(nearest, missed), short
+		return option{}, false, copyOf(nearest, missed), short, slow
 	}
 	// Nothing fits one node: split the layers over pipeline stages. The
 	// fewest GPUs win — a tensor degree below the node's GPU count can need
@@ -184,9 +194,9 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (op
 		}
 	}
 	if found {
-		return best, true, nil, nodeShortfall{}
+		return best, true, nil, nodeShortfall{}, false
 	}
-	return option{}, false, copyOf(nearest, missed), short
+	return option{}, false, copyOf(nearest, missed), short, slow
 }
 
 // copyOf is a pointer to a copy of r when ok, else nil; the copy is made

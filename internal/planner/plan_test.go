@@ -30,7 +30,7 @@ func group(t testing.TB, name, key string, maxNodes int) NodeGroup {
 	return NodeGroup{
 		Name: name, Cloud: it.Cloud, Region: region, GPUModel: it.GPUModel, GPUsPerNode: it.GPUs,
 		GPUMemoryBytes: memory.GPUFromGiB(it.VisibleMemoryGiB, 0.9).VisibleBytes, Utilization: 0.9,
-		PricePerHour: price, MaxNodes: maxNodes, CapacityType: CapacityOnDemand,
+		PricePerHour: price, MaxNodes: maxNodes, CapacityType: CapacityOnDemand, FastNetwork: it.FastNetwork(),
 	}
 }
 
@@ -425,4 +425,37 @@ func TestPipelineTakesTheFewestGPUs(t *testing.T) {
 		t.Errorf("chosen t%d × p%d takes %d GPUs", r.TensorParallel, r.PipelineParallel, got)
 	}
 	t.Logf("405B bf16 on H100: t%d × p%d", r.TensorParallel, r.PipelineParallel)
+}
+
+// Issue 14: pipeline stages span nodes only over a fast fabric, or where
+// the model allows any network; the explanation names the filter and the
+// remedy, and the remedy works.
+func TestPipelineAcrossNodesNeedsAFastNetwork(t *testing.T) {
+	slow := group(t, "l4", "aws/g6.xlarge", 16) // one L4, up to 10 Gbps Ethernet
+	if slow.FastNetwork {
+		t.Fatal("g6.xlarge should be plain Ethernet in the catalog")
+	}
+	m := demand(t, "big", "llama-3.1-70b", memory.BF16, 4096, 4, 1)
+	u := unplacedOf(t, Request{NodeGroups: []NodeGroup{slow}, Models: []ModelDemand{m}})
+	if !strings.Contains(u.Reason, "1 excluded by pipeline across nodes without a fast network") {
+		t.Errorf("reason %q", u.Reason)
+	}
+	if all := strings.Join(u.Remedies, "; "); !strings.Contains(all, "set constraints.pipeline_over_any_network") {
+		t.Errorf("remedies %q", all)
+	}
+	m.PipelineOverAnyNetwork = true
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{slow}, Models: []ModelDemand{m}})
+	if len(res.Replicas) != 1 || res.Replicas[0].PipelineParallel < 2 {
+		t.Fatalf("allowed, the 70B model should run as a pipeline over L4 nodes: %+v %+v", res.Replicas, res.Unplaced)
+	}
+	// A fabric the catalog marks fast (EFA) carries the same pipeline.
+	fast := group(t, "l4x4", "aws/g6.12xlarge", 4)
+	if !fast.FastNetwork {
+		t.Fatal("g6.12xlarge should have EFA in the catalog")
+	}
+	m.PipelineOverAnyNetwork = false
+	res = mustPlan(t, Request{NodeGroups: []NodeGroup{fast}, Models: []ModelDemand{m}})
+	if len(res.Replicas) != 1 {
+		t.Fatalf("the 70B model should span EFA nodes: %+v", res.Unplaced)
+	}
 }

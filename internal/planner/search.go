@@ -24,7 +24,7 @@ const evacuationBudget = 20_000
 // perturbTrials bounds the iterated-local-search trials; perturbBudget
 // bounds their total work in replicas re-inserted.
 const (
-	perturbTrials = 40
+	perturbTrials = 200
 	perturbBudget = 5_000
 	// perturbMoves bounds the local-search moves all trials evaluate.
 	perturbMoves = 600_000

@@ -82,6 +82,10 @@ type NodeGroup struct {
 	CapacityType string
 	Labels       map[string]string
 	Confidential bool
+	// FastNetwork: the nodes talk over an OS-bypass fabric (EFA,
+	// InfiniBand, GPUDirect-TCPX, RoCE), so a replica's pipeline stages may
+	// span them.
+	FastNetwork bool
 }
 
 // GPU is the memory a serving engine sees on one GPU of the group.
@@ -121,7 +125,10 @@ type ModelDemand struct {
 	Labels map[string]string
 	// Confidential requires confidential-computing node groups.
 	Confidential bool
-	Spread       Spread
+	// PipelineOverAnyNetwork lets a replica's pipeline stages span nodes
+	// without a fast network; by default they span only FastNetwork groups.
+	PipelineOverAnyNetwork bool
+	Spread                 Spread
 	// MinReplicasOnFailure is how many replicas must remain after losing
 	// any one cloud or any one region.
 	MinReplicasOnFailure FailureTolerance

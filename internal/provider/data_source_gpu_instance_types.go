@@ -55,6 +55,7 @@ type instanceTypeModel struct {
 	Interconnect        string   `tfsdk:"interconnect"`
 	InterconnectGBps    float64  `tfsdk:"interconnect_gbps"`
 	NetworkGbps         float64  `tfsdk:"network_gbps"`
+	NetworkFabric       string   `tfsdk:"network_fabric"`
 	VCPUs               int64    `tfsdk:"vcpus"`
 	HostMemoryGiB       float64  `tfsdk:"host_memory_gib"`
 	PriceUSDPerHour     *float64 `tfsdk:"price_usd_per_hour"`
@@ -129,12 +130,14 @@ func instanceTypeAttributes() map[string]schema.Attribute {
 		"interconnect":          dsString("How the node's GPUs are linked: `nvswitch`, `nvlink`, `infinityfabric`, `pcie`, or `none` for one GPU."),
 		"interconnect_gbps":     dsNumber("GPU-to-GPU bandwidth per GPU in GB/s; 0 when the sources give no figure."),
 		"network_gbps":          dsNumber("Node network bandwidth in Gbit/s (InfiniBand / EFA total where present); 0 when unknown."),
-		"vcpus":                 dsInteger("Virtual CPUs."),
-		"host_memory_gib":       dsNumber("Host memory in GiB."),
-		"price_usd_per_hour":    dsNumber("On-demand price of the whole instance in USD per hour; null when unknown."),
-		"price_source":          dsString("`catalog`, `override` (from the provider's `price_overrides`) or `unknown`."),
-		"price_region":          dsString("Region the catalog price was listed for; null for overrides and unknown prices."),
-		"price_date":            dsString("Date of the catalog price snapshot (YYYY-MM-DD, or `unknown` when the source carries none); null for overrides and unknown prices."),
+		"network_fabric": dsString("Node-to-node fabric: `efa`, `infiniband`, `tcpx` (GPUDirect-TCPX/TCPXO), `roce` or `ethernet`. " +
+			"Every fabric but `ethernet` lets a replica's pipeline stages span nodes (a node group's `fast_network`)."),
+		"vcpus":              dsInteger("Virtual CPUs."),
+		"host_memory_gib":    dsNumber("Host memory in GiB."),
+		"price_usd_per_hour": dsNumber("On-demand price of the whole instance in USD per hour; null when unknown."),
+		"price_source":       dsString("`catalog`, `override` (from the provider's `price_overrides`) or `unknown`."),
+		"price_region":       dsString("Region the catalog price was listed for; null for overrides and unknown prices."),
+		"price_date":         dsString("Date of the catalog price snapshot (YYYY-MM-DD, or `unknown` when the source carries none); null for overrides and unknown prices."),
 		"regions": schema.ListAttribute{
 			Computed: true, ElementType: types.StringType,
 			MarkdownDescription: "Regions the sources list the type in, sorted.",
@@ -203,7 +206,7 @@ func instanceTypeView(t catalog.InstanceType, cfg *Config) instanceTypeModel {
 		GPUMemoryGB: t.VendorMemoryGB, GPUMemoryAPIGiB: t.APIMemoryGiB,
 		VisibleMemoryGiB: t.VisibleMemoryGiB, VisibleMemorySource: t.VisibleMemorySource,
 		UsableMemoryGiB: analysis.Round(t.VisibleMemoryGiB*cfg.Utilization, 3),
-		Interconnect:    t.Interconnect, InterconnectGBps: t.InterconnectGBps, NetworkGbps: t.NetworkGbps,
+		Interconnect:    t.Interconnect, InterconnectGBps: t.InterconnectGBps, NetworkGbps: t.NetworkGbps, NetworkFabric: t.NetworkFabric,
 		VCPUs: int64(t.VCPUs), HostMemoryGiB: t.HostMemoryGiB,
 		Regions: append([]string{}, t.Regions...),
 	}

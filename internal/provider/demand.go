@@ -67,6 +67,9 @@ type constraintsModel struct {
 	GPUModels    types.List `tfsdk:"gpu_models"`
 	Labels       types.Map  `tfsdk:"labels"`
 	Confidential types.Bool `tfsdk:"confidential"`
+	// PipelineOverAnyNetwork lets pipeline stages span nodes without a fast
+	// network.
+	PipelineOverAnyNetwork types.Bool `tfsdk:"pipeline_over_any_network"`
 }
 
 type spreadModel struct {
@@ -215,6 +218,10 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 					MarkdownDescription: "Labels a node group must carry, all of them with these values."},
 				"confidential": schema.BoolAttribute{Optional: o, Computed: c,
 					MarkdownDescription: "Require node groups with confidential computing."},
+				"pipeline_over_any_network": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Let a replica's pipeline stages span nodes whose network is plain Ethernet. By default " +
+						"stages span nodes only on node groups with a fast fabric (`fast_network`: EFA, InfiniBand, GPUDirect-TCPX, " +
+						"RoCE), since every token crosses each stage boundary; stages inside one node are always allowed."},
 			}},
 		"isolation": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Which other models may share a node with this one. Without it, any model without isolation may.",
@@ -373,6 +380,7 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 			diags.Append(c.Labels.ElementsAs(ctx, &md.Labels, false)...)
 		}
 		md.Confidential = c.Confidential.ValueBool()
+		md.PipelineOverAnyNetwork = c.PipelineOverAnyNetwork.ValueBool()
 		for _, cloud := range md.Clouds {
 			if e := catalog.UnknownCloudError(cloud); e != "" {
 				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud", e)

@@ -123,6 +123,11 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 			Validators: []validator.Float64{floatLimit{limits.PricePerHour}}},
 		"confidential": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			MarkdownDescription: "Whether the nodes offer confidential computing. Defaults to false."},
+		"fast_network": schema.BoolAttribute{Optional: true,
+			MarkdownDescription: "Whether the nodes talk over an OS-bypass fabric (EFA, InfiniBand, GPUDirect-TCPX, RoCE), so that a " +
+				"replica's pipeline stages may span them. Omitted: the catalog's `network_fabric` of the instance type decides " +
+				"(every fabric but `ethernet`); a custom group without it is plain Ethernet. Set it when the group's nodes have " +
+				"a fabric the catalog does not know of, or to keep pipelines inside nodes."},
 		"taints": schema.ListNestedAttribute{Optional: true,
 			MarkdownDescription: "Taints of the group's nodes. The hand-off passes them on in `node_group_specs`, and the rendered workloads tolerate them.",
 			NestedObject:        schema.NestedAttributeObject{Attributes: taintAttributes(false)}},

@@ -82,6 +82,7 @@ type nodeGroupModel struct {
 	Labels       types.Map     `tfsdk:"labels"`
 	PricePerHour types.Float64 `tfsdk:"price_per_hour"`
 	Confidential types.Bool    `tfsdk:"confidential"`
+	FastNetwork  types.Bool    `tfsdk:"fast_network"`
 	Taints       types.List    `tfsdk:"taints"`
 }
 
@@ -505,6 +506,7 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 			return ng, diags
 		}
 		ng.GPUModel, ng.GPUsPerNode = gpu.Model.ValueString(), clampInt(gpu.Count.ValueInt64())
+		ng.FastNetwork = g.FastNetwork.ValueBool()
 		ng.GPUMemoryBytes = memory.GPUFromGiB(gpu.MemoryGiB.ValueFloat64(), util).VisibleBytes
 	case ng.Cloud == catalog.CloudCustom:
 		diags.AddAttributeError(at.AtName("gpu"), "Missing GPU description", "A custom node group describes its hardware in gpu.")
@@ -518,6 +520,10 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 			break
 		}
 		ng.GPUModel, ng.GPUsPerNode = it.GPUModel, it.GPUs
+		ng.FastNetwork = it.FastNetwork()
+		if !g.FastNetwork.IsNull() {
+			ng.FastNetwork = g.FastNetwork.ValueBool()
+		}
 		ng.GPUMemoryBytes = memory.GPUFromGiB(it.VisibleMemoryGiB, util).VisibleBytes
 		if len(it.Regions) > 0 && !it.InRegion(ng.Region) {
 			diags.AddAttributeWarning(at.AtName("region"), "Region not recorded for this instance type",

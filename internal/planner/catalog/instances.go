@@ -42,6 +42,26 @@ const (
 	InterconnectNone     = "none"           // a single GPU: nothing to interconnect
 )
 
+// Network fabrics between nodes. A pipeline stage hands its activations to
+// the next over this network at every step, so a pipeline across nodes
+// belongs on an OS-bypass fabric; plain Ethernet (TCP through the host)
+// adds latency to every token. Each row's fabric follows its network_notes
+// and their sources: EFA (AWS, SRD with OS bypass), InfiniBand (Azure ND
+// families, GPUDirect RDMA), GPUDirect-TCPX / TCPXO (GCP A3 High and A3
+// Mega, Google Cloud's "GPUDirect-TCPX" documentation), RoCE (GCP A3 Ultra
+// and A4 with their RDMA GPU NICs).
+const (
+	FabricEFA        = "efa"
+	FabricInfiniBand = "infiniband"
+	FabricTCPX       = "tcpx"
+	FabricRoCE       = "roce"
+	FabricEthernet   = "ethernet"
+)
+
+// FastNetwork reports whether the type's fabric suits pipeline stages
+// across nodes: every fabric but plain Ethernet.
+func (t InstanceType) FastNetwork() bool { return t.NetworkFabric != FabricEthernet }
+
 // Sources of the runtime-visible memory figure of a GPU.
 const (
 	// VisibleMeasured: the figure a serving runtime printed for this GPU
@@ -78,8 +98,10 @@ type InstanceType struct {
 	// not published.
 	InterconnectGBps float64 `json:"interconnect_gbps"`
 	// NetworkGbps is the node's network bandwidth in Gbit/s.
-	NetworkGbps   float64 `json:"network_gbps"`
-	NetworkNotes  string  `json:"network_notes"`
+	NetworkGbps  float64 `json:"network_gbps"`
+	NetworkNotes string  `json:"network_notes"`
+	// NetworkFabric is the node-to-node fabric (Fabric*).
+	NetworkFabric string  `json:"network_fabric"`
 	VCPUs         int     `json:"vcpus"`
 	HostMemoryGiB float64 `json:"host_memory_gib"`
 	// PriceUSDPerHour is the on-demand Linux list price of the whole
@@ -219,6 +241,11 @@ func validateInstanceType(r InstanceType) error {
 		}
 	default:
 		bad("interconnect %q is not one of nvswitch, nvlink, infinityfabric, pcie, none", r.Interconnect)
+	}
+	switch r.NetworkFabric {
+	case FabricEFA, FabricInfiniBand, FabricTCPX, FabricRoCE, FabricEthernet:
+	default:
+		bad("network_fabric %q is not one of efa, infiniband, tcpx, roce, ethernet", r.NetworkFabric)
 	}
 	if r.InterconnectGBps < 0 || r.NetworkGbps < 0 {
 		bad("bandwidths must not be negative")

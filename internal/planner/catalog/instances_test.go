@@ -150,6 +150,7 @@ func validInstanceRow() map[string]any {
 		"interconnect_gbps":     900,
 		"network_gbps":          3200,
 		"network_notes":         "",
+		"network_fabric":        "efa",
 		"vcpus":                 192,
 		"host_memory_gib":       2048,
 		"price_usd_per_hour":    55.04,
