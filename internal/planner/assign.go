@@ -64,6 +64,9 @@ type insertion struct {
 // every constraint.
 func (s *assignment) insertions(mi int, visit func(in insertion)) {
 	for oi, o := range s.opts[mi] {
+		if o.group == s.shut {
+			continue
+		}
 		if d, why := s.try(change{mi, oi, 1}); why == "" {
 			visit(insertion{oi, d, s.obj.perReplica(&s.groups[o.group], o) + o.surcharge})
 		}

@@ -29,6 +29,12 @@ type score struct {
 // of prices in a different order may differ.
 const scoreEpsilon = 1e-9
 
+// nodeTieBreak is what one node adds to the cost objective: above
+// scoreEpsilon, so that a plan opening a node it does not need (on a group
+// priced at 0, or at equal cost) is never taken for an equal one, and far
+// below any price that matters.
+const nodeTieBreak = 1e-6
+
 // improvement is the bar a change must pass to count as one: lower the
 // cost by more than rounding, or the imbalance.
 var improvement = score{cost: -scoreEpsilon}
@@ -57,7 +63,7 @@ func (o objective) group(g *NodeGroup, n int) float64 {
 	if o.binpack {
 		return float64(n) + cost*1e-9
 	}
-	return cost + float64(n)*1e-9
+	return cost + float64(n)*nodeTieBreak
 }
 
 // surcharge is the objective of model md's surcharge for one replica at

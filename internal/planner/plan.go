@@ -71,6 +71,11 @@ func run(req Request, released map[string]moveCause) *Result {
 		unplaced = retry
 		s.improve()
 	}
+	// What is still left may fit once others make room (repair.go).
+	if retry := s.repair(unplaced); !sameCounts(retry, unplaced) {
+		unplaced = retry
+		s.improve()
+	}
 	s.spreadSpot()          // assign.go: spot replicas over two groups
 	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
 }

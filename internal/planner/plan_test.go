@@ -459,3 +459,35 @@ func TestPipelineAcrossNodesNeedsAFastNetwork(t *testing.T) {
 		t.Fatalf("the 70B model should span EFA nodes: %+v", res.Unplaced)
 	}
 }
+
+// Issue 14: a replica the greedy leaves unplaced (a higher-priority model
+// took the only group it runs on, though that model fits elsewhere) is
+// placed by repair, which moves the other model's replica out of the way.
+func TestRepairMakesRoomForAnUnplacedReplica(t *testing.T) {
+	cheap := group(t, "l4", "aws/g6.xlarge", 1)
+	dear := group(t, "h100", "aws/p5.48xlarge", 1)
+	first := demand(t, "first", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	first.Priority = 1
+	onlyL4 := demand(t, "only-l4", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	onlyL4.GPUModels = []string{cheap.GPUModel}
+	req := Request{NodeGroups: []NodeGroup{cheap, dear}, Models: []ModelDemand{first, onlyL4}}
+
+	s := fixedAssignment(t, req)
+	unplaced := s.assign(s.pending)
+	if n := len(unplaced[1]) + len(unplaced[0]); n != 1 {
+		t.Fatalf("the greedy should leave one replica unplaced, left %d", n)
+	}
+	if left := s.repair(unplaced); len(left[0])+len(left[1]) != 0 {
+		t.Fatalf("repair left %v unplaced", left)
+	}
+
+	res := mustPlan(t, req)
+	if len(res.Unplaced) != 0 {
+		t.Fatalf("unplaced: %+v", res.Unplaced)
+	}
+	for _, r := range res.Replicas {
+		if want := map[string]string{"first": "h100", "only-l4": "l4"}[r.Model]; r.NodeGroup != want {
+			t.Errorf("%s on %s, want %s", r.Key(), r.NodeGroup, want)
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package planner
 
-import (
-	"math/rand/v2"
-	"sort"
-)
+import "sort"
 
 // The local search: it starts from the greedy assignment and keeps any
 // change that lowers the objective — batch moves of one model's replicas,
@@ -21,18 +18,9 @@ const swapBudget = 250_000
 // evacuationBudget bounds the replicas re-inserted by group evacuations.
 const evacuationBudget = 20_000
 
-// perturbTrials bounds the iterated-local-search trials; perturbBudget
-// bounds their total work in replicas re-inserted.
-const (
-	perturbTrials = 200
-	perturbBudget = 5_000
-	// perturbMoves bounds the local-search moves all trials evaluate.
-	perturbMoves = 600_000
-)
-
 // improve runs the local search, then the iterated local search.
 func (s *assignment) improve() {
-	s.localSearch()
+	s.localSearch(true)
 	s.perturb()
 }
 
@@ -47,97 +35,10 @@ func (s *assignment) keepUnlessWorse(mark int, before score) {
 	}
 }
 
-// perturb is an iterated local search: it empties a group of its new
-// replicas, re-inserts them in a shuffled order choosing at random between
-// the two cheapest places, runs the local search again, and keeps the result
-// only when it is no worse. The generator is seeded with a constant, so the
-// plan stays deterministic.
-func (s *assignment) perturb() {
-	rng := rand.New(rand.NewPCG(0x6d636c6c, 0x6d))
-	work, moves := 0, 0
-	for trial := 0; trial < perturbTrials && work < perturbBudget && moves < perturbMoves; trial++ {
-		var groups []int
-		for gi := range s.groups {
-			if len(s.newReplicasOn(gi)) > 0 {
-				groups = append(groups, gi)
-			}
-		}
-		if len(groups) == 0 {
-			return
-		}
-		if trial%2 == 1 {
-			// The other kick: push a batch of one model into another group,
-			// often one not in use yet, and let the local search follow.
-			work++
-			mi := rng.IntN(len(s.models))
-			var from []int
-			for oi, c := range s.count[mi] {
-				if c > 0 {
-					from = append(from, oi)
-				}
-			}
-			if len(from) == 0 || len(s.opts[mi]) < 2 {
-				continue
-			}
-			oa := from[rng.IntN(len(from))]
-			ob := rng.IntN(len(s.opts[mi]))
-			if ob == oa {
-				continue
-			}
-			m := move(mi, oa, ob, 1+rng.IntN(s.count[mi][oa]))
-			if _, why := s.try(m[:]...); why != "" {
-				continue
-			}
-			before := s.obj.of(s)
-			mark := s.mark()
-			s.apply(m[:]...)
-			moves += s.localSearch()
-			s.keepUnlessWorse(mark, before)
-			continue
-		}
-		gi := groups[rng.IntN(len(groups))]
-		moved := s.newReplicasOn(gi)
-		work += len(moved)
-		rng.Shuffle(len(moved), func(i, j int) { moved[i], moved[j] = moved[j], moved[i] })
-		before := s.obj.of(s)
-		mark := s.mark()
-		ok := true
-		for _, mi := range moved {
-			s.apply(change{mi, s.optionOn(mi, gi), -1})
-		}
-		for _, mi := range moved {
-			first, second := s.twoCheapest(mi)
-			choice := first
-			if second >= 0 && rng.IntN(2) == 0 {
-				choice = second
-			}
-			if choice < 0 {
-				ok = false
-				break
-			}
-			s.apply(change{mi, choice, 1})
-		}
-		if !ok {
-			s.undo(mark)
-			continue
-		}
-		moves += s.localSearch()
-		s.keepUnlessWorse(mark, before)
-	}
-}
-
-// twoCheapest is cheapestInsertion's best and runner-up option (-1 if none).
-func (s *assignment) twoCheapest(mi int) (int, int) {
-	best := s.cheapestInsertion(mi, -1)
-	if best < 0 {
-		return -1, -1
-	}
-	return best, s.cheapestInsertion(mi, best)
-}
-
-// localSearch runs single moves, then exchanges and re-packs, until none
-// improves; it returns the moves it evaluated.
-func (s *assignment) localSearch() int {
+// localSearch runs single moves, then exchanges and, with repack, whole-group
+// re-packs, until none improves; it returns the moves it evaluated. The
+// iterated local search runs it without re-packs: its kicks re-pack.
+func (s *assignment) localSearch(repack bool) int {
 	evaluated := 0
 	for evaluated < moveBudget {
 		improved := false
@@ -180,7 +81,7 @@ func (s *assignment) localSearch() int {
 				}
 			}
 		}
-		if !improved && !s.swapPass() && !s.evacuatePass() {
+		if !improved && !s.swapPass() && (!repack || !s.evacuatePass()) {
 			return evaluated
 		}
 	}

@@ -57,7 +57,7 @@ func smallModel(t *testing.T, name string, replicas int) ModelDemand {
 }
 
 func near(a, b score) bool {
-	return a.spread == b.spread && a.cost > b.cost-1e-6 && a.cost < b.cost+1e-6
+	return a.spread == b.spread && a.cost > b.cost-1e-8 && a.cost < b.cost+1e-8
 }
 
 func TestStageFilterCountsExclusions(t *testing.T) {
@@ -186,8 +186,8 @@ func TestStageExclusivityAndIsolationRaiseNodeCounts(t *testing.T) {
 	if n := s.nodesWith(0, change{di, do, 1}); why != "" || n != 4 {
 		t.Errorf("a dedicated model beside them needs a 4th node: blocker %q, %d nodes", why, n)
 	}
-	if !near(d, score{0, g.PricePerHour}) {
-		t.Errorf("opening a node changes the objective by %+v, want its price %g", d, g.PricePerHour)
+	if !near(d, score{0, g.PricePerHour + nodeTieBreak}) {
+		t.Errorf("opening a node changes the objective by %+v, want its price %g and the node's tie-break", d, g.PricePerHour)
 	}
 }
 
@@ -202,11 +202,12 @@ func TestStageObjective(t *testing.T) {
 		first, second score // one replica on aws, then one more on aws
 		toGCP         score // then one opening gcp instead
 	}{
-		{StrategyCost, score{0, aws.PricePerHour}, score{0, 0}, score{0, gcp.PricePerHour + 2.5}},
-		{StrategyBinpack, score{0, 1}, score{0, 0}, score{0, 1}},
+		// Under cost and spread a node adds nodeTieBreak to its price.
+		{StrategyCost, score{0, aws.PricePerHour + nodeTieBreak}, score{0, 0}, score{0, gcp.PricePerHour + 2.5 + nodeTieBreak}},
+		{StrategyBinpack, score{0, 1 + aws.PricePerHour*1e-9}, score{0, 0}, score{0, 1 + (gcp.PricePerHour+2.5)*1e-9}},
 		// Spread: Σ replicas² per cloud goes 0 → 1; a second in aws adds
 		// 3 (1 → 4), a first in gcp 1.
-		{StrategySpread, score{1, aws.PricePerHour}, score{3, 0}, score{1, gcp.PricePerHour + 2.5}},
+		{StrategySpread, score{1, aws.PricePerHour + nodeTieBreak}, score{3, 0}, score{1, gcp.PricePerHour + 2.5 + nodeTieBreak}},
 	} {
 		s := fixedAssignment(t, Request{NodeGroups: []NodeGroup{aws, gcp}, Models: []ModelDemand{m}, Strategy: tc.strategy})
 		mi, onAWS := opt(t, s, "m", "aws")

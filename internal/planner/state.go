@@ -59,6 +59,9 @@ type assignment struct {
 	marks    int
 
 	swapsEvaluated, evacuations int
+	// shut is a group no replica may be inserted on for the moment (a
+	// perturbation's kick), or -1.
+	shut int
 }
 
 // change is delta replicas (negative to remove) of model mi at option oi.
@@ -93,7 +96,7 @@ func (s *assignment) stepOf(ch change) step {
 }
 
 func newAssignment(req Request, released map[string]moveCause) *assignment {
-	s := &assignment{req: req, log: req.Logger, released: released, obj: newObjective(req.Strategy)}
+	s := &assignment{req: req, log: req.Logger, released: released, obj: newObjective(req.Strategy), shut: -1}
 	s.groups = append([]NodeGroup(nil), req.NodeGroups...)
 	sort.Slice(s.groups, func(i, j int) bool { return s.groups[i].Name < s.groups[j].Name })
 	s.models = append([]ModelDemand(nil), req.Models...)

@@ -1,0 +1,96 @@
+package planner
+
+import "sort"
+
+// The repair: a replica the greedy and the local search leave unplaced may
+// fit once replicas of other models make room for it. For each option of
+// the replica refused only for want of free GPUs within max_nodes, repair
+// moves replicas this plan placed on that group to their best other place,
+// one at a time, until the replica fits there; the moves are kept only when
+// it does. Placing a replica outranks cost, as everywhere in the planner,
+// and no replica is left unplaced for it. Kept replicas never move here
+// (preempt.go decides that, within max_moves).
+
+// repairBudget bounds the relocations repair evaluates over one pass, so
+// that a plan's work stays bounded by counts, never by the clock.
+const repairBudget = 4_000
+
+// repair places what it can of unplaced (replica indices per model,
+// highest priority first) and returns what is left.
+func (s *assignment) repair(unplaced [][]int) [][]int {
+	budget := repairBudget
+	left := make([][]int, len(unplaced))
+	for _, mi := range s.assignOrder() {
+		for _, idx := range unplaced[mi] {
+			if budget <= 0 || !s.makeRoom(mi, &budget) {
+				left[mi] = append(left[mi], idx)
+			}
+		}
+		if len(left[mi]) > 0 {
+			s.blocked[mi] = s.refusals(mi)
+		}
+	}
+	return left
+}
+
+// makeRoom places one more replica of model mi by relocating replicas of
+// other models off one of its capacity-bound groups, largest first (they
+// free the most GPUs per move). It reports whether it placed the replica.
+func (s *assignment) makeRoom(mi int, budget *int) bool {
+	if best := s.bestOption(mi); best >= 0 {
+		s.apply(change{mi, best, 1}) // the search freed room already
+		return true
+	}
+	for oi, o := range s.opts[mi] {
+		if _, why := s.try(change{mi, oi, 1}); why != filterMaxNodes {
+			continue
+		}
+		victims := s.newReplicasOn(o.group)
+		sort.SliceStable(victims, func(a, b int) bool {
+			return s.opts[victims[a]][s.optionOn(victims[a], o.group)].gpus() > s.opts[victims[b]][s.optionOn(victims[b], o.group)].gpus()
+		})
+		mark := s.mark()
+		for _, mj := range victims {
+			from := s.optionOn(mj, o.group)
+			if mj == mi || s.count[mj][from] == 0 || *budget <= 0 {
+				continue
+			}
+			*budget--
+			to := s.bestRelocation(mj, from)
+			if to < 0 {
+				continue
+			}
+			m := move(mj, from, to, 1)
+			s.apply(m[:]...)
+			if _, why := s.try(change{mi, oi, 1}); why == "" {
+				s.apply(change{mi, oi, 1})
+				s.commit()
+				return true
+			}
+		}
+		s.undo(mark)
+	}
+	return false
+}
+
+// bestRelocation is the option other than from where one replica of model
+// mj moved from from raises the objective least within every constraint,
+// or -1.
+func (s *assignment) bestRelocation(mj, from int) int {
+	best := -1
+	var bestCost score
+	for to := range s.opts[mj] {
+		if to == from {
+			continue
+		}
+		m := move(mj, from, to, 1)
+		d, why := s.try(m[:]...)
+		if why != "" {
+			continue
+		}
+		if best < 0 || d.less(bestCost) {
+			best, bestCost = to, d
+		}
+	}
+	return best
+}
