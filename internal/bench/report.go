@@ -73,7 +73,7 @@ func costCells(r Row) []string {
 }
 
 func stabilityHeader() []string {
-	return []string{"step kind", "steps", "replicas exposed", "moves", "min_moves", "spread-forced", "preempted", "needless moves", "unplaced", "unplaced fresh"}
+	return []string{"step kind", "steps", "replicas exposed", "moves", "min_moves", "spread-forced", "preempted", "needless moves", "unplaced", "unplaced fresh", "over max_moves"}
 }
 
 func stabilityCells(r Row) []string {
@@ -81,7 +81,7 @@ func stabilityCells(r Row) []string {
 	if r.Moves != nil && r.SpreadForced != nil {
 		extra = fmt.Sprint(*r.Moves - *r.SpreadForced - deref(r.Preempted))
 	}
-	return []string{r.Case, fmtI(r.Steps), fmt.Sprint(r.Replicas), fmtI(r.Moves), fmtI(r.MinMoves), fmtI(r.SpreadForced), fmtI(r.Preempted), extra, fmtI(r.PlannerUnplaced), fmtI(r.UnplacedFresh)}
+	return []string{r.Case, fmtI(r.Steps), fmt.Sprint(r.Replicas), fmtI(r.Moves), fmtI(r.MinMoves), fmtI(r.SpreadForced), fmtI(r.Preempted), extra, fmtI(r.PlannerUnplaced), fmtI(r.UnplacedFresh), fmtI(r.OverBudget)}
 }
 
 func split(rows []Row) (cost, stab []Row) {
@@ -151,7 +151,7 @@ type Summary struct {
 	WorseThanFFD []string
 	Scale        []Row
 	// Stability totals over the step kinds other than "unchanged".
-	Moves, MinMoves, Forced, Preempted, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh int
+	Moves, MinMoves, Forced, Preempted, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh, OverBudget int
 	// Errors lists rows whose placement failed the checker or that did not
 	// run.
 	Errors []string
@@ -215,6 +215,7 @@ func Summarize(rows []Row) Summary {
 			s.StabilitySteps += deref(r.Steps)
 			s.Unplaced += deref(r.PlannerUnplaced)
 			s.UnplacedFresh += deref(r.UnplacedFresh)
+			s.OverBudget += deref(r.OverBudget)
 		}
 		if ffdComparable(r) {
 			s.FFDCompared++
@@ -302,8 +303,10 @@ func (s Summary) Lines() []string {
 	if s.StabilitySteps > 0 {
 		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces, "+
 			"%d more preempted to place demand they blocked, with max_moves %d); unchanged re-plans moved %d. "+
-			"%d replica-steps left unplaced although the input is feasible from scratch, %d of them also when planned without Previous.",
-			s.StabilitySteps, s.Moves, s.MinMoves, s.Forced, s.Preempted, StabilityMoveBudget, s.UnchangedMoves, s.Unplaced, s.UnplacedFresh))
+			"%d replica-steps left unplaced although the input is feasible from scratch, %d of them also when planned without Previous; "+
+			"%d of the rest a preemption places only with more moves than max_moves (the remedy says how many), %d within it.",
+			s.StabilitySteps, s.Moves, s.MinMoves, s.Forced, s.Preempted, StabilityMoveBudget, s.UnchangedMoves, s.Unplaced, s.UnplacedFresh,
+			s.OverBudget, s.Unplaced-s.UnplacedFresh-s.OverBudget))
 	}
 	if len(s.Errors) > 0 {
 		out = append(out, fmt.Sprintf("%d row(s) with errors: %s.", len(s.Errors), strings.Join(s.Errors, "; ")))
@@ -365,7 +368,8 @@ func WriteMarkdown(w io.Writer, rows []Row, m Machine) {
 			"to place demand they blocked (every step sets max_moves to the suite's budget). Needless moves: moves that are none of",
 			"these. Unplaced: replicas left unplaced after the",
 			"step although the input is feasible from scratch; unplaced fresh: how many of them stay unplaced when the same input is",
-			"planned without Previous (the rest are due to the placements the planner keeps).",
+			"planned without Previous (the rest are due to the placements the planner keeps); over max_moves: how many of them a",
+			"preemption places, but only with more moves than max_moves allows (their remedy names the budget that would).",
 		}, stabilityHeader(), stab, stabilityCells)
 	}
 }

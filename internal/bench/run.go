@@ -52,6 +52,9 @@ type Row struct {
 	// UnplacedFresh (stability) is how many of PlannerUnplaced stay
 	// unplaced when the same input is planned without Previous.
 	UnplacedFresh *int `json:"unplaced_fresh,omitempty"`
+	// OverBudget (stability) is how many of PlannerUnplaced a preemption
+	// places, but only with more moves than the step's max_moves.
+	OverBudget *int `json:"over_budget,omitempty"`
 	// Error is a placement the checker rejects, or a failure to run.
 	Error string `json:"error,omitempty"`
 	// MILPError is an exact solution the checker rejects; its cost is then

@@ -34,8 +34,11 @@ type tally struct {
 	// unplacedFresh counts replicas still unplaced when the same input is
 	// planned without Previous: those are not caused by kept placements.
 	unplacedFresh int
-	errors        int
-	firstError    string
+	// overBudget counts unplaced replicas that a preemption would place
+	// with more moves than StabilityMoveBudget.
+	overBudget int
+	errors     int
+	firstError string
 }
 
 // RunStability runs cfg.Sequences random sequences (1000 by default) of
@@ -67,7 +70,7 @@ func RunStability(cfg *Config) []Row {
 		row := Row{
 			Suite: "stability", Case: k, Replicas: t.exposed, Moves: ptr(t.moves), MinMoves: ptr(t.minMoves),
 			Steps: ptr(t.steps), SpreadForced: ptr(t.forced), PlannerUnplaced: ptr(t.unplaced),
-			UnplacedFresh: ptr(t.unplacedFresh), Preempted: ptr(t.preempted),
+			UnplacedFresh: ptr(t.unplacedFresh), Preempted: ptr(t.preempted), OverBudget: ptr(t.overBudget),
 		}
 		if t.errors > 0 {
 			row.Error = fmt.Sprintf("%d error(s), first: %s", t.errors, t.firstError)
@@ -155,6 +158,11 @@ func record(t *tally, old, cur planner.Request, prev []planner.Replica, res *pla
 		fresh.Previous = nil
 		if fres, err := planner.Plan(fresh); err == nil {
 			t.unplacedFresh += fres.UnplacedReplicas()
+		}
+		for _, u := range res.Unplaced {
+			if u.MovesNeeded > 0 {
+				t.overBudget += len(u.Replicas)
+			}
 		}
 	}
 	if err := CheckPlacement(cur, res); err != nil {

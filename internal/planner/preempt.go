@@ -214,6 +214,7 @@ func withPreemptRemedy(current, preempting *Result, moves, budget int) *Result {
 		u.Remedies = append(slices.Clone(u.Remedies), fmt.Sprintf(
 			"moving %d replica(s) kept from the last plan makes room for %d more: set max_moves to at least %d (it is %d)",
 			moves, placed[u.Model]-had[u.Model], moves, budget))
+		u.MovesNeeded = moves
 		out.Unplaced[i] = u
 	}
 	return &out

@@ -68,6 +68,9 @@ func TestPreemptionWithoutBudgetNamesTheBudget(t *testing.T) {
 	if !found {
 		t.Errorf("the remedies should name the move budget: %q", res.Unplaced[0].Remedies)
 	}
+	if got := res.Unplaced[0].MovesNeeded; got != 1 {
+		t.Errorf("MovesNeeded = %d, want the 1 move the preemption takes", got)
+	}
 }
 
 // Over random fleets where demand is added on top of a plan, a preemption

@@ -265,6 +265,10 @@ type Unplaced struct {
 	ShortfallBytes int64
 	// Remedies are concrete changes that would let the replicas fit.
 	Remedies []string
+	// MovesNeeded is, when moving replicas kept from the last plan would
+	// place more of them but takes more moves than max_moves allows, how
+	// many moves that takes; 0 otherwise.
+	MovesNeeded int
 }
 
 // FilterCount is how many node groups (and their nodes) one filter excluded.
