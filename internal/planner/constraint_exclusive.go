@@ -26,26 +26,53 @@ func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeEx
 	return x
 }
 
-// nodeFloor is the nodes class c of group gi needs for the exclusive
-// models' replicas there, after steps.
-func (x *nodeExclusivity) nodeFloor(_ *assignment, gi, c int, steps []step) int {
+// eachFloor visits, for each exclusive model in class c of group gi, its
+// count of new replicas there after steps — they need that many distinct
+// nodes — and its stage size (a level).
+func (x *nodeExclusivity) eachFloor(s *assignment, gi, c int, steps []step, visit func(floor, level int)) {
 	if !x.anyOn {
-		return 0
+		return
 	}
-	floor := 0
+	level := func(mi int) int { return levelOf(s.opts[mi][s.optionOn(mi, gi)].tensor) }
 	for mi, n := range x.perGroup[gi] {
 		if x.classOf[mi] == c {
-			floor = max(floor, n+deltaOn(gi, mi, steps))
+			if k := n + deltaOn(gi, mi, steps); k > 0 {
+				visit(k, level(mi))
+			}
 		}
 	}
 	for _, ch := range steps {
 		if x.on[ch.mi] && ch.class == c && ch.group == gi {
 			if _, counted := x.perGroup[gi][ch.mi]; !counted {
-				floor = max(floor, deltaOn(gi, ch.mi, steps))
+				if k := deltaOn(gi, ch.mi, steps); k > 0 {
+					visit(k, level(ch.mi))
+				}
 			}
 		}
 	}
-	return floor
+}
+
+// exclusiveNodes is a lower bound on the nodes stages st need when floor
+// of them, of size 1<<level, must each be on a node of their own: those
+// nodes keep only what is left beside one such stage, so a stage wider than
+// that opens another node (three 1-GPU replicas spread across 4-GPU nodes
+// beside one 4-GPU replica need four nodes, not three).
+func exclusiveNodes(floor, level int, st *sizeCounts, fresh sizeCounts) int {
+	rest := *st
+	rest[level] = max(0, rest[level]-floor)
+	var free sizeCounts
+	gpus := 0
+	for i, n := range fresh {
+		gpus += n << i
+	}
+	// Beside an aligned block of 1<<level at offset 0, a node of gpus
+	// GPUs (a power of two) keeps one free block of each size from
+	// 1<<level up to gpus/2.
+	for i := level; 1<<i < gpus; i++ {
+		free[i] = floor
+	}
+	base := groupBase{baseNodes: floor, free: free, fresh: fresh}
+	return base.nodesFor(&rest)
 }
 
 // deltaOn is the replicas steps add to model mi on group gi.

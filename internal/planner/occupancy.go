@@ -34,9 +34,16 @@ func newOccupancy(s *assignment) *occupancy {
 }
 
 // classNeed is the nodes class c of group gi needs for stages st, with the
-// node floor the exclusivity constraint sets after steps.
+// node floors the exclusivity constraint sets after steps.
 func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, steps []step) int {
-	return max(occ.bases[gi][c].nodesFor(st), s.exclusive.nodeFloor(s, gi, c, steps))
+	base := &occ.bases[gi][c]
+	n := base.nodesFor(st)
+	// The bound of each exclusive model: the maximum of them does not
+	// depend on the order they are visited in.
+	s.exclusive.eachFloor(s, gi, c, steps, func(floor, level int) {
+		n = max(n, exclusiveNodes(floor, level, st, base.fresh))
+	})
+	return n
 }
 
 // nodesAfter is group gi's node count after the steps that concern it.

@@ -66,12 +66,9 @@ func run(req Request, released map[string]moveCause) *Result {
 	s.startPacking()                  // occupancy.go: node counts after them
 	unplaced := s.assign(s.pending)   // assign.go: greedy, by priority
 	s.improve()                       // search.go: local search on the objective (objective.go)
-	// The local search can free capacity: give what is left another chance.
-	if retry := s.assign(unplaced); !sameCounts(retry, unplaced) {
-		unplaced = retry
-		s.improve()
-	}
-	// What is still left may fit once others make room (repair.go).
+	// The local search can free capacity, and replicas of other models can
+	// make room: give what is left another chance, highest priority first
+	// (repair.go).
 	if retry := s.repair(unplaced); !sameCounts(retry, unplaced) {
 		unplaced = retry
 		s.improve()

@@ -6,8 +6,9 @@ import "sort"
 // fit once replicas of other models make room for it. For each option of
 // the replica refused only for want of free GPUs within max_nodes, repair
 // moves replicas this plan placed on that group to their best other place,
-// one at a time, until the replica fits there; the moves are kept only when
-// it does. Placing a replica outranks cost, as everywhere in the planner,
+// one at a time, until the replica fits there; failing that, it moves one
+// of the model's own replicas to let the constraints the model sets itself
+// admit one more. The moves are kept only when the replica fits. Placing a replica outranks cost, as everywhere in the planner,
 // and no replica is left unplaced for it. Kept replicas never move here
 // (preempt.go decides that, within max_moves).
 
@@ -69,6 +70,37 @@ func (s *assignment) makeRoom(mi int, budget *int) bool {
 			}
 		}
 		s.undo(mark)
+	}
+	return s.moveOwnReplica(mi, budget)
+}
+
+// moveOwnReplica places one more replica of model mi by moving one of its
+// own first: its spot cap, on-demand floor or failure tolerance may admit
+// the new replica only where another one stands (an on-demand place taken
+// by a replica that could run on spot in another cloud).
+func (s *assignment) moveOwnReplica(mi int, budget *int) bool {
+	for oa, c := range s.count[mi] {
+		if c == 0 {
+			continue
+		}
+		for ob := range s.opts[mi] {
+			if ob == oa || *budget <= 0 {
+				continue
+			}
+			*budget--
+			m := move(mi, oa, ob, 1)
+			if _, why := s.try(m[:]...); why != "" {
+				continue
+			}
+			mark := s.mark()
+			s.apply(m[:]...)
+			if best := s.bestOption(mi); best >= 0 {
+				s.apply(change{mi, best, 1})
+				s.commit()
+				return true
+			}
+			s.undo(mark)
+		}
 	}
 	return false
 }
