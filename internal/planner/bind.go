@@ -7,6 +7,8 @@ import (
 
 type stageItem struct {
 	size, model, replica, stage int
+	stages                      int  // the replica's pipeline degree
+	spanAny                     bool // its stages may span nodes beyond the fewest
 }
 
 // bind turns the chosen groups into concrete nodes and GPUs and assembles
@@ -43,8 +45,9 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	for _, r := range fresh {
 		o := s.opts[r.mi][r.oi]
 		optOf[[2]int{r.mi, r.idx}] = r.oi
-		for s := 0; s < o.pipeline; s++ {
-			perGroup[o.group] = append(perGroup[o.group], stageItem{o.tensor, r.mi, r.idx, s})
+		spanAny := s.groups[o.group].FastNetwork || s.models[r.mi].PipelineOverAnyNetwork
+		for st := 0; st < o.pipeline; st++ {
+			perGroup[o.group] = append(perGroup[o.group], stageItem{o.tensor, r.mi, r.idx, st, o.pipeline, spanAny})
 		}
 	}
 
@@ -70,7 +73,7 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 			if failedBind[key] {
 				continue
 			}
-			st, ok := alloc.place(it.size, it.model, s.isolation.classOf[it.model], s.exclusive.on[it.model])
+			st, ok := s.placeStage(alloc, it, placed[key])
 			if !ok {
 				failedBind[key] = true
 				for _, s := range placed[key] {
@@ -119,6 +122,33 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	sort.Slice(res.Unplaced, func(i, j int) bool { return res.Unplaced[i].Model < res.Unplaced[j].Model })
 	s.summarise(res)
 	return res
+}
+
+// placeStage binds one stage of a replica whose earlier stages are bound
+// already (prev). A single-stage replica goes first fit. A pipeline's stage
+// goes beside the previous one while that node has room, else to the lowest
+// node with room for as many of the remaining stages as a node holds, so
+// that the replica spans the fewest nodes, as the filter counted them (and
+// the network rule assumed); only where stages may span any nodes does it
+// fall back to first fit.
+func (s *assignment) placeStage(alloc *groupAlloc, it stageItem, prev []Stage) (Stage, bool) {
+	class, exclusive := s.isolation.classOf[it.model], s.exclusive.on[it.model]
+	if it.stages == 1 {
+		return alloc.place(it.size, it.model, class, exclusive)
+	}
+	if len(prev) > 0 {
+		if st, ok := alloc.placeBeside(prev[len(prev)-1].Node, it.size, it.model, class); ok {
+			return st, true
+		}
+	}
+	need := min(it.stages-it.stage, max(1, alloc.gpusPerNode/it.size))
+	if st, ok := alloc.placeWithRoom(it.size, need, it.model, class, exclusive); ok {
+		return st, true
+	}
+	if it.spanAny {
+		return alloc.place(it.size, it.model, class, exclusive)
+	}
+	return Stage{}, false
 }
 
 func lessKey(a, b Replica) bool {

@@ -189,6 +189,62 @@ func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool)
 	}
 }
 
+// freeBlocks counts the aligned free blocks of size on a node.
+func freeBlocks(free uint64, gpusPerNode, size int) int {
+	mask, n := fullMask(size), 0
+	for off := 0; off+size <= gpusPerNode; off += size {
+		if free&(mask<<off) == mask<<off {
+			n++
+		}
+	}
+	return n
+}
+
+// take binds one stage of size GPUs to node i at its lowest aligned free
+// block.
+func (a *groupAlloc) takeBlock(i, size, model, class int) (Stage, bool) {
+	n := &a.nodes[i]
+	off, ok := blockIn(n.free, a.gpusPerNode, size)
+	if !ok || (n.class >= 0 && n.class != class) {
+		return Stage{}, false
+	}
+	n.free &^= fullMask(size) << off
+	n.class = class
+	n.addModel(model)
+	gpus := make([]int, size)
+	for k := range gpus {
+		gpus[k] = off + k
+	}
+	return Stage{Node: i, GPUs: gpus}, true
+}
+
+// placeBeside binds the next stage of a replica on node i, where its
+// previous stage is, when that node has room (a replica's own stages never
+// count against its model's anti-affinity).
+func (a *groupAlloc) placeBeside(i, size, model, class int) (Stage, bool) {
+	if i < 0 || i >= len(a.nodes) {
+		return Stage{}, false
+	}
+	return a.takeBlock(i, size, model, class)
+}
+
+// placeWithRoom binds a stage to the lowest node with room for need stages
+// of size — the stages of one replica that fit a node go on one node, so a
+// pipeline spans the fewest nodes — opening a node when none has room.
+func (a *groupAlloc) placeWithRoom(size, need, model, class int, exclusive bool) (Stage, bool) {
+	for i := 0; i < a.maxNodes; i++ {
+		if i == len(a.nodes) {
+			a.grow(i + 1)
+		}
+		n := &a.nodes[i]
+		if (exclusive && n.models[model]) || (n.class >= 0 && n.class != class) || freeBlocks(n.free, a.gpusPerNode, size) < need {
+			continue
+		}
+		return a.takeBlock(i, size, model, class)
+	}
+	return Stage{}, false
+}
+
 // usedNodes is the group size: one past the highest node holding anything,
 // and at least min_nodes.
 func (a *groupAlloc) usedNodes(minNodes int) int {

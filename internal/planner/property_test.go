@@ -30,7 +30,8 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 			PricePerHour:   float64(1+rng.IntN(100)) / 4,
 			MinNodes:       rng.IntN(maxNodes + 1), MaxNodes: maxNodes,
 			CapacityType: []string{CapacityOnDemand, CapacitySpot}[rng.IntN(2)], Confidential: rng.IntN(4) == 0,
-			Labels: map[string]string{"tier": []string{"a", "b"}[rng.IntN(2)]},
+			Labels:      map[string]string{"tier": []string{"a", "b"}[rng.IntN(2)]},
+			FastNetwork: it.FastNetwork(),
 		}
 		req.NodeGroups = append(req.NodeGroups, g)
 	}
@@ -42,7 +43,8 @@ func randomRequest(t testing.TB, rng *rand.Rand) Request {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := ModelDemand{Name: fmt.Sprintf("m%d", i), Memory: est, Replicas: rng.IntN(9), Priority: rng.IntN(3)}
+		m := ModelDemand{Name: fmt.Sprintf("m%d", i), Memory: est, Replicas: rng.IntN(9), Priority: rng.IntN(3),
+			PipelineOverAnyNetwork: i%3 == 2}
 		if rng.IntN(3) == 0 {
 			m.OnDemandFloor = rng.IntN(m.Replicas + 1)
 		}
@@ -105,7 +107,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 	used := map[string]string{} // "group/node/gpu" → replica
 	seen := map[string]bool{}
 	perDomain := map[string]map[string]int{}
-	nodesOf := map[string]map[string]bool{}
+	nodesOf := map[string]map[string]string{} // model → node → replica
 	for _, r := range res.Replicas {
 		g, ok := groups[r.NodeGroup]
 		m, okm := models[r.Model]
@@ -130,6 +132,19 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 		if len(r.Stages) != r.PipelineParallel {
 			t.Errorf("%s: %d stages for p%d", r.Key(), len(r.Stages), r.PipelineParallel)
 		}
+		// Stages span nodes only over a fast network or where the model
+		// allows any; elsewhere they fill one node.
+		stageNodes := map[int]bool{}
+		for _, s := range r.Stages {
+			stageNodes[s.Node] = true
+		}
+		want := replicaNodes(r.TensorParallel, r.PipelineParallel, g.GPUsPerNode)
+		if spanAny := g.FastNetwork || m.PipelineOverAnyNetwork; len(stageNodes) < want || (!spanAny && len(stageNodes) != want) {
+			t.Errorf("%s: t%d p%d stages on %d nodes of %d GPUs, want %d", r.Key(), r.TensorParallel, r.PipelineParallel, len(stageNodes), g.GPUsPerNode, want)
+		}
+		if len(stageNodes) > 1 && !g.FastNetwork && !m.PipelineOverAnyNetwork {
+			t.Errorf("%s: stages span %d nodes of %s, whose network is not fast", r.Key(), len(stageNodes), g.Name)
+		}
 		for _, s := range r.Stages {
 			if s.Node < 0 || s.Node >= sizes[g.Name] || len(s.GPUs) != r.TensorParallel {
 				t.Errorf("%s: stage on node %d of %d with %d GPUs", r.Key(), s.Node, sizes[g.Name], len(s.GPUs))
@@ -147,12 +162,14 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 			if m.Spread.Across == SpreadNode {
 				nk := fmt.Sprintf("%s/%d", g.Name, s.Node)
 				if nodesOf[m.Name] == nil {
-					nodesOf[m.Name] = map[string]bool{}
+					nodesOf[m.Name] = map[string]string{}
 				}
-				if nodesOf[m.Name][nk] {
-					t.Errorf("%s shares node %s with another replica (spread across node)", r.Key(), nk)
+				// A replica's own stages may share a node; two
+				// replicas may not.
+				if other, ok := nodesOf[m.Name][nk]; ok && other != r.Key() {
+					t.Errorf("%s shares node %s with %s (spread across node)", r.Key(), nk, other)
 				}
-				nodesOf[m.Name][nk] = true
+				nodesOf[m.Name][nk] = r.Key()
 			}
 		}
 		if a := capKind(m); a != "" {
