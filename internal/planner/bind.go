@@ -5,10 +5,12 @@ import (
 	"sort"
 )
 
+// stageItem is one bind unit of a replica (bindUnit): a pipeline stage, or
+// the block a pipeline inside one node takes whole.
 type stageItem struct {
 	size, model, replica, stage int
-	stages                      int  // the replica's pipeline degree
-	spanAny                     bool // its stages may span nodes beyond the fewest
+	stages                      int  // the replica's bind units
+	spanAny                     bool // its units may span nodes beyond the fewest
 }
 
 // bind turns the chosen groups into concrete nodes and GPUs and assembles
@@ -46,8 +48,9 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 		o := s.opts[r.mi][r.oi]
 		optOf[[2]int{r.mi, r.idx}] = r.oi
 		spanAny := s.groups[o.group].FastNetwork || s.models[r.mi].PipelineOverAnyNetwork
-		for st := 0; st < o.pipeline; st++ {
-			perGroup[o.group] = append(perGroup[o.group], stageItem{o.tensor, r.mi, r.idx, st, o.pipeline, spanAny})
+		size, units := bindUnit(o.tensor, o.pipeline, s.groups[o.group].GPUsPerNode)
+		for u := 0; u < units; u++ {
+			perGroup[o.group] = append(perGroup[o.group], stageItem{size, r.mi, r.idx, u, units, spanAny})
 		}
 	}
 
@@ -103,6 +106,9 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 				continue
 			}
 			o := s.opts[mi][optOf[key]]
+			if o.pipeline > 1 && len(stages) == 1 {
+				stages = splitBlock(stages[0], o.tensor, o.pipeline)
+			}
 			r := Replica{
 				Model: md.Name, Index: idx, NodeGroup: s.groups[o.group].Name,
 				TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, Stages: stages,
@@ -149,6 +155,17 @@ func (s *assignment) placeStage(alloc *groupAlloc, it stageItem, prev []Stage) (
 		return alloc.place(it.size, it.model, class, exclusive)
 	}
 	return Stage{}, false
+}
+
+// splitBlock divides the block a pipeline inside one node was bound to
+// into its p stages of t GPUs, in order; GPUs of the block beyond t·p stay
+// unused.
+func splitBlock(block Stage, t, p int) []Stage {
+	out := make([]Stage, p)
+	for k := range out {
+		out[k] = Stage{Node: block.Node, GPUs: block.GPUs[k*t : (k+1)*t]}
+	}
+	return out
 }
 
 func lessKey(a, b Replica) bool {

@@ -33,7 +33,11 @@ func (x *nodeExclusivity) eachFloor(s *assignment, gi, c int, steps []step, visi
 	if !x.anyOn {
 		return
 	}
-	level := func(mi int) int { return levelOf(s.opts[mi][s.optionOn(mi, gi)].tensor) }
+	level := func(mi int) int {
+		o := s.opts[mi][s.optionOn(mi, gi)]
+		size, _ := bindUnit(o.tensor, o.pipeline, s.groups[gi].GPUsPerNode)
+		return levelOf(size)
+	}
 	for mi, n := range x.perGroup[gi] {
 		if x.classOf[mi] == c {
 			if k := n + deltaOn(gi, mi, steps); k > 0 {

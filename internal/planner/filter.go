@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"math/bits"
 )
 
 // Filters, in the order they are applied. The names appear in explanations.
@@ -38,6 +39,22 @@ type option struct {
 
 // gpus is the GPUs one replica takes.
 func (o option) gpus() int { return o.tensor * o.pipeline }
+
+// bindUnit is how binding and the node-count model see one replica at
+// tensor t × pipeline p on nodes of perNode GPUs: units aligned blocks of
+// size GPUs each. A pipeline that fits one node is one block of the next
+// power of two at or above t·p, so that its stages stay on one node (as
+// they must where the network is not fast) and the count model, which packs
+// aligned blocks, sees what binding will do; a pipeline across nodes is its
+// p stages of t GPUs.
+func bindUnit(t, p, perNode int) (size, units int) {
+	if p > 1 && t*p <= perNode {
+		if b := 1 << bits.Len(uint(t*p-1)); b <= perNode {
+			return b, 1
+		}
+	}
+	return t, p
+}
 
 // filterReport is what the filters found for one model.
 type filterReport struct {
@@ -310,10 +327,17 @@ type Shape struct {
 	PipelineParallel int
 	// MemoryPerGPU is the replica's need on its most loaded GPU.
 	MemoryPerGPU int64
+	occupied     int // GPUs taken on the nodes, when not t·p
 }
 
-// GPUs is the GPUs one replica takes.
-func (s Shape) GPUs() int { return s.TensorParallel * s.PipelineParallel }
+// GPUs is the GPUs one replica occupies: t·p, or the aligned block a
+// pipeline inside one node takes (see bindUnit).
+func (s Shape) GPUs() int {
+	if s.occupied > 0 {
+		return s.occupied
+	}
+	return s.TensorParallel * s.PipelineParallel
+}
 
 // ReplicaShape tells whether a replica of m can run on g, passing every
 // filter, and at which degrees the planner would run it there. Benchmarks
@@ -324,5 +348,6 @@ func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
 		return Shape{}, false
 	}
 	o := opts[0]
-	return Shape{TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU}, true
+	size, units := bindUnit(o.tensor, o.pipeline, g.GPUsPerNode)
+	return Shape{TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, occupied: size * units}, true
 }

@@ -232,7 +232,8 @@ func (a *groupAlloc) placeBeside(i, size, model, class int) (Stage, bool) {
 // of size — the stages of one replica that fit a node go on one node, so a
 // pipeline spans the fewest nodes — opening a node when none has room.
 func (a *groupAlloc) placeWithRoom(size, need, model, class int, exclusive bool) (Stage, bool) {
-	for i := 0; i < a.maxNodes; i++ {
+	// Nodes before the cursor of this size have no free block of it.
+	for i := a.cursor[levelOf(size)]; i < a.maxNodes; i++ {
 		if i == len(a.nodes) {
 			a.grow(i + 1)
 		}

@@ -72,8 +72,8 @@ type change struct{ mi, oi, delta int }
 type step struct {
 	change
 	group, class int
-	level        int // levelOf(tensor degree): the stage size
-	stages       int // pipeline degree
+	level        int // levelOf of the bind unit's size (bindUnit)
+	stages       int // bind units: the pipeline degree, or 1 for a pipeline inside a node
 	surcharge    float64
 }
 
@@ -92,7 +92,8 @@ func (s *assignment) steps(buf []step, changes []change) []step {
 // stepOf annotates one change.
 func (s *assignment) stepOf(ch change) step {
 	o := &s.opts[ch.mi][ch.oi]
-	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.tensor), o.pipeline, o.surcharge}
+	size, units := bindUnit(o.tensor, o.pipeline, s.groups[o.group].GPUsPerNode)
+	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(size), units, o.surcharge}
 }
 
 func newAssignment(req Request, released map[string]moveCause) *assignment {
