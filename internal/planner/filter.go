@@ -191,17 +191,23 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 		return option{}, false, copyOf(nearest, missed), short, slow
 	}
 	// Nothing fits one node: split the layers over pipeline stages. The
-	// fewest GPUs win — a tensor degree below the node's GPU count can need
-	// fewer (a 405B bf16 at t4×p3 = 12 H100 where t8×p2 takes 16) — then the
-	// fewest stages, each of which adds a hop to every token.
+	// fewest GPUs occupied win — a tensor degree below the node's GPU count
+	// can need fewer (a 405B bf16 at t4×p3 = 12 H100 where t8×p2 takes 16),
+	// and a pipeline inside a node occupies its aligned block (bindUnit) —
+	// then the fewest stages, each of which adds a hop to every token.
+	occupied := func(t, p int) int {
+		size, units := bindUnit(t, p, g.GPUsPerNode)
+		return size * units
+	}
+	layers := min(maxPipelineStages, est.Arch.Layers)
 	var best option
 	found := false
-	for p := 2; p <= min(maxPipelineStages, est.Arch.Layers); p++ {
-		if found && degrees[0]*p >= best.gpus() {
-			break // every later (t, p) needs more GPUs
+	for p := 2; p <= layers; p++ {
+		if found && occupied(degrees[0], p) >= occupied(best.tensor, best.pipeline) {
+			break // every later (t, p) occupies more GPUs
 		}
 		for _, t := range degrees {
-			if found && t*p >= best.gpus() {
+			if found && occupied(t, p) >= occupied(best.tensor, best.pipeline) {
 				break
 			}
 			if o, ok := try(t, p); ok {
@@ -211,6 +217,14 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 		}
 	}
 	if found {
+		// A pipeline inside a node whose block has GPUs to spare takes
+		// them as more stages, when the layers allow: less memory per GPU,
+		// and no GPU of the block left idle.
+		if n := occupied(best.tensor, best.pipeline); best.gpus() < n && n/best.tensor <= layers {
+			if o, ok := try(best.tensor, n/best.tensor); ok {
+				best = o
+			}
+		}
 		return best, true, nil, nodeShortfall{}, false
 	}
 	return option{}, false, copyOf(nearest, missed), short, slow
