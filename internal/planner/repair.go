@@ -35,8 +35,8 @@ func (s *assignment) repair(unplaced [][]int) [][]int {
 }
 
 // makeRoom places one more replica of model mi by relocating replicas of
-// other models off one of its capacity-bound groups, largest first (they
-// free the most GPUs per move). It reports whether it placed the replica.
+// other models off one of its capacity-bound groups (victimsOn gives the
+// order). It reports whether it placed the replica.
 func (s *assignment) makeRoom(mi int, budget *int) bool {
 	if best := s.bestOption(mi); best >= 0 {
 		s.apply(change{mi, best, 1}) // the search freed room already
@@ -46,10 +46,7 @@ func (s *assignment) makeRoom(mi int, budget *int) bool {
 		if _, why := s.try(change{mi, oi, 1}); why != filterMaxNodes {
 			continue
 		}
-		victims := s.newReplicasOn(o.group)
-		sort.SliceStable(victims, func(a, b int) bool {
-			return s.opts[victims[a]][s.optionOn(victims[a], o.group)].gpus() > s.opts[victims[b]][s.optionOn(victims[b], o.group)].gpus()
-		})
+		victims := s.victimsOn(o.group)
 		mark := s.mark()
 		for _, mj := range victims {
 			from := s.optionOn(mj, o.group)
@@ -103,6 +100,29 @@ func (s *assignment) moveOwnReplica(mi int, budget *int) bool {
 		}
 	}
 	return false
+}
+
+// victimsOn lists the new replicas on group gi (their models, one entry per
+// replica) in the order repair moves them: first those whose leaving
+// shrinks the group by a node (a spread-across-node replica that holds a
+// node on its own), then the largest, which free the most GPUs per move.
+func (s *assignment) victimsOn(gi int) []int {
+	victims := s.newReplicasOn(gi)
+	shrinks := map[int]bool{}
+	for _, mj := range victims {
+		if _, seen := shrinks[mj]; !seen {
+			shrinks[mj] = s.nodesWith(gi, change{mj, s.optionOn(mj, gi), -1}) < s.nodes.count[gi]
+		}
+	}
+	gpus := func(mj int) int { return s.opts[mj][s.optionOn(mj, gi)].gpus() }
+	sort.SliceStable(victims, func(a, b int) bool {
+		va, vb := victims[a], victims[b]
+		if shrinks[va] != shrinks[vb] {
+			return shrinks[va]
+		}
+		return gpus(va) > gpus(vb)
+	})
+	return victims
 }
 
 // bestRelocation is the option other than from where one replica of model
