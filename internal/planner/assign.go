@@ -34,11 +34,21 @@ func (s *assignment) assignOrder() []int {
 	for i := range order {
 		order[i] = i
 	}
+	var regret []float64
+	if s.byRegret {
+		regret = make([]float64, len(s.models))
+		for mi := range regret {
+			regret[mi] = s.regret(mi)
+		}
+	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		ma, mb := s.models[a], s.models[b]
 		if ma.Priority != mb.Priority {
 			return ma.Priority > mb.Priority
+		}
+		if regret != nil && regret[a] != regret[b] {
+			return regret[a] > regret[b]
 		}
 		if len(s.opts[a]) != len(s.opts[b]) {
 			return len(s.opts[a]) < len(s.opts[b])

@@ -60,12 +60,32 @@ func Plan(req Request) (res *Result, err error) {
 // file; released names previous replicas a rebalance or a preemption lets
 // move, with the reason of their move.
 func run(req Request, released map[string]moveCause) *Result {
+	s, unplaced := start(req, released, false)
+	if totalReplicas(req) <= secondStartReplicas {
+		// A second start, its greedy ordering models by regret: the search
+		// is path-dependent, and the better end of two is kept.
+		if alt, left := start(req, released, true); betterStart(alt, left, s, unplaced) {
+			s, unplaced = alt, left
+		}
+	}
+	s.spreadSpot()          // assign.go: spot replicas over two groups
+	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
+}
+
+// secondStartReplicas bounds the fleets run plans twice (in replicas), so
+// that time at scale stays that of one start.
+const secondStartReplicas = 2_000
+
+// start runs the stages up to binding from scratch; byRegret orders the
+// greedy's models by regret within a priority.
+func start(req Request, released map[string]moveCause, byRegret bool) (*assignment, [][]int) {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
-	s.filter()                        // filter.go: options per model and group; constraint_*.go
-	s.keepPrevious()                  // stability.go: previous replicas that still fit stay
-	s.startPacking()                  // occupancy.go: node counts after them
-	unplaced := s.assign(s.pending)   // assign.go: greedy, by priority
-	s.improve()                       // search.go: local search on the objective (objective.go)
+	s.byRegret = byRegret
+	s.filter()                      // filter.go: options per model and group; constraint_*.go
+	s.keepPrevious()                // stability.go: previous replicas that still fit stay
+	s.startPacking()                // occupancy.go: node counts after them
+	unplaced := s.assign(s.pending) // assign.go: greedy, by priority
+	s.improve()                     // search.go, perturb.go: local search on the objective (objective.go)
 	// The local search can free capacity, and replicas of other models can
 	// make room: give what is left another chance, highest priority first
 	// (repair.go).
@@ -73,8 +93,47 @@ func run(req Request, released map[string]moveCause) *Result {
 		unplaced = retry
 		s.improve()
 	}
-	s.spreadSpot()          // assign.go: spot replicas over two groups
-	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
+	return s, unplaced
+}
+
+// betterStart reports whether start a (leaving aLeft unplaced) beats b:
+// fewer unplaced at the highest priority where they differ, then a lower
+// objective.
+func betterStart(a *assignment, aLeft [][]int, b *assignment, bLeft [][]int) bool {
+	left := func(s *assignment, u [][]int) map[int]int {
+		out := map[int]int{}
+		for mi, idx := range u {
+			out[s.models[mi].Priority] += len(idx)
+		}
+		return out
+	}
+	la, lb := left(a, aLeft), left(b, bLeft)
+	levels := map[int]bool{}
+	for p := range la {
+		levels[p] = true
+	}
+	for p := range lb {
+		levels[p] = true
+	}
+	order := make([]int, 0, len(levels))
+	for p := range levels {
+		order = append(order, p)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(order)))
+	for _, p := range order {
+		if la[p] != lb[p] {
+			return la[p] < lb[p]
+		}
+	}
+	return a.obj.of(a).less(b.obj.of(b).plus(improvement))
+}
+
+func totalReplicas(req Request) int {
+	n := 0
+	for _, m := range req.Models {
+		n += m.Replicas
+	}
+	return n
 }
 
 // settle re-plans on top of a result while that places more replicas: the

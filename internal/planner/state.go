@@ -62,6 +62,9 @@ type assignment struct {
 	// shut is a group no replica may be inserted on for the moment (a
 	// perturbation's kick), or -1.
 	shut int
+	// byRegret orders the greedy's models by regret within a priority (the
+	// second start).
+	byRegret bool
 }
 
 // change is delta replicas (negative to remove) of model mi at option oi.
