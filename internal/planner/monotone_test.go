@@ -15,7 +15,7 @@ import (
 // many, costs no more (the strategy's objective). The planner is a bounded
 // heuristic, so its search takes another path on a larger fleet: 3 of these
 // 2,000 instances break it (50 before repair, the regret kicks and the
-// exclusive node floor), 34 of 10,000. The
+// exclusive node floor), 35 of 10,000. The
 // test fails when more than 3 in 1,000 break it, and logs each that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
