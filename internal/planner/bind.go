@@ -48,9 +48,8 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 		o := s.opts[r.mi][r.oi]
 		optOf[[2]int{r.mi, r.idx}] = r.oi
 		spanAny := s.groups[o.group].FastNetwork || s.models[r.mi].PipelineOverAnyNetwork
-		size, units := bindUnit(o.tensor, o.pipeline, s.groups[o.group].GPUsPerNode)
-		for u := 0; u < units; u++ {
-			perGroup[o.group] = append(perGroup[o.group], stageItem{size, r.mi, r.idx, u, units, spanAny})
+		for u := 0; u < o.units; u++ {
+			perGroup[o.group] = append(perGroup[o.group], stageItem{o.unit, r.mi, r.idx, u, o.units, spanAny})
 		}
 	}
 
@@ -106,7 +105,7 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 				continue
 			}
 			o := s.opts[mi][optOf[key]]
-			if o.pipeline > 1 && len(stages) == 1 {
+			if o.units == 1 && o.pipeline > 1 { // a pipeline bound as one block
 				stages = splitBlock(stages[0], o.tensor, o.pipeline)
 			}
 			r := Replica{

@@ -26,34 +26,35 @@ func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeEx
 	return x
 }
 
-// eachFloor visits, for each exclusive model in class c of group gi, its
-// count of new replicas there after steps — they need that many distinct
-// nodes — and its stage size (a level).
-func (x *nodeExclusivity) eachFloor(s *assignment, gi, c int, steps []step, visit func(floor, level int)) {
+// nodeFloor is the least node count class c of group gi needs for new
+// stages st after steps, given the exclusive models there: each needs as
+// many distinct nodes as it has new replicas, and those nodes keep only
+// what is left beside one of its stages (exclusiveNodes). The maximum over
+// the models does not depend on the order they are visited in.
+func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fresh sizeCounts, steps []step) int {
 	if !x.anyOn {
-		return
+		return 0
 	}
-	level := func(mi int) int {
-		o := s.opts[mi][s.optionOn(mi, gi)]
-		size, _ := bindUnit(o.tensor, o.pipeline, s.groups[gi].GPUsPerNode)
-		return levelOf(size)
+	floor := 0
+	bound := func(mi, replicas int) {
+		if replicas > 0 {
+			o := &s.opts[mi][s.optionOn(mi, gi)]
+			floor = max(floor, exclusiveNodes(replicas, levelOf(o.unit), st, fresh))
+		}
 	}
 	for mi, n := range x.perGroup[gi] {
 		if x.classOf[mi] == c {
-			if k := n + deltaOn(gi, mi, steps); k > 0 {
-				visit(k, level(mi))
-			}
+			bound(mi, n+deltaOn(gi, mi, steps))
 		}
 	}
 	for _, ch := range steps {
 		if x.on[ch.mi] && ch.class == c && ch.group == gi {
 			if _, counted := x.perGroup[gi][ch.mi]; !counted {
-				if k := deltaOn(gi, ch.mi, steps); k > 0 {
-					visit(k, level(ch.mi))
-				}
+				bound(ch.mi, deltaOn(gi, ch.mi, steps))
 			}
 		}
 	}
+	return floor
 }
 
 // exclusiveNodes is a lower bound on the nodes stages st need when floor

@@ -164,15 +164,23 @@ func (s *assignment) slowNetworkRemedies(mi, missing int) []string {
 	if len(rep.fewNodes) == 0 {
 		return nil
 	}
-	best := rep.fewNodes[0]
-	for _, f := range rep.fewNodes[1:] {
+	g, raise := s.raiseForFewestNodes(rep.fewNodes, missing)
+	return []string{fmt.Sprintf(allow+" and %s", g.Name, raise)}
+}
+
+// raiseForFewestNodes is, of the groups too small for a replica (few, not
+// empty), the one whose replica spans the fewest nodes, and the remedy
+// raising its max_nodes to hold missing replicas.
+func (s *assignment) raiseForFewestNodes(few []nodeShortfall, missing int) (NodeGroup, string) {
+	best := few[0]
+	for _, f := range few[1:] {
 		if f.nodes < best.nodes {
 			best = f
 		}
 	}
 	g := s.groups[best.group]
-	return []string{fmt.Sprintf(allow+" and %s", g.Name, raiseMaxNodes(g, replicaNodes(best.tensor, best.pipeline*missing, g.GPUsPerNode),
-		fmt.Sprintf(" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.tensor, best.pipeline, best.nodes)))}
+	return g, raiseMaxNodes(g, replicaNodes(best.tensor, best.pipeline*missing, g.GPUsPerNode), fmt.Sprintf(
+		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.tensor, best.pipeline, best.nodes))
 }
 
 // firstFit finds the cheapest group (per replica) where a variant of a model
@@ -214,15 +222,8 @@ func (s *assignment) replicaNodesRemedies(mi, missing int) []string {
 	if len(few) == 0 {
 		return nil
 	}
-	best := few[0]
-	for _, f := range few[1:] {
-		if f.nodes < best.nodes {
-			best = f
-		}
-	}
-	g := s.groups[best.group]
-	out := []string{raiseMaxNodes(g, replicaNodes(best.tensor, best.pipeline*missing, g.GPUsPerNode), fmt.Sprintf(
-		" (a replica at tensor_parallel %d × pipeline_parallel %d spans %d nodes)", best.tensor, best.pipeline, best.nodes))}
+	_, raise := s.raiseForFewestNodes(few, missing)
+	out := []string{raise}
 	if md.PipelineParallel > 1 {
 		for _, f := range few {
 			g := s.groups[f.group]

@@ -35,10 +35,14 @@ type option struct {
 	// surcharge is the strategy's weight of the model's surcharge for one
 	// replica on this group.
 	surcharge float64
+	// unit and units are how binding and the node-count model see the
+	// replica: units aligned blocks of unit GPUs (bindUnit), worked out
+	// once here rather than on every trial.
+	unit, units int
 }
 
-// gpus is the GPUs one replica takes.
-func (o option) gpus() int { return o.tensor * o.pipeline }
+// gpus is the GPUs one replica occupies on its nodes.
+func (o option) gpus() int { return o.unit * o.units }
 
 // bindUnit is how binding and the node-count model see one replica at
 // tensor t × pipeline p on nodes of perNode GPUs: units aligned blocks of
@@ -54,6 +58,12 @@ func bindUnit(t, p, perNode int) (size, units int) {
 		}
 	}
 	return t, p
+}
+
+// occupiedGPUs is the GPUs a replica at t × p occupies on nodes of perNode.
+func occupiedGPUs(t, p, perNode int) int {
+	size, units := bindUnit(t, p, perNode)
+	return size * units
 }
 
 // filterReport is what the filters found for one model.
@@ -170,7 +180,8 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 		case r.Fits && nodes > 1 && !acrossNodes:
 			slow = true
 		case r.Fits && nodes <= g.MaxNodes:
-			return option{tensor: t, pipeline: p, memPerGPU: r.NeedBytes}, true
+			unit, units := bindUnit(t, p, g.GPUsPerNode)
+			return option{tensor: t, pipeline: p, memPerGPU: r.NeedBytes, unit: unit, units: units}, true
 		case r.Fits:
 			if short.nodes == 0 || nodes < short.nodes {
 				short = nodeShortfall{tensor: t, pipeline: p, nodes: nodes}
@@ -195,19 +206,15 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 	// can need fewer (a 405B bf16 at t4×p3 = 12 H100 where t8×p2 takes 16),
 	// and a pipeline inside a node occupies its aligned block (bindUnit) —
 	// then the fewest stages, each of which adds a hop to every token.
-	occupied := func(t, p int) int {
-		size, units := bindUnit(t, p, g.GPUsPerNode)
-		return size * units
-	}
 	layers := min(maxPipelineStages, est.Arch.Layers)
 	var best option
 	found := false
 	for p := 2; p <= layers; p++ {
-		if found && occupied(degrees[0], p) >= occupied(best.tensor, best.pipeline) {
+		if found && occupiedGPUs(degrees[0], p, g.GPUsPerNode) >= best.gpus() {
 			break // every later (t, p) occupies more GPUs
 		}
 		for _, t := range degrees {
-			if found && occupied(t, p) >= occupied(best.tensor, best.pipeline) {
+			if found && occupiedGPUs(t, p, g.GPUsPerNode) >= best.gpus() {
 				break
 			}
 			if o, ok := try(t, p); ok {
@@ -220,7 +227,7 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 		// A pipeline inside a node whose block has GPUs to spare takes
 		// them as more stages, when the layers allow: less memory per GPU,
 		// and no GPU of the block left idle.
-		if n := occupied(best.tensor, best.pipeline); best.gpus() < n && n/best.tensor <= layers {
+		if n := best.gpus(); best.tensor*best.pipeline < n && n/best.tensor <= layers {
 			if o, ok := try(best.tensor, n/best.tensor); ok {
 				best = o
 			}
@@ -362,6 +369,5 @@ func ReplicaShape(m ModelDemand, g NodeGroup) (Shape, bool) {
 		return Shape{}, false
 	}
 	o := opts[0]
-	size, units := bindUnit(o.tensor, o.pipeline, g.GPUsPerNode)
-	return Shape{TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, occupied: size * units}, true
+	return Shape{TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, occupied: o.gpus()}, true
 }

@@ -37,13 +37,7 @@ func newOccupancy(s *assignment) *occupancy {
 // node floors the exclusivity constraint sets after steps.
 func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, steps []step) int {
 	base := &occ.bases[gi][c]
-	n := base.nodesFor(st)
-	// The bound of each exclusive model: the maximum of them does not
-	// depend on the order they are visited in.
-	s.exclusive.eachFloor(s, gi, c, steps, func(floor, level int) {
-		n = max(n, exclusiveNodes(floor, level, st, base.fresh))
-	})
-	return n
+	return max(base.nodesFor(st), s.exclusive.nodeFloor(s, gi, c, st, base.fresh, steps))
 }
 
 // nodesAfter is group gi's node count after the steps that concern it.

@@ -178,15 +178,22 @@ func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool)
 		if (exclusive && n.models[model]) || (n.class >= 0 && n.class != class) {
 			continue
 		}
-		n.free &^= fullMask(size) << off
-		n.class = class
-		n.addModel(model)
-		gpus := make([]int, size)
-		for k := range gpus {
-			gpus[k] = off + k
-		}
-		return Stage{Node: i, GPUs: gpus}, true
+		return a.takeAt(i, off, size, model, class), true
 	}
+}
+
+// takeAt binds the block of size GPUs at offset off of node i, free and of
+// the model's class, to the model.
+func (a *groupAlloc) takeAt(i, off, size, model, class int) Stage {
+	n := &a.nodes[i]
+	n.free &^= fullMask(size) << off
+	n.class = class
+	n.addModel(model)
+	gpus := make([]int, size)
+	for k := range gpus {
+		gpus[k] = off + k
+	}
+	return Stage{Node: i, GPUs: gpus}
 }
 
 // freeBlocks counts the aligned free blocks of size on a node.
@@ -200,22 +207,15 @@ func freeBlocks(free uint64, gpusPerNode, size int) int {
 	return n
 }
 
-// take binds one stage of size GPUs to node i at its lowest aligned free
-// block.
+// takeBlock binds one stage of size GPUs to node i at its lowest aligned
+// free block, when the node has one and holds the model's class or none.
 func (a *groupAlloc) takeBlock(i, size, model, class int) (Stage, bool) {
 	n := &a.nodes[i]
 	off, ok := blockIn(n.free, a.gpusPerNode, size)
 	if !ok || (n.class >= 0 && n.class != class) {
 		return Stage{}, false
 	}
-	n.free &^= fullMask(size) << off
-	n.class = class
-	n.addModel(model)
-	gpus := make([]int, size)
-	for k := range gpus {
-		gpus[k] = off + k
-	}
-	return Stage{Node: i, GPUs: gpus}, true
+	return a.takeAt(i, off, size, model, class), true
 }
 
 // placeBeside binds the next stage of a replica on node i, where its
@@ -238,10 +238,12 @@ func (a *groupAlloc) placeWithRoom(size, need, model, class int, exclusive bool)
 			a.grow(i + 1)
 		}
 		n := &a.nodes[i]
-		if (exclusive && n.models[model]) || (n.class >= 0 && n.class != class) || freeBlocks(n.free, a.gpusPerNode, size) < need {
+		if (exclusive && n.models[model]) || freeBlocks(n.free, a.gpusPerNode, size) < need {
 			continue
 		}
-		return a.takeBlock(i, size, model, class)
+		if st, ok := a.takeBlock(i, size, model, class); ok {
+			return st, true
+		}
 	}
 	return Stage{}, false
 }

@@ -43,7 +43,8 @@ func (s *assignment) perturb() {
 	rng := rand.New(rand.NewPCG(0x6d636c6c, 0x6d))
 	work, moves, stall := 0, 0, 0
 	stallLimit := max(perturbStallMin, perturbStall*len(s.models)*len(s.groups))
-	best := s.obj.of(s)
+	current := s.obj.of(s)
+	best := current
 	for trial := 0; trial < perturbTrials && stall < stallLimit && work < perturbBudget && moves < perturbMoves; trial++ {
 		stall++
 		var groups []int
@@ -55,7 +56,6 @@ func (s *assignment) perturb() {
 		if len(groups) == 0 {
 			return
 		}
-		before := s.obj.of(s)
 		mark := s.mark()
 		moved, ok := s.kick(kickCycle[trial%len(kickCycle)], rng, groups)
 		work += moved
@@ -63,12 +63,24 @@ func (s *assignment) perturb() {
 			s.undo(mark)
 			continue
 		}
-		moves += s.localSearch(true)
-		s.keepUnlessWorse(mark, before)
-		if now := s.obj.of(s); now.less(best.plus(improvement)) {
-			best, stall = now, 0
+		moves += s.localSearch()
+		current = s.keepUnlessWorse(mark, current)
+		if current.less(best.plus(improvement)) {
+			best, stall = current, 0
 		}
 	}
+}
+
+// keepUnlessWorse ends a trial: it keeps the changes since the mark unless
+// the objective rose above before, and returns the objective it leaves.
+// Equal cost is kept too: it lets the search cross plateaus.
+func (s *assignment) keepUnlessWorse(mark int, before score) score {
+	if after := s.obj.of(s); !after.exceeds(before) {
+		s.commit()
+		return after
+	}
+	s.undo(mark)
+	return before
 }
 
 // kick applies one kick of kind k; it returns the replicas it moved and

@@ -107,23 +107,8 @@ func betterStart(a *assignment, aLeft [][]int, b *assignment, bLeft [][]int) boo
 		}
 		return out
 	}
-	la, lb := left(a, aLeft), left(b, bLeft)
-	levels := map[int]bool{}
-	for p := range la {
-		levels[p] = true
-	}
-	for p := range lb {
-		levels[p] = true
-	}
-	order := make([]int, 0, len(levels))
-	for p := range levels {
-		order = append(order, p)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(order)))
-	for _, p := range order {
-		if la[p] != lb[p] {
-			return la[p] < lb[p]
-		}
+	if c := comparePerPriority(left(b, bLeft), left(a, aLeft)); c != 0 {
+		return c > 0 // b leaves more unplaced
 	}
 	return a.obj.of(a).less(b.obj.of(b).plus(improvement))
 }

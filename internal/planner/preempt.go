@@ -101,20 +101,29 @@ func placesMore(req Request, a, b *Result) bool {
 		}
 		return out
 	}
-	ca, cb := count(a), count(b)
-	levels := slices.Sorted(maps.Keys(ca))
-	for p := range cb {
-		if _, ok := ca[p]; !ok {
+	return comparePerPriority(count(a), count(b)) > 0
+}
+
+// comparePerPriority compares two counts per priority from the highest
+// priority down: the sign of a − b at the first priority where they differ,
+// 0 when they never do. It is how plans are ranked by what they place.
+func comparePerPriority(a, b map[int]int) int {
+	levels := slices.Collect(maps.Keys(a))
+	for p := range b {
+		if _, ok := a[p]; !ok {
 			levels = append(levels, p)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(levels)))
 	for _, p := range levels {
-		if ca[p] != cb[p] {
-			return ca[p] > cb[p]
+		switch {
+		case a[p] > b[p]:
+			return 1
+		case a[p] < b[p]:
+			return -1
 		}
 	}
-	return false
+	return 0
 }
 
 // blockingReplicas lists, by key, the replicas of r still where the

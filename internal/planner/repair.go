@@ -8,9 +8,10 @@ import "sort"
 // moves replicas this plan placed on that group to their best other place,
 // one at a time, until the replica fits there; failing that, it moves one
 // of the model's own replicas to let the constraints the model sets itself
-// admit one more. The moves are kept only when the replica fits. Placing a replica outranks cost, as everywhere in the planner,
-// and no replica is left unplaced for it. Kept replicas never move here
-// (preempt.go decides that, within max_moves).
+// admit one more. The moves are kept only when the replica fits. Placing a
+// replica outranks cost, as everywhere in the planner, and no replica is
+// left unplaced for it. Kept replicas never move here (preempt.go decides
+// that, within max_moves).
 
 // repairBudget bounds the relocations repair evaluates over one pass, so
 // that a plan's work stays bounded by counts, never by the clock.

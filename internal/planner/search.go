@@ -20,25 +20,13 @@ const evacuationBudget = 20_000
 
 // improve runs the local search, then the iterated local search.
 func (s *assignment) improve() {
-	s.localSearch(true)
+	s.localSearch()
 	s.perturb()
 }
 
-// keepUnlessWorse ends a trial: it keeps the changes since the mark unless
-// the objective rose above before. Equal cost is kept too: it lets the
-// search cross plateaus.
-func (s *assignment) keepUnlessWorse(mark int, before score) {
-	if s.obj.of(s).exceeds(before) {
-		s.undo(mark)
-	} else {
-		s.commit()
-	}
-}
-
-// localSearch runs single moves, then exchanges and, with repack, whole-group
-// re-packs, until none improves; it returns the moves it evaluated. The
-// iterated local search runs it without re-packs: its kicks re-pack.
-func (s *assignment) localSearch(repack bool) int {
+// localSearch runs single moves, then exchanges and re-packs, until none
+// improves; it returns the moves it evaluated.
+func (s *assignment) localSearch() int {
 	evaluated := 0
 	for evaluated < moveBudget {
 		improved := false
@@ -81,7 +69,7 @@ func (s *assignment) localSearch(repack bool) int {
 				}
 			}
 		}
-		if !improved && !s.swapPass() && (!repack || !s.evacuatePass()) {
+		if !improved && !s.swapPass() && !s.evacuatePass() {
 			return evaluated
 		}
 	}

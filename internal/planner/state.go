@@ -95,8 +95,7 @@ func (s *assignment) steps(buf []step, changes []change) []step {
 // stepOf annotates one change.
 func (s *assignment) stepOf(ch change) step {
 	o := &s.opts[ch.mi][ch.oi]
-	size, units := bindUnit(o.tensor, o.pipeline, s.groups[o.group].GPUsPerNode)
-	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(size), units, o.surcharge}
+	return step{ch, o.group, s.isolation.classOf[ch.mi], levelOf(o.unit), o.units, o.surcharge}
 }
 
 func newAssignment(req Request, released map[string]moveCause) *assignment {
