@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"time"
 
@@ -35,6 +36,7 @@ func run() error {
 	sequences := flag.Int("sequences", 1000, "stability sequences")
 	inProcess := flag.Bool("in-process", false, "plan scale cases in this process (peak_mib is then the planner's allocation, not RSS)")
 	child := flag.String("child", "", "internal: plan one scale case and print its figures")
+	cases := flag.String("cases", "", "run only the quality cases whose name matches this regular expression")
 	flag.Parse()
 
 	if *child != "" {
@@ -46,6 +48,13 @@ func run() error {
 		ScaleLPLimit: *scaleLimit,
 		Progress:     os.Stderr,
 		Sequences:    *sequences,
+	}
+	if *cases != "" {
+		re, err := regexp.Compile(*cases)
+		if err != nil {
+			return fmt.Errorf("-cases: %w", err)
+		}
+		cfg.Cases = re
 	}
 	if !*inProcess {
 		exe, err := os.Executable()

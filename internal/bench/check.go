@@ -131,6 +131,15 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 		}
 		cost += float64(gr.Nodes) * g.PricePerHour
 	}
+	for _, q := range req.Quotas {
+		used := 0
+		for name, per := range q.PerNode {
+			used += reported[name].Nodes * per
+		}
+		if used > q.Limit {
+			return fmt.Errorf("quota %s: %d %s used, limit %d", q.Name, used, q.Unit, q.Limit)
+		}
+	}
 	if math.Abs(cost-res.CostPerHour) > 1e-6*math.Max(1, cost) {
 		return fmt.Errorf("reported cost %.6f, node counts cost %.6f", res.CostPerHour, cost)
 	}

@@ -89,6 +89,7 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 		inCloud[mi], inDomain[mi] = map[string]int{}, map[string]int{}
 	}
 	res := FFDResult{Nodes: make([]int, len(req.NodeGroups))}
+	quotas := newFFDQuotas(req)
 	for _, it := range items {
 		m := req.Models[it.model]
 		spread := m.Spread.Across == planner.SpreadCloud
@@ -124,7 +125,7 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 			// its existing nodes.
 			for ci, s := range cands {
 				ng := req.NodeGroups[s.Group]
-				if len(groups[s.Group].nodes)+newNodesFor(groups[s.Group], s) > ng.MaxNodes {
+				if opens := newNodesFor(groups[s.Group], s); len(groups[s.Group].nodes)+opens > ng.MaxNodes || !quotas.room(s.Group, opens) {
 					continue
 				}
 				if best < 0 || ng.PricePerHour < req.NodeGroups[cands[best].Group].PricePerHour {
@@ -138,6 +139,7 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 		}
 		s := cands[best]
 		g := groups[s.Group]
+		quotas.open(s.Group, newNodesFor(g, s))
 		for st := 0; st < s.P; st++ {
 			i := g.firstFree(s.T)
 			if i < 0 {
@@ -187,4 +189,45 @@ func newNodesFor(g *ffdGroup, s Shape) int {
 	}
 	per := g.gpusPerNode / s.T
 	return (missing + per - 1) / per
+}
+
+// ffdQuotas tracks what each quota counts as the baseline opens nodes (the
+// min_nodes from the start), so that it never opens one past a quota.
+type ffdQuotas struct {
+	limit, used []int
+	of          [][]struct{ quota, perNode int } // per group
+}
+
+func newFFDQuotas(req planner.Request) *ffdQuotas {
+	q := &ffdQuotas{limit: make([]int, len(req.Quotas)), used: make([]int, len(req.Quotas)),
+		of: make([][]struct{ quota, perNode int }, len(req.NodeGroups))}
+	for gi, g := range req.NodeGroups {
+		for qi, quota := range req.Quotas {
+			if per, ok := quota.PerNode[g.Name]; ok {
+				q.of[gi] = append(q.of[gi], struct{ quota, perNode int }{qi, per})
+				q.used[qi] += per * g.MinNodes
+			}
+		}
+	}
+	for qi, quota := range req.Quotas {
+		q.limit[qi] = quota.Limit
+	}
+	return q
+}
+
+// room tells whether group gi may open n more nodes within its quotas.
+func (q *ffdQuotas) room(gi, n int) bool {
+	for _, m := range q.of[gi] {
+		if q.used[m.quota]+n*m.perNode > q.limit[m.quota] {
+			return false
+		}
+	}
+	return true
+}
+
+// open counts n new nodes of group gi.
+func (q *ffdQuotas) open(gi, n int) {
+	for _, m := range q.of[gi] {
+		q.used[m.quota] += n * m.perNode
+	}
 }

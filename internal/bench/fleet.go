@@ -91,6 +91,9 @@ type FleetSpec struct {
 	// tolerance by region or cloud, fixed tensor degrees, and small models
 	// drawn more often beside the large ones.
 	Production bool
+	// Quotas adds the regional quotas clouds set (issue 15), one per
+	// cloud, region, quota family and capacity type (addQuotas).
+	Quotas bool
 }
 
 // Case is one generated planner request.
@@ -131,13 +134,15 @@ type generator struct {
 	maxRep int
 	// production draws production-shaped fleets (FleetSpec.Production).
 	production bool
+	// types is each group's catalog instance type name.
+	types map[string]string
 }
 
 func newGenerator(seed uint64, maxRep int) *generator {
 	if maxRep <= 0 {
 		maxRep = 8
 	}
-	return &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), maxRep: maxRep}
+	return &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), maxRep: maxRep, types: map[string]string{}}
 }
 
 // placeholderMaxNodes sizes groups while models are drawn, so that shapes
@@ -167,6 +172,11 @@ func Generate(suite, name string, spec FleetSpec) (*Case, error) {
 	}
 	if err := g.size(&req, headroom, spec.MinCandidateNodes); err != nil {
 		return nil, fmt.Errorf("case %s: %w", name, err)
+	}
+	if spec.Quotas {
+		if err := g.addQuotas(&req); err != nil {
+			return nil, fmt.Errorf("case %s: %w", name, err)
+		}
 	}
 	return &Case{Suite: suite, Name: name, Spec: spec, Req: req}, nil
 }
@@ -227,6 +237,7 @@ func (g *generator) fleet(types, maxRegions int) error {
 				FastNetwork: it.FastNetwork(),
 			}
 			g.groups = append(g.groups, ng)
+			g.types[ng.Name] = inst
 			if g.production && g.rng.Float64() < 0.4 {
 				// A spot twin at a discount of the list price: GCP documents
 				// Spot VMs at 60-91 % off (cloud.google.com/compute/docs/
@@ -238,6 +249,7 @@ func (g *generator) fleet(types, maxRegions int) error {
 				spot.CapacityType, spot.MinNodes = planner.CapacitySpot, 0
 				spot.PricePerHour = math.Round(ng.PricePerHour*(0.3+0.2*g.rng.Float64())*1e4) / 1e4
 				g.groups = append(g.groups, spot)
+				g.types[spot.Name] = inst
 			}
 		}
 	}
@@ -467,6 +479,71 @@ func (g *generator) size(req *planner.Request, headroom float64, minCandidates i
 	}
 }
 
+// addQuotas sets a quota on every cloud, region, quota family
+// (catalog.InstanceType.QuotaFamily) and capacity type of the fleet,
+// counting what the cloud counts (catalog.QuotaUnit: vCPUs on AWS and Azure,
+// GPUs on GCP), at 30-70 % of what the groups' max_nodes would use. While a
+// greedy reservation within the quotas cannot place every replica, the
+// quotas of the groups of the model it fails on rise by a quarter: the
+// case stays feasible by construction, and most quotas bind.
+func (g *generator) addQuotas(req *planner.Request) error {
+	type scope struct{ cloud, region, family, capacity string }
+	byScope := map[scope]int{}
+	for _, ng := range req.NodeGroups {
+		it, err := catalog.LookupInstanceType(ng.Cloud, g.types[ng.Name])
+		if err != nil {
+			return err
+		}
+		k := scope{ng.Cloud, ng.Region, it.QuotaFamily, ng.CapacityType}
+		qi, ok := byScope[k]
+		if !ok {
+			qi = len(req.Quotas)
+			byScope[k] = qi
+			unit := catalog.QuotaUnit(ng.Cloud)
+			req.Quotas = append(req.Quotas, planner.Quota{Name: fmt.Sprintf("%s/%s/%s/%s", k.cloud, k.region, k.family, k.capacity),
+				Unit: unit, PerNode: map[string]int{}})
+		}
+		q := &req.Quotas[qi]
+		q.PerNode[ng.Name] = it.QuotaCount(q.Unit)
+		q.Limit += ng.MaxNodes * q.PerNode[ng.Name]
+	}
+	for qi := range req.Quotas {
+		q := &req.Quotas[qi]
+		floor := 0
+		for name, per := range q.PerNode {
+			floor += groupByName(req.NodeGroups, name).MinNodes * per
+		}
+		q.Limit = max(floor, int(float64(q.Limit)*(0.3+0.4*g.rng.Float64())))
+	}
+	for round := 0; ; round++ {
+		shapes := Shapes(*req)
+		failed := reserve(*req, shapes)
+		if failed < 0 {
+			return nil
+		}
+		if round == 200 {
+			return fmt.Errorf("model %s: no feasible quotas found", req.Models[failed].Name)
+		}
+		for _, s := range shapes[failed] {
+			name := req.NodeGroups[s.Group].Name
+			for qi := range req.Quotas {
+				if per, ok := req.Quotas[qi].PerNode[name]; ok {
+					req.Quotas[qi].Limit += max(per, req.Quotas[qi].Limit/4)
+				}
+			}
+		}
+	}
+}
+
+func groupByName(groups []planner.NodeGroup, name string) planner.NodeGroup {
+	for _, g := range groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	return planner.NodeGroup{}
+}
+
 // Shape is one feasible (model, node group) pair, as the planner sees it.
 type Shape struct {
 	Group int // index into Request.NodeGroups
@@ -498,6 +575,14 @@ func reserve(req planner.Request, shapes [][]Shape) int {
 	for gi, g := range req.NodeGroups {
 		left[gi] = g.GPUsPerNode * g.MaxNodes
 	}
+	quotas := newFFDQuotas(req)
+	// fits tells whether GPUs more on group gi keep its quotas: the group's
+	// nodes are ceil(reserved GPUs / GPUs per node), as the MILP packs them.
+	nodesOf := func(gi, gpus int) int {
+		g := req.NodeGroups[gi]
+		return max(g.MinNodes, (g.GPUsPerNode*g.MaxNodes-left[gi]+gpus+g.GPUsPerNode-1)/g.GPUsPerNode)
+	}
+	fits := func(gi, gpus int) bool { return quotas.room(gi, nodesOf(gi, gpus)-nodesOf(gi, 0)) }
 	order := make([]int, len(req.Models))
 	widest := make([]int, len(req.Models))
 	for mi := range order {
@@ -524,7 +609,7 @@ func reserve(req planner.Request, shapes [][]Shape) int {
 			for _, s := range shapes[mi] {
 				g := req.NodeGroups[s.Group]
 				d := domainOf(g, caps.kind)
-				if left[s.Group] < s.GPUs || (capped && inDomain[d] >= caps.perDomain) ||
+				if left[s.Group] < s.GPUs || !fits(s.Group, s.GPUs) || (capped && inDomain[d] >= caps.perDomain) ||
 					(g.CapacityType == planner.CapacitySpot && onSpot >= caps.spot) {
 					continue
 				}
@@ -547,6 +632,7 @@ func reserve(req planner.Request, shapes [][]Shape) int {
 			}
 			for _, s := range shapes[mi] {
 				if s.Group == best {
+					quotas.open(best, nodesOf(best, s.GPUs)-nodesOf(best, 0))
 					left[best] -= s.GPUs
 				}
 			}

@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +28,8 @@ import (
 // tolerance by cloud or region), Σ_{g in domain} x ≤ cap; over spot groups,
 // Σ x ≤ replicas − on_demand_floor;
 // with min_domains d, binaries y[k][c] ≤ Σ_{g in c} x[k][g] and
-// Σ_c y[k][c] ≥ d. Minimize Σ_g price·n[g].
+// Σ_c y[k][c] ≥ d; per quota, Σ_{g it counts} per_node(g)·n[g] ≤ limit.
+// Minimize Σ_g price·n[g].
 //
 // Every stage is a power of two no wider than a node and every node has a
 // power-of-two GPU count, so ceil(GPUs / GPUsPerNode) nodes always pack a
@@ -261,6 +264,19 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 			}
 		}
 		w.end(">=", 0)
+		ncons++
+	}
+	// A quota: Σ per-node count × nodes over the groups it counts ≤ limit.
+	groupIdx := map[string]int{}
+	for gi, g := range req.NodeGroups {
+		groupIdx[g.Name] = gi
+	}
+	for qi, q := range req.Quotas {
+		w.start(fmt.Sprintf("quota_%d", qi))
+		for _, name := range slices.Sorted(maps.Keys(q.PerNode)) {
+			w.term(float64(q.PerNode[name]), nodeVar(groupIdx[name]))
+		}
+		w.end("<=", float64(q.Limit))
 		ncons++
 	}
 	w.line("Bounds")

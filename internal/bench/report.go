@@ -137,9 +137,9 @@ func markdownTable(w io.Writer, header []string, rows [][]string) {
 
 // Summary is the run's headline figures.
 type Summary struct {
-	// Quality and Production summarise the generated (q…) and the
-	// production-shaped (p…) quality cases.
-	Quality, Production ratioSummary
+	// Quality, Production and Quotas summarise the generated (q…), the
+	// production-shaped (p…) and the quota-bound (k…) quality cases.
+	Quality, Production, Quotas ratioSummary
 	// AboveTolerance lists quality cases above 1.05 × the optimum.
 	AboveTolerance []string
 	// Incomplete lists cases where the planner left replicas unplaced
@@ -191,8 +191,11 @@ func Summarize(rows []Row) Summary {
 		switch r.Suite {
 		case "quality":
 			set := &s.Quality
-			if strings.HasPrefix(r.Case, "p") {
+			switch {
+			case strings.HasPrefix(r.Case, "p"):
 				set = &s.Production
+			case strings.HasPrefix(r.Case, "k"):
+				set = &s.Quotas
 			}
 			set.Cases++
 			if q := ratio(r.PlannerCost, r.OptimalCost); q != nil && complete {
@@ -262,13 +265,13 @@ func (s Summary) Lines() []string {
 	for _, set := range []struct {
 		what string
 		r    ratioSummary
-	}{{"Quality", s.Quality}, {"Production-shaped", s.Production}} {
+	}{{"Quality", s.Quality}, {"Production-shaped", s.Production}, {"Under quotas", s.Quotas}} {
 		if set.r.Cases > 0 {
 			out = append(out, fmt.Sprintf("%s: %d of %d cases solved to optimality with every replica placed by the planner; planner/optimum over them: mean %.4f, worst %.4f (%s).",
 				set.what, set.r.Solved, set.r.Cases, set.r.MeanRatio, set.r.WorstRatio, set.r.WorstCase))
 		}
 	}
-	if s.Quality.Cases+s.Production.Cases > 0 {
+	if s.Quality.Cases+s.Production.Cases+s.Quotas.Cases > 0 {
 		if len(s.AboveTolerance) > 0 {
 			out = append(out, "Cases above 1.05 × the optimum: "+strings.Join(s.AboveTolerance, ", ")+".")
 		} else {
@@ -402,18 +405,22 @@ const methodText = `- **Fleets.** Seeded generators (` + "`math/rand/v2`" + `, P
   30–50 % of the list price (GCP documents Spot VMs at 60–91 % off, AWS Spot at up to 90 % off), min_nodes 1 for
   about a quarter of the groups, three regions per type; half the models with spot capacity get an on-demand floor
   of half their replicas, a fifth of the unspread ones with three or more replicas must keep all but one after losing a
-  region or a cloud, and one in ten fixes its tensor degree.
+  region or a cloud, and one in ten fixes its tensor degree. Quota-bound fleets (k… cases, issue 15) are
+  production-shaped and add a quota per cloud, region, quota family and capacity type, counting vCPUs on AWS and
+  Azure and GPUs on GCP as the catalog's rows do, at 30–70 % of what max_nodes would use, raised by a quarter while
+  a greedy reservation within the quotas cannot place every replica.
 - **Exact optimum.** A MILP solved by CBC: integer replicas x[m][g] of model m on group g (only where
   ` + "`planner.ReplicaShape`" + ` allows it, at its degrees), integer nodes n[g] within [min_nodes, max_nodes],
   GPUs per node × n[g] ≥ the GPUs placed, per-cloud caps floor(max_share × replicas) and min_domains binaries,
-  per-region or per-cloud caps replicas − min_replicas_on_failure, Σ over spot groups ≤ replicas − on_demand_floor;
-  minimize Σ price × n[g]. Stages are powers of two and nodes hold a power of two GPUs, so ceil(GPUs / GPUs per node)
+  per-region or per-cloud caps replicas − min_replicas_on_failure, Σ over spot groups ≤ replicas − on_demand_floor,
+  per quota Σ per-node count × n[g] ≤ limit; minimize Σ price × n[g]. Stages are powers of two and nodes hold a power of two GPUs, so ceil(GPUs / GPUs per node)
   nodes always pack: the MILP optimum is the true optimum. Models without a spread and with equal shapes are merged
   (exact for the MILP and its LP relaxation).
 - **FFD baseline** (Karpenter-like). Replicas by GPU need descending; each to the earliest-opened node of a
   feasible group with enough free GPUs, else to new nodes of the feasible group with the lowest price per node that
-  has max_nodes room; spread, failure-tolerance and spot caps respected, nodes of min_nodes paid for.
-- **Suites.** quality: 15 generated cases of 10–200 replicas and 30 production-shaped ones of 20–150, solved exactly
+  has max_nodes and quota room; spread, failure-tolerance and spot caps respected, nodes of min_nodes paid for.
+- **Suites.** quality: 15 generated cases of 10–200 replicas, 30 production-shaped ones of 20–150 and 12 under
+  quotas of 30–100, solved exactly
   (CBC time-limited; the LP bound is reported where it stops). scale: 1k, 10k (≥ 5,000 candidate nodes) and
   50k replicas; the planner runs in a child process (` + "`mcllm-bench -child <case>`" + `), no exact optimum.
   stability: 1,000 sequences of 5 random steps (add a model, remove a model, scale up, scale down, lose a busy node

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"runtime"
 	"sort"
 	"time"
@@ -76,6 +77,8 @@ type Config struct {
 	CBCVersion string
 	// Sequences is the number of stability sequences (1000 when 0).
 	Sequences int
+	// Cases, when set, runs only the quality cases whose name it matches.
+	Cases *regexp.Regexp
 }
 
 func (c *Config) progress(format string, args ...any) {
@@ -95,7 +98,8 @@ func costPtr(x float64) *float64 { return ptr(round(x, 4)) }
 
 // QualitySpecs are the quality cases: 10 to 200 replicas, three fleets each,
 // then 30 production-shaped fleets (FleetSpec.Production) of 20 to 150
-// replicas, six seeds each.
+// replicas, six seeds each, then 12 production-shaped fleets under cloud
+// quotas (FleetSpec.Quotas) of 30 to 100 replicas, four seeds each.
 func QualitySpecs() []FleetSpec {
 	var out []FleetSpec
 	for _, n := range []int{10, 25, 50, 100, 200} {
@@ -114,12 +118,24 @@ func QualitySpecs() []FleetSpec {
 			})
 		}
 	}
+	for _, n := range []int{30, 60, 100} {
+		for k := 0; k < 4; k++ {
+			out = append(out, FleetSpec{
+				Seed: uint64(2_000_000 + n*1000 + k + 1), Replicas: n, Production: true, Quotas: true,
+				Types: []int{8, 10, 12, 10}[k], MaxRegions: 3, Headroom: []float64{1.3, 1.8, 2.5, 3}[k],
+			})
+		}
+	}
 	return out
 }
 
-// QualityName names a quality case: q… generated, p… production-shaped.
+// QualityName names a quality case: q… generated, p… production-shaped,
+// k… production-shaped under quotas.
 func QualityName(s FleetSpec) string {
-	if s.Production {
+	switch {
+	case s.Quotas:
+		return fmt.Sprintf("k%d-s%d", s.Replicas, s.Seed)
+	case s.Production:
 		return fmt.Sprintf("p%d-s%d", s.Replicas, s.Seed)
 	}
 	return fmt.Sprintf("q%d-s%d", s.Replicas, s.Seed)
@@ -240,6 +256,9 @@ func (c *Config) lowerBound(cs *Case, shapes [][]Shape, limit time.Duration) (*f
 func RunQuality(cfg *Config) []Row {
 	var rows []Row
 	for _, spec := range QualitySpecs() {
+		if cfg.Cases != nil && !cfg.Cases.MatchString(QualityName(spec)) {
+			continue
+		}
 		c, err := Generate("quality", QualityName(spec), spec)
 		if err != nil {
 			rows = append(rows, Row{Suite: "quality", Case: QualityName(spec), Replicas: spec.Replicas, Error: err.Error()})

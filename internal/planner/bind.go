@@ -55,6 +55,10 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 
 	placed := map[[2]int][]Stage{}
 	failedBind := map[[2]int]bool{}
+	bound := make([]int, len(s.groups)) // nodes each group bound to, -1 before its turn
+	for gi := range bound {
+		bound[gi] = -1
+	}
 	for gi, items := range perGroup {
 		sort.Slice(items, func(i, j int) bool {
 			a, b := items[i], items[j]
@@ -70,6 +74,7 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 			return a.stage < b.stage
 		})
 		alloc := s.allocs[gi]
+		alloc.maxNodes = s.quota.bindCap(s, gi, bound)
 		for _, it := range items {
 			key := [2]int{it.model, it.replica}
 			if failedBind[key] {
@@ -86,6 +91,7 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 			}
 			placed[key] = append(placed[key], st)
 		}
+		bound[gi] = alloc.usedNodes(s.groups[gi].MinNodes)
 	}
 
 	res := &Result{ModelCost: map[string]float64{}}

@@ -37,18 +37,29 @@ func (capacityLimit) keeps(s *assignment, mi, oi int, r Replica) string {
 // missing replicas cheapest, among those only capacity (or binding, which
 // also ran out of nodes) refused.
 func (capacityLimit) explain(s *assignment, mi, missing int) (string, []string) {
+	best := s.cheapestOption(mi, func(oi int) bool {
+		b := s.blockerOf(mi, oi)
+		return b == "" || b == filterMaxNodes
+	})
+	if best < 0 {
+		return "", nil
+	}
+	gi := s.opts[mi][best].group
+	return "", []string{raiseMaxNodes(s.groups[gi], s.nodesWith(gi, change{mi, best, missing}), "")}
+}
+
+// cheapestOption is the option of model mi that holds a replica cheapest
+// once its group's nodes are full, among those where pick holds; -1 for
+// none. Remedies propose changes there: they change least for the most.
+func (s *assignment) cheapestOption(mi int, pick func(oi int) bool) int {
 	best := -1
 	for oi, o := range s.opts[mi] {
-		if b := s.blockerOf(mi, oi); b != "" && b != filterMaxNodes {
+		if !pick(oi) {
 			continue
 		}
 		if best < 0 || s.obj.perReplica(&s.groups[o.group], o) < s.obj.perReplica(&s.groups[s.opts[mi][best].group], s.opts[mi][best]) {
 			best = oi
 		}
 	}
-	if best < 0 {
-		return "", nil
-	}
-	gi := s.opts[mi][best].group
-	return "", []string{raiseMaxNodes(s.groups[gi], s.nodesWith(gi, change{mi, best, missing}), "")}
+	return best
 }

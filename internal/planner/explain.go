@@ -11,7 +11,7 @@ import (
 // filterOrder is the order explanations list filters in: the static
 // filters, then the constraints.
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterSpread, filterFailure, filterFloor}
+	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterQuota, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 

@@ -104,6 +104,15 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 	if d := cost - res.CostPerHour; d > 1e-6 || d < -1e-6 {
 		t.Errorf("total cost %.4f != sum of groups %.4f", res.CostPerHour, cost)
 	}
+	for _, q := range req.Quotas {
+		used := 0
+		for name, per := range q.PerNode {
+			used += sizes[name] * per
+		}
+		if used > q.Limit {
+			t.Errorf("quota %s: %d %s used, over its limit of %d", q.Name, used, q.Unit, q.Limit)
+		}
+	}
 	used := map[string]string{} // "group/node/gpu" → replica
 	seen := map[string]bool{}
 	perDomain := map[string]map[string]int{}

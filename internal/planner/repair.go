@@ -36,21 +36,27 @@ func (s *assignment) repair(unplaced [][]int) [][]int {
 }
 
 // makeRoom places one more replica of model mi by relocating replicas of
-// other models off one of its capacity-bound groups (victimsOn gives the
-// order). It reports whether it placed the replica.
+// other models off one of its capacity-bound groups, or off any group of
+// the quota that bounds it (victimsOn gives the order). It reports whether it placed the replica.
 func (s *assignment) makeRoom(mi int, budget *int) bool {
 	if best := s.bestOption(mi); best >= 0 {
 		s.apply(change{mi, best, 1}) // the search freed room already
 		return true
 	}
 	for oi, o := range s.opts[mi] {
-		if _, why := s.try(change{mi, oi, 1}); why != filterMaxNodes {
+		_, why := s.try(change{mi, oi, 1})
+		roomOn := []int{o.group}
+		switch why {
+		case filterMaxNodes:
+		case filterQuota: // any group the quota counts frees its share
+			roomOn = s.quota.groupsOf(s.quota.lastOn[o.group])
+		default:
 			continue
 		}
-		victims := s.victimsOn(o.group)
 		mark := s.mark()
-		for _, mj := range victims {
-			from := s.optionOn(mj, o.group)
+		for _, v := range s.victimsAcross(roomOn) {
+			mj := v.mi
+			from := s.optionOn(mj, v.group)
 			if mj == mi || s.count[mj][from] == 0 || *budget <= 0 {
 				continue
 			}
@@ -101,6 +107,21 @@ func (s *assignment) moveOwnReplica(mi int, budget *int) bool {
 		}
 	}
 	return false
+}
+
+// victim is one new replica of model mi on a group.
+type victim struct{ mi, group int }
+
+// victimsAcross lists the new replicas of groups, each group's in
+// victimsOn's order.
+func (s *assignment) victimsAcross(groups []int) []victim {
+	var out []victim
+	for _, gi := range groups {
+		for _, mj := range s.victimsOn(gi) {
+			out = append(out, victim{mj, gi})
+		}
+	}
+	return out
 }
 
 // victimsOn lists the new replicas on group gi (their models, one entry per

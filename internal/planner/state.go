@@ -37,6 +37,7 @@ type assignment struct {
 	spot      *spotFloor
 	isolation *isolationClasses
 	exclusive *nodeExclusivity
+	quota     *quotaLimits
 
 	// blocked[mi][oi] names the constraint that refused one more replica of
 	// model mi at option oi when the last of its replicas found no place
@@ -161,10 +162,14 @@ func (s *assignment) filter() {
 	s.spread = newSpreadLimit(s)
 	s.spot = newSpotFloor(s.models)
 	s.capacity = &capacityLimit{}
+	s.quota = newQuotaLimits(s)
 	// Cheapest checks first: the first constraint that refuses is the one
 	// an explanation names.
-	s.constraints = []constraint{s.spot, s.spread, s.isolation, s.exclusive, s.capacity}
+	s.constraints = []constraint{s.spot, s.spread, s.isolation, s.exclusive, s.capacity, s.quota}
 	s.checks = []constraint{s.spot, s.spread, s.capacity}
+	if len(s.req.Quotas) > 0 {
+		s.checks = append(s.checks, s.quota)
+	}
 }
 
 // startPacking sizes every group after the kept replicas are bound.

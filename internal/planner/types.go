@@ -25,7 +25,8 @@
 // its state, its refusals and its messages — constraint_capacity.go
 // (max_nodes), constraint_spread.go (max_share, min_domains, failure
 // tolerance), constraint_spot.go (on-demand floor), constraint_isolation.go
-// (tenants, dedicated models), constraint_exclusive.go (spread across node).
+// (tenants, dedicated models), constraint_exclusive.go (spread across node),
+// constraint_quota.go (cloud quotas over several groups).
 // Passes change the assignment only through try / apply / undo, and compare
 // plans only with the objective (objective.go), rebalance included.
 package planner
@@ -145,6 +146,21 @@ type ModelDemand struct {
 	Surcharge map[string]float64
 }
 
+// Quota caps what node groups may run at once, the way a cloud's service
+// quota does: over the groups it counts, Σ nodes × PerNode[group] ≤ Limit.
+// AWS and Azure count the vCPUs of an instance family per region, GCP the
+// GPUs of a GPU type per region; the adapter works out which groups a
+// quota counts and what one node of each counts, so the planner keeps one
+// linear rule for every cloud.
+type Quota struct {
+	Name string
+	// Unit is what the quota counts, for messages: "vCPUs", "GPUs".
+	Unit  string
+	Limit int
+	// PerNode is, per node group name, what one node of it counts.
+	PerNode map[string]int
+}
+
 // Isolation keeps models apart on nodes, for security. A dedicated model
 // shares its nodes with no other model; models of a tenant share nodes only
 // with models of the same tenant; the others share among themselves.
@@ -201,6 +217,8 @@ type Request struct {
 	// Previous is the placement of the last plan; replicas whose place is
 	// still feasible keep it.
 	Previous []Replica
+	// Quotas bound the node groups they count, together.
+	Quotas   []Quota
 	Strategy Strategy
 	// Rebalance allows moving feasible replicas to improve the objective,
 	// at most MaxMoves of them.

@@ -137,6 +137,7 @@ func ValidateRequest(req Request) []*InputError {
 			add(k, g.Name, "cloud", "must not be empty")
 		}
 	}
+	validateQuotas(p, req)
 	var totalReplicas int64
 	models := map[string]bool{}
 	for mi, m := range req.Models {
@@ -166,6 +167,51 @@ func ValidateRequest(req Request) []*InputError {
 	}
 	sortProblems(p.errs)
 	return p.errs
+}
+
+// validateQuotas checks every quota: a unique name, a limit in range, the
+// groups it counts known and what their nodes count positive, and room
+// within the limit for the groups' min_nodes, which exist whatever the
+// plan.
+func validateQuotas(p *problems, req Request) {
+	k := "quota"
+	groups := GroupsByName(req.NodeGroups)
+	seen := map[string]bool{}
+	for qi, q := range req.Quotas {
+		p.index = qi
+		if q.Name == "" {
+			p.add(k, "", "name", "the name of a quota must not be empty: explanations name the quota")
+			continue
+		}
+		if seen[q.Name] {
+			p.add(k, q.Name, "name", "another quota has the name too; names must be unique")
+		}
+		seen[q.Name] = true
+		limitOK := p.check(k, q.Name, limits.QuotaLimit, int64(q.Limit))
+		floor, floorOK := 0, true
+		var atFloor []string
+		for _, name := range slices.Sorted(maps.Keys(q.PerNode)) {
+			g, ok := groups[name]
+			if !ok {
+				p.add(k, q.Name, "node_groups", "counts node group %q, which the request does not have", name)
+				floorOK = false
+				continue
+			}
+			if !p.checkAt(k, q.Name, "node_groups."+limits.QuotaPerNode.Name, limits.QuotaPerNode, int64(q.PerNode[name])) {
+				floorOK = false
+				continue
+			}
+			if g.MinNodes > 0 && int64(g.MinNodes) <= limits.MinNodes.Max {
+				floor += g.MinNodes * q.PerNode[name]
+				atFloor = append(atFloor, fmt.Sprintf("%q (%d)", name, g.MinNodes))
+			}
+		}
+		if limitOK && floorOK && floor > q.Limit {
+			p.add(k, q.Name, "limit", "the min_nodes of node groups %s count %d %s, over the limit of %d: raise the quota or lower min_nodes",
+				strings.Join(atFloor, ", "), floor, q.Unit, q.Limit)
+		}
+	}
+	p.index = -1
 }
 
 // ValidateModel checks one model's own settings: its name, replicas,

@@ -80,6 +80,8 @@ type poolInput struct {
 	groupKey *string
 	// gpuModels, when not nil, is the shard's constraints.gpu_models.
 	gpuModels []string
+	// quota, when not nil, is the pool's one quota, "q".
+	quota map[string]tftypes.Value
 }
 
 func okPoolInput() poolInput {
@@ -138,6 +140,10 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 	for k, v := range in.pool {
 		out[k] = v
 	}
+	if in.quota != nil {
+		qt := h.schema.ResourceSchemas["mcllm_inference_pool"].ValueType().(tftypes.Object).AttributeTypes["quotas"].(tftypes.Map).ElementType
+		out["quotas"] = tftypes.NewValue(tftypes.Map{ElementType: qt}, map[string]tftypes.Value{"q": object(qt, in.quota)})
+	}
 	return out
 }
 
@@ -189,6 +195,17 @@ func numberCases() map[string]badPoolCase {
 	}
 	gp := func(k string) *tftypes.AttributePath { return groupPath.WithAttributeName(k) }
 	sp := func(k string) *tftypes.AttributePath { return shardPath.WithAttributeName(k) }
+	quota := func(limit tftypes.Value, extra map[string]tftypes.Value) func(*poolInput) {
+		return func(in *poolInput) {
+			in.quota = map[string]tftypes.Value{"cloud": str("custom"), "region": str("lab"), "limit": limit}
+			for k, v := range extra {
+				in.quota[k] = v
+			}
+		}
+	}
+	qp := func(k string) *tftypes.AttributePath {
+		return attrPath("quotas").WithElementKeyString("q").WithAttributeName(k)
+	}
 	return map[string]badPoolCase{
 		"max_nodes 2^63":             {g("max_nodes", bigNum("9223372036854775808")), gp("max_nodes"), "beyond what a 64-bit integer holds"},
 		"max_nodes above the limit":  {g("max_nodes", num(100_001)), gp("max_nodes"), "max_nodes must be between 0 and 100,000"},
@@ -250,6 +267,13 @@ func numberCases() map[string]badPoolCase {
 			sp("autoscaling").WithAttributeName("max_replicas"), "max_replicas must be between 0 and 100,000"},
 		"min_replicas negative": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(1), "min_replicas": num(-1)}),
 			sp("autoscaling").WithAttributeName("min_replicas"), "min_replicas must be between 0 and 100,000"},
+		"quota limit negative":        {quota(num(-1), nil), qp("limit"), `quotas["q"].limit must be between 0 and 1,000,000,000`},
+		"quota limit fractional":      {quota(num(1.5), nil), qp("limit"), "must be a whole number; got 1.5"},
+		"quota limit above the limit": {quota(num(2e9), nil), qp("limit"), "limit must be between 0 and 1,000,000,000"},
+		"quota below min_nodes": {func(in *poolInput) { quota(num(4), nil)(in); in.group["min_nodes"] = num(1) }, qp("limit"),
+			`the min_nodes of node groups "g" (1) count 8 GPUs, over the limit of 4`},
+		"quota family unknown": {quota(num(4), map[string]tftypes.Value{"family": str("NVIDIA_H100_GPUS")}), qp("family"),
+			`"NVIDIA_H100_GPUS" is not a quota family of custom's catalog instance types`},
 		"max_moves negative":         {p("max_moves", num(-1)), attrPath("max_moves"), "max_moves must be between 0 and 100,000"},
 		"max_moves above the limit":  {p("max_moves", num(1e7)), attrPath("max_moves"), "max_moves must be between 0 and 100,000"},
 		"utilization 0":              {p("gpu_memory_utilization", num(0)), attrPath("gpu_memory_utilization"), "must be greater than 0 and at most 1, got 0"},

@@ -57,6 +57,7 @@ type instanceTypeModel struct {
 	NetworkGbps         float64  `tfsdk:"network_gbps"`
 	NetworkFabric       string   `tfsdk:"network_fabric"`
 	VCPUs               int64    `tfsdk:"vcpus"`
+	QuotaFamily         string   `tfsdk:"quota_family"`
 	HostMemoryGiB       float64  `tfsdk:"host_memory_gib"`
 	PriceUSDPerHour     *float64 `tfsdk:"price_usd_per_hour"`
 	PriceSource         string   `tfsdk:"price_source"`
@@ -132,7 +133,10 @@ func instanceTypeAttributes() map[string]schema.Attribute {
 		"network_gbps":          dsNumber("Node network bandwidth in Gbit/s (InfiniBand / EFA total where present); 0 when unknown."),
 		"network_fabric": dsString("Node-to-node fabric: `efa`, `infiniband`, `tcpx` (GPUDirect-TCPX/TCPXO), `roce` or `ethernet`. " +
 			"Every fabric but `ethernet` lets a replica's pipeline stages span nodes (a node group's `fast_network`)."),
-		"vcpus":              dsInteger("Virtual CPUs."),
+		"vcpus": dsInteger("Virtual CPUs."),
+		"quota_family": dsString("The quota the type counts against in its region, as an inference pool's `quotas[*].family` names it: " +
+			"the AWS instance-family class (`P`, `G and VT`; counted in vCPUs), the Azure VM family (counted in vCPUs), the GCP GPU " +
+			"metric (`NVIDIA_H100_GPUS`; counted in GPUs)."),
 		"host_memory_gib":    dsNumber("Host memory in GiB."),
 		"price_usd_per_hour": dsNumber("On-demand price of the whole instance in USD per hour; null when unknown."),
 		"price_source":       dsString("`catalog`, `override` (from the provider's `price_overrides`) or `unknown`."),
@@ -207,7 +211,7 @@ func instanceTypeView(t catalog.InstanceType, cfg *Config) instanceTypeModel {
 		VisibleMemoryGiB: t.VisibleMemoryGiB, VisibleMemorySource: t.VisibleMemorySource,
 		UsableMemoryGiB: analysis.Round(t.VisibleMemoryGiB*cfg.Utilization, 3),
 		Interconnect:    t.Interconnect, InterconnectGBps: t.InterconnectGBps, NetworkGbps: t.NetworkGbps, NetworkFabric: t.NetworkFabric,
-		VCPUs: int64(t.VCPUs), HostMemoryGiB: t.HostMemoryGiB,
+		VCPUs: int64(t.VCPUs), QuotaFamily: t.QuotaFamily, HostMemoryGiB: t.HostMemoryGiB,
 		Regions: append([]string{}, t.Regions...),
 	}
 	price, source, ok := cfg.Price(t)

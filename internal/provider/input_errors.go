@@ -59,6 +59,8 @@ func poolProblemPath(p *planner.InputError) path.Path {
 		return path.Root("node_groups").AtMapKey(p.Name)
 	case "model":
 		return path.Root("model_shards").AtListIndex(max(p.Index, 0))
+	case "quota":
+		return path.Root("quotas").AtMapKey(p.Name)
 	}
 	return path.Empty()
 }

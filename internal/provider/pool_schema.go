@@ -150,6 +150,15 @@ func poolSchema() schema.Schema {
 			"model_shards": schema.ListNestedAttribute{Required: true,
 				MarkdownDescription: "The deployments to place: usually `[mcllm_model_shard.x.demand, …]`. Order does not matter; names must be unique.",
 				NestedObject:        schema.NestedAttributeObject{Attributes: demandAttributes(modeElement)}},
+			"quotas": schema.MapNestedAttribute{Optional: true,
+				MarkdownDescription: "Quotas the clouds set on the account, keyed by a name of your choice (the quota's code, say), " +
+					"which explanations name. Each counts the node groups of its cloud and region (and family and capacity type, " +
+					"when set); the plan keeps Σ nodes × vCPUs (or GPUs) per node within its `limit`, and a model that does not fit " +
+					"because of one is explained with the quota, how much it asked and the raise that fixes it.",
+				NestedObject: schema.NestedAttributeObject{Attributes: quotaAttributes()}},
+			"quota_usage": schema.MapNestedAttribute{Computed: true,
+				MarkdownDescription: "Per quota, keyed like `quotas`: what the planned node counts use of it, and the node groups it counts.",
+				NestedObject:        schema.NestedAttributeObject{Attributes: quotaUsageAttributes()}},
 			"strategy": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(string(planner.StrategyCost)),
 				MarkdownDescription: "`cost` (default): cheapest fleet; `binpack`: fewest nodes; `spread`: each model over as many clouds as evenly as possible, then cheapest.",
 				Validators:          []validator.String{stringvalidator.OneOf(string(planner.StrategyCost), string(planner.StrategyBinpack), string(planner.StrategySpread))}},

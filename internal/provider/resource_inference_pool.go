@@ -69,6 +69,8 @@ type poolModel struct {
 	DataTransfer         types.Map     `tfsdk:"data_transfer"`
 	Kubernetes           types.Object  `tfsdk:"kubernetes"`
 	NodeGroupSpecs       types.Map     `tfsdk:"node_group_specs"`
+	Quotas               types.Map     `tfsdk:"quotas"`
+	QuotaUsage           types.Map     `tfsdk:"quota_usage"`
 }
 
 type nodeGroupModel struct {
@@ -224,6 +226,7 @@ var (
 	workloadType      = types.ObjectType{AttrTypes: attrTypes(workloadAttributes())}
 	serviceType       = types.ObjectType{AttrTypes: attrTypes(modelObjectAttributes("Service"))}
 	transferType      = poolAttrs["data_transfer"].GetType().(types.MapType).ElemType
+	quotaUsageType    = poolAttrs["quota_usage"].GetType().(types.MapType).ElemType
 )
 
 func (r *inferencePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -338,6 +341,7 @@ func (m *poolModel) setUnknownOutputs() {
 	m.RegionWeights = types.MapUnknown(weightsType)
 	m.DataTransfer = types.MapUnknown(transferType)
 	m.NodeGroupSpecs = types.MapUnknown(nodeGroupSpecType)
+	m.QuotaUsage = types.MapUnknown(quotaUsageType)
 }
 
 // tflogWriter routes the planner's hclog lines into the provider's log, so
@@ -394,6 +398,13 @@ func (m *poolModel) plannerRequest(ctx context.Context, cfg *Config) (planner.Re
 		unresolved[name] = gd.HasError()
 		req.NodeGroups = append(req.NodeGroups, g)
 	}
+	var resolved []planner.NodeGroup
+	for _, g := range req.NodeGroups {
+		if !unresolved[g.Name] {
+			resolved = append(resolved, g)
+		}
+	}
+	req.Quotas = m.plannerQuotas(groups, resolved, &diags)
 	shards := make([]demandModel, 0, len(m.ModelShards.Elements()))
 	for _, e := range m.ModelShards.Elements() {
 		shards = append(shards, demandFromObject(e.(types.Object)))
@@ -779,6 +790,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	m.Cost, d = types.ObjectValueFrom(ctx, costTypes, cost)
 	diags.Append(d...)
 	m.Unplaced, d = mapValueFrom(ctx, unplacedType, unplaced)
+	diags.Append(d...)
+	m.QuotaUsage, d = mapValueFrom(ctx, quotaUsageType, quotaUsage(req.Quotas, res))
 	diags.Append(d...)
 	return diags
 }

@@ -101,8 +101,14 @@ type InstanceType struct {
 	NetworkGbps  float64 `json:"network_gbps"`
 	NetworkNotes string  `json:"network_notes"`
 	// NetworkFabric is the node-to-node fabric (Fabric*).
-	NetworkFabric string  `json:"network_fabric"`
-	VCPUs         int     `json:"vcpus"`
+	NetworkFabric string `json:"network_fabric"`
+	VCPUs         int    `json:"vcpus"`
+	// QuotaFamily is the quota the type counts against in its region: the
+	// AWS instance-family class ("P", "G and VT"), the Azure VM family
+	// quota as `az vm list-usage` names it, the GCP GPU quota metric
+	// ("NVIDIA_H100_GPUS"). QuotaSource cites it.
+	QuotaFamily   string  `json:"quota_family"`
+	QuotaSource   string  `json:"quota_source"`
 	HostMemoryGiB float64 `json:"host_memory_gib"`
 	// PriceUSDPerHour is the on-demand Linux list price of the whole
 	// instance in PriceRegion on PriceDate; nil when no source lists one.
@@ -113,6 +119,47 @@ type InstanceType struct {
 	// record of what was seen, not a promise of capacity.
 	Regions []string `json:"regions"`
 	Source  string   `json:"source"`
+}
+
+// Quota units: what a cloud's regional GPU quotas count. AWS counts the
+// vCPUs of running instances per instance-family class ("Running On-Demand
+// P instances", EC2 User Guide, "On-Demand Instance quotas"), Azure the
+// vCPUs per VM family (Azure docs, "Check vCPU quotas"), GCP the GPUs per
+// GPU type (Compute Engine docs, "GPU quota").
+const (
+	QuotaVCPUs = "vcpus"
+	QuotaGPUs  = "gpus"
+)
+
+// QuotaUnit is what the cloud's quotas count for its types.
+func QuotaUnit(cloud string) string {
+	if cloud == CloudGCP {
+		return QuotaGPUs
+	}
+	return QuotaVCPUs
+}
+
+// QuotaCount is what one node of the type counts in unit.
+func (t InstanceType) QuotaCount(unit string) int {
+	if unit == QuotaGPUs {
+		return t.GPUs
+	}
+	return t.VCPUs
+}
+
+// QuotaFamilies lists the quota families the catalog's types of a cloud
+// count against, sorted.
+func QuotaFamilies(cloud string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range instanceTypes {
+		if t.Cloud == cloud && !seen[t.QuotaFamily] {
+			seen[t.QuotaFamily] = true
+			out = append(out, t.QuotaFamily)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // PriceDateUnknown marks a price whose source snapshot carries no date.
@@ -252,6 +299,9 @@ func validateInstanceType(r InstanceType) error {
 	}
 	if r.VCPUs < 1 {
 		bad("vcpus must be positive")
+	}
+	if strings.TrimSpace(r.QuotaFamily) == "" || strings.TrimSpace(r.QuotaSource) == "" {
+		bad("quota_family and quota_source must be set")
 	}
 	if r.HostMemoryGiB <= 0 {
 		bad("host_memory_gib must be positive")

@@ -152,6 +152,8 @@ func validInstanceRow() map[string]any {
 		"network_notes":         "",
 		"network_fabric":        "efa",
 		"vcpus":                 192,
+		"quota_family":          "P",
+		"quota_source":          "test",
 		"host_memory_gib":       2048,
 		"price_usd_per_hour":    55.04,
 		"price_region":          "us-east-1",
@@ -197,6 +199,7 @@ func TestParseInstanceTypesRejectsMalformedRows(t *testing.T) {
 		{"negative price", func(r map[string]any) { r["price_usd_per_hour"] = -1.5 }, false, "price_usd_per_hour must be positive when set"},
 		{"unsorted regions", func(r map[string]any) { r["regions"] = []string{"us-west-2", "us-east-1"} }, false, "regions must be sorted"},
 		{"duplicate key", func(map[string]any) {}, true, "duplicate key aws/test.8xlarge"},
+		{"no quota family", func(r map[string]any) { r["quota_family"] = "" }, false, "quota_family and quota_source must be set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,6 +132,17 @@ var (
 	NodeGroups = Int{Name: "node_groups", Min: 1, Max: 2_000, What: "the most node groups one pool may have"}
 )
 
+// Quotas.
+var (
+	// QuotaLimit bounds a quota's limit, in vCPUs or GPUs. Cloud quotas
+	// run to thousands of vCPUs per family and region; a billion leaves
+	// room, and a billion × 2,000 groups still fits int64.
+	QuotaLimit = Int{Name: "limit", Min: 0, Max: 1_000_000_000, What: "the largest quota mcllm plans for"}
+	// QuotaPerNode bounds what one node counts against a quota: the
+	// largest catalog node has 224 vCPUs (GCP a3-ultragpu-8g, a4-highgpu-8g).
+	QuotaPerNode = Int{Name: "per_node", Min: 1, Max: 100_000, What: "the most a node may count against a quota"}
+)
+
 // Pool and provider settings.
 var (
 	// MaxMoves bounds max_moves: a rebalance moves at most every replica.
