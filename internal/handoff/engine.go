@@ -127,6 +127,10 @@ func EngineArgs(m Model, r planner.Replica, gpu memory.GPU, port int) []string {
 	if c.EnforceEager {
 		args = append(args, "--enforce-eager")
 	}
+	if m.MaxLoRAs > 0 {
+		// The buffers the estimate counted (memory/lora.go).
+		args = append(args, "--enable-lora", "--max-loras", strconv.Itoa(m.MaxLoRAs), "--max-lora-rank", strconv.Itoa(m.LoRARank()))
+	}
 	if c.KVCacheMemoryFlag {
 		args = append(args, "--kv-cache-memory-bytes", strconv.FormatInt(pg.KVBytes, 10))
 	}

@@ -23,11 +23,14 @@ import (
 // --master-port), the serve command's --headless
 // (vllm/entrypoints/cli/serve.py) and the frontend's --port; as of the
 // arg_utils.py of May 2026 and the parallelism guide of September 2026.
+// LoRAConfig (vllm/config/lora.py, its fields as flags in arg_utils.py):
+// --enable-lora, --max-loras, --max-lora-rank.
 var servedFlags = []string{
 	"--model", "--served-model-name", "--tensor-parallel-size", "--pipeline-parallel-size", "--gpu-memory-utilization",
 	"--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--enable-chunked-prefill", "--no-enable-chunked-prefill",
 	"--enforce-eager", "--kv-cache-memory-bytes", "--dtype", "--quantization", "--kv-cache-dtype",
 	"--distributed-executor-backend", "--nnodes", "--node-rank", "--master-addr", "--master-port", "--headless", "--port",
+	"--enable-lora", "--max-loras", "--max-lora-rank",
 }
 
 // Every flag a rendered workload passes on the default release is one that

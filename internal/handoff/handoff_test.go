@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -117,6 +118,36 @@ func TestEngineArgsCarryTheEstimatesSettings(t *testing.T) {
 	if !slices.Contains(args, "--enable-chunked-prefill=false") || !slices.Contains(args, "--enforce-eager") ||
 		slices.Contains(args, "--kv-cache-memory-bytes") {
 		t.Errorf("V0, eager: %v", args)
+	}
+}
+
+// A shard with LoRA slots enables them with the slots and rank the
+// estimate sized its buffers for; without, no LoRA flag.
+func TestEngineArgsLoRA(t *testing.T) {
+	groups, models := threeClouds(t)
+	f := testFleet(t, groups, models, nil)
+	var m Model
+	for _, name := range slices.Sorted(maps.Keys(f.Models)) {
+		if !f.Models[name].Arch.IsMoE() {
+			m = f.Models[name]
+			break
+		}
+	}
+	r := planner.Replica{TensorParallel: 1, PipelineParallel: 1, Stages: []planner.Stage{{Node: 0, GPUs: []int{0}}}}
+	gpu := memory.GPU{VisibleBytes: 79 * memory.GiB, Utilization: 0.9}
+	if args := EngineArgs(m, r, gpu, 8000); slices.Contains(args, "--enable-lora") {
+		t.Fatalf("LoRA flags without LoRA: %v", args)
+	}
+	req := m.Request
+	req.MaxLoRAs, req.MaxLoRARank = 6, 64
+	est, err := memory.New(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Estimate = est
+	args := EngineArgs(m, r, gpu, 8000)
+	if !slices.Contains(args, "--enable-lora") || argValue(args, "--max-loras") != "6" || argValue(args, "--max-lora-rank") != "64" {
+		t.Errorf("LoRA flags: %v", args)
 	}
 }
 

@@ -28,12 +28,15 @@ type quotaMember struct{ group, perNode int }
 const filterQuota = "quota"
 
 func newQuotaLimits(s *assignment) *quotaLimits {
-	q := &quotaLimits{quotas: s.req.Quotas, members: make([][]quotaMember, len(s.req.Quotas)),
+	// By name, so that the order of the request's quotas changes nothing.
+	quotas := slices.Clone(s.req.Quotas)
+	slices.SortFunc(quotas, func(a, b Quota) int { return strings.Compare(a.Name, b.Name) })
+	q := &quotaLimits{quotas: quotas, members: make([][]quotaMember, len(quotas)),
 		ofGroup: make([][]int, len(s.groups)), lastOn: make([]int, len(s.groups))}
 	for gi := range q.lastOn {
 		q.lastOn[gi] = -1
 	}
-	for qi, quota := range q.quotas {
+	for qi, quota := range quotas {
 		for _, name := range slices.Sorted(maps.Keys(quota.PerNode)) {
 			if gi := s.groupIndex(name); gi >= 0 {
 				q.members[qi] = append(q.members[qi], quotaMember{gi, quota.PerNode[name]})
@@ -52,6 +55,19 @@ func (q *quotaLimits) groupsOf(qi int) []int {
 	out := make([]int, len(q.members[qi]))
 	for i, m := range q.members[qi] {
 		out[i] = m.group
+	}
+	return out
+}
+
+// partnersOf lists the other groups the quotas of group gi count.
+func (q *quotaLimits) partnersOf(gi int) []int {
+	var out []int
+	for _, qi := range q.ofGroup[gi] {
+		for _, m := range q.members[qi] {
+			if m.group != gi && !slices.Contains(out, m.group) {
+				out = append(out, m.group)
+			}
+		}
 	}
 	return out
 }

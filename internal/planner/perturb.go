@@ -40,7 +40,7 @@ var kickCycle = [...]kick{kickEmptyGroup, kickPushBatch, kickRecreateRegret, kic
 
 // perturb runs the iterated local search.
 func (s *assignment) perturb() {
-	rng := rand.New(rand.NewPCG(0x6d636c6c, 0x6d))
+	rng := rand.New(rand.NewPCG(0x6d636c6c+s.seed, 0x6d))
 	work, moves, stall := 0, 0, 0
 	stallLimit := max(perturbStallMin, perturbStall*len(s.models)*len(s.groups))
 	current := s.obj.of(s)
@@ -91,6 +91,10 @@ func (s *assignment) kick(k kick, rng *rand.Rand, groups []int) (int, bool) {
 		return 1, s.pushBatch(rng)
 	case kickRecreateRegret, kickRecreateWidest:
 		a, b := groups[rng.IntN(len(groups))], groups[rng.IntN(len(groups))]
+		if partners := s.quota.partnersOf(a); len(partners) > 0 && rng.IntN(2) == 0 {
+			// Groups one quota bounds trade its room: recreate them together.
+			b = partners[rng.IntN(len(partners))]
+		}
 		if a == b {
 			return 0, false
 		}

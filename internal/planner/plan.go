@@ -60,12 +60,20 @@ func Plan(req Request) (res *Result, err error) {
 // file; released names previous replicas a rebalance or a preemption lets
 // move, with the reason of their move.
 func run(req Request, released map[string]moveCause) *Result {
-	s, unplaced := start(req, released, false)
+	s, unplaced := start(req, released, startOpts{})
 	if totalReplicas(req) <= secondStartReplicas {
 		// A second start, its greedy ordering models by regret: the search
-		// is path-dependent, and the better end of two is kept.
-		if alt, left := start(req, released, true); betterStart(alt, left, s, unplaced) {
-			s, unplaced = alt, left
+		// is path-dependent, and the better end of two is kept. Quotas
+		// chain node groups together (room one frees another may take), so
+		// under quotas two more starts search with another kick sequence.
+		starts := []startOpts{{byRegret: true}}
+		if len(req.Quotas) > 0 {
+			starts = append(starts, startOpts{seed: 1}, startOpts{byRegret: true, seed: 1})
+		}
+		for _, o := range starts {
+			if alt, left := start(req, released, o); betterStart(alt, left, s, unplaced) {
+				s, unplaced = alt, left
+			}
 		}
 	}
 	s.spreadSpot()          // assign.go: spot replicas over two groups
@@ -76,11 +84,17 @@ func run(req Request, released map[string]moveCause) *Result {
 // that time at scale stays that of one start.
 const secondStartReplicas = 2_000
 
-// start runs the stages up to binding from scratch; byRegret orders the
-// greedy's models by regret within a priority.
-func start(req Request, released map[string]moveCause, byRegret bool) (*assignment, [][]int) {
+// startOpts vary a start: byRegret orders the greedy's models by regret
+// within a priority; seed picks the local search's kick sequence.
+type startOpts struct {
+	byRegret bool
+	seed     uint64
+}
+
+// start runs the stages up to binding from scratch.
+func start(req Request, released map[string]moveCause, o startOpts) (*assignment, [][]int) {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
-	s.byRegret = byRegret
+	s.byRegret, s.seed = o.byRegret, o.seed
 	s.filter()                      // filter.go: options per model and group; constraint_*.go
 	s.keepPrevious()                // stability.go: previous replicas that still fit stay
 	s.startPacking()                // occupancy.go: node counts after them

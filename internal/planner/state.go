@@ -66,6 +66,8 @@ type assignment struct {
 	// byRegret orders the greedy's models by regret within a priority (the
 	// second start).
 	byRegret bool
+	// seed varies the kicks of the iterated local search (perturb.go).
+	seed uint64
 }
 
 // change is delta replicas (negative to remove) of model mi at option oi.

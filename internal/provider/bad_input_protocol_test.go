@@ -80,6 +80,8 @@ type poolInput struct {
 	groupKey *string
 	// gpuModels, when not nil, is the shard's constraints.gpu_models.
 	gpuModels []string
+	// engine, when not nil, is the shard's engine settings.
+	engine map[string]tftypes.Value
 	// quota, when not nil, is the pool's one quota, "q".
 	quota map[string]tftypes.Value
 }
@@ -114,6 +116,9 @@ func (in poolInput) shardValues(st tftypes.Object) map[string]tftypes.Value {
 	if in.autoscaling != nil {
 		shard["replicas"] = tftypes.NewValue(tftypes.Number, nil)
 		shard["autoscaling"] = object(st.AttributeTypes["autoscaling"], in.autoscaling)
+	}
+	if in.engine != nil {
+		shard["engine"] = object(st.AttributeTypes["engine"], in.engine)
 	}
 	if in.gpuModels != nil {
 		shard["constraints"] = object(st.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
@@ -267,6 +272,12 @@ func numberCases() map[string]badPoolCase {
 			sp("autoscaling").WithAttributeName("max_replicas"), "max_replicas must be between 0 and 100,000"},
 		"min_replicas negative": {as(map[string]tftypes.Value{"target_load": num(1), "load_per_replica": num(1), "min_replicas": num(-1)}),
 			sp("autoscaling").WithAttributeName("min_replicas"), "min_replicas must be between 0 and 100,000"},
+		"max_lora_rank 24": {func(in *poolInput) {
+			in.engine = map[string]tftypes.Value{"max_loras": num(2), "max_lora_rank": num(24)}
+		},
+			sp("engine").WithAttributeName("max_lora_rank"), "vLLM accepts a max_lora_rank of"},
+		"max_loras above the limit": {func(in *poolInput) { in.engine = map[string]tftypes.Value{"max_loras": num(5000)} },
+			sp("engine").WithAttributeName("max_loras"), "max_loras must be between 0 and 1,024"},
 		"quota limit negative":        {quota(num(-1), nil), qp("limit"), `quotas["q"].limit must be between 0 and 1,000,000,000`},
 		"quota limit fractional":      {quota(num(1.5), nil), qp("limit"), "must be a whole number; got 1.5"},
 		"quota limit above the limit": {quota(num(2e9), nil), qp("limit"), "limit must be between 0 and 1,000,000,000"},

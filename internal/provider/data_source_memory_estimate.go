@@ -101,6 +101,10 @@ func (d *memoryEstimateDataSource) Schema(_ context.Context, _ datasource.Schema
 					"enable_chunked_prefill": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "vLLM `--enable-chunked-prefill`; omitted, the release's default."},
 					"enforce_eager": schema.BoolAttribute{Optional: true, MarkdownDescription: "vLLM `--enforce-eager`."},
+					"max_loras": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: withLimit("LoRA adapters resident at once (vLLM `--max-loras`); omitted or 0, no LoRA.", limits.LoRAs)},
+					"max_lora_rank": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: "vLLM `--max-lora-rank`; omitted, 16."},
 				}},
 			"estimate": schema.SingleNestedAttribute{
 				Computed:            true,
@@ -137,6 +141,7 @@ func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.Read
 	}
 	in.Engine, in.MaxNumBatchedTokens, in.ChunkedPrefill, in.EnforceEager =
 		settings.Engine, settings.MaxNumBatchedTokens, settings.ChunkedPrefill, settings.EnforceEager
+	in.MaxLoRAs, in.MaxLoRARank = settings.MaxLoRAs, settings.MaxLoRARank
 	if !m.GPUMemoryUtilization.IsNull() {
 		in.Utilization = m.GPUMemoryUtilization.ValueFloat64()
 	}
@@ -150,7 +155,7 @@ func (d *memoryEstimateDataSource) Read(ctx context.Context, req datasource.Read
 		switch ierr.Field {
 		case memory.FieldArchitecture, "":
 			at = path.Root("model")
-		case memory.FieldMaxBatchedTokens:
+		case memory.FieldMaxBatchedTokens, memory.FieldMaxLoRAs, memory.FieldMaxLoRARank:
 			at = path.Root("engine").AtName(ierr.Field)
 		}
 		resp.Diagnostics.AddAttributeError(at, ierr.Summary, ierr.Detail)

@@ -164,6 +164,13 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 						"for V1, on above 32,768 tokens of context for V0. Off, `max_num_batched_tokens` must be at least `max_context_tokens`."},
 				"enforce_eager": schema.BoolAttribute{Optional: o, Computed: c,
 					MarkdownDescription: "Run without CUDA graphs (vLLM `--enforce-eager`): slower decoding, no graph memory."},
+				"max_loras": intAttr(mode, attrSpec{false, withLimit("LoRA adapters resident on the GPUs at once (vLLM `--max-loras`, "+
+					"with `--enable-lora`). vLLM pre-allocates their buffers at `max_lora_rank` on every attention and MLP projection of "+
+					"every layer before it profiles, so the estimate adds them to the weights and the KV cache gets less (see the memory "+
+					"guide). Omitted or 0: no LoRA. Dense models only: the expert and latent-attention buffers of MoE and MLA models are "+
+					"not modelled.", limits.LoRAs)}),
+				"max_lora_rank": intAttr(mode, attrSpec{false, "The largest adapter rank served (vLLM `--max-lora-rank`): one of " +
+					"1, 8, 16, 32, 64, 128, 256, 320, 512. Omitted: vLLM's default, 16."}),
 			}},
 		"weights_source": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Where the weights are stored: the bucket's cloud and region. The pool then reports the bytes " +
@@ -349,7 +356,7 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 	if err != nil {
 		ie := fromMemoryError(err)
 		field := ie.Field
-		if field == memory.FieldMaxBatchedTokens {
+		if field == memory.FieldMaxBatchedTokens || field == memory.FieldMaxLoRAs || field == memory.FieldMaxLoRARank {
 			diags.AddAttributeError(at.AtName("engine").AtName(field), ie.Summary, ie.Detail)
 			return md, diags
 		}
@@ -493,6 +500,12 @@ func readEngineSettings(o types.Object, req *memory.Request, at path.Path, diags
 		}
 	}
 	req.EnforceEager = eager.ValueBool()
+	loras, _ := a["max_loras"].(types.Int64)
+	rank, _ := a["max_lora_rank"].(types.Int64)
+	if !checkInt(at.AtName("max_loras"), limits.LoRAs, loras, diags) {
+		return false
+	}
+	req.MaxLoRAs, req.MaxLoRARank = int(loras.ValueInt64()), clampInt(rank.ValueInt64())
 	return true
 }
 

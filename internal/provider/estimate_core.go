@@ -34,6 +34,8 @@ type estimateInput struct {
 	MaxNumBatchedTokens int
 	ChunkedPrefill      memory.Toggle
 	EnforceEager        bool
+	// MaxLoRAs and MaxLoRARank are vLLM --max-loras and --max-lora-rank.
+	MaxLoRAs, MaxLoRARank int
 }
 
 // inputError is a bad input, named by its attribute so that each adapter
@@ -64,6 +66,7 @@ type tensorParallelOption struct {
 	WeightsBytesPerGPU    int64   `tfsdk:"weights_bytes_per_gpu"`
 	KVCacheBytesPerGPU    int64   `tfsdk:"kv_cache_bytes_per_gpu"`
 	OverheadBytesPerGPU   int64   `tfsdk:"overhead_bytes_per_gpu"`
+	LoRABytesPerGPU       int64   `tfsdk:"lora_bytes_per_gpu"`
 	NeedBytesPerGPU       int64   `tfsdk:"need_bytes_per_gpu"`
 	NeedGiBPerGPU         float64 `tfsdk:"need_gib_per_gpu"`
 	UsableBytesPerGPU     int64   `tfsdk:"usable_bytes_per_gpu"`
@@ -99,6 +102,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 		Arch: model.Architecture, Precision: precision, KVPrecision: kv,
 		ContextTokens: clampInt(in.Context), Concurrency: clampInt(in.Concurrency), Engine: in.Engine,
 		MaxNumBatchedTokens: in.MaxNumBatchedTokens, ChunkedPrefill: in.ChunkedPrefill, EnforceEager: in.EnforceEager,
+		MaxLoRAs: in.MaxLoRAs, MaxLoRARank: in.MaxLoRARank,
 	})
 	if err != nil {
 		return estimateOutput{}, fromMemoryError(err)
@@ -149,6 +153,7 @@ func computeEstimate(in estimateInput) (estimateOutput, *inputError) {
 		out.TensorParallelOptions[strconv.Itoa(t)] = tensorParallelOption{
 			GPUs: int64(t) * pp, PipelineParallel: pp,
 			WeightsBytesPerGPU: r.WeightBytes, KVCacheBytesPerGPU: r.KVBytes, OverheadBytesPerGPU: r.OverheadBytes,
+			LoRABytesPerGPU: r.LoRABytes,
 			NeedBytesPerGPU: r.NeedBytes, NeedGiBPerGPU: gib(r.NeedBytes), UsableBytesPerGPU: r.UsableBytes,
 			Fits: r.Fits, ShortfallGiBPerGPU: gib(r.ShortfallBytes()),
 			KVCacheCapacityTokens: r.KVCapacityTokens, MaxConcurrency: analysis.Round(r.MaxConcurrency, 2),
@@ -233,6 +238,7 @@ func estimateOutputAttributes() map[string]schema.Attribute {
 				"gpus":                     dsInteger("GPUs one replica uses: tensor × pipeline degree."),
 				"pipeline_parallel":        dsInteger("Pipeline degree."),
 				"weights_bytes_per_gpu":    dsInteger("Weights on the most loaded GPU."),
+				"lora_bytes_per_gpu":       dsInteger("LoRA adapter buffers on that GPU (`engine.max_loras` at `max_lora_rank`), allocated with the weights; 0 without LoRA."),
 				"kv_cache_bytes_per_gpu":   dsInteger("Requested KV cache on that GPU."),
 				"overhead_bytes_per_gpu":   dsInteger("Activation peak, non-torch allocations (CUDA context, NCCL) and CUDA-graph memory that does not fit above the utilization line."),
 				"need_bytes_per_gpu":       dsInteger("Weights + KV cache + overhead."),

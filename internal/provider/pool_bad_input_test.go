@@ -134,6 +134,12 @@ func TestAccBadInput(t *testing.T) {
 		"floor above replicas":   {pool(okGroup, shard(`on_demand_floor = 3`), ""), `on_demand_floor must be at most the model's 2 replicas, got 3`},
 		"failure above replicas": {pool(okGroup, shard(`min_replicas_on_failure = { cloud = 2 }`), ""), `2 replicas cannot remain after a loss when the model runs 2`},
 		"slash in name":          {pool(okGroup, strings.Replace(okShard, `"llama"`, `"a/b"`, 1), ""), `must not contain "/"`},
+		// LoRA (issue 15).
+		"lora rank vLLM refuses": {pool(okGroup, shard(`engine = { max_loras = 2, max_lora_rank = 24 }`), ""),
+			`vLLM accepts a max_lora_rank of [1 8 16 32 64 128 256 320 512], got 24`},
+		"lora slots negative": {pool(okGroup, shard(`engine = { max_loras = -1 }`), ""), `max_loras must be between 0 and 1,024`},
+		"lora on a mixture of experts": {pool(okGroup, strings.Replace(shard(`engine = { max_loras = 2 }`), "llama-3.1-8b", "mixtral-8x7b", 1), ""),
+			`the expert and latent-attention buffers of this architecture are not modelled`},
 		// Quotas (issue 15).
 		"negative quota": {pool(okGroup, okShard, `quotas = { q = { cloud = "aws", region = "us-east-1", limit = -1 } }`),
 			`quotas["q"].limit must be between 0 and 1,000,000,000`},

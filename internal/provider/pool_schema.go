@@ -78,6 +78,7 @@ func memoryProfileAttributes() map[string]schema.Attribute {
 		"gpu_memory_utilization": computedFloat("Share of it the engine may use (vLLM `--gpu-memory-utilization`)."),
 		"memory_per_gpu_gib":     computedFloat("Memory a replica needs on its most loaded GPU: weights, KV cache and runtime overhead."),
 		"weights_gib":            computedFloat("Weights of the stage, split over the tensor-parallel group."),
+		"lora_gib":               computedFloat("LoRA adapter buffers of the stage (`engine.max_loras` at `max_lora_rank`), allocated with the weights; 0 without LoRA."),
 		"kv_cache_gib":           computedFloat("The KV cache the plan reserves: `max_concurrent_sequences` full-context sequences."),
 		"activation_gib":         computedFloat("Activation peak of the engine's profile run (forward pass or dummy sampler, the larger)."),
 		"non_torch_gib":          computedFloat("Non-torch memory the profiler charges (allocator pools, NCCL where the release charges it)."),

@@ -815,7 +815,7 @@ func memoryProfile(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) m
 		"gpu_memory_gib":         types.Float64Value(analysis.Round(gib(g.GPUMemoryBytes), 2)),
 		"gpu_memory_utilization": types.Float64Value(g.Utilization),
 		"memory_per_gpu_gib":     v(r.MemoryPerGPU),
-		"weights_gib":            v(pg.WeightBytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
+		"weights_gib":            v(pg.WeightBytes), "lora_gib": v(pg.LoRABytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
 		"non_torch_gib": v(pg.NonTorchBytes), "cuda_graph_gib": v(pg.CUDAGraphBytes), "kv_capacity_gib": v(pg.KVCapacityBytes),
 		"max_num_batched_tokens": types.Int64Value(int64(pg.Engine.MaxNumBatchedTokens)),
 		"engine_version":         types.StringValue(pg.Engine.Version),

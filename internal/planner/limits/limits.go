@@ -186,6 +186,10 @@ var (
 	// BatchedTokens bounds engine.max_num_batched_tokens, far above any
 	// profile batch (vLLM's defaults are 2,048 to 16,384).
 	BatchedTokens = Int{Name: "max_num_batched_tokens", Min: 1, Max: 1 << 22, What: "the largest scheduler step mcllm plans for"}
+	// LoRAs bounds vLLM --max-loras: adapters resident on a GPU at once.
+	// Each slot pre-allocates buffers for every layer; deployments run a
+	// handful to a few dozen (vLLM docs, "LoRA Adapters").
+	LoRAs = Int{Name: "max_loras", Min: 0, Max: 1024, What: "the most LoRA adapters mcllm plans per replica"}
 	// TensorParallel bounds tensor_parallel: a tensor-parallel group stays
 	// inside one node.
 	TensorParallel = Int{Name: "tensor_parallel", Min: 1, Max: GPUsPerNode.Max, What: "the most GPUs one node may have"}

@@ -49,6 +49,11 @@ type Request struct {
 	ChunkedPrefill Toggle
 	// EnforceEager is vLLM --enforce-eager: no CUDA graphs.
 	EnforceEager bool
+	// MaxLoRAs is vLLM --max-loras, the LoRA adapters resident on the GPU
+	// at once; 0 serves without LoRA (lora.go).
+	MaxLoRAs int
+	// MaxLoRARank is vLLM --max-lora-rank; 0 takes its default, 16.
+	MaxLoRARank int
 }
 
 // Estimate is the GPU-independent part of a model's memory.
@@ -116,6 +121,10 @@ func New(req Request) (*Estimate, error) {
 			return nil, &InputError{Field: FieldMaxBatchedTokens, Msg: fmt.Sprintf(
 				"%d tokens is fewer than max_context_tokens (%d) with chunked prefill off: vLLM must prefill a whole sequence in one batch; raise it or turn chunked prefill on", n, req.ContextTokens)}
 		}
+	}
+
+	if err := checkLoRA(req); err != nil {
+		return nil, err
 	}
 
 	e := &Estimate{Request: req, Params: req.Arch.Params()}

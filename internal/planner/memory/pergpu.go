@@ -61,6 +61,9 @@ type PerGPU struct {
 	WeightBytes int64
 	// KVBytes: the requested KV cache (Request.KVTokens) on this GPU.
 	KVBytes int64
+	// LoRABytes: the LoRA adapter buffers of the stage's layers (lora.go),
+	// allocated with the weights, before the profiler runs.
+	LoRABytes int64
 	// ActivationBytes: the profiled activation peak.
 	ActivationBytes int64
 	// NonTorchBytes: CUDA context, NCCL and all-reduce buffers.
@@ -70,7 +73,7 @@ type PerGPU struct {
 	CUDAGraphBytes int64
 	// OverheadBytes = ActivationBytes + NonTorchBytes + CUDAGraphBytes.
 	OverheadBytes int64
-	// NeedBytes = WeightBytes + KVBytes + OverheadBytes.
+	// NeedBytes = WeightBytes + LoRABytes + KVBytes + OverheadBytes.
 	NeedBytes int64
 	// UsableBytes is the GPU's budget (visible × utilization).
 	UsableBytes int64
@@ -176,6 +179,7 @@ func (e *Estimate) stage(gpu GPU, t, p, layers int, first, last bool) PerGPU {
 	}
 	res := PerGPU{T: t, P: p, UsableBytes: gpu.UsableBytes()}
 	res.WeightBytes = ceil64(layerBytes + vocabBytes/float64(t))
+	res.LoRABytes = e.loraBytesPerLayer(t) * int64(layers)
 
 	res.KVBytesPerToken = e.kvBytesPerTokenPerLayer(t) * int64(layers)
 	res.KVBytes = e.KVTokens * res.KVBytesPerToken
@@ -188,11 +192,12 @@ func (e *Estimate) stage(gpu GPU, t, p, layers int, first, last bool) PerGPU {
 		res.CUDAGraphBytes = max(0, CUDAGraphBytes-headroom)
 	}
 	res.OverheadBytes = res.ActivationBytes + res.NonTorchBytes + res.CUDAGraphBytes
-	res.NeedBytes = res.WeightBytes + res.KVBytes + res.OverheadBytes
+	loaded := res.WeightBytes + res.LoRABytes // what "Model loading took" counts
+	res.NeedBytes = loaded + res.KVBytes + res.OverheadBytes
 	res.Fits = res.NeedBytes <= res.UsableBytes
 
-	res.KVCapacityBytes = max(0, res.UsableBytes-res.WeightBytes-res.ActivationBytes-res.NonTorchBytes)
-	if free := res.UsableBytes - res.WeightBytes - res.OverheadBytes; free > 0 && res.KVBytesPerToken > 0 {
+	res.KVCapacityBytes = max(0, res.UsableBytes-loaded-res.ActivationBytes-res.NonTorchBytes)
+	if free := res.UsableBytes - loaded - res.OverheadBytes; free > 0 && res.KVBytesPerToken > 0 {
 		res.KVCapacityBlocks = free / (BlockTokens * res.KVBytesPerToken)
 		res.KVCapacityTokens = res.KVCapacityBlocks * BlockTokens
 	}
