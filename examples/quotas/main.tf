@@ -4,6 +4,7 @@
 # GCP the GPUs of a GPU type per region (NVIDIA_H100_GPUS), Azure the vCPUs
 # of a VM family per region. The planner keeps every quota, fills the rest
 # of the demand elsewhere, and quota_usage shows what the plan uses of each.
+# A reservation marks nodes already paid for.
 
 terraform {
   required_providers {
@@ -35,7 +36,15 @@ resource "mcllm_inference_pool" "fleet" {
   name = "quota-bound"
   node_groups = {
     aws-h100 = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 4 }
-    aws-l4   = { cloud = "aws", region = "us-east-1", instance_type = "g6.12xlarge", max_nodes = 8 }
+    aws-l4 = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "g6.12xlarge"
+      max_nodes     = 8
+      # One node under a one-year commitment: paid whether used or not, so
+      # the plan fills it first; cost.reserved_per_hour reports it apart.
+      reservation = { nodes = 1, price_per_hour = 2.9 }
+    }
     gcp-h100 = { cloud = "gcp", region = "us-central1", instance_type = "a3-highgpu-8g", max_nodes = 4 }
     azure-a100 = {
       cloud         = "azure"

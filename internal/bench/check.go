@@ -129,7 +129,9 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 			return fmt.Errorf("group %s: %d nodes reported, placement needs %d, min %d, max %d",
 				g.Name, gr.Nodes, highest[g.Name], g.MinNodes, g.MaxNodes)
 		}
-		cost += float64(gr.Nodes) * g.PricePerHour
+		// Reserved nodes at their committed price, used or not; the rest at
+		// the group's (independent of planner.NodeGroup.CostAt).
+		cost += float64(g.Reserved)*g.ReservedPrice + float64(max(0, gr.Nodes-g.Reserved))*g.PricePerHour
 	}
 	for _, q := range req.Quotas {
 		used := 0

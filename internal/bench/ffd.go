@@ -46,13 +46,14 @@ func (g *ffdGroup) firstFree(t int) int {
 // the lowest price per node ("cheapest instance first") that has max_nodes
 // room. Spread caps are respected by skipping groups of clouds at the
 // model's cap, and min_domains by keeping the last replicas for clouds not
-// yet used. Nodes min_nodes requires exist from the start and are paid for.
+// yet used. Nodes min_nodes requires, and reserved nodes, exist from the
+// start and are paid for.
 func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 	groups := make([]*ffdGroup, len(req.NodeGroups))
 	seq := 0
 	for gi, g := range req.NodeGroups {
 		groups[gi] = &ffdGroup{gpusPerNode: g.GPUsPerNode, cursor: map[int]int{}}
-		for i := 0; i < g.MinNodes; i++ {
+		for i := 0; i < max(g.MinNodes, g.Reserved); i++ { // paid for from the start
 			groups[gi].nodes = append(groups[gi].nodes, ffdNode{seq: seq, free: g.GPUsPerNode})
 			seq++
 		}
@@ -159,7 +160,7 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 	}
 	for gi, g := range groups {
 		res.Nodes[gi] = len(g.nodes)
-		res.Cost += float64(len(g.nodes)) * req.NodeGroups[gi].PricePerHour
+		res.Cost += req.NodeGroups[gi].CostAt(len(g.nodes))
 	}
 	return res
 }
@@ -192,7 +193,8 @@ func newNodesFor(g *ffdGroup, s Shape) int {
 }
 
 // ffdQuotas tracks what each quota counts as the baseline opens nodes (the
-// min_nodes from the start), so that it never opens one past a quota.
+// min_nodes and reserved ones from the start), so that it never opens one
+// past a quota.
 type ffdQuotas struct {
 	limit, used []int
 	of          [][]struct{ quota, perNode int } // per group
@@ -205,7 +207,7 @@ func newFFDQuotas(req planner.Request) *ffdQuotas {
 		for qi, quota := range req.Quotas {
 			if per, ok := quota.PerNode[g.Name]; ok {
 				q.of[gi] = append(q.of[gi], struct{ quota, perNode int }{qi, per})
-				q.used[qi] += per * g.MinNodes
+				q.used[qi] += per * max(g.MinNodes, g.Reserved)
 			}
 		}
 	}

@@ -94,6 +94,9 @@ type FleetSpec struct {
 	// Quotas adds the regional quotas clouds set (issue 15), one per
 	// cloud, region, quota family and capacity type (addQuotas).
 	Quotas bool
+	// Reservations reserves nodes of some on-demand groups at a committed
+	// price (issue 15, addReservations).
+	Reservations bool
 }
 
 // Case is one generated planner request.
@@ -177,6 +180,9 @@ func Generate(suite, name string, spec FleetSpec) (*Case, error) {
 		if err := g.addQuotas(&req); err != nil {
 			return nil, fmt.Errorf("case %s: %w", name, err)
 		}
+	}
+	if spec.Reservations {
+		g.addReservations(&req)
 	}
 	return &Case{Suite: suite, Name: name, Spec: spec, Req: req}, nil
 }
@@ -532,6 +538,22 @@ func (g *generator) addQuotas(req *planner.Request) error {
 				}
 			}
 		}
+	}
+}
+
+// addReservations reserves, on about a third of the on-demand groups, 1
+// to a third of max_nodes nodes at 45-100 % of the list price: an EC2
+// On-Demand Capacity Reservation bills at the on-demand price; committed-use
+// discounts and savings plans run to about 55 % off for three years (GCP
+// "Committed use discounts", AWS "Savings Plans" pricing pages).
+func (g *generator) addReservations(req *planner.Request) {
+	for i := range req.NodeGroups {
+		ng := &req.NodeGroups[i]
+		if ng.CapacityType != planner.CapacityOnDemand || g.rng.Float64() >= 0.35 {
+			continue
+		}
+		ng.Reserved = 1 + g.rng.IntN(max(1, ng.MaxNodes/3))
+		ng.ReservedPrice = math.Round(ng.PricePerHour*(0.45+0.55*g.rng.Float64())*1e4) / 1e4
 	}
 }
 

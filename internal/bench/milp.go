@@ -29,7 +29,8 @@ import (
 // Σ x ≤ replicas − on_demand_floor;
 // with min_domains d, binaries y[k][c] ≤ Σ_{g in c} x[k][g] and
 // Σ_c y[k][c] ≥ d; per quota, Σ_{g it counts} per_node(g)·n[g] ≤ limit.
-// Minimize Σ_g price·n[g].
+// Minimize Σ_g price·n[g], where a group with reserved nodes pays
+// price·paid[g], paid[g] ≥ n[g] − reserved, plus its reservation.
 //
 // Every stage is a power of two no wider than a node and every node has a
 // power-of-two GPU count, so ceil(GPUs / GPUsPerNode) nodes always pack a
@@ -166,14 +167,29 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 	w.line("Minimize")
 	w.start("cost")
 	for gi, g := range req.NodeGroups {
+		if g.Reserved > 0 {
+			// Reserved nodes are paid whatever the plan (a constant the
+			// cost adds back, planner.NodeGroup.CostAt); the nodes beyond
+			// them, paid[g] ≥ n[g] − reserved, at the group's price.
+			w.term(g.PricePerHour, paidVar(gi))
+			continue
+		}
 		w.term(g.PricePerHour, nodeVar(gi))
 	}
 	w.b.WriteString("\n")
 	w.line("Subject To")
 	var ints, bins []string
-	for gi := range req.NodeGroups {
+	for gi, g := range req.NodeGroups {
 		ints = append(ints, nodeVar(gi))
 		nvars++
+		if g.Reserved > 0 {
+			w.start(fmt.Sprintf("paid_%d", gi))
+			w.term(1, paidVar(gi))
+			w.term(-1, nodeVar(gi))
+			w.end(">=", -float64(g.Reserved))
+			nvars++
+			ncons++
+		}
 	}
 	type cloudVars struct {
 		cloud string
@@ -305,6 +321,7 @@ func writeList(w *lpWriter, section string, names []string) {
 }
 
 func nodeVar(gi int) string { return fmt.Sprintf("n_%d", gi) }
+func paidVar(gi int) string { return fmt.Sprintf("paid_%d", gi) }
 func xVar(k, gi int) string { return fmt.Sprintf("x_%d_%d", k, gi) }
 
 var versionRE = regexp.MustCompile(`Version:\s*(\S+)`)
@@ -431,7 +448,8 @@ func parseSolution(sol []byte, req planner.Request, relax bool, res *MILPResult)
 	}
 	res.HasCost = true
 	for gi, g := range req.NodeGroups {
-		res.Cost += g.PricePerHour * res.Nodes[gi]
+		// CostAt on fractional nodes too: the LP bound's cost.
+		res.Cost += float64(g.Reserved)*g.ReservedPrice + g.PricePerHour*math.Max(0, res.Nodes[gi]-float64(g.Reserved))
 	}
 	return nil
 }
@@ -508,8 +526,8 @@ func (m MILPResult) Realize(req planner.Request, shapes [][]Shape) (*planner.Res
 			}
 			res.Replicas[st.replica].Stages[st.stage] = planner.Stage{Node: node, GPUs: gpus}
 		}
-		res.Groups = append(res.Groups, planner.GroupResult{Name: g.Name, Nodes: nodes, CostPerHour: float64(nodes) * g.PricePerHour})
-		res.CostPerHour += float64(nodes) * g.PricePerHour
+		res.Groups = append(res.Groups, planner.GroupResult{Name: g.Name, Nodes: nodes, CostPerHour: g.CostAt(nodes)})
+		res.CostPerHour += g.CostAt(nodes)
 	}
 	return res, nil
 }

@@ -99,7 +99,8 @@ func costPtr(x float64) *float64 { return ptr(round(x, 4)) }
 // QualitySpecs are the quality cases: 10 to 200 replicas, three fleets each,
 // then 30 production-shaped fleets (FleetSpec.Production) of 20 to 150
 // replicas, six seeds each, then 12 production-shaped fleets under cloud
-// quotas (FleetSpec.Quotas) of 30 to 100 replicas, four seeds each.
+// quotas (FleetSpec.Quotas) of 30 to 100 replicas, four seeds each, and 9
+// with reserved nodes (FleetSpec.Reservations), three seeds each.
 func QualitySpecs() []FleetSpec {
 	var out []FleetSpec
 	for _, n := range []int{10, 25, 50, 100, 200} {
@@ -126,15 +127,25 @@ func QualitySpecs() []FleetSpec {
 			})
 		}
 	}
+	for _, n := range []int{30, 60, 100} {
+		for k := 0; k < 3; k++ {
+			out = append(out, FleetSpec{
+				Seed: uint64(3_000_000 + n*1000 + k + 1), Replicas: n, Production: true, Reservations: true,
+				Types: []int{8, 10, 12}[k], MaxRegions: 3, Headroom: []float64{1.3, 1.8, 2.5}[k],
+			})
+		}
+	}
 	return out
 }
 
 // QualityName names a quality case: q… generated, p… production-shaped,
-// k… production-shaped under quotas.
+// k… production-shaped under quotas, r… with reservations.
 func QualityName(s FleetSpec) string {
 	switch {
 	case s.Quotas:
 		return fmt.Sprintf("k%d-s%d", s.Replicas, s.Seed)
+	case s.Reservations:
+		return fmt.Sprintf("r%d-s%d", s.Replicas, s.Seed)
 	case s.Production:
 		return fmt.Sprintf("p%d-s%d", s.Replicas, s.Seed)
 	}

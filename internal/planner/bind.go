@@ -211,7 +211,7 @@ func (s *assignment) summarise(res *Result) {
 		alloc := s.allocs[gi]
 		gr := GroupResult{Name: g.Name, Nodes: alloc.usedNodes(g.MinNodes)}
 		gr.TotalGPUs = gr.Nodes * g.GPUsPerNode
-		gr.CostPerHour = float64(gr.Nodes) * g.PricePerHour
+		gr.CostPerHour = g.CostAt(gr.Nodes)
 		var mem int64
 		for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
 			gr.UsedGPUs += g.GPUsPerNode - bits.OnesCount64(alloc.nodes[i].free&fullMask(g.GPUsPerNode))
@@ -234,7 +234,7 @@ func (s *assignment) summarise(res *Result) {
 			}
 			sort.Strings(models)
 			for _, name := range models {
-				res.ModelCost[name] += g.PricePerHour * float64(u.gpus[name]) / float64(total)
+				res.ModelCost[name] += g.NodePrice(n) * float64(u.gpus[name]) / float64(total)
 			}
 		}
 		if gr.TotalGPUs > 0 {

@@ -59,7 +59,7 @@ func (a score) exceeds(b score) bool {
 
 // group is the objective of one group at n nodes.
 func (o objective) group(g *NodeGroup, n int) float64 {
-	cost := g.PricePerHour * float64(n)
+	cost := g.CostAt(n)
 	if o.binpack {
 		return float64(n) + cost*1e-9
 	}

@@ -87,6 +87,29 @@ type NodeGroup struct {
 	// InfiniBand, GPUDirect-TCPX, RoCE), so a replica's pipeline stages may
 	// span them.
 	FastNetwork bool
+	// Reserved is nodes already paid for — a capacity reservation, a
+	// capacity block, a committed-use discount — at ReservedPrice each per
+	// hour, whether they run replicas or not; nodes beyond them cost
+	// PricePerHour (CostAt).
+	Reserved      int
+	ReservedPrice float64
+}
+
+// CostAt is the group's cost per hour at n nodes: every reserved node at
+// its committed price, used or idle, and the nodes beyond them at the
+// group's price. The one cost rule of a group: the objective, the result
+// and every report use it.
+func (g NodeGroup) CostAt(n int) float64 {
+	return float64(g.Reserved)*g.ReservedPrice + float64(max(0, n-g.Reserved))*g.PricePerHour
+}
+
+// NodePrice is what node i of the group costs per hour: the committed price
+// for the first Reserved nodes (binding fills the lowest nodes first).
+func (g NodeGroup) NodePrice(i int) float64 {
+	if i < g.Reserved {
+		return g.ReservedPrice
+	}
+	return g.PricePerHour
 }
 
 // GPU is the memory a serving engine sees on one GPU of the group.

@@ -125,8 +125,17 @@ func ValidateRequest(req Request) []*InputError {
 			p.outOfRange(k, g.Name, limits.PricePerHour.Name, msg)
 		}
 		minOK := check(k, g.Name, limits.MinNodes, int64(g.MinNodes))
-		if maxOK := check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes)); minOK && maxOK && g.MinNodes > g.MaxNodes {
+		maxOK := check(k, g.Name, limits.NodesPerGroup, int64(g.MaxNodes))
+		if minOK && maxOK && g.MinNodes > g.MaxNodes {
 			add(k, g.Name, "min_nodes", "min_nodes (%d) is greater than max_nodes (%d)", g.MinNodes, g.MaxNodes)
+		}
+		if g.Reserved != 0 || g.ReservedPrice != 0 {
+			if g.Reserved < 0 || (maxOK && g.Reserved > g.MaxNodes) {
+				add(k, g.Name, "reservation.nodes", "must be between 0 and the group's max_nodes (%d): reserved nodes are nodes of the group, got %d", g.MaxNodes, g.Reserved)
+			}
+			if msg := limits.PricePerHour.Named("reservation.price_per_hour").Check(g.ReservedPrice); msg != "" {
+				p.outOfRange(k, g.Name, "reservation.price_per_hour", msg)
+			}
 		}
 		switch g.CapacityType {
 		case CapacityOnDemand, CapacitySpot, "":

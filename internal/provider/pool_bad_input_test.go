@@ -140,6 +140,15 @@ func TestAccBadInput(t *testing.T) {
 		"lora slots negative": {pool(okGroup, shard(`engine = { max_loras = -1 }`), ""), `max_loras must be between 0 and 1,024`},
 		"lora on a mixture of experts": {pool(okGroup, strings.Replace(shard(`engine = { max_loras = 2 }`), "llama-3.1-8b", "mixtral-8x7b", 1), ""),
 			`the expert and latent-attention buffers of this architecture are not modelled`},
+		// Reservations (issue 15).
+		"reservation above max_nodes": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, reservation = { nodes = 3 } }`, okShard, ""),
+			`node_groups["g"].reservation.nodes must be between 0 and the group's max_nodes (2): reserved nodes are nodes of the group, got 3`},
+		"reservation negative": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, reservation = { nodes = -1 } }`, okShard, ""),
+			`reservation.nodes must be between 0 and 100,000`},
+		"reservation bad time": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, reservation = { nodes = 1, ends = "next year" } }`, okShard, ""),
+			`ends: "next year" is not an RFC 3339 time`},
+		"reservation window reversed": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, reservation = { nodes = 1, starts = "2027-01-01T00:00:00Z", ends = "2026-01-01T00:00:00Z" } }`, okShard, ""),
+			`ends (2026-01-01T00:00:00Z) must be after starts (2027-01-01T00:00:00Z)`},
 		// Quotas (issue 15).
 		"negative quota": {pool(okGroup, okShard, `quotas = { q = { cloud = "aws", region = "us-east-1", limit = -1 } }`),
 			`quotas["q"].limit must be between 0 and 1,000,000,000`},

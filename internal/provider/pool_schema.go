@@ -132,6 +132,7 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 		"taints": schema.ListNestedAttribute{Optional: true,
 			MarkdownDescription: "Taints of the group's nodes. The hand-off passes them on in `node_group_specs`, and the rendered workloads tolerate them.",
 			NestedObject:        schema.NestedAttributeObject{Attributes: taintAttributes(false)}},
+		"reservation": reservationAttribute(),
 	}
 }
 
@@ -212,8 +213,10 @@ func poolSchema() schema.Schema {
 					"total_per_month": computedFloat("Whole fleet, per month of 730 hours."),
 					"per_cloud": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
 						MarkdownDescription: "Per cloud, per hour."},
-					"on_demand_per_hour": computedFloat("On-demand node groups, per hour."),
-					"spot_per_hour":      computedFloat("Spot node groups, per hour (at the prices configured for them)."),
+					"on_demand_per_hour":     computedFloat("On-demand node groups, per hour, beyond their reserved nodes."),
+					"spot_per_hour":          computedFloat("Spot node groups, per hour (at the prices configured for them), beyond their reserved nodes."),
+					"reserved_per_hour":      computedFloat("Reserved nodes (`reservation`), per hour at their committed price, used or idle."),
+					"reserved_idle_per_hour": computedFloat("The part of `reserved_per_hour` paid for reserved nodes the plan leaves empty."),
 					"per_model": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
 						MarkdownDescription: "Per model: each node's price shared among the models on it by GPUs used."},
 					"per_node_group": schema.MapAttribute{Computed: true, ElementType: types.Float64Type,
@@ -234,6 +237,8 @@ func poolSchema() schema.Schema {
 					"used_gpus":              computedInt("GPUs holding a replica."),
 					"total_gpus":             computedInt("GPUs of the group's nodes."),
 					"gpu_memory_utilization": computedFloat("Memory placed over the usable memory of the group's GPUs, 0 to 1."),
+					"reserved_used":          computedInt("Reserved nodes the plan uses."),
+					"reserved_idle":          computedInt("Reserved nodes the plan leaves empty: paid and unused."),
 				}}},
 			"failure_domains": schema.MapNestedAttribute{Computed: true,
 				MarkdownDescription: "Per model: the replicas left after losing each single cloud and each single region of the fleet, and the worst such loss.",

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -86,6 +87,7 @@ type nodeGroupModel struct {
 	Confidential types.Bool    `tfsdk:"confidential"`
 	FastNetwork  types.Bool    `tfsdk:"fast_network"`
 	Taints       types.List    `tfsdk:"taints"`
+	Reservation  types.Object  `tfsdk:"reservation"`
 }
 
 type customGPUModel struct {
@@ -157,6 +159,8 @@ type costValue struct {
 	PerCloud      map[string]float64 `tfsdk:"per_cloud"`
 	OnDemand      float64            `tfsdk:"on_demand_per_hour"`
 	Spot          float64            `tfsdk:"spot_per_hour"`
+	Reserved      float64            `tfsdk:"reserved_per_hour"`
+	ReservedIdle  float64            `tfsdk:"reserved_idle_per_hour"`
 	PerModel      map[string]float64 `tfsdk:"per_model"`
 	PerNodeGroup  map[string]float64 `tfsdk:"per_node_group"`
 	Transfer      float64            `tfsdk:"transfer_one_time"`
@@ -192,6 +196,8 @@ type utilizationValue struct {
 	UsedGPUs             int64   `tfsdk:"used_gpus"`
 	TotalGPUs            int64   `tfsdk:"total_gpus"`
 	GPUMemoryUtilization float64 `tfsdk:"gpu_memory_utilization"`
+	ReservedUsed         int64   `tfsdk:"reserved_used"`
+	ReservedIdle         int64   `tfsdk:"reserved_idle"`
 }
 
 type unplacedValue struct {
@@ -550,6 +556,7 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 			fmt.Sprintf("The catalog has no price for node group %q; set price_per_hour (USD per node-hour) or a provider price_overrides entry.", name))
 	}
 	ng.PricePerHour = price
+	ng.Reserved, ng.ReservedPrice = reservationOf(ctx, at.AtName("reservation"), g.Reservation, price, time.Now(), &diags)
 	return ng, diags
 }
 
@@ -735,7 +742,8 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	c := rep.Cost
 	cost := costValue{
 		TotalPerHour: c.TotalPerHour, TotalPerMonth: c.TotalPerMonth, PerCloud: c.PerCloud,
-		OnDemand: c.OnDemandPerHour, Spot: c.SpotPerHour, PerModel: c.PerModel, PerNodeGroup: c.PerNodeGroup,
+		OnDemand: c.OnDemandPerHour, Spot: c.SpotPerHour, Reserved: c.ReservedPerHour, ReservedIdle: c.ReservedIdlePerHour,
+		PerModel: c.PerModel, PerNodeGroup: c.PerNodeGroup,
 		Transfer: c.TransferOneTime,
 		Monthly:  monthlyCostValue{PerModel: c.MonthlyPerModel, PerNodeGroup: c.MonthlyPerNodeGroup, PerCloud: c.MonthlyPerCloud},
 	}
@@ -748,7 +756,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 	for name, g := range rep.Groups {
 		sizes[name] = int64(g.Nodes)
 		util[name] = utilizationValue{Nodes: int64(g.Nodes), UsedGPUs: int64(g.UsedGPUs), TotalGPUs: int64(g.TotalGPUs),
-			GPUMemoryUtilization: g.MemoryUtilization}
+			GPUMemoryUtilization: g.MemoryUtilization, ReservedUsed: int64(g.ReservedUsed), ReservedIdle: int64(g.ReservedIdle)}
 	}
 	unplaced := map[string]unplacedValue{}
 	for _, u := range res.Unplaced {

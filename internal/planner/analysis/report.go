@@ -23,8 +23,12 @@ type Report struct {
 // HoursPerMonth hours) to the cent.
 type Cost struct {
 	TotalPerHour, TotalPerMonth float64
-	// OnDemandPerHour and SpotPerHour split the total by capacity type.
-	OnDemandPerHour, SpotPerHour float64
+	// ReservedPerHour is what reserved nodes cost, used or idle;
+	// OnDemandPerHour and SpotPerHour split the rest by capacity type.
+	ReservedPerHour, OnDemandPerHour, SpotPerHour float64
+	// ReservedIdlePerHour is the part of ReservedPerHour paid for reserved
+	// nodes the plan leaves empty.
+	ReservedIdlePerHour float64
 	// TransferOneTime is what moving the weights of new replicas costs
 	// once, where the egress is priced.
 	TransferOneTime                                       float64
@@ -42,10 +46,12 @@ type TransferReport struct {
 }
 
 // GroupUse is what a node group holds: nodes, GPUs, and memory placed over
-// usable memory to 4 decimals.
+// usable memory to 4 decimals; of its reserved nodes, those the plan uses
+// and those it leaves idle (paid and empty).
 type GroupUse struct {
 	Nodes, UsedGPUs, TotalGPUs int
 	MemoryUtilization          float64
+	ReservedUsed, ReservedIdle int
 }
 
 // ReportOf summarises a plan of the node groups and models.
@@ -62,18 +68,24 @@ func ReportOf(groups []planner.NodeGroup, models []planner.ModelDemand, res *pla
 	for cloud, perHour := range CostByCloud(groups, res) {
 		c.PerCloud[cloud], c.MonthlyPerCloud[cloud] = Round(perHour, 4), Monthly(perHour)
 	}
-	var spot, onDemand float64
+	var spot, onDemand, reserved, idle float64
 	for _, gr := range res.Groups {
-		if byName[gr.Name].CapacityType == planner.CapacitySpot {
-			spot += gr.CostPerHour
+		g := byName[gr.Name]
+		used := min(gr.Nodes, g.Reserved)
+		committed := float64(g.Reserved) * g.ReservedPrice
+		reserved += committed
+		idle += float64(g.Reserved-used) * g.ReservedPrice
+		if g.CapacityType == planner.CapacitySpot {
+			spot += gr.CostPerHour - committed
 		} else {
-			onDemand += gr.CostPerHour
+			onDemand += gr.CostPerHour - committed
 		}
 		c.PerNodeGroup[gr.Name], c.MonthlyPerNodeGroup[gr.Name] = Round(gr.CostPerHour, 4), Monthly(gr.CostPerHour)
 		r.Groups[gr.Name] = GroupUse{Nodes: gr.Nodes, UsedGPUs: gr.UsedGPUs, TotalGPUs: gr.TotalGPUs,
-			MemoryUtilization: Round(gr.MemoryUtilization, 4)}
+			MemoryUtilization: Round(gr.MemoryUtilization, 4), ReservedUsed: used, ReservedIdle: g.Reserved - used}
 	}
 	c.SpotPerHour, c.OnDemandPerHour = Round(spot, 4), Round(onDemand, 4)
+	c.ReservedPerHour, c.ReservedIdlePerHour = Round(reserved, 4), Round(idle, 4)
 	for _, m := range models {
 		c.PerModel[m.Name], c.MonthlyPerModel[m.Name] = Round(res.ModelCost[m.Name], 4), Monthly(res.ModelCost[m.Name])
 	}
