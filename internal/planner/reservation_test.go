@@ -156,4 +156,3 @@ func costOf(res *Result, group string) float64 {
 	}
 	return 0
 }
-
