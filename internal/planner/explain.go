@@ -11,7 +11,7 @@ import (
 // filterOrder is the order explanations list filters in: the static
 // filters, then the constraints.
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterQuota, filterSpread, filterFailure, filterFloor}
+	filterNoNodes, filterShared, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterQuota, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 
@@ -99,6 +99,8 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 		{filterGPUModel, func(m *ModelDemand) { m.GPUModels = nil }, func(g NodeGroup) string { return fmt.Sprintf("allow GPU model %q", g.GPUModel) }},
 		{filterLabels, func(m *ModelDemand) { m.Labels = nil }, func(NodeGroup) string { return "drop the required labels" }},
 		{filterConfidential, func(m *ModelDemand) { m.Confidential = false }, func(NodeGroup) string { return "drop the confidential-computing requirement" }},
+		{filterShared, func(m *ModelDemand) { m.ShareGPU = true; m.TensorParallel, m.PipelineParallel = 0, 0 },
+			func(NodeGroup) string { return "set constraints.share_gpu to run on shared GPUs" }},
 	}
 	if counts[filterSlowNetwork] != nil {
 		out = append(out, s.slowNetworkRemedies(mi, missing)...)

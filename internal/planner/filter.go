@@ -21,6 +21,9 @@ const (
 	// filterSlowNetwork: memory fits only with pipeline stages across
 	// nodes, and the group's network is plain Ethernet.
 	filterSlowNetwork = "pipeline across nodes without a fast network"
+	// filterShared: the group's GPUs are shares (MIG or time-slicing)
+	// and the model does not allow sharing.
+	filterShared = "shared GPUs (constraints.share_gpu not set)"
 )
 
 // maxPipelineStages bounds the pipeline degree the planner chooses on its own.
@@ -116,10 +119,16 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 			rep.exclude(filterConfidential, g)
 		case g.MaxNodes == 0:
 			rep.exclude(filterNoNodes, g)
-		case m.TensorParallel > g.GPUsPerNode:
+		case g.Sharing != nil && !m.ShareGPU:
+			rep.exclude(filterShared, g)
+		case m.TensorParallel > g.GPUsPerNode || (g.Sharing != nil && (m.TensorParallel > 1 || m.PipelineParallel > 1)):
 			rep.exclude(filterDegree, g)
 		default:
-			o, ok, miss, short, slow := chooseDegrees(m, g, memo, kinds[gi])
+			at := m
+			if g.Sharing != nil { // a share holds a whole replica
+				at.TensorParallel, at.PipelineParallel = 1, 1
+			}
+			o, ok, miss, short, slow := chooseDegrees(at, g, memo, kinds[gi])
 			if !ok && slow {
 				rep.exclude(filterSlowNetwork, g)
 				continue

@@ -32,6 +32,8 @@
 package planner
 
 import (
+	"math"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
@@ -93,7 +95,40 @@ type NodeGroup struct {
 	// PricePerHour (CostAt).
 	Reserved      int
 	ReservedPrice float64
+	// Sharing, when set, makes the group's GPUs shares of physical GPUs
+	// (GPUsPerNode counts the shares): MIG instances or time-sliced
+	// shares, each holding one replica at tensor and pipeline degree 1, of
+	// models that allow it (ModelDemand.ShareGPU).
+	Sharing *GPUSharing
 }
+
+// GPUSharing is how the physical GPUs of a group are shared.
+type GPUSharing struct {
+	// MIGProfile is the MIG instance every share is (uniform layout
+	// "all-<profile>"), GPUMemoryBytes its memory; "" for time-slicing,
+	// where each share is an engine on the whole GPU with 1/PerGPU of the
+	// group's utilization.
+	MIGProfile string
+	// PerGPU is the shares of one physical GPU.
+	PerGPU int
+}
+
+// Shared is group g with its GPUs shared as s: GPUsPerNode counts the
+// shares, and for MIG each share has migBytes of memory (what a process
+// sees in the instance); time-sliced shares keep the whole GPU's memory
+// and split the utilization (GPU).
+func (g NodeGroup) Shared(s GPUSharing, migBytes int64) NodeGroup {
+	g.Sharing = &s
+	g.GPUsPerNode *= s.PerGPU
+	if s.MIGProfile != "" {
+		g.GPUMemoryBytes = migBytes
+	}
+	return g
+}
+
+// TimeSliced reports whether the group's shares are engines time-slicing
+// (or MPS-sharing) whole GPUs.
+func (g NodeGroup) TimeSliced() bool { return g.Sharing != nil && g.Sharing.MIGProfile == "" }
 
 // CostAt is the group's cost per hour at n nodes: every reserved node at
 // its committed price, used or idle, and the nodes beyond them at the
@@ -112,9 +147,18 @@ func (g NodeGroup) NodePrice(i int) float64 {
 	return g.PricePerHour
 }
 
-// GPU is the memory a serving engine sees on one GPU of the group.
+// GPU is the memory a serving engine sees on one GPU of the group: on a
+// time-sliced group, the whole GPU with its share of the utilization
+// (vLLM's --gpu-memory-utilization is a fraction of the whole device, and
+// the engines' fractions must sum within it), rounded down to the four
+// decimals vLLM takes.
 func (g NodeGroup) GPU() memory.GPU {
-	return memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
+	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
+	if g.TimeSliced() && g.Sharing.PerGPU > 1 {
+		gpu.Utilization = math.Floor(g.Utilization/float64(g.Sharing.PerGPU)*1e4) / 1e4
+		gpu.Shares = g.Sharing.PerGPU
+	}
+	return gpu
 }
 
 // Spread constrains how a model's replicas are spread over failure domains.
@@ -149,6 +193,9 @@ type ModelDemand struct {
 	Labels map[string]string
 	// Confidential requires confidential-computing node groups.
 	Confidential bool
+	// ShareGPU lets a replica run on a share of a GPU (a MIG instance or a
+	// time-sliced share, NodeGroup.Sharing); off, only on whole GPUs.
+	ShareGPU bool
 	// PipelineOverAnyNetwork lets a replica's pipeline stages span nodes
 	// without a fast network; by default they span only FastNetwork groups.
 	PipelineOverAnyNetwork bool

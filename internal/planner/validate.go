@@ -137,6 +137,9 @@ func ValidateRequest(req Request) []*InputError {
 				p.outOfRange(k, g.Name, "reservation.price_per_hour", msg)
 			}
 		}
+		if sh := g.Sharing; sh != nil && (sh.PerGPU < 1 || sh.PerGPU > g.GPUsPerNode || g.GPUsPerNode%sh.PerGPU != 0) {
+			add(k, g.Name, "gpu_sharing", "%d shares per GPU do not divide the group's %d shares per node", sh.PerGPU, g.GPUsPerNode)
+		}
 		switch g.CapacityType {
 		case CapacityOnDemand, CapacitySpot, "":
 		default:

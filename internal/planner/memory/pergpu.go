@@ -16,6 +16,11 @@ type GPU struct {
 	// Model is the GPU model (catalog name, such as "A100-80GB"): vLLM's
 	// scheduler defaults single out the A100.
 	Model string
+	// Shares is how many engines share the GPU by time-slicing or MPS,
+	// each within its own Utilization of VisibleBytes; 0 or 1 for one
+	// engine. The memory above all their budgets is shared too, so each
+	// engine's CUDA graphs may take only its part of it.
+	Shares int
 }
 
 func (g GPU) isA100() bool { return strings.Contains(strings.ToLower(g.Model), "a100") }
@@ -188,7 +193,8 @@ func (e *Estimate) stage(gpu GPU, t, p, layers int, first, last bool) PerGPU {
 	res.ActivationBytes = e.activationBytes(res.Engine, t, last || bound)
 	res.NonTorchBytes = e.nonTorchBytes(t, p)
 	if !res.Engine.EnforceEager {
-		headroom := gpu.VisibleBytes - res.UsableBytes
+		engines := int64(max(1, gpu.Shares))
+		headroom := (gpu.VisibleBytes - engines*res.UsableBytes) / engines
 		res.CUDAGraphBytes = max(0, CUDAGraphBytes-headroom)
 	}
 	res.OverheadBytes = res.ActivationBytes + res.NonTorchBytes + res.CUDAGraphBytes
