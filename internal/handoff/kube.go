@@ -33,9 +33,21 @@ const (
 	AMDGPUResource corev1.ResourceName = "amd.com/gpu"
 )
 
-// gpuResource is the GPU resource of a group's nodes: AMD's for a catalog AMD
-// GPU, NVIDIA's otherwise (custom GPUs included).
+// gpuResource is the resource one GPU (or share) of a group's nodes is
+// requested as: a MIG instance under the device plugin's mixed strategy
+// (catalog.MIGProfile.Resource), AMD's for a catalog AMD GPU, NVIDIA's
+// otherwise (custom GPUs and time-sliced shares included: the device
+// plugin's time-slicing advertises each share as one nvidia.com/gpu).
 func gpuResource(g Group) corev1.ResourceName {
+	if g.Sharing != nil && g.Sharing.MIGProfile != "" {
+		return corev1.ResourceName(catalog.MIGProfile{Profile: g.Sharing.MIGProfile}.Resource())
+	}
+	return gpuTaintKey(g)
+}
+
+// gpuTaintKey is the device's own resource name, which clusters taint GPU
+// nodes with (GKE: nvidia.com/gpu=present:NoSchedule), MIG or not.
+func gpuTaintKey(g Group) corev1.ResourceName {
 	if m, err := catalog.LookupGPUModel(g.GPUModel); err == nil && m.Vendor == "amd" {
 		return AMDGPUResource
 	}
@@ -87,7 +99,7 @@ func DefaultImage(release string, amd bool) string {
 // image is the image a model's pods on g run: the pool's, or the default of
 // the model's release.
 func image(k Kubernetes, g Group, m Model) string {
-	amd := gpuResource(g) == AMDGPUResource
+	amd := gpuTaintKey(g) == AMDGPUResource
 	switch {
 	case amd && k.ROCmImage != "":
 		return k.ROCmImage
@@ -337,7 +349,7 @@ func container(k Kubernetes, g Group, m Model, gpus int, command, args []string,
 // with kubernetes.azure.com/scalesetpriority=spot) and onto the group's own
 // taints.
 func tolerations(g Group) []corev1.Toleration {
-	out := []corev1.Toleration{{Key: string(gpuResource(g)), Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+	out := []corev1.Toleration{{Key: string(gpuTaintKey(g)), Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
 	if g.Cloud == catalog.CloudAzure && g.CapacityType == planner.CapacitySpot {
 		out = append(out, corev1.Toleration{Key: AKSSpotTaint, Operator: corev1.TolerationOpEqual, Value: "spot", Effect: corev1.TaintEffectNoSchedule})
 	}

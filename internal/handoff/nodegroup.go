@@ -58,6 +58,10 @@ type NodeGroupSpec struct {
 	Taints []Taint
 	// DiskGiB is the disk each node needs (NodeDiskBytes), in GiB.
 	DiskGiB int
+	// MIGProfile and EnginesPerGPU are the group's GPU sharing ("" and 0
+	// for whole GPUs): what a pod requests, and how the nodes are labelled.
+	MIGProfile    string
+	EnginesPerGPU int
 	// At most one of these is set, for the group's cloud.
 	EKS *EKSNodeGroup
 	GKE *GKENodePool
@@ -149,8 +153,33 @@ func NodeLabels(pool string, g Group) map[string]string {
 	}
 	labels[LabelPool] = pool
 	labels[LabelNodeGroup] = g.Name
+	switch sh := g.Sharing; {
+	case sh == nil:
+	case sh.MIGProfile != "":
+		// The GPU Operator's MIG manager partitions each GPU by this label.
+		labels[LabelMIGConfig] = catalog.MIGProfile{Profile: sh.MIGProfile}.Layout()
+	default:
+		// The device plugin's named config with time-slicing replicas.
+		labels[LabelDevicePluginConfig] = TimeSlicingConfig(sh.PerGPU)
+	}
 	return labels
 }
+
+// Node labels of shared GPUs: LabelMIGConfig selects the GPU Operator MIG
+// manager's config (NVIDIA/gpu-operator assets/state-mig-manager
+// 0400_configmap.yaml, "all-<profile>"); LabelDevicePluginConfig selects
+// one of the device plugin's named configs (NVIDIA/k8s-device-plugin
+// README, "Updating Per-Node Configuration With a Node Label").
+const (
+	LabelMIGConfig          = "nvidia.com/mig.config"
+	LabelDevicePluginConfig = "nvidia.com/device-plugin.config"
+)
+
+// TimeSlicingConfig names the device-plugin config a time-sliced group's
+// nodes select: one with sharing.timeSlicing.resources [{name:
+// nvidia.com/gpu, replicas: perGPU}], which the cluster's device-plugin
+// config map must define under this name.
+func TimeSlicingConfig(perGPU int) string { return fmt.Sprintf("time-slicing-%d", perGPU) }
 
 // NodeGroupSpecFor is the hand-off of one node group scaled to size nodes
 // of diskBytes each (NodeDiskBytes).
@@ -158,9 +187,14 @@ func NodeGroupSpecFor(pool string, g Group, size int, diskBytes int64) NodeGroup
 	disk := diskGiB(diskBytes)
 	spec := NodeGroupSpec{
 		Cloud: g.Cloud, Region: g.Region, InstanceType: g.InstanceType, GPUModel: g.GPUModel,
-		CapacityType: g.CapacityType, GPUsPerNode: g.GPUsPerNode,
+		CapacityType: g.CapacityType, GPUsPerNode: g.PhysicalGPUs(),
 		DesiredSize: size, MinSize: size, MaxSize: max(g.MaxNodes, size),
 		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints), DiskGiB: disk,
+	}
+	if sh := g.Sharing; sh != nil && sh.MIGProfile != "" {
+		spec.MIGProfile = sh.MIGProfile
+	} else if sh != nil {
+		spec.EnginesPerGPU = sh.PerGPU
 	}
 	spot := g.CapacityType == planner.CapacitySpot
 	if g.InstanceType == "" {
@@ -175,7 +209,7 @@ func NodeGroupSpecFor(pool string, g Group, size int, diskBytes int64) NodeGroup
 		}
 	case catalog.CloudGCP:
 		spec.GKE = &GKENodePool{MachineType: g.InstanceType, Spot: spot, AcceleratorType: gkeAccelerator(g.InstanceType),
-			AcceleratorCount: g.GPUsPerNode, Taints: upperSnakeEffects(g.Taints), DiskSizeGB: disk, DiskType: gkeDiskType(g.InstanceType)}
+			AcceleratorCount: g.PhysicalGPUs(), Taints: upperSnakeEffects(g.Taints), DiskSizeGB: disk, DiskType: gkeDiskType(g.InstanceType)}
 	case catalog.CloudAzure:
 		spec.AKS = &AKSNodePool{VMSize: g.InstanceType, Priority: "Regular", OSDiskSizeGB: disk}
 		if spot {

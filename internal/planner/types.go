@@ -106,8 +106,8 @@ type NodeGroup struct {
 type GPUSharing struct {
 	// MIGProfile is the MIG instance every share is (uniform layout
 	// "all-<profile>"), GPUMemoryBytes its memory; "" for time-slicing,
-	// where each share is an engine on the whole GPU with 1/PerGPU of the
-	// group's utilization.
+	// where each share is an engine on the whole GPU with Utilization its
+	// part of the GPU (Shared).
 	MIGProfile string
 	// PerGPU is the shares of one physical GPU.
 	PerGPU int
@@ -115,15 +115,27 @@ type GPUSharing struct {
 
 // Shared is group g with its GPUs shared as s: GPUsPerNode counts the
 // shares, and for MIG each share has migBytes of memory (what a process
-// sees in the instance); time-sliced shares keep the whole GPU's memory
-// and split the utilization (GPU).
+// sees in the instance). Time-sliced shares keep the whole GPU's memory,
+// and each engine gets 1/PerGPU of the utilization, rounded down to the
+// four decimals vLLM takes: --gpu-memory-utilization is a fraction of the
+// whole device, and the engines' fractions must sum within it.
 func (g NodeGroup) Shared(s GPUSharing, migBytes int64) NodeGroup {
 	g.Sharing = &s
 	g.GPUsPerNode *= s.PerGPU
 	if s.MIGProfile != "" {
 		g.GPUMemoryBytes = migBytes
+	} else if s.PerGPU > 1 {
+		g.Utilization = math.Floor(g.Utilization/float64(s.PerGPU)*1e4) / 1e4
 	}
 	return g
+}
+
+// PhysicalGPUs is the GPUs of one node, whatever shares they are split into.
+func (g NodeGroup) PhysicalGPUs() int {
+	if g.Sharing != nil && g.Sharing.PerGPU > 1 {
+		return g.GPUsPerNode / g.Sharing.PerGPU
+	}
+	return g.GPUsPerNode
 }
 
 // TimeSliced reports whether the group's shares are engines time-slicing
@@ -147,15 +159,11 @@ func (g NodeGroup) NodePrice(i int) float64 {
 	return g.PricePerHour
 }
 
-// GPU is the memory a serving engine sees on one GPU of the group: on a
-// time-sliced group, the whole GPU with its share of the utilization
-// (vLLM's --gpu-memory-utilization is a fraction of the whole device, and
-// the engines' fractions must sum within it), rounded down to the four
-// decimals vLLM takes.
+// GPU is the memory a serving engine sees on one GPU (or share) of the
+// group; on a time-sliced group, the whole GPU, shared by its engines.
 func (g NodeGroup) GPU() memory.GPU {
 	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
-	if g.TimeSliced() && g.Sharing.PerGPU > 1 {
-		gpu.Utilization = math.Floor(g.Utilization/float64(g.Sharing.PerGPU)*1e4) / 1e4
+	if g.TimeSliced() {
 		gpu.Shares = g.Sharing.PerGPU
 	}
 	return gpu

@@ -70,6 +70,8 @@ type constraintsModel struct {
 	// PipelineOverAnyNetwork lets pipeline stages span nodes without a fast
 	// network.
 	PipelineOverAnyNetwork types.Bool `tfsdk:"pipeline_over_any_network"`
+	// ShareGPU lets a replica run on a share of a GPU.
+	ShareGPU types.Bool `tfsdk:"share_gpu"`
 }
 
 type spreadModel struct {
@@ -229,6 +231,10 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 					MarkdownDescription: "Let a replica's pipeline stages span nodes whose network is plain Ethernet. By default " +
 						"stages span nodes only on node groups with a fast fabric (`fast_network`: EFA, InfiniBand, GPUDirect-TCPX, " +
 						"RoCE), since every token crosses each stage boundary; stages inside one node are always allowed."},
+				"share_gpu": schema.BoolAttribute{Optional: o, Computed: c,
+					MarkdownDescription: "Let a replica run on a share of a GPU: a MIG instance, or a time-sliced share beside other " +
+						"engines (a node group's `gpu_sharing`), at tensor and pipeline degree 1. Off (the default), the model runs on " +
+						"whole GPUs only. Time-sliced engines share the GPU's compute, so opt in only where that latency is acceptable."},
 			}},
 		"isolation": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Which other models may share a node with this one. Without it, any model without isolation may.",
@@ -388,6 +394,7 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		}
 		md.Confidential = c.Confidential.ValueBool()
 		md.PipelineOverAnyNetwork = c.PipelineOverAnyNetwork.ValueBool()
+		md.ShareGPU = c.ShareGPU.ValueBool()
 		for _, cloud := range md.Clouds {
 			if e := catalog.UnknownCloudError(cloud); e != "" {
 				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud", e)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
+	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 )
 
 // The interface the function implements, checked by the compiler.
@@ -142,6 +143,16 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 		}
 		ng := planner.NodeGroup{Name: g, Cloud: s.Cloud, Region: s.Region, GPUModel: s.GPUModel, GPUsPerNode: int(s.GPUsPerNode),
 			CapacityType: s.CapacityType, Labels: s.Labels}
+		switch {
+		case s.MIGProfile != nil:
+			p, err := catalog.LookupMIGProfile(s.GPUModel, *s.MIGProfile)
+			if err != nil {
+				return handoff.Fleet{}, fmt.Errorf("node group %q: %w; plan the pool again", g, err)
+			}
+			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, ng.GPUsPerNode*p.PerGPU
+		case s.Engines != nil:
+			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{PerGPU: int(*s.Engines)}, ng.GPUsPerNode*int(*s.Engines)
+		}
 		instance := ""
 		if s.InstanceType != nil {
 			instance = *s.InstanceType

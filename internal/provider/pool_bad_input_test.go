@@ -149,6 +149,17 @@ func TestAccBadInput(t *testing.T) {
 			`ends: "next year" is not an RFC 3339 time`},
 		"reservation window reversed": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, reservation = { nodes = 1, starts = "2027-01-01T00:00:00Z", ends = "2026-01-01T00:00:00Z" } }`, okShard, ""),
 			`ends (2026-01-01T00:00:00Z) must be after starts (2027-01-01T00:00:00Z)`},
+		// GPU sharing (issue 15).
+		"unknown MIG profile": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.11gb" } }`, okShard, ""),
+			`gpu_sharing.mig_profile: unknown MIG profile of H100-80GB "1g.11gb"; did you mean "1g.10gb"`},
+		"MIG on a GPU without it": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "g6.12xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.10gb" } }`, okShard, ""),
+			`L4 has no MIG profiles mcllm knows`},
+		"both sharing kinds": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.10gb", engines_per_gpu = 2 } }`, okShard, ""),
+			`gpu_sharing sets exactly one of mig_profile (MIG instances) and engines_per_gpu (time-slicing)`},
+		"engines per GPU 1": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { engines_per_gpu = 1 } }`, okShard, ""),
+			`engines_per_gpu must be between 2 and 16`},
+		"shares above a node's": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { engines_per_gpu = 9 } }`, okShard, ""),
+			`8 GPUs × 9 engines is 72 shares per node, above the 64 a node may hold`},
 		// Quotas (issue 15).
 		"negative quota": {pool(okGroup, okShard, `quotas = { q = { cloud = "aws", region = "us-east-1", limit = -1 } }`),
 			`quotas["q"].limit must be between 0 and 1,000,000,000`},

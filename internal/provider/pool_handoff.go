@@ -75,17 +75,22 @@ func nodeGroupSpecAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"cloud": computedStr("Cloud."), "region": computedStr("Region."),
 		"instance_type": computedStr("Instance type (null for a custom GPU spec without one)."),
-		"gpu_model":     computedStr("GPU model."), "gpus_per_node": computedInt("GPUs per node."),
+		"gpu_model":     computedStr("GPU model."), "gpus_per_node": computedInt("Physical GPUs per node (a shared group's placement counts its shares)."),
 		"capacity_type": computedStr("`on-demand` or `spot`."),
 		"desired_size":  computedInt("Nodes the placement needs: the group's size in `node_group_sizes`."),
 		"min_size":      computedInt("Equal to `desired_size`, so that an autoscaler never removes a node the placement uses."),
 		"max_size":      computedInt("The group's `max_nodes`: room to grow."),
 		"labels": schema.MapAttribute{Computed: true, ElementType: types.StringType,
-			MarkdownDescription: "Node labels: the group's `labels` plus `mcllm.io/pool` and `mcllm.io/node-group`, which the workloads select on."},
+			MarkdownDescription: "Node labels: the group's `labels` plus `mcllm.io/pool` and `mcllm.io/node-group`, which the workloads select on; " +
+				"with `gpu_sharing`, `nvidia.com/mig.config = all-<profile>` (the GPU Operator's MIG manager partitions the GPUs by it) or " +
+				"`nvidia.com/device-plugin.config = time-slicing-<engines>` (a device-plugin config with that many time-slicing replicas, " +
+				"which the cluster's device-plugin config map defines)."},
 		"taints": computedTaints("The group's taints, with Kubernetes effect names."),
 		"disk_size_gib": computedInt("Disk each node needs, GiB: the OS (20 GiB, EKS's default node disk), the vLLM image (40 GiB: " +
 			"28.6 GB unpacked plus its compressed layers) and the model cache of every pod the placement puts on the group's fullest " +
 			"node (each pod downloads its checkpoint, plus a tenth). The cloud blocks below carry it as each node-group resource spells it."),
+		"mig_profile":     computedStr("The group's `gpu_sharing.mig_profile`: pods request `nvidia.com/mig-<profile>`; null for whole GPUs."),
+		"engines_per_gpu": computedInt("The group's `gpu_sharing.engines_per_gpu`: engines time-slicing each GPU; null otherwise."),
 		"eks": schema.SingleNestedAttribute{Computed: true,
 			MarkdownDescription: "For `aws`: the values of an `aws_eks_node_group` (or an autoscaling group) as it spells them; null on other clouds.",
 			Attributes: map[string]schema.Attribute{
@@ -125,7 +130,7 @@ func workloadAttributes() map[string]schema.Attribute {
 		"name":         computedStr("Object name."),
 		"namespace":    computedStr("Object namespace."),
 		"pods":         computedInt("Pods the replica runs as: 1, or one per pipeline stage."),
-		"gpus_per_pod": computedInt("`nvidia.com/gpu` limit of each pod."),
+		"gpus_per_pod": computedInt("GPU limit of each pod: `nvidia.com/gpu`, or the MIG instance `nvidia.com/mig-<profile>` of a shared group."),
 		"engine_args":  computedStrings("The vLLM arguments the pods run, as `provider::mcllm::engine_args` gives them."),
 		"manifest":     computedStr("The object as YAML: `yamldecode` it into a `kubernetes_manifest`."),
 	}
@@ -176,6 +181,8 @@ type nodeGroupSpecValue struct {
 	Labels       map[string]string `tfsdk:"labels"`
 	Taints       []taintValue      `tfsdk:"taints"`
 	DiskSizeGiB  int64             `tfsdk:"disk_size_gib"`
+	MIGProfile   *string           `tfsdk:"mig_profile"`
+	Engines      *int64            `tfsdk:"engines_per_gpu"`
 	EKS          *eksValue         `tfsdk:"eks"`
 	GKE          *gkeValue         `tfsdk:"gke"`
 	AKS          *aksValue         `tfsdk:"aks"`
@@ -449,7 +456,12 @@ func (m *poolModel) setHandoff(ctx context.Context, f handoff.Fleet) diag.Diagno
 func specValue(s handoff.NodeGroupSpec) nodeGroupSpecValue {
 	v := nodeGroupSpecValue{Cloud: s.Cloud, Region: s.Region, InstanceType: nonEmpty(s.InstanceType), GPUModel: s.GPUModel,
 		GPUsPerNode: int64(s.GPUsPerNode), CapacityType: s.CapacityType, DesiredSize: int64(s.DesiredSize),
-		MinSize: int64(s.MinSize), MaxSize: int64(s.MaxSize), Labels: s.Labels, Taints: taintValues(s.Taints), DiskSizeGiB: int64(s.DiskGiB)}
+		MinSize: int64(s.MinSize), MaxSize: int64(s.MaxSize), Labels: s.Labels, Taints: taintValues(s.Taints), DiskSizeGiB: int64(s.DiskGiB),
+		MIGProfile: nonEmpty(s.MIGProfile)}
+	if s.EnginesPerGPU > 0 {
+		n := int64(s.EnginesPerGPU)
+		v.Engines = &n
+	}
 	if s.EKS != nil {
 		v.EKS = &eksValue{InstanceTypes: s.EKS.InstanceTypes, CapacityType: s.EKS.CapacityType, Taints: taintValues(s.EKS.Taints),
 			DiskSize: int64(s.EKS.DiskSize)}

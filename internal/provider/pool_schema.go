@@ -133,6 +133,7 @@ func nodeGroupAttributes() map[string]schema.Attribute {
 			MarkdownDescription: "Taints of the group's nodes. The hand-off passes them on in `node_group_specs`, and the rendered workloads tolerate them.",
 			NestedObject:        schema.NestedAttributeObject{Attributes: taintAttributes(false)}},
 		"reservation": reservationAttribute(),
+		"gpu_sharing": gpuSharingAttribute(),
 	}
 }
 

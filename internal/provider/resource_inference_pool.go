@@ -88,6 +88,7 @@ type nodeGroupModel struct {
 	FastNetwork  types.Bool    `tfsdk:"fast_network"`
 	Taints       types.List    `tfsdk:"taints"`
 	Reservation  types.Object  `tfsdk:"reservation"`
+	GPUSharing   types.Object  `tfsdk:"gpu_sharing"`
 }
 
 type customGPUModel struct {
@@ -557,6 +558,9 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 	}
 	ng.PricePerHour = price
 	ng.Reserved, ng.ReservedPrice = reservationOf(ctx, at.AtName("reservation"), g.Reservation, price, time.Now(), &diags)
+	if !diags.HasError() {
+		ng = sharedGroup(ctx, at.AtName("gpu_sharing"), ng, g.GPUSharing, &diags)
+	}
 	return ng, diags
 }
 

@@ -186,6 +186,10 @@ var (
 	// BatchedTokens bounds engine.max_num_batched_tokens, far above any
 	// profile batch (vLLM's defaults are 2,048 to 16,384).
 	BatchedTokens = Int{Name: "max_num_batched_tokens", Min: 1, Max: 1 << 22, What: "the largest scheduler step mcllm plans for"}
+	// EnginesPerGPU bounds gpu_sharing.engines_per_gpu: the device
+	// plugin's time-slicing replicas; beyond 16 engines a GPU's memory
+	// holds little each.
+	EnginesPerGPU = Int{Name: "engines_per_gpu", Min: 2, Max: 16, What: "the most engines mcllm lets share one GPU"}
 	// LoRAs bounds vLLM --max-loras: adapters resident on a GPU at once.
 	// Each slot pre-allocates buffers for every layer; deployments run a
 	// handful to a few dozen (vLLM docs, "LoRA Adapters").
