@@ -28,7 +28,7 @@ func main() {
 }
 
 func run() error {
-	suite := flag.String("suite", "all", "suite to run: all, quality, scale or stability")
+	suite := flag.String("suite", "all", "suite to run: all, quality, sharing, scale or stability")
 	out := flag.String("out", "", "path of the BENCHMARKS.md to write (\"\" to skip)")
 	cbc := flag.String("cbc", "cbc", "CBC binary")
 	limit := flag.Duration("timelimit", 20*time.Second, "CBC time limit per MILP")
@@ -67,16 +67,19 @@ func run() error {
 	switch *suite {
 	case "all":
 		rows = append(rows, bench.RunQuality(cfg)...)
+		rows = append(rows, bench.RunSharing(cfg)...)
 		rows = append(rows, bench.RunScale(cfg)...)
 		rows = append(rows, bench.RunStability(cfg)...)
 	case "quality":
 		rows = bench.RunQuality(cfg)
+	case "sharing":
+		rows = bench.RunSharing(cfg)
 	case "scale":
 		rows = bench.RunScale(cfg)
 	case "stability":
 		rows = bench.RunStability(cfg)
 	default:
-		return fmt.Errorf("unknown suite %q: want all, quality, scale or stability", *suite)
+		return fmt.Errorf("unknown suite %q: want all, quality, sharing, scale or stability", *suite)
 	}
 
 	if err := bench.WriteJSONLines(os.Stdout, rows); err != nil {

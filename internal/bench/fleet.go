@@ -97,6 +97,10 @@ type FleetSpec struct {
 	// Reservations reserves nodes of some on-demand groups at a committed
 	// price (issue 15, addReservations).
 	Reservations bool
+	// Sharing adds GPU-sharing twins of some groups (MIG layouts, or
+	// time-slicing) and lets models of up to 20 GB of weights share GPUs
+	// (issue 15, sharedTwin).
+	Sharing bool
 }
 
 // Case is one generated planner request.
@@ -139,6 +143,8 @@ type generator struct {
 	production bool
 	// types is each group's catalog instance type name.
 	types map[string]string
+	// sharing draws GPU-sharing twins and sharing models (FleetSpec.Sharing).
+	sharing bool
 }
 
 func newGenerator(seed uint64, maxRep int) *generator {
@@ -155,7 +161,7 @@ const placeholderMaxNodes = 1000
 // Generate builds a feasible case from a spec.
 func Generate(suite, name string, spec FleetSpec) (*Case, error) {
 	g := newGenerator(spec.Seed, spec.MaxReplicasPerModel)
-	g.production = spec.Production
+	g.production, g.sharing = spec.Production, spec.Sharing
 	if err := g.fleet(max(6, spec.Types), max(1, spec.MaxRegions)); err != nil {
 		return nil, err
 	}
@@ -257,11 +263,48 @@ func (g *generator) fleet(types, maxRegions int) error {
 				g.groups = append(g.groups, spot)
 				g.types[spot.Name] = inst
 			}
+			if twin, ok := g.sharedTwin(ng); ok {
+				g.groups = append(g.groups, twin)
+				g.types[twin.Name] = inst
+			}
 		}
 	}
 	sort.Slice(g.groups, func(i, j int) bool { return g.groups[i].Name < g.groups[j].Name })
 	return nil
 }
+
+// sharedTwin draws, for a sharing fleet, a twin of group ng whose GPUs are
+// shared: a uniform MIG layout of one of its GPU's profiles (catalog
+// MIGProfiles) with probability 0.6 where the GPU has MIG, else
+// time-slicing by 2 to 4 engines with probability 0.4 on GPUs of 22 GiB or
+// more.
+func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
+	if !g.sharing {
+		return ng, false
+	}
+	if profiles := catalog.MIGProfiles(ng.GPUModel); len(profiles) > 0 {
+		if g.rng.Float64() >= 0.6 {
+			return ng, false
+		}
+		p := profiles[g.rng.IntN(len(profiles))]
+		twin := ng.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
+		twin.Name += "-mig-" + p.Profile
+		twin.MinNodes = 0
+		return twin, true
+	}
+	if ng.GPUMemoryBytes < 22*memory.GiB || ng.GPUsPerNode > 8 || g.rng.Float64() >= 0.4 {
+		return ng, false
+	}
+	n := 2 + g.rng.IntN(3)
+	twin := ng.Shared(planner.GPUSharing{PerGPU: n}, 0)
+	twin.Name += fmt.Sprintf("-ts%d", n)
+	twin.MinNodes = 0
+	return twin, true
+}
+
+// shareableBytes is the most weight a model may have to share GPUs in a
+// sharing fleet: 1-8B models at 16 bits, up to 14B at int4.
+const shareableBytes = 20e9
 
 func mergeRegions(a, b []string) []string {
 	seen := map[string]bool{}
@@ -301,11 +344,20 @@ func (g *generator) model(replicas int) (planner.ModelDemand, error) {
 		if err != nil {
 			return planner.ModelDemand{}, err
 		}
+		if g.sharing && est.WeightBytes <= shareableBytes {
+			// Small models beside others on a share serve short chats to a
+			// few users at once: up to 8k tokens, 1-8 sequences.
+			est, err = memory.New(memory.Request{Arch: cm.Architecture, Precision: mix.prec, ContextTokens: min(ctx, 8192), Concurrency: 1 + conc%8})
+			if err != nil {
+				return planner.ModelDemand{}, err
+			}
+		}
 		g.seq++
 		m := planner.ModelDemand{
 			Name:     fmt.Sprintf("%s-%s-%04d", mix.id, mix.prec, g.seq),
 			Memory:   est,
 			Replicas: replicas,
+			ShareGPU: g.sharing && est.WeightBytes <= shareableBytes,
 		}
 		feasible := g.feasibleGroups(m)
 		if len(feasible) == 0 {

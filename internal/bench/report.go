@@ -138,8 +138,8 @@ func markdownTable(w io.Writer, header []string, rows [][]string) {
 // Summary is the run's headline figures.
 type Summary struct {
 	// Quality, Production and Quotas summarise the generated (q…), the
-	// production-shaped (p…) and the quota-bound or reserved (k…, r…)
-	// quality cases.
+	// production-shaped (p…) and the quota-bound, reserved or shared (k…,
+	// r…, g…) quality cases.
 	Quality, Production, Quotas ratioSummary
 	// AboveTolerance lists quality cases above 1.05 × the optimum.
 	AboveTolerance []string
@@ -151,6 +151,8 @@ type Summary struct {
 	FFDCompared  int
 	WorseThanFFD []string
 	Scale        []Row
+	// Sharing holds the sharing comparison's rows, whole GPUs first.
+	Sharing []Row
 	// Stability totals over the step kinds other than "unchanged".
 	Moves, MinMoves, Forced, Preempted, UnchangedMoves, StabilitySteps, Unplaced, UnplacedFresh, OverBudget int
 	// Errors lists rows whose placement failed the checker or that did not
@@ -195,7 +197,7 @@ func Summarize(rows []Row) Summary {
 			switch {
 			case strings.HasPrefix(r.Case, "p"):
 				set = &s.Production
-			case strings.HasPrefix(r.Case, "k"), strings.HasPrefix(r.Case, "r"):
+			case strings.HasPrefix(r.Case, "k"), strings.HasPrefix(r.Case, "r"), strings.HasPrefix(r.Case, "g"):
 				set = &s.Quotas
 			}
 			set.Cases++
@@ -207,6 +209,8 @@ func Summarize(rows []Row) Summary {
 			}
 		case "scale":
 			s.Scale = append(s.Scale, r)
+		case "sharing":
+			s.Sharing = append(s.Sharing, r)
 		case "stability":
 			if r.Case == StepUnchanged {
 				s.UnchangedMoves += deref(r.Moves)
@@ -266,7 +270,7 @@ func (s Summary) Lines() []string {
 	for _, set := range []struct {
 		what string
 		r    ratioSummary
-	}{{"Quality", s.Quality}, {"Production-shaped", s.Production}, {"Quotas and reservations", s.Quotas}} {
+	}{{"Quality", s.Quality}, {"Production-shaped", s.Production}, {"Quotas, reservations and shared GPUs", s.Quotas}} {
 		if set.r.Cases > 0 {
 			out = append(out, fmt.Sprintf("%s: %d of %d cases solved to optimality with every replica placed by the planner; planner/optimum over them: mean %.4f, worst %.4f (%s).",
 				set.what, set.r.Solved, set.r.Cases, set.r.MeanRatio, set.r.WorstRatio, set.r.WorstCase))
@@ -303,6 +307,13 @@ func (s Summary) Lines() []string {
 			prev = r
 		}
 		out = append(out, "Scale: "+strings.Join(parts, " → ")+".")
+	}
+	if len(s.Sharing) == 2 && s.Sharing[0].PlannerCost != nil && s.Sharing[1].PlannerCost != nil {
+		whole, shared := s.Sharing[0], s.Sharing[1]
+		out = append(out, fmt.Sprintf("Sharing: 40 small models, one replica each: %d GPUs and %.4f USD/h on whole GPUs (optimum %s), "+
+			"%d GPUs and %.4f USD/h with MIG and time-slicing (optimum %s): %.1f %% of the cost saved.",
+			deref(whole.GPUsUsed), *whole.PlannerCost, fmtCost(whole.OptimalCost), deref(shared.GPUsUsed), *shared.PlannerCost,
+			fmtCost(shared.OptimalCost), 100*(1-*shared.PlannerCost / *whole.PlannerCost)))
 	}
 	if s.StabilitySteps > 0 {
 		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces, "+

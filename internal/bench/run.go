@@ -56,6 +56,8 @@ type Row struct {
 	// OverBudget (stability) is how many of PlannerUnplaced a preemption
 	// places, but only with more moves than the step's max_moves.
 	OverBudget *int `json:"over_budget,omitempty"`
+	// GPUsUsed (sharing) is the physical GPUs holding a replica.
+	GPUsUsed *int `json:"gpus_used,omitempty"`
 	// Error is a placement the checker rejects, or a failure to run.
 	Error string `json:"error,omitempty"`
 	// MILPError is an exact solution the checker rejects; its cost is then
@@ -99,8 +101,9 @@ func costPtr(x float64) *float64 { return ptr(round(x, 4)) }
 // QualitySpecs are the quality cases: 10 to 200 replicas, three fleets each,
 // then 30 production-shaped fleets (FleetSpec.Production) of 20 to 150
 // replicas, six seeds each, then 12 production-shaped fleets under cloud
-// quotas (FleetSpec.Quotas) of 30 to 100 replicas, four seeds each, and 9
-// with reserved nodes (FleetSpec.Reservations), three seeds each.
+// quotas (FleetSpec.Quotas) of 30 to 100 replicas, four seeds each, 6 with
+// shared GPUs (FleetSpec.Sharing) and 9 with reserved nodes
+// (FleetSpec.Reservations), three seeds each.
 func QualitySpecs() []FleetSpec {
 	var out []FleetSpec
 	for _, n := range []int{10, 25, 50, 100, 200} {
@@ -127,6 +130,14 @@ func QualitySpecs() []FleetSpec {
 			})
 		}
 	}
+	for _, n := range []int{40, 80} {
+		for k := 0; k < 3; k++ {
+			out = append(out, FleetSpec{
+				Seed: uint64(4_000_000 + n*1000 + k + 1), Replicas: n, Production: true, Sharing: true,
+				Types: []int{8, 10, 12}[k], MaxRegions: 2, Headroom: []float64{1.3, 1.8, 2.5}[k],
+			})
+		}
+	}
 	for _, n := range []int{30, 60, 100} {
 		for k := 0; k < 3; k++ {
 			out = append(out, FleetSpec{
@@ -139,13 +150,16 @@ func QualitySpecs() []FleetSpec {
 }
 
 // QualityName names a quality case: q… generated, p… production-shaped,
-// k… production-shaped under quotas, r… with reservations.
+// k… production-shaped under quotas, r… with reservations, g… with shared
+// GPUs.
 func QualityName(s FleetSpec) string {
 	switch {
 	case s.Quotas:
 		return fmt.Sprintf("k%d-s%d", s.Replicas, s.Seed)
 	case s.Reservations:
 		return fmt.Sprintf("r%d-s%d", s.Replicas, s.Seed)
+	case s.Sharing:
+		return fmt.Sprintf("g%d-s%d", s.Replicas, s.Seed)
 	case s.Production:
 		return fmt.Sprintf("p%d-s%d", s.Replicas, s.Seed)
 	}

@@ -26,7 +26,7 @@ func TestAccExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing", "../../examples/quotas")
+	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing", "../../examples/quotas", "../../examples/small-models-mig")
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
 		// The hand-off examples need cloud providers and credentials;
@@ -130,7 +130,7 @@ func copyableModules(t *testing.T) map[string]map[string]string {
 	modules := map[string]map[string]string{}
 	seen := map[string]bool{}
 	dirs, _ := filepath.Glob("../../examples/*/*")
-	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing", "../../examples/quotas")
+	dirs = append(dirs, "../../examples/provider", "../../examples/estimates", "../../examples/quickstart", "../../examples/weighted-routing", "../../examples/quotas", "../../examples/small-models-mig")
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tf"))
 		if len(files) == 0 {

@@ -1,0 +1,78 @@
+# Many small models on shared GPUs: twelve 0.6-8B deployments that opt into
+# sharing (constraints.share_gpu) on 4×A100-80GB nodes partitioned into MIG
+# instances, and on 1×L4 nodes time-sliced by two engines. A replica takes
+# one MIG instance (or one time-sliced share) instead of a whole GPU; the
+# node groups' specs carry the labels the GPU Operator's MIG manager and the
+# device plugin read, and the pods request nvidia.com/mig-<profile>.
+
+terraform {
+  required_providers {
+    mcllm = {
+      source = "mcllm/mcllm"
+    }
+  }
+}
+
+locals {
+  models = {
+    "qwen3-0.6b"      = "bf16"
+    "phi-3-mini-4k"   = "bf16"
+    "qwen2.5-7b"      = "fp8"
+    "llama-3.1-8b"    = "fp8"
+    "qwen3-8b"        = "fp8"
+    "mistral-7b-v0.3" = "fp8"
+  }
+}
+
+resource "mcllm_model_shard" "small" {
+  for_each                 = { for i in range(12) : format("chat-%02d", i) => keys(local.models)[i % 6] }
+  name                     = each.key
+  model                    = each.value
+  precision                = local.models[each.value]
+  max_context_tokens       = 4096
+  max_concurrent_sequences = 4
+  replicas                 = 1
+  constraints = {
+    share_gpu = true
+  }
+}
+
+resource "mcllm_inference_pool" "small" {
+  name = "small-models"
+  node_groups = {
+    # 7 instances of 9.5 GiB per GPU, 28 per node.
+    a100-1g = {
+      cloud         = "azure"
+      region        = "eastus"
+      instance_type = "Standard_NC96ads_A100_v4"
+      max_nodes     = 2
+      gpu_sharing   = { mig_profile = "1g.10gb" }
+    }
+    # 3 instances of 19.5 GiB per GPU, for the 8B models at 8 bits.
+    a100-2g = {
+      cloud         = "azure"
+      region        = "eastus"
+      instance_type = "Standard_NC96ads_A100_v4"
+      max_nodes     = 2
+      gpu_sharing   = { mig_profile = "2g.20gb" }
+    }
+    # Two engines time-slicing each L4, each at half the memory.
+    l4-shared = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "g6.xlarge"
+      max_nodes     = 4
+      gpu_sharing   = { engines_per_gpu = 2 }
+    }
+  }
+  model_shards = [for s in mcllm_model_shard.small : s.demand]
+  kubernetes   = {}
+}
+
+output "node_group_sizes" {
+  value = mcllm_inference_pool.small.node_group_sizes
+}
+
+output "mig_labels" {
+  value = { for k, s in mcllm_inference_pool.small.node_group_specs : k => s.labels }
+}
