@@ -313,7 +313,7 @@ func (s Summary) Lines() []string {
 		out = append(out, fmt.Sprintf("Sharing: 40 small models, one replica each: %d GPUs and %.4f USD/h on whole GPUs (optimum %s), "+
 			"%d GPUs and %.4f USD/h with MIG and time-slicing (optimum %s): %.1f %% of the cost saved.",
 			deref(whole.GPUsUsed), *whole.PlannerCost, fmtCost(whole.OptimalCost), deref(shared.GPUsUsed), *shared.PlannerCost,
-			fmtCost(shared.OptimalCost), 100*(1-*shared.PlannerCost / *whole.PlannerCost)))
+			fmtCost(shared.OptimalCost), 100*(1 - *shared.PlannerCost / *whole.PlannerCost)))
 	}
 	if s.StabilitySteps > 0 {
 		out = append(out, fmt.Sprintf("Stability: %d steps moved %d replicas against min_moves %d (%d including the moves a lowered spread cap forces, "+
