@@ -25,10 +25,10 @@ locals {
 }
 
 resource "mcllm_model_shard" "small" {
-  for_each                 = { for i in range(12) : format("chat-%02d", i) => keys(local.models)[i % 6] }
-  name                     = each.key
-  model                    = each.value
-  precision                = local.models[each.value]
+  count                    = 12
+  name                     = format("chat-%02d", count.index)
+  model                    = keys(local.models)[count.index % 6]
+  precision                = local.models[keys(local.models)[count.index % 6]]
   max_context_tokens       = 4096
   max_concurrent_sequences = 4
   replicas                 = 1

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
 )
@@ -56,13 +54,13 @@ func reservationAttribute() schema.Attribute {
 // reservationOf resolves a group's reservation at time now: the reserved
 // nodes and their price, 0 nodes outside its window (with a warning).
 // price is the group's own, the default committed price.
-func reservationOf(ctx context.Context, at path.Path, o types.Object, price float64, now time.Time, diags *diag.Diagnostics) (int, float64) {
+func reservationOf(at path.Path, o types.Object, price float64, now time.Time, diags *diag.Diagnostics) (int, float64) {
 	if o.IsNull() || o.IsUnknown() {
 		return 0, 0
 	}
 	var r reservationModel
-	if d := o.As(ctx, &r, basetypes.ObjectAsOptions{}); d.HasError() {
-		diags.Append(d...)
+	if err := objectInto(o, &r); err != nil {
+		diags.AddAttributeError(at, "Unreadable reservation", err.Error())
 		return 0, 0
 	}
 	if !checkInt(at.AtName("nodes"), limits.NodesPerGroup.Named("reservation.nodes"), r.Nodes, diags) ||

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"math"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -50,13 +48,13 @@ func gpuSharingAttribute() schema.Attribute {
 
 // sharedGroup applies a node group's gpu_sharing to the resolved group,
 // every problem on its attribute.
-func sharedGroup(ctx context.Context, at path.Path, g planner.NodeGroup, o types.Object, diags *diag.Diagnostics) planner.NodeGroup {
+func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.Diagnostics) planner.NodeGroup {
 	if o.IsNull() || o.IsUnknown() {
 		return g
 	}
 	var s gpuSharingModel
-	if d := o.As(ctx, &s, basetypes.ObjectAsOptions{}); d.HasError() {
-		diags.Append(d...)
+	if err := objectInto(o, &s); err != nil {
+		diags.AddAttributeError(at, "Unreadable GPU sharing", err.Error())
 		return g
 	}
 	switch {

@@ -557,9 +557,9 @@ func nodeGroupFor(ctx context.Context, name string, g nodeGroupModel, cfg *Confi
 			fmt.Sprintf("The catalog has no price for node group %q; set price_per_hour (USD per node-hour) or a provider price_overrides entry.", name))
 	}
 	ng.PricePerHour = price
-	ng.Reserved, ng.ReservedPrice = reservationOf(ctx, at.AtName("reservation"), g.Reservation, price, time.Now(), &diags)
+	ng.Reserved, ng.ReservedPrice = reservationOf(at.AtName("reservation"), g.Reservation, price, time.Now(), &diags)
 	if !diags.HasError() {
-		ng = sharedGroup(ctx, at.AtName("gpu_sharing"), ng, g.GPUSharing, &diags)
+		ng = sharedGroup(at.AtName("gpu_sharing"), ng, g.GPUSharing, &diags)
 	}
 	return ng, diags
 }

@@ -49,7 +49,9 @@ func TestObjectIntoAsTheFramework(t *testing.T) {
 	group := nodeGroupModel{Cloud: types.StringValue("aws"), Region: types.StringValue("us-east-1"), InstanceType: types.StringValue("p5.48xlarge"),
 		GPU: types.ObjectNull(ngType.AttrTypes["gpu"].(types.ObjectType).AttrTypes), MinNodes: types.Int64Value(0), MaxNodes: types.Int64Value(2),
 		CapacityType: types.StringValue("on-demand"), Labels: types.MapNull(types.StringType), PricePerHour: types.Float64Null(),
-		Confidential: types.BoolValue(false), Taints: types.ListNull(ngType.AttrTypes["taints"].(types.ListType).ElemType)}
+		Confidential: types.BoolValue(false), Taints: types.ListNull(ngType.AttrTypes["taints"].(types.ListType).ElemType),
+		Reservation: types.ObjectNull(ngType.AttrTypes["reservation"].(types.ObjectType).AttrTypes),
+		GPUSharing:  types.ObjectNull(ngType.AttrTypes["gpu_sharing"].(types.ObjectType).AttrTypes)}
 	obj, d := types.ObjectValueFrom(ctx, ngType.AttrTypes, group)
 	if d.HasError() {
 		t.Fatal(d)
