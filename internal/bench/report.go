@@ -422,7 +422,11 @@ const methodText = `- **Fleets.** Seeded generators (` + "`math/rand/v2`" + `, P
   Azure and GPUs on GCP as the catalog's rows do, at 30–70 % of what max_nodes would use, raised by a quarter while
   a greedy reservation within the quotas cannot place every replica. Fleets with reservations (r… cases) reserve
   1 to a third of max_nodes on about a third of the on-demand groups at 45–100 % of the list price (a capacity
-  reservation bills at the on-demand price; committed-use discounts run to about 55 % off).
+  reservation bills at the on-demand price; committed-use discounts run to about 55 % off). Fleets with shared
+  GPUs (g… cases) add to each MIG-capable group, with probability 0.6, a twin in a uniform MIG layout of a random
+  profile of its GPU, and to other groups of 22 GiB or more, with probability 0.4, a twin time-sliced by 2–4
+  engines; models of up to 20 GB of weights may share, at up to 8k tokens and 1–8 sequences. The sharing
+  comparison plans 40 small models on whole GPUs and again with every MIG profile and 2-engine time-slicing twins.
 - **Exact optimum.** A MILP solved by CBC: integer replicas x[m][g] of model m on group g (only where
   ` + "`planner.ReplicaShape`" + ` allows it, at its degrees), integer nodes n[g] within [min_nodes, max_nodes],
   GPUs per node × n[g] ≥ the GPUs placed, per-cloud caps floor(max_share × replicas) and min_domains binaries,
