@@ -46,6 +46,32 @@ func TestManifestsAcceptedByAPIServer(t *testing.T) {
 	}
 	n := applyAll(t, s, "three clouds", out)
 
+	// Shared GPUs: pods request MIG instances and time-sliced GPUs, and
+	// the node groups carry the labels the MIG manager and device plugin
+	// read.
+	sharedGroups, sharedModels := sharedClouds(t)
+	shared := testFleet(t, sharedGroups, sharedModels, nil)
+	sharedOut, err := Render(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n += applyAll(t, s, "shared GPUs", sharedOut)
+	asks := map[string]bool{}
+	for _, w := range sharedOut.Workloads {
+		for _, r := range []string{"nvidia.com/mig-1g.10gb: \"1\"", "nvidia.com/gpu: \"1\""} {
+			asks[r] = asks[r] || strings.Contains(w.YAML, r)
+		}
+	}
+	if len(asks) != 2 || !asks["nvidia.com/mig-1g.10gb: \"1\""] || !asks["nvidia.com/gpu: \"1\""] {
+		t.Errorf("shared fleet requests %v, want a MIG instance and a time-sliced GPU", asks)
+	}
+	if l := sharedOut.NodeGroups["azure-a100-mig"].Labels[LabelMIGConfig]; l != "all-1g.10gb" {
+		t.Errorf("MIG group label %q", l)
+	}
+	if l := sharedOut.NodeGroups["aws-l4-ts"].Labels[LabelDevicePluginConfig]; l != "time-slicing-2" {
+		t.Errorf("time-sliced group label %q", l)
+	}
+
 	rng := rand.New(rand.NewPCG(5, 17))
 	for i := range 100 {
 		out, err := Render(randomFleet(t, rng))

@@ -64,7 +64,8 @@ func testFleet(t testing.TB, groups []Group, models []testModel, previous []plan
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Models = append(req.Models, planner.ModelDemand{Name: m.name, Memory: est, Replicas: m.reps})
+		// On a fleet with shared GPUs every model of the fixture may share.
+		req.Models = append(req.Models, planner.ModelDemand{Name: m.name, Memory: est, Replicas: m.reps, ShareGPU: anyShared(groups)})
 		f.Models[m.name] = Model{Name: m.name, Source: cm.HFRepo, CheckpointBytes: est.WeightBytes, Estimate: est}
 	}
 	res, err := planner.Plan(req)
@@ -99,4 +100,31 @@ func threeClouds(t testing.TB) ([]Group, []testModel) {
 		{"llama-405b", "llama-3.1-405b", memory.BF16, memory.KVAuto, 8192, 4, 1},
 	}
 	return groups, models
+}
+
+func anyShared(groups []Group) bool {
+	for _, g := range groups {
+		if g.Sharing != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedClouds is a fleet of small models on a MIG-partitioned A100 group
+// (one node of 28 1g.10gb instances) and a time-sliced L4 group, which
+// takes what the instances do not hold.
+func sharedClouds(t testing.TB) ([]Group, []testModel) {
+	mig := testGroup(t, "azure-a100-mig", "azure/Standard_NC96ads_A100_v4", 1, planner.CapacityOnDemand)
+	p, err := catalog.LookupMIGProfile(mig.GPUModel, "1g.10gb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mig.NodeGroup = mig.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(p.MemoryGiB*memory.GiB))
+	ts := testGroup(t, "aws-l4-ts", "aws/g6.xlarge", 4, planner.CapacityOnDemand)
+	ts.NodeGroup = ts.Shared(planner.GPUSharing{PerGPU: 2}, 0)
+	return []Group{mig, ts}, []testModel{
+		{"tiny", "qwen3-0.6b", memory.BF16, memory.KVAuto, 4096, 4, 26}, // one node of 28 instances, and more
+		{"phi", "phi-3-mini-4k", memory.FP8, memory.KVAuto, 4096, 2, 3},
+	}
 }
