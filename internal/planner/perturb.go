@@ -33,10 +33,16 @@ const (
 	kickRecreateRegret             // two groups' new replicas, re-inserted by regret
 	kickCloseGroup                 // every replica of the models on one group, re-inserted by regret with that group shut
 	kickRecreateWidest             // two groups' new replicas, re-inserted widest first
+	kickCloseTwo                   // every replica of the models on two groups, re-inserted by regret with the first shut
 )
 
 // kickCycle is the order the kicks take turns in.
-var kickCycle = [...]kick{kickEmptyGroup, kickPushBatch, kickRecreateRegret, kickPushBatch, kickCloseGroup, kickRecreateWidest}
+var kickCycle = []kick{kickEmptyGroup, kickPushBatch, kickRecreateRegret, kickPushBatch, kickCloseGroup, kickRecreateWidest}
+
+// wideKickCycle is the cycle of the extra starts (startOpts.wide): the
+// same kicks, and closing two groups at once, which moves the chains of
+// floors, spot caps and quotas one group's kick cannot.
+var wideKickCycle = append(append([]kick(nil), kickCycle...), kickCloseTwo)
 
 // perturb runs the iterated local search.
 func (s *assignment) perturb() {
@@ -57,7 +63,11 @@ func (s *assignment) perturb() {
 			return
 		}
 		mark := s.mark()
-		moved, ok := s.kick(kickCycle[trial%len(kickCycle)], rng, groups)
+		cycle := kickCycle
+		if s.wide {
+			cycle = wideKickCycle
+		}
+		moved, ok := s.kick(cycle[trial%len(cycle)], rng, groups)
 		work += moved
 		if !ok {
 			s.undo(mark)
@@ -99,9 +109,15 @@ func (s *assignment) kick(k kick, rng *rand.Rand, groups []int) (int, bool) {
 			return 0, false
 		}
 		return s.recreate(s.takeGroups(a, b), k == kickRecreateRegret)
-	case kickCloseGroup:
+	case kickCloseGroup, kickCloseTwo:
 		gi := groups[rng.IntN(len(groups))]
 		moved := s.takeModelsOf(gi)
+		if k == kickCloseTwo {
+			// The models on a second group move too: the room the first
+			// group's models need may be taken by them (a chain of floors,
+			// spot caps or quotas).
+			moved = append(moved, s.takeModelsOf(groups[rng.IntN(len(groups))])...)
+		}
 		s.shut = gi
 		n, ok := s.recreate(moved, true)
 		s.shut = -1

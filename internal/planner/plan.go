@@ -63,13 +63,11 @@ func run(req Request, released map[string]moveCause) *Result {
 	s, unplaced := start(req, released, startOpts{})
 	if totalReplicas(req) <= secondStartReplicas {
 		// A second start, its greedy ordering models by regret: the search
-		// is path-dependent, and the better end of two is kept. Quotas
-		// chain node groups together (room one frees another may take), so
-		// under quotas two more starts search with another kick sequence.
-		starts := []startOpts{{byRegret: true}}
-		if len(req.Quotas) > 0 {
-			starts = append(starts, startOpts{seed: 1}, startOpts{byRegret: true, seed: 1})
-		}
+		// is path-dependent, and the best end is kept. Floors, spot caps
+		// and quotas chain node groups together (room one frees another may
+		// take), so two more starts search with another kick sequence that
+		// also closes two groups at once.
+		starts := []startOpts{{byRegret: true}, {seed: 1, wide: true}, {byRegret: true, seed: 1, wide: true}}
 		for _, o := range starts {
 			if alt, left := start(req, released, o); betterStart(alt, left, s, unplaced) {
 				s, unplaced = alt, left
@@ -85,16 +83,18 @@ func run(req Request, released map[string]moveCause) *Result {
 const secondStartReplicas = 2_000
 
 // startOpts vary a start: byRegret orders the greedy's models by regret
-// within a priority; seed picks the local search's kick sequence.
+// within a priority; seed picks the local search's kick sequence, and wide
+// adds the two-group kick to it.
 type startOpts struct {
 	byRegret bool
 	seed     uint64
+	wide     bool
 }
 
 // start runs the stages up to binding from scratch.
 func start(req Request, released map[string]moveCause, o startOpts) (*assignment, [][]int) {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
-	s.byRegret, s.seed = o.byRegret, o.seed
+	s.byRegret, s.seed, s.wide = o.byRegret, o.seed, o.wide
 	s.filter()                      // filter.go: options per model and group; constraint_*.go
 	s.keepPrevious()                // stability.go: previous replicas that still fit stay
 	s.startPacking()                // occupancy.go: node counts after them

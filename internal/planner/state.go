@@ -66,8 +66,10 @@ type assignment struct {
 	// byRegret orders the greedy's models by regret within a priority (the
 	// second start).
 	byRegret bool
-	// seed varies the kicks of the iterated local search (perturb.go).
+	// seed varies the kicks of the iterated local search (perturb.go);
+	// wide adds the two-group kick to their cycle.
 	seed uint64
+	wide bool
 }
 
 // change is delta replicas (negative to remove) of model mi at option oi.
