@@ -565,11 +565,12 @@ func (g *generator) addQuotas(req *planner.Request) error {
 		q.PerNode[ng.Name] = it.QuotaCount(q.Unit)
 		q.Limit += ng.MaxNodes * q.PerNode[ng.Name]
 	}
+	groups := req.GroupsByName()
 	for qi := range req.Quotas {
 		q := &req.Quotas[qi]
 		floor := 0
 		for name, per := range q.PerNode {
-			floor += groupByName(req.NodeGroups, name).MinNodes * per
+			floor += groups[name].MinNodes * per
 		}
 		q.Limit = max(floor, int(float64(q.Limit)*(0.3+0.4*g.rng.Float64())))
 	}
@@ -607,15 +608,6 @@ func (g *generator) addReservations(req *planner.Request) {
 		ng.Reserved = 1 + g.rng.IntN(max(1, ng.MaxNodes/3))
 		ng.ReservedPrice = math.Round(ng.PricePerHour*(0.45+0.55*g.rng.Float64())*1e4) / 1e4
 	}
-}
-
-func groupByName(groups []planner.NodeGroup, name string) planner.NodeGroup {
-	for _, g := range groups {
-		if g.Name == name {
-			return g
-		}
-	}
-	return planner.NodeGroup{}
 }
 
 // Shape is one feasible (model, node group) pair, as the planner sees it.

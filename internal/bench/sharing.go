@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -35,7 +36,8 @@ var sharingGroups = []string{"azure/Standard_NC24ads_A100_v4", "aws/p5.48xlarge"
 func SharingCase(shared bool) (planner.Request, error) {
 	req := planner.Request{Strategy: planner.StrategyCost}
 	for _, key := range sharingGroups {
-		it, err := lookupKey(key)
+		cloud, name, _ := strings.Cut(key, "/")
+		it, err := catalog.LookupInstanceType(cloud, name)
 		if err != nil {
 			return req, err
 		}
@@ -70,15 +72,6 @@ func SharingCase(shared bool) (planner.Request, error) {
 		req.Models = append(req.Models, planner.ModelDemand{Name: fmt.Sprintf("small-%02d-%s", i, sm.id), Memory: est, Replicas: 1, ShareGPU: true})
 	}
 	return req, nil
-}
-
-func lookupKey(key string) (catalog.InstanceType, error) {
-	for _, it := range catalog.InstanceTypes() {
-		if it.Key() == key {
-			return it, nil
-		}
-	}
-	return catalog.InstanceType{}, fmt.Errorf("no instance type %s", key)
 }
 
 // physicalGPUsUsed counts the physical GPUs holding at least one replica.

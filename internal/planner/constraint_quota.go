@@ -72,6 +72,11 @@ func (q *quotaLimits) partnersOf(gi int) []int {
 	return out
 }
 
+// usedNow is what quota qi counts at the assignment's node counts.
+func (q *quotaLimits) usedNow(s *assignment, qi int) int {
+	return q.usage(qi, func(gi int) int { return s.nodes.count[gi] })
+}
+
 // usage is what quota qi counts with each group at nodes(gi) nodes.
 func (q *quotaLimits) usage(qi int, nodes func(gi int) int) int {
 	used := 0
@@ -82,7 +87,6 @@ func (q *quotaLimits) usage(qi int, nodes func(gi int) int) int {
 }
 
 func (q *quotaLimits) refuses(s *assignment) string {
-	now := func(gi int) int { return s.nodes.count[gi] }
 	after := func(gi int) int {
 		for _, ch := range s.trial {
 			if ch.group == gi {
@@ -96,7 +100,7 @@ func (q *quotaLimits) refuses(s *assignment) string {
 			continue // only a group that grows can break a quota
 		}
 		for _, qi := range q.ofGroup[ch.group] {
-			if used := q.usage(qi, after); used > q.quotas[qi].Limit && used > q.usage(qi, now) {
+			if used := q.usage(qi, after); used > q.quotas[qi].Limit && used > q.usedNow(s, qi) {
 				q.lastOn[ch.group] = qi
 				return filterQuota
 			}
@@ -157,7 +161,7 @@ func (q *quotaLimits) explain(s *assignment, mi, missing int) (string, []string)
 		if asked <= quota.Limit {
 			continue
 		}
-		used := q.usage(qi, func(g int) int { return s.nodes.count[g] })
+		used := q.usedNow(s, qi)
 		details = append(details, fmt.Sprintf("quota %q counts %d of its %d %s, and %d more nodes of node group %q ask %d more",
 			quota.Name, used, quota.Limit, quota.Unit, need-s.nodes.count[gi], g.Name, asked-used))
 		remedy := fmt.Sprintf("raise quota %q to %d %s (node group %q then holds the %d missing replicas)", quota.Name, asked, quota.Unit, g.Name, missing)

@@ -46,7 +46,11 @@ var wideKickCycle = append(append([]kick(nil), kickCycle...), kickCloseTwo)
 
 // perturb runs the iterated local search.
 func (s *assignment) perturb() {
-	rng := rand.New(rand.NewPCG(0x6d636c6c+s.seed, 0x6d))
+	seed, cycle := uint64(0x6d636c6c), kickCycle
+	if s.wide {
+		seed, cycle = seed+1, wideKickCycle
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6d))
 	work, moves, stall := 0, 0, 0
 	stallLimit := max(perturbStallMin, perturbStall*len(s.models)*len(s.groups))
 	current := s.obj.of(s)
@@ -63,10 +67,6 @@ func (s *assignment) perturb() {
 			return
 		}
 		mark := s.mark()
-		cycle := kickCycle
-		if s.wide {
-			cycle = wideKickCycle
-		}
 		moved, ok := s.kick(cycle[trial%len(cycle)], rng, groups)
 		work += moved
 		if !ok {

@@ -67,7 +67,7 @@ func run(req Request, released map[string]moveCause) *Result {
 		// and quotas chain node groups together (room one frees another may
 		// take), so two more starts search with another kick sequence that
 		// also closes two groups at once.
-		starts := []startOpts{{byRegret: true}, {seed: 1, wide: true}, {byRegret: true, seed: 1, wide: true}}
+		starts := []startOpts{{byRegret: true}, {wide: true}, {byRegret: true, wide: true}}
 		for _, o := range starts {
 			if alt, left := start(req, released, o); betterStart(alt, left, s, unplaced) {
 				s, unplaced = alt, left
@@ -83,18 +83,16 @@ func run(req Request, released map[string]moveCause) *Result {
 const secondStartReplicas = 2_000
 
 // startOpts vary a start: byRegret orders the greedy's models by regret
-// within a priority; seed picks the local search's kick sequence, and wide
-// adds the two-group kick to it.
+// within a priority; wide gives the local search another kick sequence,
+// with the two-group kick in its cycle.
 type startOpts struct {
-	byRegret bool
-	seed     uint64
-	wide     bool
+	byRegret, wide bool
 }
 
 // start runs the stages up to binding from scratch.
 func start(req Request, released map[string]moveCause, o startOpts) (*assignment, [][]int) {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
-	s.byRegret, s.seed, s.wide = o.byRegret, o.seed, o.wide
+	s.byRegret, s.wide = o.byRegret, o.wide
 	s.filter()                      // filter.go: options per model and group; constraint_*.go
 	s.keepPrevious()                // stability.go: previous replicas that still fit stay
 	s.startPacking()                // occupancy.go: node counts after them

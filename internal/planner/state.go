@@ -66,9 +66,8 @@ type assignment struct {
 	// byRegret orders the greedy's models by regret within a priority (the
 	// second start).
 	byRegret bool
-	// seed varies the kicks of the iterated local search (perturb.go);
-	// wide adds the two-group kick to their cycle.
-	seed uint64
+	// wide gives the iterated local search (perturb.go) another seed and
+	// the two-group kick in its cycle.
 	wide bool
 }
 
