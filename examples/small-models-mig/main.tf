@@ -1,9 +1,12 @@
-# Many small models on shared GPUs: twelve 0.6-8B deployments that opt into
+# Many small models on shared GPUs: sixteen 0.6-8B deployments that opt into
 # sharing (constraints.share_gpu) on 4×A100-80GB nodes partitioned into MIG
-# instances, and on 1×L4 nodes time-sliced by two engines. A replica takes
-# one MIG instance (or one time-sliced share) instead of a whole GPU; the
-# node groups' specs carry the labels the GPU Operator's MIG manager and the
-# device plugin read, and the pods request nvidia.com/mig-<profile>.
+# instances, on 1×L4 nodes time-sliced by two engines, and on 1×L40S nodes
+# whose engines each take the block of memory they need. A replica takes
+# one MIG instance (or one time-sliced share, or one block) instead of a
+# whole GPU; the node groups' specs carry the labels the GPU Operator's MIG
+# manager and the device plugin read, the pods request
+# nvidia.com/mig-<profile>, and the L40S ones go to KAI Scheduler with
+# their gpu-fraction.
 
 terraform {
   required_providers {
@@ -25,7 +28,7 @@ locals {
 }
 
 resource "mcllm_model_shard" "small" {
-  count                    = 12
+  count                    = 16
   name                     = format("chat-%02d", count.index)
   model                    = keys(local.models)[count.index % 6]
   precision                = local.models[keys(local.models)[count.index % 6]]
@@ -64,6 +67,15 @@ resource "mcllm_inference_pool" "small" {
       max_nodes     = 4
       gpu_sharing   = { engines_per_gpu = 2 }
     }
+    # Engines at their own memory fractions: each takes 1/8, 1/4, 1/2 or
+    # all of the GPU's 0.9, the smallest block that holds it.
+    l40s-blocks = {
+      cloud         = "aws"
+      region        = "us-east-1"
+      instance_type = "g6e.xlarge"
+      max_nodes     = 2
+      gpu_sharing   = { max_engines_per_gpu = 8 }
+    }
   }
   model_shards = [for s in mcllm_model_shard.small : s.demand]
   kubernetes   = {}
@@ -75,4 +87,8 @@ output "node_group_sizes" {
 
 output "mig_labels" {
   value = { for k, s in mcllm_inference_pool.small.node_group_specs : k => s.labels }
+}
+
+output "engine_utilization" {
+  value = { for k, p in mcllm_inference_pool.small.memory_profiles : k => p.gpu_memory_utilization }
 }

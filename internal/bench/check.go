@@ -54,7 +54,7 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 		if err := m.Memory.CheckTensorParallel(r.TensorParallel); err != nil {
 			return fmt.Errorf("replica %s: %w", r.Key(), err)
 		}
-		need := m.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
+		need := m.Memory.PerGPU(g.ReplicaGPU(r), r.TensorParallel, r.PipelineParallel)
 		if !need.Fits {
 			return fmt.Errorf("replica %s: t%d p%d does not fit the GPUs of %s", r.Key(), r.TensorParallel, r.PipelineParallel, g.Name)
 		}
@@ -65,7 +65,12 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 			if s.Node < 0 || s.Node >= g.MaxNodes {
 				return fmt.Errorf("replica %s: node %d outside max_nodes %d of %s", r.Key(), s.Node, g.MaxNodes, g.Name)
 			}
-			if len(s.GPUs) != r.TensorParallel {
+			if g.Fractional() { // one engine on an aligned power-of-two block of one GPU's slots
+				k := len(s.GPUs)
+				if k == 0 || k&(k-1) != 0 || k > g.Sharing.PerGPU || s.GPUs[0]%k != 0 || s.GPUs[k-1] != s.GPUs[0]+k-1 {
+					return fmt.Errorf("replica %s: slots %v are no aligned block of one GPU", r.Key(), s.GPUs)
+				}
+			} else if len(s.GPUs) != r.TensorParallel {
 				return fmt.Errorf("replica %s: a stage of %d GPUs at t%d", r.Key(), len(s.GPUs), r.TensorParallel)
 			}
 			for _, gpu := range s.GPUs {

@@ -276,8 +276,8 @@ func (g *generator) fleet(types, maxRegions int) error {
 // sharedTwin draws, for a sharing fleet, a twin of group ng whose GPUs are
 // shared: a uniform MIG layout of one of its GPU's profiles (catalog
 // MIGProfiles) with probability 0.6 where the GPU has MIG, else
-// time-slicing by 2 to 4 engines with probability 0.4 on GPUs of 22 GiB or
-// more.
+// time-slicing by 2 or 3 equal engines, or in quarters that engines take
+// blocks of, with probability 0.4 on GPUs of 22 GiB or more.
 func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
 	if !g.sharing {
 		return ng, false
@@ -298,6 +298,10 @@ func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
 	n := 2 + g.rng.IntN(3)
 	twin := ng.Shared(planner.GPUSharing{PerGPU: n}, 0)
 	twin.Name += fmt.Sprintf("-ts%d", n)
+	if n == 4 { // quarters, which engines take blocks of (GPUSharing.Fractional)
+		twin = ng.Shared(planner.GPUSharing{PerGPU: n, Fractional: true}, 0)
+		twin.Name += "-frac4"
+	}
 	twin.MinNodes = 0
 	return twin, true
 }

@@ -490,8 +490,12 @@ func (m MILPResult) Realize(req planner.Request, shapes [][]Shape) (*planner.Res
 					Model: req.Models[model].Name, Index: next, NodeGroup: req.NodeGroups[gi].Name,
 					TensorParallel: s.T, PipelineParallel: s.P, Stages: make([]planner.Stage, s.P),
 				})
+				size := s.T
+				if req.NodeGroups[gi].Fractional() { // the engine's block of slots
+					size = s.GPUs
+				}
 				for st := 0; st < s.P; st++ {
-					perGroup[gi] = append(perGroup[gi], stage{s.T, len(res.Replicas) - 1, st})
+					perGroup[gi] = append(perGroup[gi], stage{size, len(res.Replicas) - 1, st})
 				}
 				next++
 			}

@@ -311,7 +311,7 @@ func (s Summary) Lines() []string {
 	if len(s.Sharing) == 2 && s.Sharing[0].PlannerCost != nil && s.Sharing[1].PlannerCost != nil {
 		whole, shared := s.Sharing[0], s.Sharing[1]
 		out = append(out, fmt.Sprintf("Sharing: 40 small models, one replica each: %d GPUs and %.4f USD/h on whole GPUs (optimum %s), "+
-			"%d GPUs and %.4f USD/h with MIG and time-slicing (optimum %s): %.1f %% of the cost saved.",
+			"%d GPUs and %.4f USD/h with MIG, time-slicing and memory blocks (optimum %s): %.1f %% of the cost saved.",
 			deref(whole.GPUsUsed), *whole.PlannerCost, fmtCost(whole.OptimalCost), deref(shared.GPUsUsed), *shared.PlannerCost,
 			fmtCost(shared.OptimalCost), 100*(1 - *shared.PlannerCost / *whole.PlannerCost)))
 	}

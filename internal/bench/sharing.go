@@ -32,7 +32,8 @@ var sharingGroups = []string{"azure/Standard_NC24ads_A100_v4", "aws/p5.48xlarge"
 
 // SharingCase builds the comparison's request, with or without the
 // sharing twins: every MIG profile of the A100-80GB and H100 groups, and
-// 2-engine time-slicing of the L4 and L40S ones.
+// 2-engine time-slicing and eighths that engines take blocks of
+// (GPUSharing.Fractional) of the L4 and L40S ones.
 func SharingCase(shared bool) (planner.Request, error) {
 	req := planner.Request{Strategy: planner.StrategyCost}
 	for _, key := range sharingGroups {
@@ -56,7 +57,9 @@ func SharingCase(shared bool) (planner.Request, error) {
 		if len(catalog.MIGProfiles(g.GPUModel)) == 0 {
 			twin := g.Shared(planner.GPUSharing{PerGPU: 2}, 0)
 			twin.Name += "-ts2"
-			req.NodeGroups = append(req.NodeGroups, twin)
+			frac := g.Shared(planner.GPUSharing{PerGPU: 8, Fractional: true}, 0)
+			frac.Name += "-frac8"
+			req.NodeGroups = append(req.NodeGroups, twin, frac)
 		}
 	}
 	for i := range 40 {

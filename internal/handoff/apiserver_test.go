@@ -3,6 +3,7 @@ package handoff
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -70,6 +71,22 @@ func TestManifestsAcceptedByAPIServer(t *testing.T) {
 	}
 	if l := sharedOut.NodeGroups["aws-l4-ts"].Labels[LabelDevicePluginConfig]; l != "time-slicing-2" {
 		t.Errorf("time-sliced group label %q", l)
+	}
+	// Engines at their own fractions go to KAI Scheduler, half an L40S
+	// each, requesting no device-plugin GPU.
+	fractional := 0
+	for key, w := range sharedOut.Workloads {
+		if w.NodeGroup != "aws-l40s-frac" {
+			continue
+		}
+		fractional++
+		if !strings.Contains(w.YAML, "gpu-fraction: \"0.5\"") || !strings.Contains(w.YAML, "schedulerName: kai-scheduler") ||
+			strings.Contains(w.YAML, "nvidia.com/gpu: ") || !slices.Contains(w.EngineArgs, "0.45") {
+			t.Errorf("%s on the fractional group:\n%s", key, w.YAML)
+		}
+	}
+	if fractional != 2 {
+		t.Errorf("%d workloads on the fractional group, want the 2 llama replicas", fractional)
 	}
 
 	rng := rand.New(rand.NewPCG(5, 17))

@@ -112,8 +112,9 @@ func anyShared(groups []Group) bool {
 }
 
 // sharedClouds is a fleet of small models on a MIG-partitioned A100 group
-// (one node of 28 1g.10gb instances) and a time-sliced L4 group, which
-// takes what the instances do not hold.
+// (one node of 28 1g.10gb instances), a time-sliced L4 group, which takes
+// what the instances do not hold, and an L40S group in eighths, where the
+// 8B model takes half of a GPU.
 func sharedClouds(t testing.TB) ([]Group, []testModel) {
 	mig := testGroup(t, "azure-a100-mig", "azure/Standard_NC96ads_A100_v4", 1, planner.CapacityOnDemand)
 	p, err := catalog.LookupMIGProfile(mig.GPUModel, "1g.10gb")
@@ -123,8 +124,11 @@ func sharedClouds(t testing.TB) ([]Group, []testModel) {
 	mig.NodeGroup = mig.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(p.MemoryGiB*memory.GiB))
 	ts := testGroup(t, "aws-l4-ts", "aws/g6.xlarge", 4, planner.CapacityOnDemand)
 	ts.NodeGroup = ts.Shared(planner.GPUSharing{PerGPU: 2}, 0)
-	return []Group{mig, ts}, []testModel{
+	frac := testGroup(t, "aws-l40s-frac", "aws/g6e.xlarge", 2, planner.CapacityOnDemand)
+	frac.NodeGroup = frac.Shared(planner.GPUSharing{PerGPU: 8, Fractional: true}, 0)
+	return []Group{mig, ts, frac}, []testModel{
 		{"tiny", "qwen3-0.6b", memory.BF16, memory.KVAuto, 4096, 4, 26}, // one node of 28 instances, and more
 		{"phi", "phi-3-mini-4k", memory.FP8, memory.KVAuto, 4096, 2, 3},
+		{"llama", "llama-3.1-8b", memory.BF16, memory.KVAuto, 4096, 4, 2}, // half an L40S: no MIG instance or L4 share holds it
 	}
 }

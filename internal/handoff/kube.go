@@ -148,7 +148,7 @@ type Workload struct {
 // node-group label and tolerate the group's taints.
 func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica) Workload {
 	name := ObjectName(pool, m.Name, strconv.Itoa(r.Index))
-	w := Workload{Name: name, Namespace: k.Namespace, EngineArgs: EngineArgs(m, r, g.GPU(), k.Port)}
+	w := Workload{Name: name, Namespace: k.Namespace, EngineArgs: EngineArgs(m, r, g.ReplicaGPU(r), k.Port)}
 	labels := map[string]string{
 		"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "mcllm",
 		LabelPool: pool, LabelModel: m.Name, LabelReplica: strconv.Itoa(r.Index),
@@ -160,7 +160,15 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	command, args := serveCommand(m, w.EngineArgs)
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		pod := podSpec(pool, g, m, container(k, g, m, w.GPUsPerPod, command, args, true))
+		if g.Fractional() && len(r.Stages) == 1 { // the shares of the engine's block
+			w.GPUsPerPod = len(r.Stages[0].GPUs)
+		}
+		pod := podSpec(pool, g, m, w.GPUsPerPod, container(k, g, m, w.GPUsPerPod, command, args, true))
+		podMeta := metav1.ObjectMeta{Labels: podLabels}
+		if fraction, ok := kaiGPUFraction(g, w.GPUsPerPod); ok {
+			pod.SchedulerName = KAISchedulerName
+			podMeta.Annotations = map[string]string{AnnotationGPUFraction: fraction}
+		}
 		w.Object = &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: KindDeployment},
 			ObjectMeta: meta,
@@ -170,7 +178,7 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 				// The GPUs are the plan's: a new pod can only start once the
 				// old one has given them back.
 				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels}, Spec: pod},
+				Template: corev1.PodTemplateSpec{ObjectMeta: podMeta, Spec: pod},
 			},
 		}
 		return w
@@ -201,8 +209,8 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 		leaderC = container(k, g, m, w.GPUsPerPod, leaderCmd, nil, true)
 		workerC = container(k, g, m, w.GPUsPerPod, workerCmd, nil, false)
 	}
-	leader := podSpec(pool, g, m, leaderC)
-	worker := podSpec(pool, g, m, workerC)
+	leader := podSpec(pool, g, m, w.GPUsPerPod, leaderC)
+	worker := podSpec(pool, g, m, w.GPUsPerPod, workerC)
 	w.Object = &lwsv1.LeaderWorkerSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: lwsv1.GroupVersion.String(), Kind: KindLeaderWorkerSet},
 		ObjectMeta: meta,
@@ -266,9 +274,10 @@ func NewDisruptionBudget(k Kubernetes, pool, model string) *policyv1.PodDisrupti
 	}
 }
 
-func podSpec(pool string, g Group, m Model, c corev1.Container) corev1.PodSpec {
+// podSpec is the spec of a pod of shares GPUs (or GPU shares) of g.
+func podSpec(pool string, g Group, m Model, shares int, c corev1.Container) corev1.PodSpec {
 	shm := &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
-	if share, ok := nodeShare(g, containerGPUs(c, g)); ok {
+	if share, ok := nodeShare(g, shares); ok {
 		shm.SizeLimit = resource.NewQuantity(shmBytes(share), resource.BinarySI)
 	}
 	return corev1.PodSpec{
@@ -293,9 +302,37 @@ func nodeShare(g Group, gpus int) (podShare, bool) {
 	return shareOf(g, it.VCPUs, it.HostMemoryGiB, gpus), true
 }
 
-func containerGPUs(c corev1.Container, g Group) int {
-	q := c.Resources.Limits[gpuResource(g)]
-	return int(q.Value())
+// KAI Scheduler's GPU sharing (kai-scheduler/KAI-Scheduler v0.17,
+// pkg/common/constants/constants.go: DefaultSchedulerName, GpuFraction;
+// docs/gpu-sharing/README.md): a pod of that scheduler annotated with a
+// fraction in (0, 1) gets a part of one GPU; the scheduler fits fractions
+// of a GPU within its memory, and its binder gives the container that GPU
+// (NVIDIA_VISIBLE_DEVICES). Such a pod must not request nvidia.com/gpu
+// (pkg/binder/plugins/gpusharing/gpu-request/gpu_request_validator.go).
+const (
+	KAISchedulerName      = "kai-scheduler"
+	AnnotationGPUFraction = "gpu-fraction"
+)
+
+// kaiGPUFraction is the gpu-fraction a pod of shares of a Fractional
+// group asks: its block's part of the GPU, exact in decimal since the
+// shares per GPU are a power of two; false for whole GPUs, which a pod
+// requests as nvidia.com/gpu, as KAI's validator wants.
+func kaiGPUFraction(g Group, shares int) (string, bool) {
+	if !g.Fractional() || shares >= g.Sharing.PerGPU {
+		return "", false
+	}
+	return strconv.FormatFloat(float64(shares)/float64(g.Sharing.PerGPU), 'f', -1, 64), true
+}
+
+// devicePluginGPUs is what a pod of shares GPUs (or shares) of g requests of the
+// device plugin: one GPU for a Fractional group's whole-GPU block, none
+// for a smaller one (KAI gives it a part of one), else shares.
+func devicePluginGPUs(g Group, shares int) (int, bool) {
+	if g.Fractional() {
+		return 1, shares >= g.Sharing.PerGPU
+	}
+	return shares, true
 }
 
 // startupSeconds bounds how long a replica may take to start: pulling its
@@ -309,8 +346,10 @@ func startupSeconds(m Model) int32 {
 }
 
 func container(k Kubernetes, g Group, m Model, gpus int, command, args []string, serves bool) corev1.Container {
-	name := gpuResource(g)
-	limits := corev1.ResourceList{name: *resource.NewQuantity(int64(gpus), resource.DecimalSI)}
+	limits := corev1.ResourceList{}
+	if n, ok := devicePluginGPUs(g, gpus); ok {
+		limits[gpuResource(g)] = *resource.NewQuantity(int64(n), resource.DecimalSI)
+	}
 	requests := limits.DeepCopy()
 	// The model cache is the pod's ephemeral storage.
 	requests[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(ModelCacheBytes(m), resource.BinarySI)

@@ -58,10 +58,12 @@ type NodeGroupSpec struct {
 	Taints []Taint
 	// DiskGiB is the disk each node needs (NodeDiskBytes), in GiB.
 	DiskGiB int
-	// MIGProfile and EnginesPerGPU are the group's GPU sharing ("" and 0
-	// for whole GPUs): what a pod requests, and how the nodes are labelled.
-	MIGProfile    string
-	EnginesPerGPU int
+	// MIGProfile, EnginesPerGPU and MaxEnginesPerGPU are the group's GPU
+	// sharing ("" and 0 for whole GPUs): what a pod requests, and how the
+	// nodes are labelled.
+	MIGProfile       string
+	EnginesPerGPU    int
+	MaxEnginesPerGPU int
 	// At most one of these is set, for the group's cloud.
 	EKS *EKSNodeGroup
 	GKE *GKENodePool
@@ -158,6 +160,9 @@ func NodeLabels(pool string, g Group) map[string]string {
 	case sh.MIGProfile != "":
 		// The GPU Operator's MIG manager partitions each GPU by this label.
 		labels[LabelMIGConfig] = catalog.MIGProfile{Profile: sh.MIGProfile}.Layout()
+	case sh.Fractional:
+		// KAI Scheduler shares the GPUs: the device plugin advertises them
+		// whole, and no label selects anything.
 	default:
 		// The device plugin's named config with time-slicing replicas.
 		labels[LabelDevicePluginConfig] = TimeSlicingConfig(sh.PerGPU)
@@ -191,9 +196,13 @@ func NodeGroupSpecFor(pool string, g Group, size int, diskBytes int64) NodeGroup
 		DesiredSize: size, MinSize: size, MaxSize: max(g.MaxNodes, size),
 		Labels: NodeLabels(pool, g), Taints: slices.Clone(g.Taints), DiskGiB: disk,
 	}
-	if sh := g.Sharing; sh != nil && sh.MIGProfile != "" {
+	switch sh := g.Sharing; {
+	case sh == nil:
+	case sh.MIGProfile != "":
 		spec.MIGProfile = sh.MIGProfile
-	} else if sh != nil {
+	case sh.Fractional:
+		spec.MaxEnginesPerGPU = sh.PerGPU
+	default:
 		spec.EnginesPerGPU = sh.PerGPU
 	}
 	spot := g.CapacityType == planner.CapacitySpot

@@ -204,7 +204,7 @@ func (s *assignment) summarise(res *Result) {
 				use[gi][s.Node] = u
 			}
 			u.gpus[r.Model] += len(s.GPUs)
-			u.mem += r.MemoryPerGPU * int64(len(s.GPUs))
+			u.mem += r.MemoryPerGPU * int64(r.TensorParallel) // one engine per tensor rank, whatever slots
 		}
 	}
 	for gi, g := range s.groups {

@@ -11,7 +11,7 @@ import (
 // filterOrder is the order explanations list filters in: the static
 // filters, then the constraints.
 var filterOrder = []string{filterCloud, filterRegion, filterGPUModel, filterLabels, filterConfidential,
-	filterNoNodes, filterShared, filterDegree, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterQuota, filterSpread, filterFailure, filterFloor}
+	filterNoNodes, filterShared, filterDegree, filterFraction, filterMemory, filterReplicaNodes, filterSlowNetwork, filterMaxNodes, filterQuota, filterSpread, filterFailure, filterFloor}
 
 const gib = float64(1 << 30)
 
@@ -101,6 +101,10 @@ func (s *assignment) filterRemedies(mi, missing int, counts map[string]*FilterCo
 		{filterConfidential, func(m *ModelDemand) { m.Confidential = false }, func(NodeGroup) string { return "drop the confidential-computing requirement" }},
 		{filterShared, func(m *ModelDemand) { m.ShareGPU = true; m.TensorParallel, m.PipelineParallel = 0, 0 },
 			func(NodeGroup) string { return "set constraints.share_gpu to run on shared GPUs" }},
+		{filterFraction, func(m *ModelDemand) { m.GPUMemoryFraction = 0 },
+			func(g NodeGroup) string {
+				return fmt.Sprintf("lower constraints.gpu_memory_fraction to at most %g, the share of node group %q", g.GPU().Utilization, g.Name)
+			}},
 	}
 	if counts[filterSlowNetwork] != nil {
 		out = append(out, s.slowNetworkRemedies(mi, missing)...)

@@ -24,6 +24,9 @@ const (
 	// filterShared: the group's GPUs are shares (MIG or time-slicing)
 	// and the model does not allow sharing.
 	filterShared = "shared GPUs (constraints.share_gpu not set)"
+	// filterFraction: the group's time-sliced shares are smaller than the
+	// model's constraints.gpu_memory_fraction.
+	filterFraction = "GPU memory fraction above the share"
 )
 
 // maxPipelineStages bounds the pipeline degree the planner chooses on its own.
@@ -123,6 +126,8 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 			rep.exclude(filterShared, g)
 		case m.TensorParallel > g.GPUsPerNode || (g.Sharing != nil && (m.TensorParallel > 1 || m.PipelineParallel > 1)):
 			rep.exclude(filterDegree, g)
+		case m.GPUMemoryFraction > 0 && g.TimeSliced() && fractionSlots(g, m.GPUMemoryFraction) == 0:
+			rep.exclude(filterFraction, g)
 		default:
 			at := m
 			if g.Sharing != nil { // a share holds a whole replica
@@ -161,6 +166,10 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 // replica would span, or (slow) that it fits only with stages across nodes
 // the network does not suit.
 func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o option, ok bool, miss *memory.PerGPU, short nodeShortfall, slow bool) {
+	if g.Fractional() {
+		o, ok, miss = chooseBlock(m, g, memo, kind)
+		return o, ok, miss, nodeShortfall{}, false
+	}
 	gpu := g.GPU()
 	est := m.Memory
 	var degrees []int
@@ -246,6 +255,40 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 	return option{}, false, copyOf(nearest, missed), short, slow
 }
 
+// chooseBlock picks the block of slots a replica of m takes on Fractional
+// group g: the smallest power of two that holds it, and at least the
+// model's GPU memory fraction; else the nearest miss, on the whole GPU.
+func chooseBlock(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (option, bool, *memory.PerGPU) {
+	var r memory.PerGPU
+	for k := max(1, fractionSlots(g, m.GPUMemoryFraction)); k <= g.Sharing.PerGPU; k *= 2 {
+		r = memo.perGPUOf(g.EngineGPU(k), perGPUKey{kind: kind, t: 1, p: 1, slots: k})
+		if r.Fits {
+			return option{tensor: 1, pipeline: 1, memPerGPU: r.NeedBytes, unit: k, units: 1}, true, nil
+		}
+	}
+	return option{}, false, copyOf(r, true)
+}
+
+// fractionSlots is the fewest slots whose engine gets at least fraction of
+// a time-sliced group's GPU: a power of two on a Fractional group, where a
+// replica's block is; 1 on equal shares; 0 when no share gets it. 1 for
+// no fraction.
+func fractionSlots(g NodeGroup, fraction float64) int {
+	if fraction <= 0 || !g.TimeSliced() {
+		return 1
+	}
+	step := 1
+	if g.Fractional() {
+		step = g.Sharing.PerGPU
+	}
+	for k := 1; k <= step; k *= 2 {
+		if g.EngineGPU(k).Utilization >= fraction {
+			return k
+		}
+	}
+	return 0
+}
+
 // copyOf is a pointer to a copy of r when ok, else nil; the copy is made
 // only then.
 func copyOf(r memory.PerGPU, ok bool) *memory.PerGPU {
@@ -267,7 +310,9 @@ type estimateMemo struct {
 	degrees map[int][]int       // GPUs per node → valid tensor degrees
 }
 
-type perGPUKey struct{ kind, t, p int }
+// perGPUKey is one question: a GPU kind, degrees, and on a Fractional group
+// the block's slots (0 elsewhere).
+type perGPUKey struct{ kind, t, p, slots int }
 
 // gpuKinds numbers the distinct GPUs (memory, utilisation, model) of groups.
 func gpuKinds(groups []NodeGroup) []int {
@@ -297,14 +342,17 @@ func (m *estimateMemo) reset(est *memory.Estimate) {
 }
 
 func (m *estimateMemo) perGPU(gpu memory.GPU, kind, t, p int) memory.PerGPU {
+	return m.perGPUOf(gpu, perGPUKey{kind: kind, t: t, p: p})
+}
+
+func (m *estimateMemo) perGPUOf(gpu memory.GPU, key perGPUKey) memory.PerGPU {
 	if m.index == nil {
-		return m.est.PerGPU(gpu, t, p)
+		return m.est.PerGPU(gpu, key.t, key.p)
 	}
-	key := perGPUKey{kind, t, p}
 	if i, ok := m.index[key]; ok {
 		return m.answers[i]
 	}
-	r := m.est.PerGPU(gpu, t, p)
+	r := m.est.PerGPU(gpu, key.t, key.p)
 	m.index[key] = int32(len(m.answers))
 	m.answers = append(m.answers, r)
 	return r

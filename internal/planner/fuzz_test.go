@@ -30,6 +30,10 @@ func FuzzPlan(f *testing.F) {
 		case 3:
 			m.Spread = Spread{Across: "rack", MinDomains: -1}
 		}
+		if seed%4 == 0 { // memory blocks of fuzzed count (1 and 32 invalid) and a fuzzed fraction
+			*g = g.Shared(GPUSharing{PerGPU: 1 << (spread % 6), Fractional: true}, 0)
+			m.ShareGPU, m.GPUMemoryFraction = true, util/2
+		}
 		res, err := Plan(req)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {

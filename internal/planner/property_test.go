@@ -127,7 +127,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 			t.Errorf("replica %s duplicated or out of range", r.Key())
 		}
 		seen[r.Key()] = true
-		need := m.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
+		need := m.Memory.PerGPU(g.ReplicaGPU(r), r.TensorParallel, r.PipelineParallel)
 		if !need.Fits || need.NeedBytes != r.MemoryPerGPU {
 			t.Errorf("%s: memory %d does not match the estimate %d (fits %v)", r.Key(), r.MemoryPerGPU, need.NeedBytes, need.Fits)
 		}
@@ -155,7 +155,11 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 			t.Errorf("%s: stages span %d nodes of %s, whose network is not fast", r.Key(), len(stageNodes), g.Name)
 		}
 		for _, s := range r.Stages {
-			if s.Node < 0 || s.Node >= sizes[g.Name] || len(s.GPUs) != r.TensorParallel {
+			width := r.TensorParallel
+			if g.Fractional() { // a block of slots, whatever its width
+				width = len(s.GPUs)
+			}
+			if s.Node < 0 || s.Node >= sizes[g.Name] || len(s.GPUs) != width || width == 0 {
 				t.Errorf("%s: stage on node %d of %d with %d GPUs", r.Key(), s.Node, sizes[g.Name], len(s.GPUs))
 			}
 			for _, gpu := range s.GPUs {

@@ -114,11 +114,17 @@ func withRandomSharing(rng *rand.Rand, req Request) (Request, map[string]float64
 			req.NodeGroups[i] = g.Shared(GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
 		case rng.IntN(4) == 0 && g.GPUsPerNode <= 16:
 			req.NodeGroups[i] = g.Shared(GPUSharing{PerGPU: 2 + rng.IntN(3)}, 0)
+		case rng.IntN(3) == 0 && g.GPUsPerNode <= 8:
+			per := 2 << rng.IntN(3) // 2, 4 or 8 slots per GPU
+			req.NodeGroups[i] = g.Shared(GPUSharing{PerGPU: per, Fractional: true}, 0)
 		}
 	}
 	req.Models = append([]ModelDemand(nil), req.Models...)
 	for i := range req.Models {
 		req.Models[i].ShareGPU = rng.IntN(2) == 0
+		if req.Models[i].ShareGPU && rng.IntN(4) == 0 {
+			req.Models[i].GPUMemoryFraction = float64(1+rng.IntN(9)) / 10
+		}
 	}
 	return req, whole
 }
@@ -153,9 +159,18 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 			if r.TensorParallel != 1 || r.PipelineParallel != 1 || !models[r.Model].ShareGPU {
 				t.Errorf("case %d: %s on shared %s at t%d p%d (share_gpu %v)", i, r.Key(), g.Name, r.TensorParallel, r.PipelineParallel, models[r.Model].ShareGPU)
 			}
+			gpu := g.ReplicaGPU(r)
+			if f := models[r.Model].GPUMemoryFraction; g.TimeSliced() && gpu.Utilization < f {
+				t.Errorf("case %d: %s's engine gets %.4f of its GPU, below its fraction %.4f", i, r.Key(), gpu.Utilization, f)
+			}
 			if g.TimeSliced() {
-				key := fmt.Sprintf("%s/%d/%d", g.Name, r.Stages[0].Node, r.Stages[0].GPUs[0]/g.Sharing.PerGPU)
-				perGPU[key] += g.GPU().Utilization
+				slots := r.Stages[0].GPUs
+				first, last := slots[0]/g.Sharing.PerGPU, slots[len(slots)-1]/g.Sharing.PerGPU
+				if first != last {
+					t.Errorf("case %d: %s's block %v spans physical GPUs %d to %d", i, r.Key(), slots, first, last)
+				}
+				key := fmt.Sprintf("%s/%d/%d", g.Name, r.Stages[0].Node, first)
+				perGPU[key] += gpu.Utilization
 			} else if p, err := catalog.LookupMIGProfile(g.GPUModel, g.Sharing.MIGProfile); err != nil ||
 				p.PerGPU*p.ComputeSlices > 7 || p.PerGPU*p.MemorySlices > 8 {
 				t.Errorf("case %d: invalid MIG layout %s on %s", i, g.Sharing.MIGProfile, g.GPUModel)

@@ -73,11 +73,14 @@ func (s *assignment) keep(mi int, r Replica) (Replica, string) {
 		return r, "its parallel degrees are no longer valid for the model"
 	}
 	for _, st := range r.Stages {
-		if len(st.GPUs) != r.TensorParallel {
+		switch {
+		case g.Fractional() && len(st.GPUs) != s.opts[mi][oi].unit:
+			return r, fmt.Sprintf("its block of %d GPU memory slots is no longer the %d the model takes on node group %q", len(st.GPUs), s.opts[mi][oi].unit, g.Name)
+		case !g.Fractional() && len(st.GPUs) != r.TensorParallel:
 			return r, "its stages do not match its tensor parallel degree"
 		}
 	}
-	need := md.Memory.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
+	need := md.Memory.PerGPU(g.ReplicaGPU(r), r.TensorParallel, r.PipelineParallel)
 	if !need.Fits {
 		return r, fmt.Sprintf("it no longer fits the GPU memory of node group %q", g.Name)
 	}

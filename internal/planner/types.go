@@ -111,14 +111,22 @@ type GPUSharing struct {
 	MIGProfile string
 	// PerGPU is the shares of one physical GPU.
 	PerGPU int
+	// Fractional makes the time-sliced shares slots of a GPU's usable
+	// memory rather than one engine each: a replica takes an aligned
+	// power-of-two block of slots on one GPU, the smallest that holds it
+	// (ModelDemand.GPUMemoryFraction may ask more), and its engine's
+	// utilization is its shares' (EngineGPU). PerGPU is then a power of
+	// two, so that aligned blocks never cross a GPU.
+	Fractional bool
 }
 
 // Shared is group g with its GPUs shared as s: GPUsPerNode counts the
 // shares, and for MIG each share has migBytes of memory (what a process
 // sees in the instance). Time-sliced shares keep the whole GPU's memory,
-// and each engine gets 1/PerGPU of the utilization, rounded down to the
+// and each share gets 1/PerGPU of the utilization, rounded down to the
 // four decimals vLLM takes: --gpu-memory-utilization is a fraction of the
-// whole device, and the engines' fractions must sum within it.
+// whole device, and the engines' fractions must sum within it. On a
+// Fractional group an engine of k shares gets k of them (EngineGPU).
 func (g NodeGroup) Shared(s GPUSharing, migBytes int64) NodeGroup {
 	g.Sharing = &s
 	g.GPUsPerNode *= s.PerGPU
@@ -142,6 +150,10 @@ func (g NodeGroup) PhysicalGPUs() int {
 // (or MPS-sharing) whole GPUs.
 func (g NodeGroup) TimeSliced() bool { return g.Sharing != nil && g.Sharing.MIGProfile == "" }
 
+// Fractional reports whether engines of the group take blocks of a GPU's
+// memory of their own size (GPUSharing.Fractional).
+func (g NodeGroup) Fractional() bool { return g.Sharing != nil && g.Sharing.Fractional }
+
 // CostAt is the group's cost per hour at n nodes: every reserved node at
 // its committed price, used or idle, and the nodes beyond them at the
 // group's price. The one cost rule of a group: the objective, the result
@@ -160,13 +172,41 @@ func (g NodeGroup) NodePrice(i int) float64 {
 }
 
 // GPU is the memory a serving engine sees on one GPU (or share) of the
-// group; on a time-sliced group, the whole GPU, shared by its engines.
-func (g NodeGroup) GPU() memory.GPU {
+// group; on a time-sliced group, the whole GPU, shared by its engines. On
+// a Fractional group it is the engine of one slot (EngineGPU(1)).
+func (g NodeGroup) GPU() memory.GPU { return g.EngineGPU(1) }
+
+// EngineGPU is the GPU an engine of slots shares sees: on a Fractional
+// group, the whole GPU with slots × a share's utilization (four decimals
+// still; SlotUtilization inverts it), and its part of the memory above the
+// engines' budgets (memory.GPU.Shares); elsewhere GPU, whatever slots.
+func (g NodeGroup) EngineGPU(slots int) memory.GPU {
 	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
-	if g.TimeSliced() {
+	switch {
+	case g.Fractional():
+		slots = min(max(slots, 1), g.Sharing.PerGPU)
+		gpu.Utilization = math.Round(g.Utilization*float64(slots)*1e4) / 1e4
+		gpu.Shares = g.Sharing.PerGPU / slots
+	case g.TimeSliced():
 		gpu.Shares = g.Sharing.PerGPU
 	}
 	return gpu
+}
+
+// SlotUtilization is a Fractional group's share utilization given an
+// engine of slots shares at engineUtil (EngineGPU's inverse): what a
+// stored placement, which records the engine's, needs to rebuild its group.
+func SlotUtilization(engineUtil float64, slots int) float64 {
+	return math.Round(engineUtil/float64(max(slots, 1))*1e4) / 1e4
+}
+
+// ReplicaGPU is the GPU replica r's engine sees on the group: on a
+// Fractional group, its block's (the GPUs of its one stage).
+func (g NodeGroup) ReplicaGPU(r Replica) memory.GPU {
+	if g.Fractional() && len(r.Stages) > 0 {
+		return g.EngineGPU(len(r.Stages[0].GPUs))
+	}
+	return g.GPU()
 }
 
 // Spread constrains how a model's replicas are spread over failure domains.
@@ -204,6 +244,11 @@ type ModelDemand struct {
 	// ShareGPU lets a replica run on a share of a GPU (a MIG instance or a
 	// time-sliced share, NodeGroup.Sharing); off, only on whole GPUs.
 	ShareGPU bool
+	// GPUMemoryFraction is the least part of a time-sliced GPU's memory a
+	// sharing replica's engine gets (its --gpu-memory-utilization), in
+	// (0, 1]; 0 for no more than it needs. A Fractional group rounds it up
+	// to a block; on equal shares a smaller share excludes the group.
+	GPUMemoryFraction float64
 	// PipelineOverAnyNetwork lets a replica's pipeline stages span nodes
 	// without a fast network; by default they span only FastNetwork groups.
 	PipelineOverAnyNetwork bool

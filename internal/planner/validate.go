@@ -139,6 +139,8 @@ func ValidateRequest(req Request) []*InputError {
 		}
 		if sh := g.Sharing; sh != nil && (sh.PerGPU < 1 || sh.PerGPU > g.GPUsPerNode || g.GPUsPerNode%sh.PerGPU != 0) {
 			add(k, g.Name, "gpu_sharing", "%d shares per GPU do not divide the group's %d shares per node", sh.PerGPU, g.GPUsPerNode)
+		} else if sh != nil && sh.Fractional && (sh.MIGProfile != "" || sh.PerGPU < 2 || sh.PerGPU&(sh.PerGPU-1) != 0) {
+			add(k, g.Name, "gpu_sharing.max_engines_per_gpu", "must be a power of two from 2 (a replica's block of a GPU is a power-of-two part of it), got %d", sh.PerGPU)
 		}
 		switch g.CapacityType {
 		case CapacityOnDemand, CapacitySpot, "":
@@ -258,6 +260,16 @@ func ValidateModel(m ModelDemand) []*InputError {
 		}
 		if err != nil {
 			add(k, m.Name, d.l.Name, "%s", trimField(err))
+		}
+	}
+	if f := m.GPUMemoryFraction; f != 0 {
+		switch {
+		case !(f > 0 && f <= 1):
+			add(k, m.Name, "constraints.gpu_memory_fraction", "must be greater than 0 and at most 1 (a part of one GPU's memory), got %g", f)
+		case math.Round(f*1e4)/1e4 != f:
+			add(k, m.Name, "constraints.gpu_memory_fraction", "must have at most four decimals, as --gpu-memory-utilization does (0.25 or 0.3125), got %g", f)
+		case !m.ShareGPU:
+			add(k, m.Name, "constraints.gpu_memory_fraction", "needs constraints.share_gpu: the fraction is of a GPU the replica shares")
 		}
 	}
 	switch m.Spread.Across {

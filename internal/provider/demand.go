@@ -72,6 +72,9 @@ type constraintsModel struct {
 	PipelineOverAnyNetwork types.Bool `tfsdk:"pipeline_over_any_network"`
 	// ShareGPU lets a replica run on a share of a GPU.
 	ShareGPU types.Bool `tfsdk:"share_gpu"`
+	// GPUMemoryFraction is the least part of a shared GPU's memory an
+	// engine gets.
+	GPUMemoryFraction types.Float64 `tfsdk:"gpu_memory_fraction"`
 }
 
 type spreadModel struct {
@@ -235,6 +238,12 @@ func demandAttributes(mode attrMode) map[string]schema.Attribute {
 					MarkdownDescription: "Let a replica run on a share of a GPU: a MIG instance, or a time-sliced share beside other " +
 						"engines (a node group's `gpu_sharing`), at tensor and pipeline degree 1. Off (the default), the model runs on " +
 						"whole GPUs only. Time-sliced engines share the GPU's compute, so opt in only where that latency is acceptable."},
+				"gpu_memory_fraction": schema.Float64Attribute{Optional: o, Computed: c,
+					MarkdownDescription: "With `share_gpu`, the least part of a time-sliced GPU's memory the model's engine gets " +
+						"(its `--gpu-memory-utilization`, a fraction of the whole device), in (0, 1] with at most four decimals: " +
+						"room for more KV cache than the context and concurrency need. On a `max_engines_per_gpu` group the " +
+						"replica's block grows to reach it; an `engines_per_gpu` group whose share is smaller is excluded. MIG " +
+						"instances are sized by their profile. Omitted, an engine gets the smallest block that holds it."},
 			}},
 		"isolation": schema.SingleNestedAttribute{Optional: o, Computed: c,
 			MarkdownDescription: "Which other models may share a node with this one. Without it, any model without isolation may.",
@@ -395,6 +404,12 @@ func (d demandModel) toPlanner(ctx context.Context, at path.Path) (planner.Model
 		md.Confidential = c.Confidential.ValueBool()
 		md.PipelineOverAnyNetwork = c.PipelineOverAnyNetwork.ValueBool()
 		md.ShareGPU = c.ShareGPU.ValueBool()
+		md.GPUMemoryFraction = c.GPUMemoryFraction.ValueFloat64()
+		if !c.GPUMemoryFraction.IsNull() && md.GPUMemoryFraction == 0 {
+			// The planner reads 0 as no fraction; a configured 0 is a mistake.
+			diags.AddAttributeError(at.AtName("constraints").AtName("gpu_memory_fraction"), "Invalid GPU memory fraction",
+				"constraints.gpu_memory_fraction must be greater than 0 and at most 1, got 0; leave it out for the smallest block.")
+		}
 		for _, cloud := range md.Clouds {
 			if e := catalog.UnknownCloudError(cloud); e != "" {
 				diags.AddAttributeError(at.AtName("constraints").AtName("clouds"), "Unknown cloud", e)

@@ -152,6 +152,8 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, ng.GPUsPerNode*p.PerGPU
 		case s.Engines != nil:
 			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{PerGPU: int(*s.Engines)}, ng.GPUsPerNode*int(*s.Engines)
+		case s.MaxEngines != nil:
+			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{PerGPU: int(*s.MaxEngines), Fractional: true}, ng.GPUsPerNode*int(*s.MaxEngines)
 		}
 		instance := ""
 		if s.InstanceType != nil {
@@ -174,10 +176,13 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 		if !ok || err != nil || !known || !sized {
 			return handoff.Fleet{}, fmt.Errorf("placement %q is not one this provider version wrote; plan the pool again", key)
 		}
-		g.GPUMemoryBytes, g.Utilization = gpu.VisibleBytes, gpu.Utilization
-		f.Groups[p.NodeGroup] = g
 		r := planner.Replica{Model: model, Index: idx, NodeGroup: p.NodeGroup, TensorParallel: int(p.TensorParallel),
 			PipelineParallel: int(p.PipelineParallel), MemoryPerGPU: p.MemoryPerGPUBytes, Stages: p.replicaStages()}
+		g.GPUMemoryBytes, g.Utilization = gpu.VisibleBytes, gpu.Utilization
+		if g.Fractional() { // the entry records its engine's block; the group has one share's
+			g.Utilization = planner.SlotUtilization(gpu.Utilization, len(r.Stages[0].GPUs))
+		}
+		f.Groups[p.NodeGroup] = g
 		f.Replicas = append(f.Replicas, r)
 	}
 	shards, _ := a["model_shards"].(types.List)

@@ -91,6 +91,8 @@ func nodeGroupSpecAttributes() map[string]schema.Attribute {
 			"node (each pod downloads its checkpoint, plus a tenth). The cloud blocks below carry it as each node-group resource spells it."),
 		"mig_profile":     computedStr("The group's `gpu_sharing.mig_profile`: pods request `nvidia.com/mig-<profile>`; null for whole GPUs."),
 		"engines_per_gpu": computedInt("The group's `gpu_sharing.engines_per_gpu`: engines time-slicing each GPU; null otherwise."),
+		"max_engines_per_gpu": computedInt("The group's `gpu_sharing.max_engines_per_gpu`: engines at their own memory fractions " +
+			"share each GPU through KAI Scheduler; null otherwise."),
 		"eks": schema.SingleNestedAttribute{Computed: true,
 			MarkdownDescription: "For `aws`: the values of an `aws_eks_node_group` (or an autoscaling group) as it spells them; null on other clouds.",
 			Attributes: map[string]schema.Attribute{
@@ -183,6 +185,7 @@ type nodeGroupSpecValue struct {
 	DiskSizeGiB  int64             `tfsdk:"disk_size_gib"`
 	MIGProfile   *string           `tfsdk:"mig_profile"`
 	Engines      *int64            `tfsdk:"engines_per_gpu"`
+	MaxEngines   *int64            `tfsdk:"max_engines_per_gpu"`
 	EKS          *eksValue         `tfsdk:"eks"`
 	GKE          *gkeValue         `tfsdk:"gke"`
 	AKS          *aksValue         `tfsdk:"aks"`
@@ -461,6 +464,10 @@ func specValue(s handoff.NodeGroupSpec) nodeGroupSpecValue {
 	if s.EnginesPerGPU > 0 {
 		n := int64(s.EnginesPerGPU)
 		v.Engines = &n
+	}
+	if s.MaxEnginesPerGPU > 0 {
+		n := int64(s.MaxEnginesPerGPU)
+		v.MaxEngines = &n
 	}
 	if s.EKS != nil {
 		v.EKS = &eksValue{InstanceTypes: s.EKS.InstanceTypes, CapacityType: s.EKS.CapacityType, Taints: taintValues(s.EKS.Taints),

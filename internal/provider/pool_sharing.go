@@ -17,21 +17,24 @@ import (
 )
 
 // A node group's gpu_sharing: its GPUs split into MIG instances of one
-// profile (the GPU Operator's uniform "all-<profile>" layout), or
-// time-sliced by several engines (the device plugin's time-slicing
-// replicas). The planner then sees shares (planner.NodeGroup.Shared).
+// profile (the GPU Operator's uniform "all-<profile>" layout), time-sliced
+// by several equal engines (the device plugin's time-slicing replicas), or
+// shared by engines each at its own memory fraction (KAI Scheduler's GPU
+// sharing). The planner then sees shares (planner.NodeGroup.Shared).
 
 type gpuSharingModel struct {
-	MIGProfile    types.String `tfsdk:"mig_profile"`
-	EnginesPerGPU types.Int64  `tfsdk:"engines_per_gpu"`
+	MIGProfile       types.String `tfsdk:"mig_profile"`
+	EnginesPerGPU    types.Int64  `tfsdk:"engines_per_gpu"`
+	MaxEnginesPerGPU types.Int64  `tfsdk:"max_engines_per_gpu"`
 }
 
 func gpuSharingAttribute() schema.Attribute {
 	return schema.SingleNestedAttribute{Optional: true,
 		MarkdownDescription: "Share every GPU of the group among several replicas of models that set `constraints.share_gpu` " +
-			"(each at tensor and pipeline degree 1). Set exactly one of `mig_profile` and `engines_per_gpu`. The hand-off labels the " +
-			"nodes (`nvidia.com/mig.config` or `nvidia.com/device-plugin.config`) and requests the share as the device plugin " +
-			"advertises it. Declare one node group per layout you allow: the plan sizes each, unused ones at 0 nodes.",
+			"(each at tensor and pipeline degree 1). Set exactly one of `mig_profile`, `engines_per_gpu` and `max_engines_per_gpu`. " +
+			"The hand-off labels the nodes (`nvidia.com/mig.config` or `nvidia.com/device-plugin.config`) and requests the share as " +
+			"the device plugin advertises it, or as KAI Scheduler's `gpu-fraction`. Declare one node group per layout you allow: the " +
+			"plan sizes each, unused ones at 0 nodes.",
 		Attributes: map[string]schema.Attribute{
 			"mig_profile": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "MIG profile every GPU is partitioned into, as NVIDIA names it (`1g.10gb`, `2g.20gb`, `3g.40gb` on " +
@@ -43,6 +46,15 @@ func gpuSharingAttribute() schema.Attribute {
 					"GPU memory utilization (vLLM `--gpu-memory-utilization` is a fraction of the whole device; the engines' fractions "+
 					"sum within it), and pods request one `nvidia.com/gpu` of the device plugin's time-slicing replicas.", limits.EnginesPerGPU),
 				Validators: []validator.Int64{intLimit{limits.EnginesPerGPU}}},
+			"max_engines_per_gpu": schema.Int64Attribute{Optional: true,
+				MarkdownDescription: withLimit("Engines of different sizes share each GPU, each at its own memory fraction: a replica "+
+					"takes the smallest block of the GPU's `gpu_memory_utilization` that holds it (or holds the model's "+
+					"`constraints.gpu_memory_fraction`), a power-of-two part from `1/max_engines_per_gpu` to the whole, and its engine "+
+					"runs at that block's `--gpu-memory-utilization`; the blocks of a GPU sum within it. A power of two. Pods go to "+
+					"NVIDIA's KAI Scheduler (`schedulerName: kai-scheduler`, installed with `global.gpuSharing=true`) with the "+
+					"block's part of the GPU as their `gpu-fraction` annotation and no `nvidia.com/gpu` request; a whole-GPU block "+
+					"requests one `nvidia.com/gpu`. KAI does not isolate memory: each engine keeps to its utilization.", limits.MaxEnginesPerGPU),
+				Validators: []validator.Int64{intLimit{limits.MaxEnginesPerGPU}}},
 		}}
 }
 
@@ -57,10 +69,17 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 		diags.AddAttributeError(at, "Unreadable GPU sharing", err.Error())
 		return g
 	}
+	set := 0
+	for _, v := range []bool{!s.MIGProfile.IsNull(), !s.EnginesPerGPU.IsNull(), !s.MaxEnginesPerGPU.IsNull()} {
+		if v {
+			set++
+		}
+	}
 	switch {
-	case s.MIGProfile.IsNull() == s.EnginesPerGPU.IsNull():
+	case set != 1:
 		diags.AddAttributeError(at, "Invalid GPU sharing",
-			"gpu_sharing sets exactly one of mig_profile (MIG instances) and engines_per_gpu (time-slicing).")
+			"gpu_sharing sets exactly one of mig_profile (MIG instances), engines_per_gpu (equal time-sliced engines) and "+
+				"max_engines_per_gpu (engines at their own memory fractions).")
 	case !s.MIGProfile.IsNull():
 		p, err := catalog.LookupMIGProfile(g.GPUModel, s.MIGProfile.ValueString())
 		if err != nil {
@@ -68,18 +87,37 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 			return g
 		}
 		return g.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
+	case !s.EnginesPerGPU.IsNull():
+		if n, ok := sharesPerGPU(at.AtName("engines_per_gpu"), limits.EnginesPerGPU, s.EnginesPerGPU, g, diags); ok {
+			return g.Shared(planner.GPUSharing{PerGPU: n}, 0)
+		}
 	default:
-		if !checkInt(at.AtName("engines_per_gpu"), limits.EnginesPerGPU, s.EnginesPerGPU, diags) {
+		n, ok := sharesPerGPU(at.AtName("max_engines_per_gpu"), limits.MaxEnginesPerGPU, s.MaxEnginesPerGPU, g, diags)
+		if ok && n&(n-1) != 0 {
+			diags.AddAttributeError(at.AtName("max_engines_per_gpu"), "Invalid GPU sharing",
+				fmt.Sprintf("gpu_sharing.max_engines_per_gpu must be a power of two (2, 4, 8 or 16): an engine's block is a "+
+					"power-of-two part of a GPU, so that blocks never straddle two GPUs; got %d.", n))
 			return g
 		}
-		n := clampInt(s.EnginesPerGPU.ValueInt64())
-		if g.GPUsPerNode*n > limits.MaxGPUsPerNode {
-			diags.AddAttributeError(at.AtName("engines_per_gpu"), "Too many GPU shares",
-				fmt.Sprintf("gpu_sharing.engines_per_gpu: %d GPUs × %d engines is %d shares per node, above the %d a node may hold.",
-					g.GPUsPerNode, n, g.GPUsPerNode*n, limits.MaxGPUsPerNode))
-			return g
+		if ok {
+			return g.Shared(planner.GPUSharing{PerGPU: n, Fractional: true}, 0)
 		}
-		return g.Shared(planner.GPUSharing{PerGPU: n}, 0)
 	}
 	return g
+}
+
+// sharesPerGPU reads a shares-per-GPU count within its limit and within the
+// shares a node may hold; false, with the problem on at, otherwise.
+func sharesPerGPU(at path.Path, l limits.Int, v types.Int64, g planner.NodeGroup, diags *diag.Diagnostics) (int, bool) {
+	if !checkInt(at, l, v, diags) {
+		return 0, false
+	}
+	n := clampInt(v.ValueInt64())
+	if g.GPUsPerNode*n > limits.MaxGPUsPerNode {
+		diags.AddAttributeError(at, "Too many GPU shares",
+			fmt.Sprintf("gpu_sharing.%s: %d GPUs × %d engines is %d shares per node, above the %d a node may hold.",
+				l.Name, g.GPUsPerNode, n, g.GPUsPerNode*n, limits.MaxGPUsPerNode))
+		return 0, false
+	}
+	return n, true
 }

@@ -731,7 +731,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"stages":          stages,
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
-			"usable_memory_bytes":  types.Int64Value(g.GPU().UsableBytes()),
+			"usable_memory_bytes":  types.Int64Value(g.ReplicaGPU(r).UsableBytes()),
 			"gpu_memory_bytes":     types.Int64Value(g.GPUMemoryBytes),
 			"memory_profile":       types.StringValue(profile),
 		})
@@ -819,13 +819,14 @@ func memoryProfileKey(r planner.Replica) string {
 // memoryProfile is a replica's memory on its most loaded GPU, as the
 // engine's profiler counts it; "replicas" is left to the caller.
 func memoryProfile(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) map[string]attr.Value {
-	pg := e.PerGPU(g.GPU(), r.TensorParallel, r.PipelineParallel)
+	gpu := g.ReplicaGPU(r)
+	pg := e.PerGPU(gpu, r.TensorParallel, r.PipelineParallel)
 	v := func(b int64) attr.Value { return types.Float64Value(analysis.Round(gib(b), 3)) }
 	return map[string]attr.Value{
 		"model": types.StringValue(r.Model), "node_group": types.StringValue(r.NodeGroup),
 		"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 		"gpu_memory_gib":         types.Float64Value(analysis.Round(gib(g.GPUMemoryBytes), 2)),
-		"gpu_memory_utilization": types.Float64Value(g.Utilization),
+		"gpu_memory_utilization": types.Float64Value(gpu.Utilization),
 		"memory_per_gpu_gib":     v(r.MemoryPerGPU),
 		"weights_gib":            v(pg.WeightBytes), "lora_gib": v(pg.LoRABytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),
 		"non_torch_gib": v(pg.NonTorchBytes), "cuda_graph_gib": v(pg.CUDAGraphBytes), "kv_capacity_gib": v(pg.KVCapacityBytes),

@@ -74,3 +74,78 @@ func TestAccInferencePool_sharing(t *testing.T) {
 		},
 	})
 }
+
+// Engines at their own memory fractions on one L40S (48 GB, 0.9 of it in
+// eighths of 0.1125): a 0.6B takes one eighth, a Phi-3 mini asked to keep
+// 0.4 of the GPU takes four (0.45), both on the one GPU of one node. The
+// hand-off sends them to KAI Scheduler with their blocks' gpu-fraction, no
+// nvidia.com/gpu request, each engine at its block's utilization.
+const fractionalPool = `
+resource "mcllm_model_shard" "tiny" {
+  name = "tiny"
+  model = "qwen3-0.6b"
+  precision = "bf16"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 2
+  replicas = 2
+  constraints = { share_gpu = true }
+}
+
+resource "mcllm_model_shard" "phi" {
+  name = "phi"
+  model = "phi-3-mini-4k"
+  precision = "bf16"
+  max_context_tokens = 4096
+  max_concurrent_sequences = 2
+  replicas = 1
+  constraints = { share_gpu = true, gpu_memory_fraction = 0.4 }
+}
+
+resource "mcllm_inference_pool" "fleet" {
+  name = "fleet"
+  node_groups = {
+    l40s = {
+      cloud = "aws", region = "us-east-1", instance_type = "g6e.xlarge", max_nodes = 2
+      gpu_sharing = { max_engines_per_gpu = 8 }
+    }
+  }
+  model_shards = [mcllm_model_shard.tiny.demand, mcllm_model_shard.phi.demand]
+  kubernetes = {}
+}
+
+output "tiny" {
+  value = try(provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["tiny/0"].manifest, "")
+}
+output "phi_args" {
+  value = try(join(" ", provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["phi/0"].engine_args), "")
+}
+output "tiny_requests_gpu" {
+  value = try(strcontains(provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["tiny/0"].manifest, "nvidia.com/gpu:"), true)
+}
+`
+
+func TestAccInferencePool_fractionalSharing(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	place := tfjsonpath.New("placement")
+	unitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: fractionalPool,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_sizes"), knownvalue.MapExact(map[string]knownvalue.Check{
+					"l40s": knownvalue.Int64Exact(1)})),
+				plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l40s").AtMapKey("max_engines_per_gpu"), knownvalue.Int64Exact(8)),
+				plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_specs").AtMapKey("l40s").AtMapKey("gpus_per_node"), knownvalue.Int64Exact(1)),
+				plancheck.ExpectKnownValue(pool, place.AtMapKey("phi/0").AtMapKey("gpus"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.Int64Exact(0), knownvalue.Int64Exact(1), knownvalue.Int64Exact(2), knownvalue.Int64Exact(3)})),
+				plancheck.ExpectKnownValue(pool, tfjsonpath.New("memory_profiles").AtMapKey("phi/l40s/tp1-pp1").AtMapKey("gpu_memory_utilization"),
+					knownvalue.Float64Exact(0.45)),
+				plancheck.ExpectKnownValue(pool, tfjsonpath.New("memory_profiles").AtMapKey("tiny/l40s/tp1-pp1").AtMapKey("gpu_memory_utilization"),
+					knownvalue.Float64Exact(0.1125)),
+				plancheck.ExpectKnownOutputValue("tiny", knownvalue.StringRegexp(regexp.MustCompile(`(?s)gpu-fraction: "0.125".*schedulerName: kai-scheduler`))),
+				plancheck.ExpectKnownOutputValue("tiny_requests_gpu", knownvalue.Bool(false)),
+				plancheck.ExpectKnownOutputValue("phi_args", knownvalue.StringRegexp(regexp.MustCompile(`--gpu-memory-utilization 0.45( |$)`))),
+			}},
+		}},
+	})
+}

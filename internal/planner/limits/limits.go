@@ -190,6 +190,9 @@ var (
 	// plugin's time-slicing replicas; beyond 16 engines a GPU's memory
 	// holds little each.
 	EnginesPerGPU = Int{Name: "engines_per_gpu", Min: 2, Max: 16, What: "the most engines mcllm lets share one GPU"}
+	// MaxEnginesPerGPU bounds gpu_sharing.max_engines_per_gpu: the
+	// smallest block of a GPU's memory an engine takes is 1/16 of it.
+	MaxEnginesPerGPU = Int{Name: "max_engines_per_gpu", Min: 2, Max: 16, What: "the most engines mcllm lets share one GPU"}
 	// LoRAs bounds vLLM --max-loras: adapters resident on a GPU at once.
 	// Each slot pre-allocates buffers for every layer; deployments run a
 	// handful to a few dozen (vLLM docs, "LoRA Adapters").
