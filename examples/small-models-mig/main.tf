@@ -43,21 +43,15 @@ resource "mcllm_model_shard" "small" {
 resource "mcllm_inference_pool" "small" {
   name = "small-models"
   node_groups = {
-    # 7 instances of 9.5 GiB per GPU, 28 per node.
-    a100-1g = {
+    # The planner chooses the layout of these A100 nodes: 7 instances of
+    # 9.5 GiB per GPU, 3 of 19.5 GiB, or 2 of 39.5 GiB. node_group_specs
+    # shows the choice, and later plans keep it while it is listed.
+    a100 = {
       cloud         = "azure"
       region        = "eastus"
       instance_type = "Standard_NC96ads_A100_v4"
       max_nodes     = 2
-      gpu_sharing   = { mig_profile = "1g.10gb" }
-    }
-    # 3 instances of 19.5 GiB per GPU, for the 8B models at 8 bits.
-    a100-2g = {
-      cloud         = "azure"
-      region        = "eastus"
-      instance_type = "Standard_NC96ads_A100_v4"
-      max_nodes     = 2
-      gpu_sharing   = { mig_profile = "2g.20gb" }
+      gpu_sharing   = { mig_profiles = ["1g.10gb", "2g.20gb", "3g.40gb"] }
     }
     # Two engines time-slicing each L4, each at half the memory.
     l4-shared = {
@@ -83,6 +77,10 @@ resource "mcllm_inference_pool" "small" {
 
 output "node_group_sizes" {
   value = mcllm_inference_pool.small.node_group_sizes
+}
+
+output "mig_layout" {
+  value = mcllm_inference_pool.small.node_group_specs["a100"].mig_profile
 }
 
 output "mig_labels" {

@@ -119,7 +119,8 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 				TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
 			res.Replicas = append(res.Replicas, r)
-			if cause, moved := s.failed[mi][idx]; moved && !SamePlace(prevByKey[r.Key()], r) {
+			// On a group partitioned again, even the same share is another.
+			if cause, moved := s.failed[mi][idx]; moved && (!SamePlace(prevByKey[r.Key()], r) || s.groups[o.group].relaid != "") {
 				res.Moves = append(res.Moves, Move{Key: r.Key(), From: prevByKey[r.Key()], To: r, Kind: cause.kind, Reason: cause.reason})
 			}
 		}

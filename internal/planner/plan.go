@@ -29,8 +29,21 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 func replicaKey(model string, index int) string { return model + "/" + strconv.Itoa(index) }
 
 // Plan places every replica of every model on the node groups. It returns
-// an *InvalidError for bad input and never panics on any input.
-func Plan(req Request) (res *Result, err error) {
+// an *InvalidError for bad input and never panics on any input. Groups that
+// offer Layouts get the one that plans best (chooseLayouts).
+func Plan(req Request) (*Result, error) {
+	if hasLayouts(req.NodeGroups) {
+		return chooseLayouts(req)
+	}
+	res, err := planOne(req)
+	if res != nil {
+		res.NodeGroups = req.NodeGroups
+	}
+	return res, err
+}
+
+// planOne plans a request whose groups have their sharing settled.
+func planOne(req Request) (res *Result, err error) {
 	if problems := Validate(req); len(problems) > 0 {
 		return nil, &InvalidError{Problems: problems}
 	}

@@ -109,6 +109,12 @@ func withRandomSharing(rng *rand.Rand, req Request) (Request, map[string]float64
 	for i, g := range req.NodeGroups {
 		whole[g.Name] = g.Utilization
 		switch profiles := catalog.MIGProfiles(g.GPUModel); {
+		case len(profiles) > 1 && rng.IntN(8) == 0: // two layouts to choose from
+			for _, k := range rng.Perm(len(profiles))[:2] {
+				p := profiles[k]
+				g.Layouts = append(g.Layouts, Layout{Sharing: GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, MIGBytes: int64(math.Round(p.MemoryGiB * memory.GiB))})
+			}
+			req.NodeGroups[i] = g
 		case len(profiles) > 0 && rng.IntN(2) == 0:
 			p := profiles[rng.IntN(len(profiles))]
 			req.NodeGroups[i] = g.Shared(GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
@@ -147,6 +153,7 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
+		req.NodeGroups = res.NodeGroups // the layouts chosen
 		checkInvariants(t, req, res)
 		groups, models := req.GroupsByName(), req.ModelsByName()
 		perGPU := map[string]float64{} // time-sliced: group/node/physical GPU → Σ utilization

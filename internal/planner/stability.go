@@ -60,6 +60,9 @@ func (s *assignment) keep(mi int, r Replica) (Replica, string) {
 		return r, fmt.Sprintf("node group %q no longer exists", r.NodeGroup)
 	}
 	g := s.groups[gi]
+	if g.relaid != "" {
+		return r, g.relaid
+	}
 	oi := s.optionOn(mi, gi)
 	if oi < 0 {
 		return r, fmt.Sprintf("node group %q no longer passes the model's constraints or memory", g.Name)

@@ -100,6 +100,24 @@ type NodeGroup struct {
 	// shares, each holding one replica at tensor and pipeline degree 1, of
 	// models that allow it (ModelDemand.ShareGPU).
 	Sharing *GPUSharing
+	// Layouts, on a group without Sharing, are the sharings the planner
+	// may choose one of for the whole group (Plan, layout.go): a managed
+	// node group labels all its nodes alike, so one MIG layout each.
+	Layouts []Layout
+	// relaid, set while a layout other than the previous one is tried,
+	// says why replicas of the last plan cannot stay on the group.
+	relaid string
+}
+
+// Layout is one sharing a group may take: GPUSharing, and for MIG the
+// memory of one instance (NodeGroup.Shared).
+type Layout struct {
+	Sharing  GPUSharing
+	MIGBytes int64
+	// Previous marks the layout the group had in the last plan: under
+	// another, its replicas from then cannot stay (its nodes are
+	// partitioned again).
+	Previous bool
 }
 
 // GPUSharing is how the physical GPUs of a group are shared.
@@ -429,6 +447,9 @@ type Result struct {
 	ModelCost map[string]float64
 	Moves     []Move
 	Unplaced  []Unplaced
+	// NodeGroups are the request's node groups as planned: those that
+	// offered Layouts with the one chosen.
+	NodeGroups []NodeGroup
 }
 
 // GroupsByName indexes the request's node groups by name.

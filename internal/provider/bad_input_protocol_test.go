@@ -84,6 +84,9 @@ type poolInput struct {
 	engine map[string]tftypes.Value
 	// quota, when not nil, is the pool's one quota, "q".
 	quota map[string]tftypes.Value
+	// constraints, when not nil, are the shard's; sharing the group's
+	// gpu_sharing.
+	constraints, sharing map[string]tftypes.Value
 }
 
 func okPoolInput() poolInput {
@@ -123,6 +126,9 @@ func (in poolInput) shardValues(st tftypes.Object) map[string]tftypes.Value {
 	if in.gpuModels != nil {
 		shard["constraints"] = object(st.AttributeTypes["constraints"], map[string]tftypes.Value{"gpu_models": strList(in.gpuModels)})
 	}
+	if in.constraints != nil {
+		shard["constraints"] = object(st.AttributeTypes["constraints"], in.constraints)
+	}
 	return shard
 }
 
@@ -132,6 +138,9 @@ func (in poolInput) config(h *protocolHarness) map[string]tftypes.Value {
 	group := map[string]tftypes.Value{"gpu": object(gt.(tftypes.Object).AttributeTypes["gpu"], in.gpu)}
 	for k, v := range in.group {
 		group[k] = v
+	}
+	if in.sharing != nil {
+		group["gpu_sharing"] = object(gt.(tftypes.Object).AttributeTypes["gpu_sharing"], in.sharing)
 	}
 	shard := in.shardValues(st.(tftypes.Object))
 	key := "g"
@@ -278,6 +287,17 @@ func numberCases() map[string]badPoolCase {
 			sp("engine").WithAttributeName("max_lora_rank"), "vLLM accepts a max_lora_rank of"},
 		"max_loras above the limit": {func(in *poolInput) { in.engine = map[string]tftypes.Value{"max_loras": num(5000)} },
 			sp("engine").WithAttributeName("max_loras"), "max_loras must be between 0 and 1,024"},
+		"memory fraction over 1": {func(in *poolInput) {
+			in.constraints = map[string]tftypes.Value{"share_gpu": tftypes.NewValue(tftypes.Bool, true), "gpu_memory_fraction": num(1.5)}
+		}, sp("constraints").WithAttributeName("gpu_memory_fraction"), "must be greater than 0 and at most 1 (a part of one GPU's memory), got 1.5"},
+		"memory fraction without sharing": {func(in *poolInput) { in.constraints = map[string]tftypes.Value{"gpu_memory_fraction": num(0.25)} },
+			sp("constraints").WithAttributeName("gpu_memory_fraction"), "needs constraints.share_gpu"},
+		"max engines per GPU 6": {func(in *poolInput) { in.sharing = map[string]tftypes.Value{"max_engines_per_gpu": num(6)} },
+			gp("gpu_sharing").WithAttributeName("max_engines_per_gpu"), "must be a power of two (2, 4, 8 or 16)"},
+		"MIG profiles on a GPU without MIG": {func(in *poolInput) {
+			in.sharing = map[string]tftypes.Value{"mig_profiles": strList([]string{"1g.10gb"})}
+		},
+			gp("gpu_sharing").WithAttributeName("mig_profiles").WithElementKeyInt(0), "X100 has no MIG profiles mcllm knows"},
 		"quota limit negative":        {quota(num(-1), nil), qp("limit"), `quotas["q"].limit must be between 0 and 1,000,000,000`},
 		"quota limit fractional":      {quota(num(1.5), nil), qp("limit"), "must be a whole number; got 1.5"},
 		"quota limit above the limit": {quota(num(2e9), nil), qp("limit"), "limit must be between 0 and 1,000,000,000"},

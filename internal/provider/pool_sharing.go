@@ -3,12 +3,14 @@ package provider
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -24,6 +26,7 @@ import (
 
 type gpuSharingModel struct {
 	MIGProfile       types.String `tfsdk:"mig_profile"`
+	MIGProfiles      types.List   `tfsdk:"mig_profiles"`
 	EnginesPerGPU    types.Int64  `tfsdk:"engines_per_gpu"`
 	MaxEnginesPerGPU types.Int64  `tfsdk:"max_engines_per_gpu"`
 }
@@ -31,7 +34,7 @@ type gpuSharingModel struct {
 func gpuSharingAttribute() schema.Attribute {
 	return schema.SingleNestedAttribute{Optional: true,
 		MarkdownDescription: "Share every GPU of the group among several replicas of models that set `constraints.share_gpu` " +
-			"(each at tensor and pipeline degree 1). Set exactly one of `mig_profile`, `engines_per_gpu` and `max_engines_per_gpu`. " +
+			"(each at tensor and pipeline degree 1). Set exactly one of `mig_profile`, `mig_profiles`, `engines_per_gpu` and `max_engines_per_gpu`. " +
 			"The hand-off labels the nodes (`nvidia.com/mig.config` or `nvidia.com/device-plugin.config`) and requests the share as " +
 			"the device plugin advertises it, or as KAI Scheduler's `gpu-fraction`. Declare one node group per layout you allow: the " +
 			"plan sizes each, unused ones at 0 nodes.",
@@ -41,6 +44,12 @@ func gpuSharingAttribute() schema.Attribute {
 					"an A100-80GB or H100-80GB): the GPU Operator's layout `all-<profile>`, with its instances per GPU and the memory a " +
 					"process sees in one (the guide lists them per GPU model). Pods request `nvidia.com/mig-<profile>`: the device " +
 					"plugin's `mixed` MIG strategy."},
+			"mig_profiles": schema.ListAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "MIG profiles the planner may choose from for the whole group, as `mig_profile` names them: it " +
+					"plans the pool with each uniform layout in turn and keeps the one that places most replicas, then costs least, " +
+					"the earlier in the list on a tie; `node_group_specs.mig_profile` shows the choice. A later plan keeps the " +
+					"layout the group has while it is in the list, so that nodes are not partitioned again; a `rebalance` chooses " +
+					"again, and a change of layout moves the group's replicas."},
 			"engines_per_gpu": schema.Int64Attribute{Optional: true,
 				MarkdownDescription: withLimit("Engines sharing each GPU by time-slicing (or MPS): each gets `1/engines_per_gpu` of the "+
 					"GPU memory utilization (vLLM `--gpu-memory-utilization` is a fraction of the whole device; the engines' fractions "+
@@ -70,7 +79,7 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 		return g
 	}
 	set := 0
-	for _, v := range []bool{!s.MIGProfile.IsNull(), !s.EnginesPerGPU.IsNull(), !s.MaxEnginesPerGPU.IsNull()} {
+	for _, v := range []bool{!s.MIGProfile.IsNull(), !s.MIGProfiles.IsNull(), !s.EnginesPerGPU.IsNull(), !s.MaxEnginesPerGPU.IsNull()} {
 		if v {
 			set++
 		}
@@ -78,15 +87,18 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 	switch {
 	case set != 1:
 		diags.AddAttributeError(at, "Invalid GPU sharing",
-			"gpu_sharing sets exactly one of mig_profile (MIG instances), engines_per_gpu (equal time-sliced engines) and "+
-				"max_engines_per_gpu (engines at their own memory fractions).")
+			"gpu_sharing sets exactly one of mig_profile (MIG instances), mig_profiles (MIG layouts to choose from), "+
+				"engines_per_gpu (equal time-sliced engines) and max_engines_per_gpu (engines at their own memory fractions).")
 	case !s.MIGProfile.IsNull():
 		p, err := catalog.LookupMIGProfile(g.GPUModel, s.MIGProfile.ValueString())
 		if err != nil {
 			diags.AddAttributeError(at.AtName("mig_profile"), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profile: %s.", err))
 			return g
 		}
-		return g.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
+		l := migLayout(p)
+		return g.Shared(l.Sharing, l.MIGBytes)
+	case !s.MIGProfiles.IsNull():
+		g.Layouts = migLayouts(at.AtName("mig_profiles"), g.GPUModel, s.MIGProfiles, diags)
 	case !s.EnginesPerGPU.IsNull():
 		if n, ok := sharesPerGPU(at.AtName("engines_per_gpu"), limits.EnginesPerGPU, s.EnginesPerGPU, g, diags); ok {
 			return g.Shared(planner.GPUSharing{PerGPU: n}, 0)
@@ -120,4 +132,67 @@ func sharesPerGPU(at path.Path, l limits.Int, v types.Int64, g planner.NodeGroup
 		return 0, false
 	}
 	return n, true
+}
+
+// migLayouts are the uniform MIG layouts a mig_profiles list allows, in its
+// order, each profile known for the GPU and listed once.
+func migLayouts(at path.Path, gpuModel string, list types.List, diags *diag.Diagnostics) []planner.Layout {
+	var out []planner.Layout
+	seen := map[string]bool{}
+	for i, e := range list.Elements() {
+		name, _ := e.(types.String)
+		p, err := catalog.LookupMIGProfile(gpuModel, name.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeError(at.AtListIndex(i), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles[%d]: %s.", i, err))
+			continue
+		case seen[p.Profile]:
+			diags.AddAttributeError(at.AtListIndex(i), "Duplicate MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles lists %q twice.", p.Profile))
+			continue
+		}
+		seen[p.Profile] = true
+		out = append(out, migLayout(p))
+	}
+	if len(list.Elements()) == 0 {
+		diags.AddAttributeError(at, "No MIG profile", "gpu_sharing.mig_profiles must list at least one MIG profile to choose from.")
+	}
+	return out
+}
+
+// migLayout is the uniform layout of MIG profile p.
+func migLayout(p catalog.MIGProfile) planner.Layout {
+	return planner.Layout{Sharing: planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, MIGBytes: int64(math.Round(p.MemoryGiB * memory.GiB))}
+}
+
+// keepLayouts settles the layout of every group that chooses one to the
+// layout it had in the last plan (node_group_specs of the prior state)
+// while the list still offers it, unless a rebalance asks to choose again;
+// then it only marks that layout, so that a change moves the replicas.
+func keepLayouts(req *planner.Request, priorSpecs tftypes.Value) {
+	var specs map[string]tftypes.Value
+	if !priorSpecs.IsKnown() || priorSpecs.IsNull() || priorSpecs.As(&specs) != nil {
+		return
+	}
+	for i, g := range req.NodeGroups {
+		if len(g.Layouts) == 0 {
+			continue
+		}
+		var spec map[string]tftypes.Value
+		if v, ok := specs[g.Name]; !ok || v.As(&spec) != nil {
+			continue
+		}
+		prior := rawString(spec["mig_profile"])
+		for li, l := range g.Layouts {
+			if l.Sharing.MIGProfile != prior || prior == "" {
+				continue
+			}
+			if !req.Rebalance {
+				g.Layouts = []planner.Layout{l}
+			} else {
+				g.Layouts = slices.Clone(g.Layouts)
+				g.Layouts[li].Previous = true
+			}
+			req.NodeGroups[i] = g
+		}
+	}
 }

@@ -317,6 +317,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 			_ = v.As(before)
 		}
 		preq.Rebalance = !m.Rebalance.IsNull() && (before == nil || *before != m.Rebalance.ValueString())
+		keepLayouts(&preq, objectAttr(prior, "node_group_specs"))
 	}
 	preq.Logger = hclog.New(&hclog.LoggerOptions{Name: "planner", Level: hclog.Debug, Output: tflogWriter{ctx}})
 	phaseDone(ctx, "prior state")
@@ -327,6 +328,7 @@ func (r *inferencePoolResource) modifyPlan(ctx context.Context, req resource.Mod
 		addPlannerErrors(err, diags)
 		return false
 	}
+	preq.NodeGroups = res.NodeGroups // with the layouts chosen
 	m.report(res, diags)
 	if diags.HasError() {
 		return false

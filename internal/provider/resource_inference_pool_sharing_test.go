@@ -149,3 +149,43 @@ func TestAccInferencePool_fractionalSharing(t *testing.T) {
 		}},
 	})
 }
+
+// The planner chooses the group's MIG layout from the allowed ones: ten
+// 0.6B replicas fit one node of 1g.10gb instances, where 3g.40gb would take
+// two. A repeat plan is empty, and the layout stays while it is allowed.
+func migChoicePool(profiles string) string {
+	return `
+resource "mcllm_inference_pool" "fleet" {
+  name = "fleet"
+  node_groups = {
+    a100 = {
+      cloud = "azure", region = "eastus", instance_type = "Standard_NC96ads_A100_v4", max_nodes = 2
+      gpu_sharing = { mig_profiles = ` + profiles + ` }
+    }
+  }
+  model_shards = [{ name = "tiny", model = "qwen3-0.6b", precision = "bf16", max_context_tokens = 4096,
+    max_concurrent_sequences = 4, replicas = 10, constraints = { share_gpu = true } }]
+}
+`
+}
+
+func TestAccInferencePool_migLayoutChoice(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	spec := tfjsonpath.New("node_group_specs").AtMapKey("a100")
+	chose := func(profile string, nodes int64) []plancheck.PlanCheck {
+		return []plancheck.PlanCheck{
+			plancheck.ExpectKnownValue(pool, spec.AtMapKey("mig_profile"), knownvalue.StringExact(profile)),
+			plancheck.ExpectKnownValue(pool, spec.AtMapKey("labels").AtMapKey("nvidia.com/mig.config"), knownvalue.StringExact("all-"+profile)),
+			plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_sizes").AtMapKey("a100"), knownvalue.Int64Exact(nodes)),
+		}
+	}
+	unitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: migChoicePool(`["3g.40gb", "1g.10gb"]`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: chose("1g.10gb", 1)}},
+			{Config: migChoicePool(`["3g.40gb", "1g.10gb"]`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+			{Config: migChoicePool(`["3g.40gb"]`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: chose("3g.40gb", 2)}},
+			{Config: migChoicePool(`["1g.10gb", "3g.40gb"]`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: chose("3g.40gb", 2)}},
+		},
+	})
+}
