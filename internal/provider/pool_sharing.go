@@ -36,8 +36,9 @@ func gpuSharingAttribute() schema.Attribute {
 		MarkdownDescription: "Share every GPU of the group among several replicas of models that set `constraints.share_gpu` " +
 			"(each at tensor and pipeline degree 1). Set exactly one of `mig_profile`, `mig_profiles`, `engines_per_gpu` and `max_engines_per_gpu`. " +
 			"The hand-off labels the nodes (`nvidia.com/mig.config` or `nvidia.com/device-plugin.config`) and requests the share as " +
-			"the device plugin advertises it, or as KAI Scheduler's `gpu-fraction`. Declare one node group per layout you allow: the " +
-			"plan sizes each, unused ones at 0 nodes.",
+			"the device plugin advertises it, or as KAI Scheduler's `gpu-fraction`. A group has one layout (a managed node group " +
+			"labels its nodes alike): list `mig_profiles` for the planner to choose it, or declare one node group per layout to " +
+			"run several, and the plan sizes each, unused ones at 0 nodes.",
 		Attributes: map[string]schema.Attribute{
 			"mig_profile": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "MIG profile every GPU is partitioned into, as NVIDIA names it (`1g.10gb`, `2g.20gb`, `3g.40gb` on " +
