@@ -34,7 +34,8 @@ func applyAll(t testing.TB, s *kubetest.Server, label string, out Rendered) int 
 
 // Every object the hand-off renders is accepted by a real API server —
 // Deployments, LeaderWorkerSets (through their CRD's schema), Services and
-// PodDisruptionBudgets — for the three-cloud fixture and 100 random fleets;
+// PodDisruptionBudgets — for the three-cloud fixture, a fleet on shared GPUs,
+// 100 random fleets and 20 random fleets on shared GPUs;
 // and the server does reject a broken one.
 func TestManifestsAcceptedByAPIServer(t *testing.T) {
 	s := kubetest.StartWithLWS(t, "serving", "p")
@@ -96,6 +97,13 @@ func TestManifestsAcceptedByAPIServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		n += applyAll(t, s, fmt.Sprintf("random fleet %d", i), out)
+	}
+	for i := range 20 {
+		out, err := Render(randomSharedFleet(t, rng))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += applyAll(t, s, fmt.Sprintf("random shared fleet %d", i), out)
 	}
 	t.Logf("%d objects accepted by the API server (dry run)", n)
 

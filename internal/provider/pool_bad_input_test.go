@@ -162,6 +162,8 @@ func TestAccBadInput(t *testing.T) {
 			`gpu_sharing.mig_profiles lists "1g.10gb" twice`},
 		"no MIG profile to choose": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profiles = [] } }`, okShard, ""),
 			`gpu_sharing.mig_profiles must list at least one MIG profile`},
+		"time-slicing an AMD GPU": {pool(`g = { cloud = "azure", region = "eastus", instance_type = "Standard_ND96isr_MI300X_v5", max_nodes = 2, price_per_hour = 50, gpu_sharing = { engines_per_gpu = 2 } }`, okShard, ""),
+			`MI300X is an AMD GPU, and time-slicing or memory blocks need NVIDIA's device plugin or KAI Scheduler`},
 		"max engines not a power of two": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "g6e.xlarge", max_nodes = 2, gpu_sharing = { max_engines_per_gpu = 6 } }`, okShard, ""),
 			`gpu_sharing.max_engines_per_gpu must be a power of two (2, 4, 8 or 16)`},
 		"max engines above 16": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "g6e.xlarge", max_nodes = 2, gpu_sharing = { max_engines_per_gpu = 32 } }`, okShard, ""),

@@ -38,7 +38,8 @@ func gpuSharingAttribute() schema.Attribute {
 			"The hand-off labels the nodes (`nvidia.com/mig.config` or `nvidia.com/device-plugin.config`) and requests the share as " +
 			"the device plugin advertises it, or as KAI Scheduler's `gpu-fraction`. A group has one layout (a managed node group " +
 			"labels its nodes alike): list `mig_profiles` for the planner to choose it, or declare one node group per layout to " +
-			"run several, and the plan sizes each, unused ones at 0 nodes.",
+			"run several, and the plan sizes each, unused ones at 0 nodes. Time-slicing and memory blocks need NVIDIA GPUs: AMD's " +
+			"device plugin advertises whole GPUs only.",
 		Attributes: map[string]schema.Attribute{
 			"mig_profile": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "MIG profile every GPU is partitioned into, as NVIDIA names it (`1g.10gb`, `2g.20gb`, `3g.40gb` on " +
@@ -100,6 +101,13 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 		return g.Shared(l.Sharing, l.MIGBytes)
 	case !s.MIGProfiles.IsNull():
 		g.Layouts = migLayouts(at.AtName("mig_profiles"), g.GPUModel, s.MIGProfiles, diags)
+	case isAMDGPU(g.GPUModel):
+		// NVIDIA's device plugin advertises time-slicing replicas and KAI
+		// shares NVIDIA GPUs; AMD's device plugin advertises whole GPUs
+		// (ROCm/k8s-device-plugin README).
+		diags.AddAttributeError(at, "GPU sharing not available",
+			fmt.Sprintf("gpu_sharing: %s is an AMD GPU, and time-slicing or memory blocks need NVIDIA's device plugin or KAI "+
+				"Scheduler; AMD's device plugin advertises whole amd.com/gpu devices. Run the group on whole GPUs.", g.GPUModel))
 	case !s.EnginesPerGPU.IsNull():
 		if n, ok := sharesPerGPU(at.AtName("engines_per_gpu"), limits.EnginesPerGPU, s.EnginesPerGPU, g, diags); ok {
 			return g.Shared(planner.GPUSharing{PerGPU: n}, 0)
@@ -196,4 +204,10 @@ func keepLayouts(req *planner.Request, priorSpecs tftypes.Value) {
 			req.NodeGroups[i] = g
 		}
 	}
+}
+
+// isAMDGPU reports whether the catalog lists the GPU model as AMD's.
+func isAMDGPU(model string) bool {
+	m, err := catalog.LookupGPUModel(model)
+	return err == nil && m.Vendor == "amd"
 }
