@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -272,7 +274,12 @@ func shuffled(rng *rand.Rand, req Request) Request {
 }
 
 func encode(t testing.TB, res *Result) string {
-	b, err := json.Marshal(res)
+	// The node groups as planned follow the request's order; a shuffled
+	// request lists them in another.
+	c := *res
+	c.NodeGroups = slices.Clone(res.NodeGroups)
+	slices.SortFunc(c.NodeGroups, func(a, b NodeGroup) int { return strings.Compare(a.Name, b.Name) })
+	b, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
