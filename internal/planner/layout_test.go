@@ -107,7 +107,7 @@ func TestLayoutChangeMovesReplicas(t *testing.T) {
 }
 
 func TestLayoutAndSharingBoth(t *testing.T) {
-	g := migGroup(t, "a100", "azure/Standard_NC96ads_A100_v4", "1g.10gb", 2)
+	g := migA100(t, "a100", "1g.10gb", 2)
 	g.Layouts = migLayouts(t, g, "3g.40gb")
 	_, err := Plan(Request{NodeGroups: []NodeGroup{g}, Models: smallModels(t, 1)})
 	if err == nil || !strings.Contains(err.Error(), "sets both a sharing and layouts") {

@@ -11,9 +11,10 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
 )
 
-func migGroup(t testing.TB, name, key, profile string, maxNodes int) NodeGroup {
+// migA100 is a group of 4×A100-80GB nodes in the uniform layout of profile.
+func migA100(t testing.TB, name, profile string, maxNodes int) NodeGroup {
 	t.Helper()
-	g := group(t, name, key, maxNodes)
+	g := group(t, name, "azure/Standard_NC96ads_A100_v4", maxNodes)
 	p, err := catalog.LookupMIGProfile(g.GPUModel, profile)
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +43,8 @@ func TestSharingMIGPacksSmallModels(t *testing.T) {
 	models := smallModels(t, 14)
 	whole := mustPlan(t, Request{NodeGroups: []NodeGroup{group(t, "a100", "azure/Standard_NC96ads_A100_v4", 8)}, Models: models})
 	req := Request{NodeGroups: []NodeGroup{
-		migGroup(t, "a100-1g", "azure/Standard_NC96ads_A100_v4", "1g.10gb", 8),
-		migGroup(t, "a100-2g", "azure/Standard_NC96ads_A100_v4", "2g.20gb", 8),
+		migA100(t, "a100-1g", "1g.10gb", 8),
+		migA100(t, "a100-2g", "2g.20gb", 8),
 	}, Models: models}
 	shared := mustPlan(t, req)
 	checkInvariants(t, req, shared)
@@ -62,7 +63,7 @@ func TestSharingMIGPacksSmallModels(t *testing.T) {
 
 func TestSharingNeedsTheModelsConsent(t *testing.T) {
 	m := demand(t, "m", "qwen3-0.6b", memory.BF16, 4096, 2, 2)
-	res := mustPlan(t, Request{NodeGroups: []NodeGroup{migGroup(t, "mig", "azure/Standard_NC96ads_A100_v4", "1g.10gb", 2)}, Models: []ModelDemand{m}})
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{migA100(t, "mig", "1g.10gb", 2)}, Models: []ModelDemand{m}})
 	if len(res.Unplaced) != 1 || !strings.Contains(res.Unplaced[0].Reason, "1 excluded by "+filterShared) {
 		t.Fatalf("unplaced %+v", res.Unplaced)
 	}
