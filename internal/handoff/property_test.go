@@ -48,15 +48,7 @@ func randomFleet(t testing.TB, rng *rand.Rand) Fleet {
 		req.Models = append(req.Models, planner.ModelDemand{Name: name, Memory: est, Replicas: 1 + rng.IntN(4)})
 		f.Models[name] = Model{Name: name, Source: cm.HFRepo, Estimate: est}
 	}
-	res, err := planner.Plan(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Replicas = res.Replicas
-	for _, g := range res.Groups {
-		f.Sizes[g.Name] = g.Nodes
-	}
-	return f
+	return planned(t, req, f)
 }
 
 // Over many random fleets, every manifest decodes strictly and runs its
@@ -142,15 +134,7 @@ func randomSharedFleet(t testing.TB, rng *rand.Rand) Fleet {
 		req.Models = append(req.Models, planner.ModelDemand{Name: name, Memory: est, Replicas: 1 + rng.IntN(6), ShareGPU: true})
 		f.Models[name] = Model{Name: name, Source: cm.HFRepo, Estimate: est}
 	}
-	res, err := planner.Plan(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Replicas = res.Replicas
-	for _, g := range res.Groups {
-		f.Sizes[g.Name] = g.Nodes
-	}
-	return f
+	return planned(t, req, f)
 }
 
 // Over random shared fleets, each pod asks for its share as the cluster
@@ -207,4 +191,18 @@ func TestRandomSharedFleetsRenderFaithfully(t *testing.T) {
 	if kinds["mig"] == 0 || kinds["block"] == 0 || kinds["whole or time-sliced"] == 0 {
 		t.Errorf("the fleets miss a kind of share: %v", kinds)
 	}
+}
+
+// planned is fleet f with req planned: its replicas and node-group sizes.
+func planned(t testing.TB, req planner.Request, f Fleet) Fleet {
+	t.Helper()
+	res, err := planner.Plan(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Replicas = res.Replicas
+	for _, g := range res.Groups {
+		f.Sizes[g.Name] = g.Nodes
+	}
+	return f
 }
