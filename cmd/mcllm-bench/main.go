@@ -37,6 +37,7 @@ func run() error {
 	inProcess := flag.Bool("in-process", false, "plan scale cases in this process (peak_mib is then the planner's allocation, not RSS)")
 	child := flag.String("child", "", "internal: plan one scale case and print its figures")
 	cases := flag.String("cases", "", "run only the quality cases whose name matches this regular expression")
+	seedOffset := flag.Uint64("seed-offset", 0, "add this to every quality case's seed: the same kinds of fleet, drawn anew")
 	flag.Parse()
 
 	if *child != "" {
@@ -48,6 +49,7 @@ func run() error {
 		ScaleLPLimit: *scaleLimit,
 		Progress:     os.Stderr,
 		Sequences:    *sequences,
+		SeedOffset:   *seedOffset,
 	}
 	if *cases != "" {
 		re, err := regexp.Compile(*cases)

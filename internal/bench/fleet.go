@@ -277,7 +277,8 @@ func (g *generator) fleet(types, maxRegions int) error {
 // shared: a uniform MIG layout of one of its GPU's profiles (catalog
 // MIGProfiles) with probability 0.6 where the GPU has MIG, else
 // time-slicing by 2 or 3 equal engines, or in quarters that engines take
-// blocks of, with probability 0.4 on GPUs of 22 GiB or more.
+// blocks of, with probability 0.4 on GPUs of 22 GiB or more that a
+// cluster can share (catalog.SharesGPUs: not AMD's).
 func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
 	if !g.sharing {
 		return ng, false
@@ -292,7 +293,7 @@ func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
 		twin.MinNodes = 0
 		return twin, true
 	}
-	if ng.GPUMemoryBytes < 22*memory.GiB || ng.GPUsPerNode > 8 || g.rng.Float64() >= 0.4 {
+	if !catalog.SharesGPUs(ng.GPUModel) || ng.GPUMemoryBytes < 22*memory.GiB || ng.GPUsPerNode > 8 || g.rng.Float64() >= 0.4 {
 		return ng, false
 	}
 	n := 2 + g.rng.IntN(3)

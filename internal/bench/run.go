@@ -81,6 +81,9 @@ type Config struct {
 	Sequences int
 	// Cases, when set, runs only the quality cases whose name it matches.
 	Cases *regexp.Regexp
+	// SeedOffset shifts every quality case's seed: the same kinds of fleet,
+	// drawn anew, that the planner was never tuned on.
+	SeedOffset uint64
 }
 
 func (c *Config) progress(format string, args ...any) {
@@ -281,6 +284,7 @@ func (c *Config) lowerBound(cs *Case, shapes [][]Shape, limit time.Duration) (*f
 func RunQuality(cfg *Config) []Row {
 	var rows []Row
 	for _, spec := range QualitySpecs() {
+		spec.Seed += cfg.SeedOffset
 		if cfg.Cases != nil && !cfg.Cases.MatchString(QualityName(spec)) {
 			continue
 		}

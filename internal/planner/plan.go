@@ -79,8 +79,12 @@ func run(req Request, released map[string]moveCause) *Result {
 		// is path-dependent, and the best end is kept. Floors, spot caps
 		// and quotas chain node groups together (room one frees another may
 		// take), so two more starts search with another kick sequence that
-		// also closes two groups at once.
-		starts := []startOpts{{byRegret: true}, {wide: true}, {byRegret: true, wide: true}}
+		// also closes two groups at once. Two last starts greedily place
+		// and search at noisy prices first, then search at the true ones:
+		// a structure the others' local optima share can then break (on 24
+		// unseen production-shaped fleets: mean 1.0032 → 1.0020 × the
+		// optimum, worst 1.0237 → 1.0172).
+		starts := []startOpts{{byRegret: true}, {wide: true}, {byRegret: true, wide: true}, {noise: 1, amplitude: 0.3}, {noise: 2, amplitude: 0.5, wide: true}}
 		for _, o := range starts {
 			if alt, left := start(req, released, o); betterStart(alt, left, s, unplaced) {
 				s, unplaced = alt, left
@@ -97,20 +101,32 @@ const secondStartReplicas = 2_000
 
 // startOpts vary a start: byRegret orders the greedy's models by regret
 // within a priority; wide gives the local search another kick sequence,
-// with the two-group kick in its cycle.
+// with the two-group kick in its cycle; noise, when not 0, seeds the
+// factors within ±amplitude that scale each group's prices for the greedy
+// and a first search (noise.go).
 type startOpts struct {
 	byRegret, wide bool
+	noise          uint64
+	amplitude      float64
 }
 
 // start runs the stages up to binding from scratch.
 func start(req Request, released map[string]moveCause, o startOpts) (*assignment, [][]int) {
 	s := newAssignment(req, released) // state.go: groups and models indexed once
 	s.byRegret, s.wide = o.byRegret, o.wide
-	s.filter()                      // filter.go: options per model and group; constraint_*.go
-	s.keepPrevious()                // stability.go: previous replicas that still fit stay
-	s.startPacking()                // occupancy.go: node counts after them
+	s.filter()       // filter.go: options per model and group; constraint_*.go
+	s.keepPrevious() // stability.go: previous replicas that still fit stay
+	s.startPacking() // occupancy.go: node counts after them
+	var restore func()
+	if o.noise > 0 {
+		restore = s.noisePrices(o.noise, o.amplitude)
+	}
 	unplaced := s.assign(s.pending) // assign.go: greedy, by priority
 	s.improve()                     // search.go, perturb.go: local search on the objective (objective.go)
+	if restore != nil {
+		restore()
+		s.improve()
+	}
 	// The local search can free capacity, and replicas of other models can
 	// make room: give what is left another chance, highest priority first
 	// (repair.go).

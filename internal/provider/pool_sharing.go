@@ -101,10 +101,7 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 		return g.Shared(l.Sharing, l.MIGBytes)
 	case !s.MIGProfiles.IsNull():
 		g.Layouts = migLayouts(at.AtName("mig_profiles"), g.GPUModel, s.MIGProfiles, diags)
-	case isAMDGPU(g.GPUModel):
-		// NVIDIA's device plugin advertises time-slicing replicas and KAI
-		// shares NVIDIA GPUs; AMD's device plugin advertises whole GPUs
-		// (ROCm/k8s-device-plugin README).
+	case !catalog.SharesGPUs(g.GPUModel):
 		diags.AddAttributeError(at, "GPU sharing not available",
 			fmt.Sprintf("gpu_sharing: %s is an AMD GPU, and time-slicing or memory blocks need NVIDIA's device plugin or KAI "+
 				"Scheduler; AMD's device plugin advertises whole amd.com/gpu devices. Run the group on whole GPUs.", g.GPUModel))
@@ -204,10 +201,4 @@ func keepLayouts(req *planner.Request, priorSpecs tftypes.Value) {
 			req.NodeGroups[i] = g
 		}
 	}
-}
-
-// isAMDGPU reports whether the catalog lists the GPU model as AMD's.
-func isAMDGPU(model string) bool {
-	m, err := catalog.LookupGPUModel(model)
-	return err == nil && m.Vendor == "amd"
 }

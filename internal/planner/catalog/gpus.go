@@ -69,3 +69,13 @@ func LookupGPUModel(name string) (GPUModel, error) {
 	}
 	return GPUModel{}, &NotFoundError{Kind: "GPU model", Name: name, Suggestions: Nearest(name, GPUModelNames(), 3)}
 }
+
+// SharesGPUs reports whether a cluster can hand one GPU of the model to
+// several pods as time-slicing replicas or memory blocks: NVIDIA's device
+// plugin advertises time-slicing replicas and KAI Scheduler shares NVIDIA
+// GPUs, while AMD's device plugin advertises whole amd.com/gpu devices only
+// (ROCm/k8s-device-plugin README). An unknown model is not refused here.
+func SharesGPUs(model string) bool {
+	m, ok := gpuModels[model]
+	return !ok || m.Vendor != "amd"
+}

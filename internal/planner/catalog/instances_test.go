@@ -236,3 +236,14 @@ func TestLookupInstanceTypeSuggestsNearest(t *testing.T) {
 		t.Errorf("suggestions %v do not contain aws/p5.48xlarge", nf.Suggestions)
 	}
 }
+
+// TestSharesGPUs: NVIDIA GPUs can be shared by several pods, AMD's cannot
+// (their device plugin advertises whole devices), and an unknown model is
+// left to the other checks.
+func TestSharesGPUs(t *testing.T) {
+	for model, want := range map[string]bool{"A100-80GB": true, "L4": true, "H100-80GB": true, "MI300X": false, "no-such-gpu": true} {
+		if got := SharesGPUs(model); got != want {
+			t.Errorf("SharesGPUs(%q) = %v, want %v", model, got, want)
+		}
+	}
+}
