@@ -74,22 +74,25 @@ func planOne(req Request) (res *Result, err error) {
 // move, with the reason of their move.
 func run(req Request, released map[string]moveCause) *Result {
 	s, unplaced := start(req, released, startOpts{})
-	if totalReplicas(req) <= secondStartReplicas {
+	n := totalReplicas(req)
+	if n <= secondStartReplicas {
 		// A second start, its greedy ordering models by regret: the search
 		// is path-dependent, and the best end is kept. Floors, spot caps
 		// and quotas chain node groups together (room one frees another may
 		// take), so two more starts search with another kick sequence that
-		// also closes two groups at once. The last four starts greedily place
-		// and search at noisy prices first, then search at the true ones:
-		// a structure the others' local optima share can then break. Four
-		// noise starts, measured against CBC's optimum on 111 fleets (the
-		// bench's 57 production-shaped ones and 54 drawn with seeds the
-		// bench does not use): with two, mean 1.0027, worst 1.0331; with
-		// four, mean 1.0019, worst 1.0212, at 1.44 × the planner time.
-		starts := []startOpts{
-			{byRegret: true}, {wide: true}, {byRegret: true, wide: true},
-			{noise: 1, amplitude: 0.3}, {noise: 2, amplitude: 0.5, wide: true},
-			{noise: 4, amplitude: 0.5, wide: true}, {noise: 5, amplitude: 0.3},
+		// also closes two groups at once.
+		starts := []startOpts{{byRegret: true}, {wide: true}, {byRegret: true, wide: true}}
+		if n <= noiseStartReplicas {
+			// Four more starts greedily place and search at noisy prices
+			// first, then search at the true ones: a structure the others'
+			// local optima share can then break. Measured against CBC's
+			// optimum on 111 fleets (the bench's 57 production-shaped ones
+			// and 54 drawn with seeds the bench does not use): with two
+			// noise starts, mean 1.0027, worst 1.0331; with four, mean
+			// 1.0019, worst 1.0212, at 1.44 × the planner time.
+			starts = append(starts,
+				startOpts{noise: 1, amplitude: 0.3}, startOpts{noise: 2, amplitude: 0.5, wide: true},
+				startOpts{noise: 4, amplitude: 0.5, wide: true}, startOpts{noise: 5, amplitude: 0.3})
 		}
 		for _, o := range starts {
 			if alt, left := start(req, released, o); betterStart(alt, left, s, unplaced) {
@@ -101,9 +104,15 @@ func run(req Request, released map[string]moveCause) *Result {
 	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
 }
 
-// secondStartReplicas bounds the fleets run plans twice (in replicas), so
-// that time at scale stays that of one start.
-const secondStartReplicas = 2_000
+// secondStartReplicas bounds the fleets run plans from several starts (in
+// replicas), so that time at scale stays that of one start;
+// noiseStartReplicas bounds those that also get the noise starts, whose
+// gain was measured on fleets of up to 200 replicas and whose cost grows
+// with the fleet (bench scale-1k: 5.9 s with them, the plan no cheaper).
+const (
+	secondStartReplicas = 2_000
+	noiseStartReplicas  = 500
+)
 
 // startOpts vary a start: byRegret orders the greedy's models by regret
 // within a priority; wide gives the local search another kick sequence,
