@@ -192,8 +192,13 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 	var nearest memory.PerGPU
 	missed := false
 	try := func(t, p int) (option, bool) {
-		r := memo.perGPU(gpu, kind, t, p)
 		nodes := replicaNodes(t, p, g.GPUsPerNode)
+		if slow && nodes > 1 && !acrossNodes {
+			// Already known to fit only across nodes this network cannot
+			// carry: all this try could add.
+			return option{}, false
+		}
+		r := memo.perGPU(gpu, kind, t, p)
 		switch {
 		case r.Fits && nodes > 1 && !acrossNodes:
 			slow = true
