@@ -39,7 +39,7 @@ func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fr
 	bound := func(mi, replicas int) {
 		if replicas > 0 {
 			o := &s.opts[mi][s.optionOn(mi, gi)]
-			floor = max(floor, exclusiveNodes(replicas, levelOf(o.unit), st, fresh))
+			floor = max(floor, exclusiveNodes(replicas, o, st, fresh))
 		}
 	}
 	for mi, n := range x.perGroup[gi] {
@@ -57,26 +57,32 @@ func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fr
 	return floor
 }
 
-// exclusiveNodes is a lower bound on the nodes stages st need when floor
-// of them, of size 1<<level, must each be on a node of their own: those
-// nodes keep only what is left beside one such stage, so a stage wider than
-// that opens another node (three 1-GPU replicas spread across 4-GPU nodes
-// beside one 4-GPU replica need four nodes, not three).
-func exclusiveNodes(floor, level int, st *sizeCounts, fresh sizeCounts) int {
-	rest := *st
-	rest[level] = max(0, rest[level]-floor)
-	var free sizeCounts
+// exclusiveNodes is a lower bound on the nodes stages st need when
+// replicas of option o must each be on nodes of their own: a replica spans
+// the nodes binding gives it (each as full of its stages as it holds, the
+// rest on the last one, as placeStage packs them), and those nodes keep only
+// what is left beside its stages. So a stage wider than that opens another
+// node (three 1-GPU replicas spread across 4-GPU nodes beside one 4-GPU
+// replica need four nodes, not three), and two replicas of nine 2-GPU
+// stages on 8-GPU nodes need six nodes, not the five their GPUs fill.
+func exclusiveNodes(replicas int, o *option, st *sizeCounts, fresh sizeCounts) int {
 	gpus := 0
 	for i, n := range fresh {
 		gpus += n << i
 	}
-	// Beside an aligned block of 1<<level at offset 0, a node of gpus
-	// GPUs (a power of two) keeps one free block of each size from
-	// 1<<level up to gpus/2.
-	for i := level; 1<<i < gpus; i++ {
-		free[i] = floor
+	perNode := max(1, gpus/o.unit)            // stages of the replica on one node
+	span := (o.units + perNode - 1) / perNode // nodes one replica spans
+	last := o.units - (span-1)*perNode        // its stages on the last of them
+	rest := *st
+	level := levelOf(o.unit)
+	rest[level] = max(0, rest[level]-replicas*o.units)
+	var free, full, tail sizeCounts
+	addFreeBlocks(&full, fullMask(gpus)&^fullMask(perNode*o.unit), gpus)
+	addFreeBlocks(&tail, fullMask(gpus)&^fullMask(last*o.unit), gpus)
+	for i := range free {
+		free[i] = replicas * ((span-1)*full[i] + tail[i])
 	}
-	base := groupBase{baseNodes: floor, free: free, fresh: fresh}
+	base := groupBase{baseNodes: replicas * span, free: free, fresh: fresh}
 	return base.nodesFor(&rest)
 }
 

@@ -13,10 +13,12 @@ import (
 // one group's max_nodes or adding a node group (min_nodes 0) places at
 // least as many replicas of each priority, highest first, and, placing as
 // many, costs no more (the strategy's objective). The planner is a bounded
-// heuristic, so its search takes another path on a larger fleet: 3 of these
-// 2,000 instances break it (50 before repair, the regret kicks and the
-// exclusive node floor), 35 of 10,000. The
-// test fails when more than 3 in 1,000 break it, and logs each that does.
+// heuristic, so its search takes another path on a larger fleet: none of
+// these 2,000 instances breaks it (50 before repair, the regret kicks and
+// the exclusive node floor, 3 before the exchange and the count of every
+// node a spread pipeline spans), 15 of 10,000 (35, 26 with the count
+// alone). The test fails when more than 2 in 1,000 break it, and logs each
+// that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
 func TestPropertyMonotoneInCapacity(t *testing.T) {
@@ -55,8 +57,8 @@ func TestPropertyMonotoneInCapacity(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d instances worse with more capacity", worse, n)
-	if worse*1000 > 3*n {
-		t.Errorf("%d of %d instances worse with more capacity, more than 3 in 1,000", worse, n)
+	if worse*1000 > 2*n {
+		t.Errorf("%d of %d instances worse with more capacity, more than 2 in 1,000", worse, n)
 	}
 }
 

@@ -149,6 +149,11 @@ func start(req Request, released map[string]moveCause, o startOpts) (*assignment
 		unplaced = retry
 		s.improve()
 	}
+	// A replica still unplaced may displace a dearer one of its priority
+	// (repair.go).
+	if s.exchange(unplaced) {
+		s.improve()
+	}
 	return s, unplaced
 }
 

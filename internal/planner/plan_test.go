@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -489,5 +490,60 @@ func TestRepairMakesRoomForAnUnplacedReplica(t *testing.T) {
 		if want := map[string]string{"first": "h100", "only-l4": "l4"}[r.Model]; r.NodeGroup != want {
 			t.Errorf("%s on %s, want %s", r.Key(), r.NodeGroup, want)
 		}
+	}
+}
+
+// Issue 14: at one priority the shortage falls on the dearer replicas. On
+// five to six single-L4 nodes, three 2-node pipelines fill six nodes where
+// two of them and a 1-GPU replica of another model, the same three
+// replicas, fill the five the group pays for anyway; exchange makes the
+// trade the greedy's order (largest replicas first) missed.
+func TestExchangeTradesForACheaperReplicaOfTheSamePriority(t *testing.T) {
+	l4 := group(t, "l4", "aws/g6.xlarge", 6)
+	l4.MinNodes = 5
+	wide := demand(t, "wide", "llama-3.1-8b", memory.BF16, 4096, 1, 3)
+	wide.TensorParallel, wide.PipelineParallel, wide.PipelineOverAnyNetwork = 1, 2, true
+	small := demand(t, "small", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	small.TensorParallel = 1
+	req := Request{NodeGroups: []NodeGroup{l4}, Models: []ModelDemand{wide, small}}
+
+	s := fixedAssignment(t, req)
+	unplaced := s.assign(s.pending)
+	wi, wo := opt(t, s, "wide", "l4")
+	si, _ := opt(t, s, "small", "l4")
+	if s.count[wi][wo] != 3 || len(unplaced[si]) != 1 {
+		t.Fatalf("the greedy should place the three pipelines and leave small out: counts %v, unplaced %v", s.count, unplaced)
+	}
+	before := s.obj.of(s)
+	if !s.exchange(unplaced) {
+		t.Fatal("exchange made no trade")
+	}
+	if len(unplaced[wi]) != 1 || unplaced[wi][0] != 2 || len(unplaced[si]) != 0 {
+		t.Errorf("the last pipeline should give way to small: unplaced %v", unplaced)
+	}
+	if after := s.obj.of(s); !after.less(before) || s.nodes.count[0] != 5 {
+		t.Errorf("the trade should save a node: %+v → %+v, %d nodes", before, after, s.nodes.count[0])
+	}
+	res := mustPlan(t, req)
+	if res.UnplacedReplicas() != 1 || res.Groups[0].Nodes != 5 {
+		t.Errorf("plan: %d unplaced on %d nodes, want 1 on 5", res.UnplacedReplicas(), res.Groups[0].Nodes)
+	}
+}
+
+// A replica of a higher priority left unplaced takes the room a lower one
+// holds, whatever the cost: placing more of a higher priority comes first.
+func TestExchangeGivesAHigherPriorityTheRoomALowerOneHolds(t *testing.T) {
+	l4 := group(t, "l4", "aws/g6.xlarge", 1)
+	high := demand(t, "high", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	high.Priority = 2
+	low := demand(t, "low", "llama-3.1-8b", memory.BF16, 4096, 1, 1)
+	s := fixedAssignment(t, Request{NodeGroups: []NodeGroup{l4}, Models: []ModelDemand{high, low}})
+	li, lo := opt(t, s, "low", "l4")
+	hi, _ := opt(t, s, "high", "l4")
+	s.apply(change{li, lo, 1}) // as if the search had moved it there
+	unplaced := make([][]int, len(s.models))
+	unplaced[hi] = []int{0}
+	if !s.exchange(unplaced) || len(unplaced[hi]) != 0 || !slices.Equal(unplaced[li], []int{0}) {
+		t.Errorf("high should take low's node: unplaced %v", unplaced)
 	}
 }

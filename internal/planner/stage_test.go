@@ -191,6 +191,54 @@ func TestStageExclusivityAndIsolationRaiseNodeCounts(t *testing.T) {
 	}
 }
 
+// A replica spread across node that spans nodes keeps all of them: two
+// pipelines of nine 2-GPU stages on 8-GPU nodes need 3 nodes each, 6 in
+// all, though their 36 GPUs fill 5 — binding gives no two replicas a node,
+// and a count of 5 let the search keep a replica binding then dropped.
+func TestStageExclusivityCountsEveryNodeAPipelineSpans(t *testing.T) {
+	g := group(t, "h100", "aws/p5.48xlarge", 8)
+	apart := smallModel(t, "apart", 2)
+	apart.TensorParallel, apart.PipelineParallel = 2, 9
+	apart.Spread = Spread{Across: SpreadNode}
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{apart}}
+	s := fixedAssignment(t, req)
+	ai, ao := opt(t, s, "apart", "h100")
+	s.apply(change{ai, ao, 2})
+	if s.nodes.count[0] != 6 {
+		t.Errorf("2 replicas of 3 nodes each spread across node: counted %d nodes, want 6", s.nodes.count[0])
+	}
+	g.MaxNodes = 5
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{apart}})
+	if len(res.Replicas) != 1 || res.UnplacedReplicas() != 1 || res.Groups[0].Nodes != 3 {
+		t.Errorf("on 5 nodes one replica fits, on 3 of them: %d placed, %d unplaced, %+v", len(res.Replicas), res.UnplacedReplicas(), res.Groups)
+	}
+}
+
+func TestExclusiveNodes(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		replicas         int
+		unit, units, gpu int
+		stages           sizeCounts // all new stages, the exclusive ones included
+		want             int
+	}{
+		{"one 1-GPU replica per node", 3, 1, 1, 4, sizeCounts{3}, 3},
+		{"beside them a 4-GPU replica opens a node", 3, 1, 1, 4, sizeCounts{3, 0, 1}, 4},
+		{"beside them 2-GPU stages fill the gaps", 3, 1, 1, 4, sizeCounts{3, 3}, 3},
+		{"pipelines of 9 stages keep 3 nodes each", 2, 2, 9, 8, sizeCounts{0, 18}, 6},
+		{"their last nodes hold 1-GPU stages", 2, 2, 9, 8, sizeCounts{12, 18}, 6},
+		{"a pipeline filling its nodes", 2, 2, 8, 8, sizeCounts{0, 16}, 4},
+		{"6-GPU nodes keep 2+2+1 beside one GPU", 1, 1, 1, 6, sizeCounts{1, 2}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := c.stages
+			if got := exclusiveNodes(c.replicas, &option{unit: c.unit, units: c.units}, &st, alignedBlocks(c.gpu)); got != c.want {
+				t.Errorf("got %d nodes, want %d", got, c.want)
+			}
+		})
+	}
+}
+
 func TestStageObjective(t *testing.T) {
 	aws := group(t, "aws", "aws/p5.48xlarge", 4)
 	gcp := group(t, "gcp", "gcp/a3-highgpu-8g", 4)
