@@ -149,8 +149,8 @@ func start(req Request, released map[string]moveCause, o startOpts) (*assignment
 		unplaced = retry
 		s.improve()
 	}
-	// A replica still unplaced may displace a dearer one of its priority
-	// (repair.go).
+	// A replica still unplaced may take the place of a new replica of a
+	// lower priority, or of a dearer one of its own priority (repair.go).
 	if s.exchange(unplaced) {
 		s.improve()
 	}

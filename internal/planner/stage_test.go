@@ -228,7 +228,8 @@ func TestExclusiveNodes(t *testing.T) {
 		{"pipelines of 9 stages keep 3 nodes each", 2, 2, 9, 8, sizeCounts{0, 18}, 6},
 		{"their last nodes hold 1-GPU stages", 2, 2, 9, 8, sizeCounts{12, 18}, 6},
 		{"a pipeline filling its nodes", 2, 2, 8, 8, sizeCounts{0, 16}, 4},
-		{"6-GPU nodes keep 2+2+1 beside one GPU", 1, 1, 1, 6, sizeCounts{1, 2}, 1},
+		{"6-GPU nodes keep 1+2+2 beside one GPU", 1, 1, 1, 6, sizeCounts{2, 2}, 1},
+		{"but no 4-GPU block beside it", 1, 1, 1, 6, sizeCounts{1, 0, 1}, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := c.stages
