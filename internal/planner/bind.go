@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"maps"
 	"math/bits"
 	"sort"
 )
@@ -60,37 +61,29 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 		bound[gi] = -1
 	}
 	for gi, items := range perGroup {
-		sort.Slice(items, func(i, j int) bool {
-			a, b := items[i], items[j]
-			if a.size != b.size {
-				return a.size > b.size
-			}
-			if a.model != b.model {
-				return a.model < b.model
-			}
-			if a.replica != b.replica {
-				return a.replica < b.replica
-			}
-			return a.stage < b.stage
-		})
 		alloc := s.allocs[gi]
 		alloc.maxNodes = s.quota.bindCap(s, gi, bound)
-		for _, it := range items {
-			key := [2]int{it.model, it.replica}
-			if failedBind[key] {
-				continue
-			}
-			st, ok := s.placeStage(alloc, it, placed[key])
-			if !ok {
-				failedBind[key] = true
-				for _, s := range placed[key] {
-					alloc.release(s)
-				}
-				delete(placed, key)
-				continue
-			}
-			placed[key] = append(placed[key], st)
+		sortItems(items, nil)
+		var before *groupAlloc
+		if s.exclusive.anyIn(items) {
+			before = alloc.clone()
 		}
+		got, failed := s.bindGroup(alloc, items)
+		// Replicas spread across node each need a node of their own; bound
+		// after the stages of a pipeline of their size, they can find every
+		// node full (two 11-stage pipelines packed onto four 8-GPU nodes
+		// leave room beside them on two). Bound first, they leave the
+		// pipelines the rest of every node: the binding that places more
+		// wins.
+		if len(failed) > 0 && before != nil {
+			sortItems(items, s.exclusive.on)
+			if got2, failed2 := s.bindGroup(before, items); len(failed2) < len(failed) {
+				alloc, got, failed = before, got2, failed2
+				s.allocs[gi] = alloc
+			}
+		}
+		maps.Copy(placed, got)
+		maps.Copy(failedBind, failed)
 		bound[gi] = alloc.usedNodes(s.groups[gi].MinNodes)
 	}
 
@@ -134,6 +127,51 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	sort.Slice(res.Unplaced, func(i, j int) bool { return res.Unplaced[i].Model < res.Unplaced[j].Model })
 	s.summarise(res)
 	return res
+}
+
+// sortItems orders a group's bind units: largest first, then, where first
+// is set, the units of models it marks, then by model, replica and stage.
+func sortItems(items []stageItem, first []bool) {
+	sort.Slice(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.size != b.size {
+			return a.size > b.size
+		}
+		if first != nil && first[a.model] != first[b.model] {
+			return first[a.model]
+		}
+		if a.model != b.model {
+			return a.model < b.model
+		}
+		if a.replica != b.replica {
+			return a.replica < b.replica
+		}
+		return a.stage < b.stage
+	})
+}
+
+// bindGroup binds a group's units in their order onto alloc: the stages
+// of each replica it bound, and the replicas it could not (whose stages it
+// released).
+func (s *assignment) bindGroup(alloc *groupAlloc, items []stageItem) (map[[2]int][]Stage, map[[2]int]bool) {
+	placed, failed := map[[2]int][]Stage{}, map[[2]int]bool{}
+	for _, it := range items {
+		key := [2]int{it.model, it.replica}
+		if failed[key] {
+			continue
+		}
+		st, ok := s.placeStage(alloc, it, placed[key])
+		if !ok {
+			failed[key] = true
+			for _, s := range placed[key] {
+				alloc.release(s)
+			}
+			delete(placed, key)
+			continue
+		}
+		placed[key] = append(placed[key], st)
+	}
+	return placed, failed
 }
 
 // placeStage binds one stage of a replica whose earlier stages are bound

@@ -124,3 +124,17 @@ func (x *nodeExclusivity) explain(s *assignment, mi, _ int) (string, []string) {
 	}
 	return "", []string{fmt.Sprintf("raise max_nodes or add node groups: spread across node puts every replica of %q on a node of its own", s.models[mi].Name)}
 }
+
+// anyIn reports whether some of items belong to a model spread across
+// node.
+func (x *nodeExclusivity) anyIn(items []stageItem) bool {
+	if !x.anyOn {
+		return false
+	}
+	for _, it := range items {
+		if x.on[it.model] {
+			return true
+		}
+	}
+	return false
+}

@@ -17,7 +17,8 @@ import (
 // these 2,000 instances breaks it (50 before repair, the regret kicks and
 // the exclusive node floor, 3 before the exchange and the count of every
 // node a spread pipeline spans), 15 of 10,000 (35, 26 with the count
-// alone). The test fails when more than 2 in 1,000 break it, and logs each
+// alone; still 15, another 15, with repeated exchange passes, batches
+// traded for more replicas and the re-binding of spread replicas). The test fails when more than 2 in 1,000 break it, and logs each
 // that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/

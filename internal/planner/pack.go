@@ -1,6 +1,9 @@
 package planner
 
-import "math/bits"
+import (
+	"maps"
+	"math/bits"
+)
 
 // Packing works on GPU counts. A replica's pipeline stage takes t GPUs of
 // one node, t a power of two, placed on an aligned block (offset a multiple
@@ -105,6 +108,17 @@ func fullMask(n int) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<n - 1
+}
+
+// clone is a copy of a that binding can change apart from it.
+func (a *groupAlloc) clone() *groupAlloc {
+	c := *a
+	c.nodes = make([]nodeAlloc, len(a.nodes))
+	for i, n := range a.nodes {
+		n.models = maps.Clone(n.models)
+		c.nodes[i] = n
+	}
+	return &c
 }
 
 func (a *groupAlloc) grow(n int) {

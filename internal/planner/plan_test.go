@@ -547,3 +547,27 @@ func TestExchangeGivesAHigherPriorityTheRoomALowerOneHolds(t *testing.T) {
 		t.Errorf("high should take low's node: unplaced %v", unplaced)
 	}
 }
+
+// One 8-GPU replica fills the only node where eight 1-GPU replicas of its
+// priority would run: a one-for-one trade gains nothing, but taking it out
+// places eight for one.
+func TestExchangeTradesOneLargeReplicaForSeveral(t *testing.T) {
+	h100 := group(t, "h100", "aws/p5.48xlarge", 1)
+	large := demand(t, "large", "llama-3.1-70b", memory.BF16, 4096, 1, 1)
+	large.TensorParallel = 8
+	small := demand(t, "small", "llama-3.1-8b", memory.BF16, 4096, 1, 8)
+	small.TensorParallel = 1
+	s := fixedAssignment(t, Request{NodeGroups: []NodeGroup{h100}, Models: []ModelDemand{large, small}})
+	li, lo := opt(t, s, "large", "h100")
+	si, _ := opt(t, s, "small", "h100")
+	s.apply(change{li, lo, 1}) // as the greedy places the widest first
+	unplaced := make([][]int, len(s.models))
+	unplaced[si] = []int{0, 1, 2, 3, 4, 5, 6, 7}
+	if !s.exchange(unplaced) || len(unplaced[si]) != 0 || !slices.Equal(unplaced[li], []int{0}) {
+		t.Errorf("the eight small replicas should take the large one's node: unplaced %v", unplaced)
+	}
+	res := mustPlan(t, Request{NodeGroups: []NodeGroup{h100}, Models: []ModelDemand{large, small}})
+	if len(res.Replicas) != 8 || len(res.Unplaced) != 1 || res.Unplaced[0].Model != "large" {
+		t.Errorf("plan: %d placed, unplaced %+v; want the 8 small ones placed", len(res.Replicas), res.Unplaced)
+	}
+}

@@ -1,9 +1,6 @@
 package planner
 
-import (
-	"slices"
-	"sort"
-)
+import "sort"
 
 // The repair: a replica the greedy and the local search leave unplaced may
 // fit once replicas of other models make room for it. For each option of
@@ -170,74 +167,4 @@ func (s *assignment) bestRelocation(mj, from int) int {
 		}
 	}
 	return best
-}
-
-// exchangeBudget bounds the trades exchange evaluates over one pass.
-const exchangeBudget = 4_000
-
-// exchange trades a new replica of one model for an unplaced replica of
-// another whose priority is as high or higher: placing more of a higher
-// priority outranks cost, as everywhere in the planner, and at one priority
-// a trade is made where it lowers the objective, so that the shortage falls
-// on the replicas that cost the most to run. Greedy order and the local
-// search's single-model moves can leave the dearer model placed (three
-// 2-node pipelines where two and a 1-node replica fill the same group's
-// floor), or a lower priority on the room a higher one needs after the
-// search moved it. The lowest priority gives way first. Kept replicas never
-// trade. It updates unplaced (indices per model, ascending) and reports
-// whether it traded.
-func (s *assignment) exchange(unplaced [][]int) bool {
-	budget, traded := exchangeBudget, false
-	for _, mi := range s.assignOrder() {
-		priority := s.models[mi].Priority
-		for len(unplaced[mi]) > 0 && budget > 0 {
-			in, out := -1, change{}
-			var best score
-			for oi := range s.opts[mi] {
-				for mj, md := range s.models {
-					if mj == mi || md.Priority > priority {
-						continue
-					}
-					for oj, c := range s.count[mj] {
-						if c == 0 || budget <= 0 {
-							continue
-						}
-						budget--
-						leave := change{mj, oj, -1}
-						d, why := s.try(leave, change{mi, oi, 1})
-						switch {
-						case why != "":
-						case md.Priority == priority && !d.less(improvement):
-						case in < 0, md.Priority < s.models[out.mi].Priority,
-							md.Priority == s.models[out.mi].Priority && d.less(best):
-							best, in, out = d, oi, leave
-						}
-					}
-				}
-			}
-			if in < 0 {
-				break
-			}
-			s.apply(out, change{mi, in, 1})
-			mj := out.mi
-			unplaced[mj] = append(unplaced[mj], s.lastPlaced(mj, unplaced[mj]))
-			sort.Ints(unplaced[mj])
-			unplaced[mi] = unplaced[mi][1:]
-			s.blocked[mj] = s.refusals(mj)
-			traded = true
-		}
-	}
-	return traded
-}
-
-// lastPlaced is the highest new replica index of model mi not in unplaced:
-// binding gives the placed replicas the lowest indices, so the one a trade
-// unplaces is the last.
-func (s *assignment) lastPlaced(mi int, unplaced []int) int {
-	for k := len(s.pending[mi]) - 1; k >= 0; k-- {
-		if idx := s.pending[mi][k]; !slices.Contains(unplaced, idx) {
-			return idx
-		}
-	}
-	return -1 // unreachable: mi has a new replica placed
 }

@@ -385,3 +385,22 @@ func TestRebalanceUsesTheSearchObjective(t *testing.T) {
 		t.Errorf("two regions should beat one under spread across region: %+v vs %+v", sobj.ofResult(spreadReq, apart), sobj.ofResult(spreadReq, together))
 	}
 }
+
+// Two pipelines of eleven 1-GPU stages and four replicas spread across node
+// on four 8-GPU nodes: their 26 GPUs fit the 32, as the node count says,
+// but bound stage by stage the pipelines fill two nodes whole and leave
+// room for two of the spread replicas. Bound first, those take a GPU of
+// each node, and the pipelines the rest.
+func TestBindPlacesSpreadReplicasBesidePipelines(t *testing.T) {
+	g := group(t, "h100", "aws/p5.48xlarge", 4)
+	pipe := smallModel(t, "pipe", 2)
+	pipe.TensorParallel, pipe.PipelineParallel, pipe.Priority = 1, 11, 1
+	apart := smallModel(t, "apart", 4)
+	apart.TensorParallel, apart.Spread = 1, Spread{Across: SpreadNode}
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pipe, apart}}
+	res := mustPlan(t, req)
+	checkInvariants(t, req, res)
+	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
+		t.Errorf("all 6 replicas fit 4 nodes: %d unplaced, %d nodes (%+v)", res.UnplacedReplicas(), res.Groups[0].Nodes, res.Unplaced)
+	}
+}

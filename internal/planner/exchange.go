@@ -1,0 +1,228 @@
+package planner
+
+import (
+	"maps"
+	"slices"
+	"sort"
+)
+
+// The exchange: once repair has placed what room it could make, a replica
+// still unplaced may take the place of a new replica of another model.
+// Placing more of a higher priority outranks cost, as everywhere in the
+// planner, and at one priority more replicas outrank fewer and then a lower
+// objective: so the shortage falls on the lowest priority first, then on
+// the replicas that cost the most to run or take the room of several. Kept
+// replicas never trade (preempt.go decides that, within max_moves). Every
+// trade improves the plan in that order, so the passes end; exchangeBudget
+// bounds the trials, never the clock.
+
+// exchangeBudget bounds the one-for-one trades exchange evaluates over one
+// plan, tradeBudget the placements its one-for-several trades try.
+const (
+	exchangeBudget = 4_000
+	tradeBudget    = 20_000
+)
+
+// exchange trades new replicas for unplaced ones (see above): first one
+// for one, then one for several. Greedy order and the local search's
+// single-model moves can leave the dearer model placed (three 2-node
+// pipelines where two and a 1-node replica fill the same group's floor), a
+// lower priority on the room a higher one needs after the search moved it,
+// or a large replica on a node where several of its priority would run. It
+// updates unplaced (indices per model, ascending) and reports whether it
+// traded.
+func (s *assignment) exchange(unplaced [][]int) bool {
+	budget, forMany, traded := exchangeBudget, tradeBudget, false
+	for {
+		// A trade leaves the other model a replica short, and that model
+		// may come earlier in the order: passes repeat while one trades.
+		for again := true; again && budget > 0; {
+			again = false
+			for _, mi := range s.assignOrder() {
+				if s.exchangeFor(mi, unplaced, &budget) {
+					again, traded = true, true
+				}
+			}
+		}
+		if !s.tradeForMany(unplaced, &forMany) {
+			break
+		}
+		traded = true
+	}
+	return traded
+}
+
+// exchangeFor makes the one-for-one trades that place unplaced replicas of
+// model mi, the best first, while budget lasts: a lower priority gives way
+// whatever the cost, the same priority only where the objective falls. It
+// reports whether it traded.
+func (s *assignment) exchangeFor(mi int, unplaced [][]int, budget *int) bool {
+	traded, priority := false, s.models[mi].Priority
+	for len(unplaced[mi]) > 0 && *budget > 0 {
+		in, out := -1, change{}
+		var best score
+		for oi := range s.opts[mi] {
+			for mj, md := range s.models {
+				if mj == mi || md.Priority > priority {
+					continue
+				}
+				for oj, c := range s.count[mj] {
+					if c == 0 || *budget <= 0 {
+						continue
+					}
+					*budget--
+					leave := change{mj, oj, -1}
+					d, why := s.try(leave, change{mi, oi, 1})
+					switch {
+					case why != "":
+					case md.Priority == priority && !d.less(improvement):
+					case in < 0, md.Priority < s.models[out.mi].Priority,
+						md.Priority == s.models[out.mi].Priority && d.less(best):
+						best, in, out = d, oi, leave
+					}
+				}
+			}
+		}
+		if in < 0 {
+			break
+		}
+		s.apply(out, change{mi, in, 1})
+		s.unplace(out.mi, unplaced)
+		unplaced[mi] = unplaced[mi][1:]
+		traded = true
+	}
+	return traded
+}
+
+// refill is one trial of tradeForMany: the replica taken out, the
+// replicas the greedy then placed in its room, and the gain per priority
+// (the replica taken out counted).
+type refill struct {
+	out    change
+	placed []change
+	gain   map[int]int
+	obj    score
+}
+
+// tradeForMany takes out, in turn, each batch of new replicas of one model
+// on one group (deltas' sizes) of a priority no higher than the highest
+// left unplaced, lets the greedy place unplaced replicas of its priority or
+// higher in the room they leave (other models only), and keeps the best
+// trial that places more: more of a higher priority, or more of its own
+// than it took out, then the lowest objective. A replica that fills a whole
+// node gives way to the several of its priority the node would hold, two
+// pipelines across nodes to the three replicas their GPUs would hold.
+// budget counts the placements tried. It reports whether it traded.
+func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
+	top, short := 0, false
+	for mi, u := range unplaced {
+		if len(u) > 0 && (!short || s.models[mi].Priority > top) {
+			top, short = s.models[mi].Priority, true
+		}
+	}
+	var best *refill
+	for mj, md := range s.models {
+		if !short || md.Priority > top {
+			continue
+		}
+		for oj, c := range s.count[mj] {
+			for _, d := range deltas(c) {
+				if *budget <= 0 {
+					break
+				}
+				mark := s.mark()
+				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
+				if comparePriorityGains(r.gain, nil) > 0 &&
+					(best == nil || comparePriorityGains(r.gain, best.gain) > 0 ||
+						comparePriorityGains(r.gain, best.gain) == 0 && r.obj.less(best.obj)) {
+					best = &r
+				}
+				s.undo(mark)
+			}
+		}
+	}
+	if best == nil {
+		return false
+	}
+	s.apply(best.out)
+	for _, ch := range best.placed {
+		s.apply(ch)
+		unplaced[ch.mi] = unplaced[ch.mi][1:]
+	}
+	for range -best.out.delta {
+		s.unplace(best.out.mi, unplaced)
+	}
+	return true
+}
+
+// refillAfter applies out, then places, in assignment order, every unplaced
+// replica of a priority as high as out's model (of other models) that finds
+// a place while budget lasts, and reports what it placed; the caller undoes
+// it.
+func (s *assignment) refillAfter(out change, unplaced [][]int, budget *int) refill {
+	r := refill{out: out, gain: map[int]int{s.models[out.mi].Priority: out.delta}}
+	s.apply(out)
+	for _, mi := range s.assignOrder() {
+		if mi == out.mi || s.models[mi].Priority < s.models[out.mi].Priority {
+			continue
+		}
+		for range unplaced[mi] {
+			if *budget <= 0 {
+				break
+			}
+			*budget -= len(s.opts[mi])
+			best := s.bestOption(mi)
+			if best < 0 {
+				break
+			}
+			ch := change{mi, best, 1}
+			s.apply(ch)
+			r.placed = append(r.placed, ch)
+			r.gain[s.models[mi].Priority]++
+		}
+	}
+	r.obj = s.obj.of(s)
+	return r
+}
+
+// comparePriorityGains compares gains per priority from the highest: +1
+// when a gains more at the first priority where they differ, -1 when less,
+// 0 when alike. A nil map gains nothing.
+func comparePriorityGains(a, b map[int]int) int {
+	levels := slices.Sorted(maps.Keys(a))
+	for p := range b {
+		if _, ok := a[p]; !ok {
+			levels = append(levels, p)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(levels)))
+	for _, p := range levels {
+		switch {
+		case a[p] > b[p]:
+			return 1
+		case a[p] < b[p]:
+			return -1
+		}
+	}
+	return 0
+}
+
+// unplace records that model mj gave up its last placed new replica in a
+// trade, and what now refuses it.
+func (s *assignment) unplace(mj int, unplaced [][]int) {
+	unplaced[mj] = append(unplaced[mj], s.lastPlaced(mj, unplaced[mj]))
+	sort.Ints(unplaced[mj])
+	s.blocked[mj] = s.refusals(mj)
+}
+
+// lastPlaced is the highest new replica index of model mi not in unplaced:
+// binding gives the placed replicas the lowest indices, so the one a trade
+// unplaces is the last.
+func (s *assignment) lastPlaced(mi int, unplaced []int) int {
+	for k := len(s.pending[mi]) - 1; k >= 0; k-- {
+		if idx := s.pending[mi][k]; !slices.Contains(unplaced, idx) {
+			return idx
+		}
+	}
+	return -1 // unreachable: mi has a new replica placed
+}
