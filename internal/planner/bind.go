@@ -17,7 +17,8 @@ type stageItem struct {
 // bind turns the chosen groups into concrete nodes and GPUs and assembles
 // the result. New replicas take the lowest free indices of each model, in
 // group-name order; stages are bound largest first, to the lowest node with
-// an aligned free block, so nodes that min_nodes already pays for fill first.
+// an aligned free block, so nodes that min_nodes already pays for fill
+// first (bindBest tries other orders where that misses the node count).
 func (s *assignment) bind(unplaced [][]int) *Result {
 	type newReplica struct {
 		mi, oi, idx int
@@ -61,30 +62,11 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 		bound[gi] = -1
 	}
 	for gi, items := range perGroup {
-		alloc := s.allocs[gi]
-		alloc.maxNodes = s.quota.bindCap(s, gi, bound)
-		sortItems(items, nil)
-		var before *groupAlloc
-		if s.exclusive.anyIn(items) {
-			before = alloc.clone()
-		}
-		got, failed := s.bindGroup(alloc, items)
-		// Replicas spread across node each need a node of their own; bound
-		// after the stages of a pipeline of their size, they can find every
-		// node full (two 11-stage pipelines packed onto four 8-GPU nodes
-		// leave room beside them on two). Bound first, they leave the
-		// pipelines the rest of every node: the binding that places more
-		// wins.
-		if len(failed) > 0 && before != nil {
-			sortItems(items, s.exclusive.on)
-			if got2, failed2 := s.bindGroup(before, items); len(failed2) < len(failed) {
-				alloc, got, failed = before, got2, failed2
-				s.allocs[gi] = alloc
-			}
-		}
+		s.allocs[gi].maxNodes = s.quota.bindCap(s, gi, bound)
+		got, failed := s.bindBest(gi, items)
 		maps.Copy(placed, got)
 		maps.Copy(failedBind, failed)
-		bound[gi] = alloc.usedNodes(s.groups[gi].MinNodes)
+		bound[gi] = s.allocs[gi].usedNodes(s.groups[gi].MinNodes)
 	}
 
 	res := &Result{ModelCost: map[string]float64{}}
@@ -129,16 +111,17 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	return res
 }
 
-// sortItems orders a group's bind units: largest first, then, where first
-// is set, the units of models it marks, then by model, replica and stage.
+// sortItems orders a group's bind units: where first is set, the units of
+// models it marks first; then largest first, then by model, replica and
+// stage.
 func sortItems(items []stageItem, first []bool) {
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if a.size != b.size {
-			return a.size > b.size
-		}
 		if first != nil && first[a.model] != first[b.model] {
 			return first[a.model]
+		}
+		if a.size != b.size {
+			return a.size > b.size
 		}
 		if a.model != b.model {
 			return a.model < b.model
@@ -150,17 +133,70 @@ func sortItems(items []stageItem, first []bool) {
 	})
 }
 
+// bindAttempt is one way to bind a group: the units of replicas spread
+// across node first (each needs a node of their own, and bound after
+// larger blocks or a pipeline's stages they can find every node full), and
+// stages that may span any nodes first fit rather than on the fewest nodes
+// (a 3-stage pipeline beside three spread replicas, not on a node of its
+// own).
+type bindAttempt struct{ spreadFirst, looseStages bool }
+
+// bindAttempts are tried in turn while a binding drops replicas or opens
+// more nodes than the node count assumed.
+var bindAttempts = []bindAttempt{{}, {spreadFirst: true}, {spreadFirst: true, looseStages: true}}
+
+// bindBest binds group gi's units, and, where the first binding drops
+// replicas or opens more nodes than the search counted, tries the other
+// attempts on a copy of the group as it was and keeps the binding that
+// places the most, then on the fewest nodes (four 2-GPU replicas beside
+// four spread across node on 4-GPU nodes: 4 nodes, not 6). It returns the
+// stages of each replica it bound and the replicas it could not bind.
+func (s *assignment) bindBest(gi int, items []stageItem) (map[[2]int][]Stage, map[[2]int]bool) {
+	minNodes := s.groups[gi].MinNodes
+	spread, spanning := s.exclusive.anyIn(items), false
+	for _, it := range items {
+		spanning = spanning || (it.spanAny && it.stages > 1)
+	}
+	var pristine *groupAlloc
+	if spread || spanning {
+		pristine = s.allocs[gi].clone()
+	}
+	var placed map[[2]int][]Stage
+	var failed map[[2]int]bool
+	for k, a := range bindAttempts {
+		if k > 0 && (pristine == nil || len(failed) == 0 && s.allocs[gi].usedNodes(minNodes) <= s.nodes.count[gi] ||
+			a.spreadFirst && !spread || a.looseStages && !spanning) {
+			continue
+		}
+		alloc := s.allocs[gi]
+		if k > 0 {
+			alloc = pristine.clone()
+		}
+		var first []bool
+		if a.spreadFirst {
+			first = s.exclusive.on
+		}
+		sortItems(items, first)
+		got, dropped := s.bindGroup(alloc, items, a.looseStages)
+		if k == 0 || len(dropped) < len(failed) ||
+			len(dropped) == len(failed) && alloc.usedNodes(minNodes) < s.allocs[gi].usedNodes(minNodes) {
+			placed, failed, s.allocs[gi] = got, dropped, alloc
+		}
+	}
+	return placed, failed
+}
+
 // bindGroup binds a group's units in their order onto alloc: the stages
 // of each replica it bound, and the replicas it could not (whose stages it
-// released).
-func (s *assignment) bindGroup(alloc *groupAlloc, items []stageItem) (map[[2]int][]Stage, map[[2]int]bool) {
+// released). looseStages binds stages that may span any nodes first fit.
+func (s *assignment) bindGroup(alloc *groupAlloc, items []stageItem, looseStages bool) (map[[2]int][]Stage, map[[2]int]bool) {
 	placed, failed := map[[2]int][]Stage{}, map[[2]int]bool{}
 	for _, it := range items {
 		key := [2]int{it.model, it.replica}
 		if failed[key] {
 			continue
 		}
-		st, ok := s.placeStage(alloc, it, placed[key])
+		st, ok := s.placeStage(alloc, it, placed[key], looseStages)
 		if !ok {
 			failed[key] = true
 			for _, s := range placed[key] {
@@ -181,7 +217,7 @@ func (s *assignment) bindGroup(alloc *groupAlloc, items []stageItem) (map[[2]int
 // that the replica spans the fewest nodes, as the filter counted them (and
 // the network rule assumed); only where stages may span any nodes does it
 // fall back to first fit.
-func (s *assignment) placeStage(alloc *groupAlloc, it stageItem, prev []Stage) (Stage, bool) {
+func (s *assignment) placeStage(alloc *groupAlloc, it stageItem, prev []Stage, loose bool) (Stage, bool) {
 	class, exclusive := s.isolation.classOf[it.model], s.exclusive.on[it.model]
 	if it.stages == 1 {
 		return alloc.place(it.size, it.model, class, exclusive)
@@ -190,6 +226,9 @@ func (s *assignment) placeStage(alloc *groupAlloc, it stageItem, prev []Stage) (
 		if st, ok := alloc.placeBeside(prev[len(prev)-1].Node, it.size, it.model, class); ok {
 			return st, true
 		}
+	}
+	if loose && it.spanAny {
+		return alloc.place(it.size, it.model, class, exclusive)
 	}
 	need := min(it.stages-it.stage, max(1, alloc.gpusPerNode/it.size))
 	if st, ok := alloc.placeWithRoom(it.size, need, it.model, class, exclusive); ok {

@@ -17,9 +17,10 @@ import (
 // these 2,000 instances breaks it (50 before repair, the regret kicks and
 // the exclusive node floor, 3 before the exchange and the count of every
 // node a spread pipeline spans), 15 of 10,000 (35, 26 with the count
-// alone; still 15, another 15, with repeated exchange passes, batches
-// traded for more replicas and the re-binding of spread replicas). The test fails when more than 2 in 1,000 break it, and logs each
-// that does.
+// alone; still 15, another 15, with repeated exchange passes and batches
+// traded for more replicas), 8 of 10,000 once binding keeps to the node
+// count the search priced. The test fails when more than 1 in 1,000
+// break it, and logs each that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
 func TestPropertyMonotoneInCapacity(t *testing.T) {
@@ -58,8 +59,8 @@ func TestPropertyMonotoneInCapacity(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d instances worse with more capacity", worse, n)
-	if worse*1000 > 2*n {
-		t.Errorf("%d of %d instances worse with more capacity, more than 2 in 1,000", worse, n)
+	if worse*1000 > n {
+		t.Errorf("%d of %d instances worse with more capacity, more than 1 in 1,000", worse, n)
 	}
 }
 

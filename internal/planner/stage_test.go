@@ -404,3 +404,41 @@ func TestBindPlacesSpreadReplicasBesidePipelines(t *testing.T) {
 		t.Errorf("all 6 replicas fit 4 nodes: %d unplaced, %d nodes (%+v)", res.UnplacedReplicas(), res.Groups[0].Nodes, res.Unplaced)
 	}
 }
+
+// Bound largest first, four 2-GPU replicas fill two 4-GPU nodes and four
+// replicas spread across node open four more; the node count put each
+// 2-GPU replica beside a spread one, on 4 nodes, and binding keeps to it.
+func TestBindKeepsToTheNodesCounted(t *testing.T) {
+	g := group(t, "l4", "aws/g6.12xlarge", 8)
+	pair := smallModel(t, "pair", 4)
+	pair.TensorParallel, pair.Priority = 2, 1
+	apart := smallModel(t, "apart", 4)
+	apart.TensorParallel, apart.Spread = 1, Spread{Across: SpreadNode}
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pair, apart}}
+	res := mustPlan(t, req)
+	checkInvariants(t, req, res)
+	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
+		t.Errorf("8 replicas on 4 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
+	}
+}
+
+// Two pipelines of three 2-GPU stages over a fast network beside four
+// 2-GPU replicas spread across node, on 4-GPU nodes: 20 GPUs, 5 nodes,
+// when a pipeline's stages may take the free halves of the spread
+// replicas' nodes; kept on the fewest nodes they would open two more.
+func TestBindLetsStagesSpanNodesToSaveOne(t *testing.T) {
+	g := group(t, "a10g", "aws/g5.12xlarge", 8)
+	if !g.FastNetwork {
+		g.FastNetwork = true // the rule under test, whatever the catalog row says
+	}
+	pipe := smallModel(t, "pipe", 2)
+	pipe.TensorParallel, pipe.PipelineParallel, pipe.Priority = 2, 3, 1
+	apart := smallModel(t, "apart", 4)
+	apart.TensorParallel, apart.Spread = 2, Spread{Across: SpreadNode}
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pipe, apart}}
+	res := mustPlan(t, req)
+	checkInvariants(t, req, res)
+	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 5 {
+		t.Errorf("6 replicas on 5 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
+	}
+}
