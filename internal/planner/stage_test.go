@@ -428,9 +428,7 @@ func TestBindKeepsToTheNodesCounted(t *testing.T) {
 // replicas' nodes; kept on the fewest nodes they would open two more.
 func TestBindLetsStagesSpanNodesToSaveOne(t *testing.T) {
 	g := group(t, "a10g", "aws/g5.12xlarge", 8)
-	if !g.FastNetwork {
-		g.FastNetwork = true // the rule under test, whatever the catalog row says
-	}
+	g.FastNetwork = true // the rule under test, whatever the catalog row says
 	pipe := smallModel(t, "pipe", 2)
 	pipe.TensorParallel, pipe.PipelineParallel, pipe.Priority = 2, 3, 1
 	apart := smallModel(t, "apart", 4)
@@ -440,5 +438,24 @@ func TestBindLetsStagesSpanNodesToSaveOne(t *testing.T) {
 	checkInvariants(t, req, res)
 	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 5 {
 		t.Errorf("6 replicas on 5 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
+	}
+}
+
+// Two 1-GPU replicas and two pipelines of seven 1-GPU stages over a fast
+// network on 4-GPU nodes: 16 GPUs, 4 nodes, once the second pipeline may
+// take the GPUs left beside the first; kept on the fewest nodes it opens a
+// fifth.
+func TestBindLetsStagesFillWhatOthersLeave(t *testing.T) {
+	g := group(t, "a10g", "aws/g5.12xlarge", 8)
+	g.FastNetwork = true
+	one := smallModel(t, "one", 2)
+	one.TensorParallel, one.Priority = 1, 1
+	pipe := smallModel(t, "pipe", 2)
+	pipe.TensorParallel, pipe.PipelineParallel = 1, 7
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{one, pipe}}
+	res := mustPlan(t, req)
+	checkInvariants(t, req, res)
+	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
+		t.Errorf("4 replicas on 4 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
 	}
 }
