@@ -109,7 +109,9 @@ type refill struct {
 // left unplaced, lets the greedy place unplaced replicas of its priority or
 // higher in the room they leave (other models only), and keeps the best
 // trial that places more: more of a higher priority, or more of its own
-// than it took out, then the lowest objective. A replica that fills a whole
+// than it took out, then the lowest objective; or, placing as many of each
+// priority as it took out, lowers the objective (two 2-node pipelines out,
+// two 1-GPU replicas of their priority in). A replica that fills a whole
 // node gives way to the several of its priority the node would hold, two
 // pipelines across nodes to the three replicas their GPUs would hold.
 // budget counts the placements tried. It reports whether it traded.
@@ -121,6 +123,7 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 		}
 	}
 	var best *refill
+	now := s.obj.of(s)
 	for mj, md := range s.models {
 		if !short || md.Priority > top {
 			continue
@@ -132,7 +135,8 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 				}
 				mark := s.mark()
 				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
-				if comparePriorityGains(r.gain, nil) > 0 &&
+				gain := comparePriorityGains(r.gain, nil)
+				if (gain > 0 || gain == 0 && r.obj.less(now.plus(improvement))) &&
 					(best == nil || comparePriorityGains(r.gain, best.gain) > 0 ||
 						comparePriorityGains(r.gain, best.gain) == 0 && r.obj.less(best.obj)) {
 					best = &r

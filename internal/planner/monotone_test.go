@@ -19,7 +19,7 @@ import (
 // node a spread pipeline spans), 15 of 10,000 (35, 26 with the count
 // alone; still 15, another 15, with repeated exchange passes and batches
 // traded for more replicas), 8 of 10,000 once binding keeps to the node
-// count the search priced. The test fails when more than 1 in 1,000
+// count the search priced, 7 with batches traded for cheaper ones. The test fails when more than 1 in 1,000
 // break it, and logs each that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
