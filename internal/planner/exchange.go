@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"maps"
 	"slices"
 	"sort"
 )
@@ -135,10 +134,10 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 				}
 				mark := s.mark()
 				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
-				gain := comparePriorityGains(r.gain, nil)
+				gain := comparePerPriority(r.gain, nil)
 				if (gain > 0 || gain == 0 && r.obj.less(now.plus(improvement))) &&
-					(best == nil || comparePriorityGains(r.gain, best.gain) > 0 ||
-						comparePriorityGains(r.gain, best.gain) == 0 && r.obj.less(best.obj)) {
+					(best == nil || comparePerPriority(r.gain, best.gain) > 0 ||
+						comparePerPriority(r.gain, best.gain) == 0 && r.obj.less(best.obj)) {
 					best = &r
 				}
 				s.undo(mark)
@@ -187,28 +186,6 @@ func (s *assignment) refillAfter(out change, unplaced [][]int, budget *int) refi
 	}
 	r.obj = s.obj.of(s)
 	return r
-}
-
-// comparePriorityGains compares gains per priority from the highest: +1
-// when a gains more at the first priority where they differ, -1 when less,
-// 0 when alike. A nil map gains nothing.
-func comparePriorityGains(a, b map[int]int) int {
-	levels := slices.Sorted(maps.Keys(a))
-	for p := range b {
-		if _, ok := a[p]; !ok {
-			levels = append(levels, p)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(levels)))
-	for _, p := range levels {
-		switch {
-		case a[p] > b[p]:
-			return 1
-		case a[p] < b[p]:
-			return -1
-		}
-	}
-	return 0
 }
 
 // unplace records that model mj gave up its last placed new replica in a

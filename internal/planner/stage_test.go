@@ -386,76 +386,61 @@ func TestRebalanceUsesTheSearchObjective(t *testing.T) {
 	}
 }
 
-// Two pipelines of eleven 1-GPU stages and four replicas spread across node
-// on four 8-GPU nodes: their 26 GPUs fit the 32, as the node count says,
-// but bound stage by stage the pipelines fill two nodes whole and leave
-// room for two of the spread replicas. Bound first, those take a GPU of
-// each node, and the pipelines the rest.
-func TestBindPlacesSpreadReplicasBesidePipelines(t *testing.T) {
-	g := group(t, "h100", "aws/p5.48xlarge", 4)
-	pipe := smallModel(t, "pipe", 2)
-	pipe.TensorParallel, pipe.PipelineParallel, pipe.Priority = 1, 11, 1
-	apart := smallModel(t, "apart", 4)
-	apart.TensorParallel, apart.Spread = 1, Spread{Across: SpreadNode}
-	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pipe, apart}}
-	res := mustPlan(t, req)
-	checkInvariants(t, req, res)
-	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
-		t.Errorf("all 6 replicas fit 4 nodes: %d unplaced, %d nodes (%+v)", res.UnplacedReplicas(), res.Groups[0].Nodes, res.Unplaced)
+// Binding keeps to the node count the search priced. Bound largest first,
+// blocks and pipeline stages fill whole nodes and leave replicas spread
+// across node a node each, or a pipeline kept on the fewest nodes opens
+// another; each case fails without the attempt it names (bindAttempts).
+func TestBindKeepsToTheNodeCount(t *testing.T) {
+	for _, c := range []struct {
+		name, instance string
+		fast           bool // the rule under test, whatever the catalog row says
+		first          demandShape
+		second         demandShape
+		wantNodes      int
+	}{
+		// 22 + 4 GPUs of 32: bound after the pipelines, two of the spread
+		// replicas find no node of their own (spread first).
+		{"spread replicas beside two 11-stage pipelines", "aws/p5.48xlarge", true,
+			demandShape{"pipe", 2, 1, 11, 1, false}, demandShape{"apart", 4, 1, 1, 0, true}, 4},
+		// 8 + 4 GPUs on 4-GPU nodes: the 2-GPU replicas fill two nodes and
+		// the spread ones open four more (spread first).
+		{"2-GPU replicas beside spread ones", "aws/g6.12xlarge", false,
+			demandShape{"pair", 4, 2, 1, 1, false}, demandShape{"apart", 4, 1, 1, 0, true}, 4},
+		// 12 + 8 GPUs: the pipelines take the free halves of the spread
+		// replicas' nodes (loose stages).
+		{"3-stage pipelines beside spread 2-GPU replicas", "aws/g5.12xlarge", true,
+			demandShape{"pipe", 2, 2, 3, 1, false}, demandShape{"apart", 4, 2, 1, 0, true}, 5},
+		// 2 + 14 GPUs: the second pipeline takes what the first and the
+		// 1-GPU replicas leave (loose stages, nothing spread).
+		{"7-stage pipelines beside 1-GPU replicas", "aws/g5.12xlarge", true,
+			demandShape{"one", 2, 1, 1, 1, false}, demandShape{"pipe", 2, 1, 7, 0, false}, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := group(t, "g", c.instance, 8)
+			g.FastNetwork = c.fast
+			req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{c.first.demand(t), c.second.demand(t)}}
+			res := mustPlan(t, req)
+			checkInvariants(t, req, res)
+			if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != c.wantNodes {
+				t.Errorf("%d unplaced on %d nodes, want 0 on %d (%+v)", res.UnplacedReplicas(), res.Groups[0].Nodes, c.wantNodes, res.Unplaced)
+			}
+		})
 	}
 }
 
-// Bound largest first, four 2-GPU replicas fill two 4-GPU nodes and four
-// replicas spread across node open four more; the node count put each
-// 2-GPU replica beside a spread one, on 4 nodes, and binding keeps to it.
-func TestBindKeepsToTheNodesCounted(t *testing.T) {
-	g := group(t, "l4", "aws/g6.12xlarge", 8)
-	pair := smallModel(t, "pair", 4)
-	pair.TensorParallel, pair.Priority = 2, 1
-	apart := smallModel(t, "apart", 4)
-	apart.TensorParallel, apart.Spread = 1, Spread{Across: SpreadNode}
-	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pair, apart}}
-	res := mustPlan(t, req)
-	checkInvariants(t, req, res)
-	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
-		t.Errorf("8 replicas on 4 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
-	}
+// demandShape is a replica shape of the 8B test model.
+type demandShape struct {
+	name                     string
+	replicas, tensor, stages int
+	priority                 int
+	spread                   bool
 }
 
-// Two pipelines of three 2-GPU stages over a fast network beside four
-// 2-GPU replicas spread across node, on 4-GPU nodes: 20 GPUs, 5 nodes,
-// when a pipeline's stages may take the free halves of the spread
-// replicas' nodes; kept on the fewest nodes they would open two more.
-func TestBindLetsStagesSpanNodesToSaveOne(t *testing.T) {
-	g := group(t, "a10g", "aws/g5.12xlarge", 8)
-	g.FastNetwork = true // the rule under test, whatever the catalog row says
-	pipe := smallModel(t, "pipe", 2)
-	pipe.TensorParallel, pipe.PipelineParallel, pipe.Priority = 2, 3, 1
-	apart := smallModel(t, "apart", 4)
-	apart.TensorParallel, apart.Spread = 2, Spread{Across: SpreadNode}
-	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{pipe, apart}}
-	res := mustPlan(t, req)
-	checkInvariants(t, req, res)
-	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 5 {
-		t.Errorf("6 replicas on 5 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
+func (d demandShape) demand(t *testing.T) ModelDemand {
+	m := smallModel(t, d.name, d.replicas)
+	m.TensorParallel, m.PipelineParallel, m.Priority = d.tensor, d.stages, d.priority
+	if d.spread {
+		m.Spread = Spread{Across: SpreadNode}
 	}
-}
-
-// Two 1-GPU replicas and two pipelines of seven 1-GPU stages over a fast
-// network on 4-GPU nodes: 16 GPUs, 4 nodes, once the second pipeline may
-// take the GPUs left beside the first; kept on the fewest nodes it opens a
-// fifth.
-func TestBindLetsStagesFillWhatOthersLeave(t *testing.T) {
-	g := group(t, "a10g", "aws/g5.12xlarge", 8)
-	g.FastNetwork = true
-	one := smallModel(t, "one", 2)
-	one.TensorParallel, one.Priority = 1, 1
-	pipe := smallModel(t, "pipe", 2)
-	pipe.TensorParallel, pipe.PipelineParallel = 1, 7
-	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{one, pipe}}
-	res := mustPlan(t, req)
-	checkInvariants(t, req, res)
-	if res.UnplacedReplicas() != 0 || res.Groups[0].Nodes != 4 {
-		t.Errorf("4 replicas on 4 nodes: %d unplaced, %d nodes", res.UnplacedReplicas(), res.Groups[0].Nodes)
-	}
+	return m
 }
