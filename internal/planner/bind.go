@@ -164,11 +164,16 @@ func (s *assignment) bindBest(gi int, items []stageItem) (map[[2]int][]Stage, ma
 	if spread || spanning {
 		pristine = s.allocs[gi].clone()
 	}
+	// An attempt changes the order only where the group has what it
+	// reorders: spread replicas, or stages that may span nodes.
+	applies := func(a bindAttempt) bool {
+		return a.looseStages && spanning || !a.looseStages && a.spreadFirst && spread
+	}
 	var placed map[[2]int][]Stage
 	var failed map[[2]int]bool
 	for k, a := range bindAttempts {
-		if k > 0 && (pristine == nil || len(failed) == 0 && s.allocs[gi].usedNodes(minNodes) <= s.nodes.count[gi] ||
-			a.spreadFirst && !a.looseStages && !spread || a.looseStages && !spanning) {
+		asCounted := len(failed) == 0 && s.allocs[gi].usedNodes(minNodes) <= s.nodes.count[gi]
+		if k > 0 && (asCounted || !applies(a)) {
 			continue
 		}
 		alloc := s.allocs[gi]

@@ -13,7 +13,7 @@ import (
 // the replicas that cost the most to run or take the room of several. Kept
 // replicas never trade (preempt.go decides that, within max_moves). Every
 // trade improves the plan in that order, so the passes end; exchangeBudget
-// bounds the trials, never the clock.
+// and tradeBudget bound the trials, never the clock.
 
 // exchangeBudget bounds the one-for-one trades exchange evaluates over one
 // plan, tradeBudget the placements its one-for-several trades try.
@@ -135,10 +135,12 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 				mark := s.mark()
 				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
 				gain := comparePerPriority(r.gain, nil)
-				if (gain > 0 || gain == 0 && r.obj.less(now.plus(improvement))) &&
-					(best == nil || comparePerPriority(r.gain, best.gain) > 0 ||
-						comparePerPriority(r.gain, best.gain) == 0 && r.obj.less(best.obj)) {
-					best = &r
+				if gain > 0 || gain == 0 && r.obj.less(now.plus(improvement)) {
+					if best == nil {
+						best = &r
+					} else if than := comparePerPriority(r.gain, best.gain); than > 0 || than == 0 && r.obj.less(best.obj) {
+						best = &r
+					}
 				}
 				s.undo(mark)
 			}
