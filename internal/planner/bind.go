@@ -150,10 +150,12 @@ var bindAttempts = []bindAttempt{{}, {spreadFirst: true}, {spreadFirst: true, lo
 
 // bindBest binds group gi's units, and, where the first binding drops
 // replicas or opens more nodes than the search counted, tries the other
-// attempts on a copy of the group as it was and keeps the binding that
-// places the most, then on the fewest nodes (four 2-GPU replicas beside
-// four spread across node on 4-GPU nodes: 4 nodes, not 6). It returns the
-// stages of each replica it bound and the replicas it could not bind.
+// attempts on a copy of the group as it was. It keeps the binding that
+// drops fewest at the highest priority where they differ (as plans are
+// ranked, comparePerPriority), then uses the fewest nodes (four 2-GPU
+// replicas beside four spread across node on 4-GPU nodes: 4 nodes, not 6).
+// It returns the stages of each replica it bound and the replicas it could
+// not bind.
 func (s *assignment) bindBest(gi int, items []stageItem) (map[[2]int][]Stage, map[[2]int]bool) {
 	minNodes := s.groups[gi].MinNodes
 	spread, spanning := s.exclusive.anyIn(items), false
@@ -186,12 +188,30 @@ func (s *assignment) bindBest(gi int, items []stageItem) (map[[2]int][]Stage, ma
 		}
 		sortItems(items, first)
 		got, dropped := s.bindGroup(alloc, items, a.looseStages)
-		if k == 0 || len(dropped) < len(failed) ||
-			len(dropped) == len(failed) && alloc.usedNodes(minNodes) < s.allocs[gi].usedNodes(minNodes) {
-			placed, failed, s.allocs[gi] = got, dropped, alloc
+		if k == 0 {
+			placed, failed = got, dropped
+			continue
 		}
+		switch comparePerPriority(s.perPriority(failed), s.perPriority(dropped)) {
+		case 0:
+			if alloc.usedNodes(minNodes) >= s.allocs[gi].usedNodes(minNodes) {
+				continue
+			}
+		case -1:
+			continue
+		}
+		placed, failed, s.allocs[gi] = got, dropped, alloc
 	}
 	return placed, failed
+}
+
+// perPriority counts replicas by their model's priority.
+func (s *assignment) perPriority(replicas map[[2]int]bool) map[int]int {
+	out := map[int]int{}
+	for key := range replicas {
+		out[s.models[key[0]].Priority]++
+	}
+	return out
 }
 
 // bindGroup binds a group's units in their order onto alloc: the stages
@@ -208,7 +228,7 @@ func (s *assignment) bindGroup(alloc *groupAlloc, items []stageItem, looseStages
 		if !ok {
 			failed[key] = true
 			for _, s := range placed[key] {
-				alloc.release(s)
+				alloc.release(s, it.model)
 			}
 			delete(placed, key)
 			continue

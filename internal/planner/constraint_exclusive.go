@@ -111,7 +111,7 @@ func (x *nodeExclusivity) keeps(s *assignment, mi, oi int, r Replica) string {
 	}
 	a := s.allocs[s.opts[mi][oi].group]
 	for _, st := range r.Stages {
-		if st.Node >= 0 && st.Node < len(a.nodes) && a.nodes[st.Node].models[mi] {
+		if st.Node >= 0 && st.Node < len(a.nodes) && a.nodes[st.Node].holds(mi) {
 			return "another replica of the model holds its node"
 		}
 	}

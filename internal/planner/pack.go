@@ -80,8 +80,10 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 
 // nodeAlloc is the GPU allocation of one node during binding.
 type nodeAlloc struct {
-	free   uint64 // bit i set: GPU i is free
-	models map[int]bool
+	free uint64 // bit i set: GPU i is free
+	// models counts the stages of each model on the node, so that
+	// releasing one stage leaves the mark of the others.
+	models map[int]int
 	// class is the isolation class of the models on the node; -1 while
 	// the node is empty.
 	class int
@@ -153,10 +155,13 @@ func (a *groupAlloc) take(node int, gpus []int, model, class int) bool {
 
 func (n *nodeAlloc) addModel(model int) {
 	if n.models == nil {
-		n.models = map[int]bool{}
+		n.models = map[int]int{}
 	}
-	n.models[model] = true
+	n.models[model]++
 }
+
+// holds reports whether a stage of the model is on the node.
+func (n *nodeAlloc) holds(model int) bool { return n.models[model] > 0 }
 
 // blockIn finds the lowest aligned free block of size on a node.
 func blockIn(free uint64, gpusPerNode, size int) (int, bool) {
@@ -189,7 +194,7 @@ func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool)
 			}
 			continue
 		}
-		if (exclusive && n.models[model]) || (n.class >= 0 && n.class != class) {
+		if (exclusive && n.holds(model)) || (n.class >= 0 && n.class != class) {
 			continue
 		}
 		return a.takeAt(i, off, size, model, class), true
@@ -252,7 +257,7 @@ func (a *groupAlloc) placeWithRoom(size, need, model, class int, exclusive bool)
 			a.grow(i + 1)
 		}
 		n := &a.nodes[i]
-		if (exclusive && n.models[model]) || freeBlocks(n.free, a.gpusPerNode, size) < need {
+		if (exclusive && n.holds(model)) || freeBlocks(n.free, a.gpusPerNode, size) < need {
 			continue
 		}
 		if st, ok := a.takeBlock(i, size, model, class); ok {

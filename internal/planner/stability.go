@@ -117,7 +117,7 @@ func (a *groupAlloc) takeAll(stages []Stage, model, class int) bool {
 	for i, s := range stages {
 		if !a.take(s.Node, s.GPUs, model, class) {
 			for _, done := range stages[:i] {
-				a.release(done)
+				a.release(done, model)
 			}
 			return false
 		}
@@ -125,12 +125,22 @@ func (a *groupAlloc) takeAll(stages []Stage, model, class int) bool {
 	return true
 }
 
-func (a *groupAlloc) release(s Stage) {
+// release frees stage s of model: its GPUs, the model's mark on the node
+// when no other stage of it is there, and the node's class when it is
+// empty.
+func (a *groupAlloc) release(s Stage, model int) {
 	n := &a.nodes[s.Node]
 	for _, g := range s.GPUs {
 		n.free |= 1 << g
 	}
+	if n.models[model]--; n.models[model] <= 0 {
+		delete(n.models, model)
+	}
 	if n.free == fullMask(a.gpusPerNode) {
 		n.class, n.models = -1, nil
+	}
+	// Its blocks are free again: first fit may look at the node once more.
+	for l := range a.cursor {
+		a.cursor[l] = min(a.cursor[l], s.Node)
 	}
 }

@@ -444,3 +444,66 @@ func (d demandShape) demand(t *testing.T) ModelDemand {
 	}
 	return m
 }
+
+// A stage released after a failed bind gives back more than its GPUs: the
+// node loses the model's mark while another stage of the model stays, and
+// first fit looks at the node again. Before, the mark stayed, so a replica
+// spread across node skipped a node it could use, and the cursors passed
+// over the freed block.
+func TestReleaseGivesBackTheMarkAndTheBlock(t *testing.T) {
+	a := newGroupAlloc(NodeGroup{GPUsPerNode: 4, MaxNodes: 2})
+	const model, other, class = 0, 1, 0
+	first, ok := a.place(2, model, class, true)
+	if !ok || first.Node != 0 {
+		t.Fatalf("first stage: %+v %v", first, ok)
+	}
+	second, ok := a.place(2, other, class, false)
+	if !ok || second.Node != 0 {
+		t.Fatalf("other model: %+v %v", second, ok)
+	}
+	if st, ok := a.place(2, other, class, false); !ok || st.Node != 1 { // node 0 is full: the cursor moves on
+		t.Fatalf("third stage: %+v %v", st, ok)
+	}
+	a.release(first, model)
+	if a.nodes[0].holds(model) {
+		t.Errorf("node 0 still holds the model after its only stage was released")
+	}
+	if again, ok := a.place(2, other, class, false); !ok || again.Node != 0 {
+		t.Errorf("first fit passes over the block freed on node 0: %+v %v", again, ok)
+	}
+	a.release(Stage{Node: 0, GPUs: []int{0, 1}}, other)
+	if again, ok := a.place(2, model, class, true); !ok || again.Node != 0 {
+		t.Errorf("spread across node skips node 0, which no longer holds the model: %+v %v", again, ok)
+	}
+
+	// Two stages of one model on a node: releasing one keeps the mark.
+	b := newGroupAlloc(NodeGroup{GPUsPerNode: 4, MaxNodes: 1})
+	s1, _ := b.place(1, model, class, false)
+	if _, ok := b.place(1, model, class, false); !ok {
+		t.Fatal("second stage")
+	}
+	b.release(s1, model)
+	if !b.nodes[0].holds(model) {
+		t.Errorf("node 0 lost the model's mark though one of its stages is still there")
+	}
+}
+
+// Where every binding of a group drops as many replicas, the one kept drops
+// the lowest priority: bound largest first, a 4-GPU block of a low-priority
+// model leaves one of two high-priority replicas spread across node
+// without a node of its own; bound spread first, the block is the one left
+// out. (The search never counts this group within max_nodes; the state is
+// set by hand to reach binding.)
+func TestBindDropsTheLowestPriority(t *testing.T) {
+	g := group(t, "g", "aws/g6.12xlarge", 2)
+	low := demandShape{"low", 1, 4, 1, 0, false}.demand(t)
+	high := demandShape{"high", 2, 1, 1, 5, true}.demand(t)
+	s := fixedAssignment(t, Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{low, high}})
+	li, lo := opt(t, s, "low", "g")
+	hi, ho := opt(t, s, "high", "g")
+	s.apply(change{li, lo, 1}, change{hi, ho, 2})
+	res := s.bind(make([][]int, len(s.models)))
+	if len(res.Unplaced) != 1 || res.Unplaced[0].Model != "low" {
+		t.Fatalf("unplaced %+v, want the low-priority replica", res.Unplaced)
+	}
+}
