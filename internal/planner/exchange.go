@@ -105,8 +105,8 @@ type refill struct {
 
 // tradeForMany takes out, in turn, each batch of new replicas of one model
 // on one group (deltas' sizes) of a priority no higher than the highest
-// left unplaced, lets the greedy place unplaced replicas of its priority or
-// higher in the room they leave (other models only), and keeps the best
+// left unplaced, lets the greedy place unplaced replicas of other models in
+// the room they leave, highest priority first, and keeps the best
 // trial that places more: more of a higher priority, or more of its own
 // than it took out, then the lowest objective; or, placing as many of each
 // priority as it took out, lowers the objective (two 2-node pipelines out,
@@ -160,15 +160,16 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 	return true
 }
 
-// refillAfter applies out, then places, in assignment order, every unplaced
-// replica of a priority as high as out's model (of other models) that finds
-// a place while budget lasts, and reports what it placed; the caller undoes
-// it.
+// refillAfter applies out, then places, in assignment order (highest
+// priority first), every unplaced replica of other models that finds a
+// place while budget lasts, and reports what it placed; the caller undoes
+// it. Lower priorities count too: two dedicated replicas out, two of their
+// priority and six of a lower one in, is a better plan by every priority.
 func (s *assignment) refillAfter(out change, unplaced [][]int, budget *int) refill {
 	r := refill{out: out, gain: map[int]int{s.models[out.mi].Priority: out.delta}}
 	s.apply(out)
 	for _, mi := range s.assignOrder() {
-		if mi == out.mi || s.models[mi].Priority < s.models[out.mi].Priority {
+		if mi == out.mi {
 			continue
 		}
 		for range unplaced[mi] {
