@@ -44,14 +44,16 @@ resource "mcllm_inference_pool" "small" {
   name = "small-models"
   node_groups = {
     # The planner chooses the layout of these A100 nodes: 7 instances of
-    # 9.5 GiB per GPU, 3 of 19.5 GiB, or 2 of 39.5 GiB. node_group_specs
-    # shows the choice, and later plans keep it while it is listed.
+    # 9.5 GiB per GPU, 3 of 19.5 GiB, 2 of 39.25 GiB, or the mixed
+    # all-balanced (two of 9.5, one of 19.5 and one of 39.25 GiB).
+    # node_group_specs shows the choice, and later plans keep it while it
+    # is listed.
     a100 = {
       cloud         = "azure"
       region        = "eastus"
       instance_type = "Standard_NC96ads_A100_v4"
       max_nodes     = 2
-      gpu_sharing   = { mig_profiles = ["1g.10gb", "2g.20gb", "3g.40gb"] }
+      gpu_sharing   = { mig_profiles = ["1g.10gb", "2g.20gb", "3g.40gb", "all-balanced"] }
     }
     # Two engines time-slicing each L4, each at half the memory.
     l4-shared = {

@@ -65,12 +65,17 @@ func CheckPlacement(req planner.Request, res *planner.Result) error {
 			if s.Node < 0 || s.Node >= g.MaxNodes {
 				return fmt.Errorf("replica %s: node %d outside max_nodes %d of %s", r.Key(), s.Node, g.MaxNodes, g.Name)
 			}
-			if g.Fractional() { // one engine on an aligned power-of-two block of one GPU's slots
-				k := len(s.GPUs)
+			k := len(s.GPUs)
+			switch {
+			case g.Partitioned(): // one engine on one MIG instance of the layout, whole
+				if !isInstance(g, s.GPUs) {
+					return fmt.Errorf("replica %s: slots %v are no instance of layout %s", r.Key(), s.GPUs, g.Sharing.MIGLayout)
+				}
+			case g.Fractional(): // one engine on an aligned power-of-two block of one GPU's slots
 				if k == 0 || k&(k-1) != 0 || k > g.Sharing.PerGPU || s.GPUs[0]%k != 0 || s.GPUs[k-1] != s.GPUs[0]+k-1 {
 					return fmt.Errorf("replica %s: slots %v are no aligned block of one GPU", r.Key(), s.GPUs)
 				}
-			} else if len(s.GPUs) != r.TensorParallel {
+			case k != r.TensorParallel:
 				return fmt.Errorf("replica %s: a stage of %d GPUs at t%d", r.Key(), len(s.GPUs), r.TensorParallel)
 			}
 			for _, gpu := range s.GPUs {
@@ -174,4 +179,19 @@ func constraintsAllow(m planner.ModelDemand, g planner.NodeGroup) error {
 		}
 	}
 	return nil
+}
+
+// isInstance reports whether slots are exactly one instance of g's mixed
+// MIG layout, on one of its GPUs.
+func isInstance(g planner.NodeGroup, slots []int) bool {
+	if len(slots) == 0 {
+		return false
+	}
+	per := g.Sharing.PerGPU
+	for _, in := range g.Sharing.Instances {
+		if len(slots) == in.Slots && slots[0]%per == in.Offset && slots[len(slots)-1] == slots[0]+in.Slots-1 {
+			return true
+		}
+	}
+	return false
 }

@@ -16,20 +16,28 @@ type FFDResult struct {
 type ffdNode struct {
 	seq  int // global opening order
 	free int
+	// taken marks the node's MIG instances in use, on a group under a
+	// mixed layout (ffdGroup.instances).
+	taken []bool
 }
 
 type ffdGroup struct {
 	gpusPerNode int
-	nodes       []ffdNode
+	// instances are the sizes, in memory slices, of a node's MIG
+	// instances under a mixed layout, smallest first: a replica takes the
+	// smallest free one that holds it. nil elsewhere.
+	instances []int
+	nodes     []ffdNode
 	// cursor[t] is the first node that may still have t free GPUs; free
 	// only shrinks, so it only advances.
 	cursor map[int]int
 }
 
-// firstFree is the first node with at least t free GPUs, or -1.
+// firstFree is the first node with at least t free GPUs (a free instance
+// of t slices or more), or -1.
 func (g *ffdGroup) firstFree(t int) int {
 	i := g.cursor[t]
-	for i < len(g.nodes) && g.nodes[i].free < t {
+	for i < len(g.nodes) && (g.instances == nil && g.nodes[i].free < t || g.instances != nil && g.freeInstance(i, t) < 0) {
 		i++
 	}
 	g.cursor[t] = i
@@ -37,6 +45,40 @@ func (g *ffdGroup) firstFree(t int) int {
 		return -1
 	}
 	return i
+}
+
+// freeInstance is the smallest free instance of node i of at least t
+// slices, or -1.
+func (g *ffdGroup) freeInstance(i, t int) int {
+	for k, size := range g.instances {
+		if size >= t && !g.nodes[i].taken[k] {
+			return k
+		}
+	}
+	return -1
+}
+
+// unit is what one stage of s takes on the group: its tensor degree in
+// GPUs, or the slices of its instance under a mixed MIG layout.
+func (g *ffdGroup) unit(s Shape) int {
+	if g.instances != nil {
+		return s.GPUs
+	}
+	return s.T
+}
+
+// openNode adds a node to the group, opened seq-th.
+func (g *ffdGroup) openNode(seq int) {
+	g.nodes = append(g.nodes, ffdNode{seq: seq, free: g.gpusPerNode, taken: make([]bool, len(g.instances))})
+}
+
+// take uses one stage of s on node i.
+func (g *ffdGroup) take(i int, s Shape) {
+	if g.instances != nil {
+		g.nodes[i].taken[g.freeInstance(i, s.GPUs)] = true
+		return
+	}
+	g.nodes[i].free -= s.T
 }
 
 // FFD is a Karpenter-like baseline: replicas sorted by GPU need descending
@@ -53,8 +95,16 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 	seq := 0
 	for gi, g := range req.NodeGroups {
 		groups[gi] = &ffdGroup{gpusPerNode: g.GPUsPerNode, cursor: map[int]int{}}
+		if g.Partitioned() {
+			for range g.PhysicalGPUs() {
+				for _, in := range g.Sharing.Instances {
+					groups[gi].instances = append(groups[gi].instances, in.Slots)
+				}
+			}
+			sort.Ints(groups[gi].instances)
+		}
 		for i := 0; i < max(g.MinNodes, g.Reserved); i++ { // paid for from the start
-			groups[gi].nodes = append(groups[gi].nodes, ffdNode{seq: seq, free: g.GPUsPerNode})
+			groups[gi].openNode(seq)
 			seq++
 		}
 	}
@@ -113,7 +163,7 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 		best, bestSeq := -1, 0
 		for ci, s := range cands {
 			g := groups[s.Group]
-			first := g.firstFree(s.T)
+			first := g.firstFree(g.unit(s))
 			if first < 0 || !fitsExisting(g, first, s) {
 				continue
 			}
@@ -142,13 +192,13 @@ func FFD(req planner.Request, shapes [][]Shape) FFDResult {
 		g := groups[s.Group]
 		quotas.open(s.Group, newNodesFor(g, s))
 		for st := 0; st < s.P; st++ {
-			i := g.firstFree(s.T)
+			i := g.firstFree(g.unit(s))
 			if i < 0 {
-				g.nodes = append(g.nodes, ffdNode{seq: seq, free: req.NodeGroups[s.Group].GPUsPerNode})
+				g.openNode(seq)
 				seq++
 				i = len(g.nodes) - 1
 			}
-			g.nodes[i].free -= s.T
+			g.take(i, s)
 		}
 		placed[it.model]++
 		ng := req.NodeGroups[s.Group]
@@ -183,6 +233,12 @@ func fitsExisting(g *ffdGroup, first int, s Shape) bool {
 
 // newNodesFor is how many nodes placing s would open in the group.
 func newNodesFor(g *ffdGroup, s Shape) int {
+	if g.instances != nil { // one stage: on a free instance, or a new node
+		if g.firstFree(s.GPUs) >= 0 {
+			return 0
+		}
+		return 1
+	}
 	slots := existingSlots(g, g.firstFree(s.T), s)
 	missing := s.P - slots
 	if missing <= 0 {

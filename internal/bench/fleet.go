@@ -15,6 +15,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"github.com/mcllm/terraform-provider-mcllm/internal/sharing"
 )
 
 // utilization is the gpu_memory_utilization of every generated node group.
@@ -288,7 +289,8 @@ func (g *generator) sharedTwin(ng planner.NodeGroup) (planner.NodeGroup, bool) {
 			return ng, false
 		}
 		p := profiles[g.rng.IntN(len(profiles))]
-		twin := ng.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
+		l := sharing.Uniform(p)
+		twin := ng.Shared(l.Sharing, l.MIGBytes)
 		twin.Name += "-mig-" + p.Profile
 		twin.MinNodes = 0
 		return twin, true

@@ -28,7 +28,9 @@ import (
 // tolerance by cloud or region), Σ_{g in domain} x ≤ cap; over spot groups,
 // Σ x ≤ replicas − on_demand_floor;
 // with min_domains d, binaries y[k][c] ≤ Σ_{g in c} x[k][g] and
-// Σ_c y[k][c] ≥ d; per quota, Σ_{g it counts} per_node(g)·n[g] ≤ limit.
+// Σ_c y[k][c] ≥ d; per quota, Σ_{g it counts} per_node(g)·n[g] ≤ limit;
+// under a mixed MIG layout, per instance size L, Σ_{k: block ≥ L} x[k][g]
+// ≤ instances(≥ L)·n[g].
 // Minimize Σ_g price·n[g], where a group with reserved nodes pays
 // price·paid[g], paid[g] ≥ n[g] − reserved, plus its reservation.
 //
@@ -281,6 +283,21 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 		}
 		w.end(">=", 0)
 		ncons++
+		// Under a mixed MIG layout a replica takes one instance at least
+		// as large as its block, whole: per instance size L, the replicas
+		// whose block is L or more fit the instances of L or more (Hall's
+		// condition on nested sets, so these rows are exact).
+		for _, size := range instanceSizes(g) {
+			w.start(fmt.Sprintf("instances_%d_%d", gi, size))
+			w.term(float64(instancesOf(g, size)), nodeVar(gi))
+			for k, c := range cls {
+				if c.gpus[gi] >= size {
+					w.term(-1, xVar(k, gi))
+				}
+			}
+			w.end(">=", 0)
+			ncons++
+		}
 	}
 	// A quota: Σ per-node count × nodes over the groups it counts ≤ limit.
 	groupIdx := map[string]int{}
@@ -318,6 +335,33 @@ func writeList(w *lpWriter, section string, names []string) {
 	for i := 0; i < len(names); i += 10 {
 		w.line(" " + strings.Join(names[i:min(i+10, len(names))], " "))
 	}
+}
+
+// instanceSizes are the distinct sizes, in memory slices, of a mixed MIG
+// layout's instances, smallest first; none for other groups.
+func instanceSizes(g planner.NodeGroup) []int {
+	if !g.Partitioned() {
+		return nil
+	}
+	var out []int
+	for _, in := range g.Sharing.Instances {
+		if !slices.Contains(out, in.Slots) {
+			out = append(out, in.Slots)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// instancesOf counts a node's instances of at least size memory slices.
+func instancesOf(g planner.NodeGroup, size int) int {
+	n := 0
+	for _, in := range g.Sharing.Instances {
+		if in.Slots >= size {
+			n++
+		}
+	}
+	return n * g.PhysicalGPUs()
 }
 
 func nodeVar(gi int) string { return fmt.Sprintf("n_%d", gi) }
@@ -454,6 +498,28 @@ func parseSolution(sol []byte, req planner.Request, relax bool, res *MILPResult)
 	return nil
 }
 
+// blocksFor lists where a stage of size may bind on a node of g, as
+// (offset, width): every aligned block of size, or under a mixed MIG
+// layout every instance of size or more, smallest first (taken whole).
+func blocksFor(g planner.NodeGroup, size int) [][2]int {
+	var out [][2]int
+	if !g.Partitioned() {
+		for o := 0; o+size <= g.GPUsPerNode; o += size {
+			out = append(out, [2]int{o, size})
+		}
+		return out
+	}
+	for gpu := range g.PhysicalGPUs() {
+		for _, in := range g.Sharing.Instances {
+			if in.Slots >= size {
+				out = append(out, [2]int{gpu*g.Sharing.PerGPU + in.Offset, in.Slots})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i][1] < out[j][1] })
+	return out
+}
+
 // Realize turns an integer solution into a planner.Result: each class's
 // replicas go to its models in request order, and each group's stages are
 // bound largest first to the lowest node with an aligned free block, within
@@ -491,7 +557,7 @@ func (m MILPResult) Realize(req planner.Request, shapes [][]Shape) (*planner.Res
 					TensorParallel: s.T, PipelineParallel: s.P, Stages: make([]planner.Stage, s.P),
 				})
 				size := s.T
-				if req.NodeGroups[gi].Fractional() { // the engine's block of slots
+				if g := req.NodeGroups[gi]; g.Fractional() || g.Partitioned() { // the engine's block of slots
 					size = s.GPUs
 				}
 				for st := 0; st < s.P; st++ {
@@ -510,21 +576,22 @@ func (m MILPResult) Realize(req planner.Request, shapes [][]Shape) (*planner.Res
 			free[i] = 1<<g.GPUsPerNode - 1
 		}
 		for _, st := range stages {
-			node, off := -1, 0
-			mask := uint64(1)<<st.size - 1
+			node, off, width := -1, 0, st.size
 			for i := 0; i < nodes && node < 0; i++ {
-				for o := 0; o+st.size <= g.GPUsPerNode; o += st.size {
-					if free[i]&(mask<<o) == mask<<o {
-						node, off = i, o
+				for _, b := range blocksFor(g, st.size) {
+					mask := uint64(1)<<b[1] - 1
+					if free[i]&(mask<<b[0]) == mask<<b[0] {
+						node, off, width = i, b[0], b[1]
 						break
 					}
 				}
 			}
+			mask := uint64(1)<<width - 1
 			if node < 0 {
 				return nil, fmt.Errorf("group %s: stages do not pack into %d nodes", g.Name, nodes)
 			}
 			free[node] &^= mask << off
-			gpus := make([]int, st.size)
+			gpus := make([]int, width)
 			for i := range gpus {
 				gpus[i] = off + i
 			}

@@ -2,12 +2,12 @@ package bench
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"github.com/mcllm/terraform-provider-mcllm/internal/sharing"
 )
 
 // The sharing comparison (issue 15): 40 small models, one replica each, on
@@ -31,7 +31,8 @@ var sharingModels = []struct {
 var sharingGroups = []string{"azure/Standard_NC24ads_A100_v4", "aws/p5.48xlarge", "aws/g6.xlarge", "gcp/a2-ultragpu-1g", "aws/g6e.xlarge"}
 
 // SharingCase builds the comparison's request, with or without the
-// sharing twins: every MIG profile of the A100-80GB and H100 groups, and
+// sharing twins: every MIG layout of the A100-80GB and H100 groups (each
+// uniform one and the mixed all-balanced), and
 // 2-engine time-slicing and eighths that engines take blocks of
 // (GPUSharing.Fractional) of the L4 and L40S ones.
 func SharingCase(shared bool) (planner.Request, error) {
@@ -50,8 +51,14 @@ func SharingCase(shared bool) (planner.Request, error) {
 			continue
 		}
 		for _, p := range catalog.MIGProfiles(g.GPUModel) {
-			twin := g.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
+			l := sharing.Uniform(p)
+			twin := g.Shared(l.Sharing, l.MIGBytes)
 			twin.Name += "-mig-" + p.Profile
+			req.NodeGroups = append(req.NodeGroups, twin)
+		}
+		for _, m := range catalog.MIGLayouts(g.GPUModel) {
+			twin := g.Shared(sharing.Mixed(m).Sharing, 0)
+			twin.Name += "-mig-" + m.Name
 			req.NodeGroups = append(req.NodeGroups, twin)
 		}
 		if len(catalog.MIGProfiles(g.GPUModel)) == 0 {

@@ -33,13 +33,22 @@ const (
 	AMDGPUResource corev1.ResourceName = "amd.com/gpu"
 )
 
-// gpuResource is the resource one GPU (or share) of a group's nodes is
-// requested as: a MIG instance under the device plugin's mixed strategy
-// (catalog.MIGProfile.Resource), AMD's for a catalog AMD GPU, NVIDIA's
-// otherwise (custom GPUs and time-sliced shares included: the device
-// plugin's time-slicing advertises each share as one nvidia.com/gpu).
-func gpuResource(g Group) corev1.ResourceName {
-	if g.Sharing != nil && g.Sharing.MIGProfile != "" {
+// gpuResource is the resource a pod of shares GPUs (or shares) of a
+// group's nodes requests: a MIG instance under the device plugin's mixed
+// strategy (catalog.MIGProfile.Resource) — under a mixed layout the
+// instance of that many memory slices the replica was bound to — AMD's
+// for a catalog AMD GPU, NVIDIA's otherwise (custom GPUs and time-sliced
+// shares included: the device plugin's time-slicing advertises each share
+// as one nvidia.com/gpu).
+func gpuResource(g Group, shares int) corev1.ResourceName {
+	switch {
+	case g.Partitioned():
+		for _, in := range g.Sharing.Instances {
+			if in.Slots == shares {
+				return corev1.ResourceName(catalog.MIGProfile{Profile: in.Profile}.Resource())
+			}
+		}
+	case g.Sharing != nil && g.Sharing.MIGProfile != "":
 		return corev1.ResourceName(catalog.MIGProfile{Profile: g.Sharing.MIGProfile}.Resource())
 	}
 	return gpuTaintKey(g)
@@ -160,7 +169,7 @@ func NewWorkload(k Kubernetes, pool string, g Group, m Model, r planner.Replica)
 	command, args := serveCommand(m, w.EngineArgs)
 	if !MultiNode(r) {
 		w.Kind, w.Pods, w.GPUsPerPod = KindDeployment, 1, r.TensorParallel*r.PipelineParallel
-		if g.Fractional() && len(r.Stages) == 1 { // the shares of the engine's block
+		if (g.Fractional() || g.Partitioned()) && len(r.Stages) == 1 { // the shares of the engine's block
 			w.GPUsPerPod = len(r.Stages[0].GPUs)
 		}
 		pod := podSpec(pool, g, m, w.GPUsPerPod, container(k, g, m, w.GPUsPerPod, command, args, true))
@@ -327,10 +336,14 @@ func kaiGPUFraction(g Group, shares int) (string, bool) {
 
 // devicePluginGPUs is what a pod of shares GPUs (or shares) of g requests of the
 // device plugin: one GPU for a Fractional group's whole-GPU block, none
-// for a smaller one (KAI gives it a part of one), else shares.
+// for a smaller one (KAI gives it a part of one), one instance for the
+// memory slices of a mixed MIG layout's instance, else shares.
 func devicePluginGPUs(g Group, shares int) (int, bool) {
-	if g.Fractional() {
+	switch {
+	case g.Fractional():
 		return 1, shares >= g.Sharing.PerGPU
+	case g.Partitioned():
+		return 1, true
 	}
 	return shares, true
 }
@@ -348,7 +361,7 @@ func startupSeconds(m Model) int32 {
 func container(k Kubernetes, g Group, m Model, gpus int, command, args []string, serves bool) corev1.Container {
 	limits := corev1.ResourceList{}
 	if n, ok := devicePluginGPUs(g, gpus); ok {
-		limits[gpuResource(g)] = *resource.NewQuantity(int64(n), resource.DecimalSI)
+		limits[gpuResource(g, gpus)] = *resource.NewQuantity(int64(n), resource.DecimalSI)
 	}
 	requests := limits.DeepCopy()
 	// The model cache is the pod's ephemeral storage.

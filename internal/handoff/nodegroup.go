@@ -58,9 +58,10 @@ type NodeGroupSpec struct {
 	Taints []Taint
 	// DiskGiB is the disk each node needs (NodeDiskBytes), in GiB.
 	DiskGiB int
-	// MIGProfile, EnginesPerGPU and MaxEnginesPerGPU are the group's GPU
-	// sharing ("" and 0 for whole GPUs): what a pod requests, and how the
-	// nodes are labelled.
+	// MIGProfile (a profile, or a mixed layout: all-balanced),
+	// EnginesPerGPU and MaxEnginesPerGPU are the group's GPU sharing (""
+	// and 0 for whole GPUs): what a pod requests, and how the nodes are
+	// labelled.
 	MIGProfile       string
 	EnginesPerGPU    int
 	MaxEnginesPerGPU int
@@ -157,6 +158,9 @@ func NodeLabels(pool string, g Group) map[string]string {
 	labels[LabelNodeGroup] = g.Name
 	switch sh := g.Sharing; {
 	case sh == nil:
+	case sh.MIGLayout != "":
+		// A mixed layout is named by its config: all-balanced.
+		labels[LabelMIGConfig] = sh.MIGLayout
 	case sh.MIGProfile != "":
 		// The GPU Operator's MIG manager partitions each GPU by this label.
 		labels[LabelMIGConfig] = catalog.MIGProfile{Profile: sh.MIGProfile}.Layout()
@@ -172,7 +176,8 @@ func NodeLabels(pool string, g Group) map[string]string {
 
 // Node labels of shared GPUs: LabelMIGConfig selects the GPU Operator MIG
 // manager's config (NVIDIA/gpu-operator assets/state-mig-manager
-// 0400_configmap.yaml, "all-<profile>"); LabelDevicePluginConfig selects
+// 0400_configmap.yaml, "all-<profile>" or the mixed "all-balanced");
+// LabelDevicePluginConfig selects
 // one of the device plugin's named configs (NVIDIA/k8s-device-plugin
 // README, "Updating Per-Node Configuration With a Node Label").
 const (
@@ -198,8 +203,8 @@ func NodeGroupSpecFor(pool string, g Group, size int, diskBytes int64) NodeGroup
 	}
 	switch sh := g.Sharing; {
 	case sh == nil:
-	case sh.MIGProfile != "":
-		spec.MIGProfile = sh.MIGProfile
+	case sh.MIGName() != "":
+		spec.MIGProfile = sh.MIGName()
 	case sh.Fractional:
 		spec.MaxEnginesPerGPU = sh.PerGPU
 	default:

@@ -13,6 +13,7 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"github.com/mcllm/terraform-provider-mcllm/internal/sharing"
 )
 
 // randomFleet plans a random fleet: catalog instance types on the three
@@ -92,7 +93,7 @@ func TestRandomFleetsRenderFaithfully(t *testing.T) {
 
 // randomSharedFleet plans a random fleet of small models on shared GPUs:
 // each catalog group of NVIDIA GPUs (AMD's device plugin shares none), at
-// most 8 a node, as a uniform MIG layout where
+// most 8 a node, as a uniform or the mixed MIG layout where
 // its GPU has MIG, else time-sliced by equal engines or in memory blocks.
 func randomSharedFleet(t testing.TB, rng *rand.Rand) Fleet {
 	var types []catalog.InstanceType
@@ -108,7 +109,11 @@ func randomSharedFleet(t testing.TB, rng *rand.Rand) Fleet {
 	for i := range 1 + rng.IntN(4) {
 		it := types[rng.IntN(len(types))]
 		g := testGroup(t, fmt.Sprintf("g%d", i), it.Cloud+"/"+it.Name, 1+rng.IntN(3), planner.CapacityOnDemand)
+		mixed := catalog.MIGLayouts(g.GPUModel)
 		switch profiles := catalog.MIGProfiles(g.GPUModel); {
+		case len(mixed) > 0 && rng.IntN(3) == 0:
+			l := sharing.Mixed(mixed[0])
+			g.NodeGroup = g.Shared(l.Sharing, 0)
 		case len(profiles) > 0 && rng.IntN(2) == 0:
 			p := profiles[rng.IntN(len(profiles))]
 			g.NodeGroup = g.Shared(planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(p.MemoryGiB*memory.GiB))
@@ -165,6 +170,13 @@ func TestRandomSharedFleetsRenderFaithfully(t *testing.T) {
 			fraction, annotated := pod.Annotations[AnnotationGPUFraction]
 			slots := len(r.Stages[0].GPUs)
 			switch {
+			case g.Partitioned():
+				kinds["mixed mig"]++
+				in := g.MIGInstanceOf(r)
+				q := c.Resources.Limits[corev1.ResourceName("nvidia.com/mig-"+in)]
+				if in == "" || q.Value() != 1 || len(c.Resources.Limits) != 1 || annotated {
+					t.Fatalf("%s: mixed-layout pod on %d slices: limits %v, annotations %v", r.Key(), slots, c.Resources.Limits, pod.Annotations)
+				}
 			case g.Sharing.MIGProfile != "":
 				kinds["mig"]++
 				q := c.Resources.Limits[corev1.ResourceName("nvidia.com/mig-"+g.Sharing.MIGProfile)]
@@ -188,7 +200,7 @@ func TestRandomSharedFleetsRenderFaithfully(t *testing.T) {
 		}
 	}
 	t.Logf("pods by share: %v", kinds)
-	if kinds["mig"] == 0 || kinds["block"] == 0 || kinds["whole or time-sliced"] == 0 {
+	if kinds["mig"] == 0 || kinds["mixed mig"] == 0 || kinds["block"] == 0 || kinds["whole or time-sliced"] == 0 {
 		t.Errorf("the fleets miss a kind of share: %v", kinds)
 	}
 }

@@ -93,6 +93,11 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 				Model: md.Name, Index: idx, NodeGroup: s.groups[o.group].Name,
 				TensorParallel: o.tensor, PipelineParallel: o.pipeline, MemoryPerGPU: o.memPerGPU, Stages: stages,
 			}
+			if g := s.groups[o.group]; g.Partitioned() && len(stages[0].GPUs) != o.unit {
+				// bound to a larger instance than it needs: its engine's
+				// memory is that instance's
+				r.MemoryPerGPU = md.Memory.PerGPU(g.ReplicaGPU(r), 1, 1).NeedBytes
+			}
 			res.Replicas = append(res.Replicas, r)
 			// On a group partitioned again, even the same share is another.
 			if cause, moved := s.failed[mi][idx]; moved && (!SamePlace(prevByKey[r.Key()], r) || s.groups[o.group].relaid != "") {
@@ -322,6 +327,13 @@ func (s *assignment) summarise(res *Result) {
 		for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
 			gr.UsedGPUs += g.GPUsPerNode - bits.OnesCount64(alloc.nodes[i].free&fullMask(g.GPUsPerNode))
 		}
+		usable := float64(g.GPUMemoryBytes) * g.Utilization * float64(gr.TotalGPUs)
+		if alloc.instances != nil { // count MIG instances, not memory slices
+			gr.TotalGPUs, gr.UsedGPUs = gr.Nodes*len(alloc.instances), 0
+			for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
+				gr.UsedGPUs += len(alloc.instances) - alloc.freeBlocks(alloc.nodes[i].free, 1)
+			}
+		}
 		nodes := make([]int, 0, len(use[gi]))
 		for n := range use[gi] {
 			nodes = append(nodes, n)
@@ -343,8 +355,7 @@ func (s *assignment) summarise(res *Result) {
 				res.ModelCost[name] += g.NodePrice(n) * float64(u.gpus[name]) / float64(total)
 			}
 		}
-		if gr.TotalGPUs > 0 {
-			usable := float64(g.GPUMemoryBytes) * g.Utilization * float64(gr.TotalGPUs)
+		if usable > 0 {
 			gr.MemoryUtilization = float64(mem) / usable
 		}
 		res.CostPerHour += gr.CostPerHour

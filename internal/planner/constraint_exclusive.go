@@ -31,7 +31,7 @@ func newNodeExclusivity(models []ModelDemand, classOf []int, groups int) *nodeEx
 // many distinct nodes as it has new replicas, and those nodes keep only
 // what is left beside one of its stages (exclusiveNodes). The maximum over
 // the models does not depend on the order they are visited in.
-func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fresh sizeCounts, steps []step) int {
+func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, node *groupBase, steps []step) int {
 	if !x.anyOn {
 		return 0
 	}
@@ -39,7 +39,7 @@ func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fr
 	bound := func(mi, replicas int) {
 		if replicas > 0 {
 			o := &s.opts[mi][s.optionOn(mi, gi)]
-			floor = max(floor, exclusiveNodes(replicas, o, st, fresh))
+			floor = max(floor, exclusiveNodes(replicas, o, st, node))
 		}
 	}
 	for mi, n := range x.perGroup[gi] {
@@ -64,8 +64,27 @@ func (x *nodeExclusivity) nodeFloor(s *assignment, gi, c int, st *sizeCounts, fr
 // what is left beside its stages. So a stage wider than that opens another
 // node (three 1-GPU replicas spread across 4-GPU nodes beside one 4-GPU
 // replica need four nodes, not three), and two replicas of nine 2-GPU
-// stages on 8-GPU nodes need six nodes, not the five their GPUs fill.
-func exclusiveNodes(replicas int, o *option, st *sizeCounts, fresh sizeCounts) int {
+// stages on 8-GPU nodes need six nodes, not the five their GPUs fill. node
+// gives the blocks of an empty node (groupBase.fresh) and whether they are
+// instances taken whole; a replica then takes the smallest that holds it.
+func exclusiveNodes(replicas int, o *option, st *sizeCounts, node *groupBase) int {
+	fresh := node.fresh
+	if node.whole {
+		rest, beside := *st, fresh
+		rest[levelOf(o.unit)] = max(0, rest[levelOf(o.unit)]-replicas)
+		for l := levelOf(o.unit); l < levels; l++ {
+			if beside[l] > 0 {
+				beside[l]--
+				break
+			}
+		}
+		var free sizeCounts
+		for l := range free {
+			free[l] = replicas * beside[l]
+		}
+		base := groupBase{baseNodes: replicas, free: free, fresh: fresh, whole: true}
+		return base.nodesFor(&rest)
+	}
 	gpus := 0
 	for i, n := range fresh {
 		gpus += n << i

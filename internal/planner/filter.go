@@ -166,7 +166,7 @@ func feasibleOptions(m ModelDemand, groups []NodeGroup, kinds []int, memo *estim
 // replica would span, or (slow) that it fits only with stages across nodes
 // the network does not suit.
 func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o option, ok bool, miss *memory.PerGPU, short nodeShortfall, slow bool) {
-	if g.Fractional() {
+	if g.Fractional() || g.Partitioned() {
 		o, ok, miss = chooseBlock(m, g, memo, kind)
 		return o, ok, miss, nodeShortfall{}, false
 	}
@@ -262,10 +262,19 @@ func chooseDegrees(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (o 
 
 // chooseBlock picks the block of slots a replica of m takes on Fractional
 // group g: the smallest power of two that holds it, and at least the
-// model's GPU memory fraction; else the nearest miss, on the whole GPU.
+// model's GPU memory fraction; else the nearest miss, on the whole GPU. On
+// a Partitioned group the block is the smallest instance of the layout
+// that holds it (the nearest miss then on the largest).
 func chooseBlock(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (option, bool, *memory.PerGPU) {
 	var r memory.PerGPU
 	for k := max(1, fractionSlots(g, m.GPUMemoryFraction)); k <= g.Sharing.PerGPU; k *= 2 {
+		if g.Partitioned() { // the next instance of the layout, whole
+			in, ok := g.instanceFor(k)
+			if !ok {
+				break
+			}
+			k = in.Slots
+		}
 		r = memo.perGPUOf(g.EngineGPU(k), perGPUKey{kind: kind, t: 1, p: 1, slots: k})
 		if r.Fits {
 			return option{tensor: 1, pipeline: 1, memPerGPU: r.NeedBytes, unit: k, units: 1}, true, nil
@@ -321,13 +330,21 @@ type perGPUKey struct{ kind, t, p, slots int }
 
 // gpuKinds numbers the distinct GPUs (memory, utilisation, model) of groups.
 func gpuKinds(groups []NodeGroup) []int {
-	ids := map[memory.GPU]int{}
+	type kind struct {
+		gpu    memory.GPU
+		layout string // a mixed MIG layout's engines see its instances
+	}
+	ids := map[kind]int{}
 	kinds := make([]int, len(groups))
 	for gi, g := range groups {
-		id, ok := ids[g.GPU()]
+		k := kind{gpu: g.GPU()}
+		if g.Partitioned() {
+			k.layout = g.Sharing.MIGLayout
+		}
+		id, ok := ids[k]
 		if !ok {
 			id = len(ids)
-			ids[g.GPU()] = id
+			ids[k] = id
 		}
 		kinds[gi] = id
 	}

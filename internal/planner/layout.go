@@ -26,7 +26,7 @@ func hasLayouts(groups []NodeGroup) bool {
 // stay on it only when l is the layout they ran on, or none is known.
 func withLayout(g NodeGroup, l Layout) NodeGroup {
 	for _, p := range g.Layouts {
-		if p.Previous && p != l {
+		if p.Previous && layoutName(p) != layoutName(l) {
 			g.relaid = fmt.Sprintf("node group %q changes from layout %s to %s: its GPUs are partitioned again", g.Name, layoutName(p), layoutName(l))
 		}
 	}
@@ -36,6 +36,8 @@ func withLayout(g NodeGroup, l Layout) NodeGroup {
 
 func layoutName(l Layout) string {
 	switch {
+	case l.Sharing.MIGLayout != "":
+		return l.Sharing.MIGLayout
 	case l.Sharing.MIGProfile != "":
 		return "all-" + l.Sharing.MIGProfile
 	case l.Sharing.Fractional:

@@ -37,7 +37,7 @@ func newOccupancy(s *assignment) *occupancy {
 // node floors the exclusivity constraint sets after steps.
 func (occ *occupancy) classNeed(s *assignment, gi, c int, st *sizeCounts, steps []step) int {
 	base := &occ.bases[gi][c]
-	return max(base.nodesFor(st), s.exclusive.nodeFloor(s, gi, c, st, base.fresh, steps))
+	return max(base.nodesFor(st), s.exclusive.nodeFloor(s, gi, c, st, base, steps))
 }
 
 // nodesAfter is group gi's node count after the steps that concern it.

@@ -3,6 +3,7 @@ package planner
 import (
 	"maps"
 	"math/bits"
+	"sort"
 )
 
 // Packing works on GPU counts. A replica's pipeline stage takes t GPUs of
@@ -41,16 +42,25 @@ type groupBase struct {
 	baseNodes int
 	free      sizeCounts // free aligned blocks on the base nodes
 	fresh     sizeCounts // blocks of an empty node
+	// whole: the blocks are the instances of a mixed MIG layout, each
+	// taken whole by one stage of its size or smaller, never split.
+	whole bool
 }
 
 // nodesFor is the node count after packing stages (counts per size) into
-// the base nodes first and fresh nodes after, largest stages first.
+// the base nodes first and fresh nodes after, largest stages first. A
+// block splits into two of half its size, or, whole, holds one smaller
+// stage; either way stages taken largest first fill the fewest nodes.
 func (b *groupBase) nodesFor(stages *sizeCounts) int {
 	free := b.free
 	nodes := b.baseNodes
+	split := 2
+	if b.whole {
+		split = 1
+	}
 	avail := 0 // free slots of the current size
 	for i := levels - 1; i >= 0; i-- {
-		avail = avail*2 + free[i]
+		avail = avail*split + free[i]
 		c := stages[i]
 		if c == 0 {
 			continue
@@ -63,7 +73,7 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 		}
 		perNode := 0
 		for j := i; j < levels; j++ {
-			perNode += b.fresh[j] << (j - i)
+			perNode += b.fresh[j] * pow(split, j-i)
 		}
 		if perNode == 0 { // stage wider than a node: filtered out earlier
 			return maxNodesPerGroup + 1
@@ -76,6 +86,14 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 		}
 	}
 	return nodes
+}
+
+func pow(base, exp int) int {
+	out := 1
+	for range exp {
+		out *= base
+	}
+	return out
 }
 
 // nodeAlloc is the GPU allocation of one node during binding.
@@ -94,15 +112,47 @@ type groupAlloc struct {
 	gpusPerNode int
 	maxNodes    int
 	nodes       []nodeAlloc
+	// instances, on a Partitioned group, are the MIG instances of a node
+	// as blocks of its slots, smallest first: a stage takes one whole.
+	instances []block
 	// cursor[i] is the first node that may still have a free block of size
 	// 1<<i; blocks only ever disappear while binding, so it only advances.
 	cursor [levels]int
 }
 
+// block is an aligned run of a node's GPUs (or slots): [off, off+size).
+type block struct{ off, size int }
+
 func newGroupAlloc(g NodeGroup) *groupAlloc {
 	a := &groupAlloc{gpusPerNode: g.GPUsPerNode, maxNodes: g.MaxNodes}
+	if g.Partitioned() {
+		for gpu := range g.PhysicalGPUs() {
+			for _, in := range g.Sharing.Instances {
+				a.instances = append(a.instances, block{gpu*g.Sharing.PerGPU + in.Offset, in.Slots})
+			}
+		}
+		sort.SliceStable(a.instances, func(i, j int) bool { return a.instances[i].size < a.instances[j].size })
+	}
 	a.grow(g.MinNodes)
 	return a
+}
+
+func (b block) mask() uint64 { return fullMask(b.size) << b.off }
+
+// isInstance reports whether gpus, in order, are exactly one instance of a
+// Partitioned group's layout.
+func (a *groupAlloc) isInstance(gpus []int) bool {
+	for _, b := range a.instances {
+		if len(gpus) == b.size && gpus[0] == b.off {
+			for k, g := range gpus {
+				if g != b.off+k {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func fullMask(n int) uint64 {
@@ -163,15 +213,25 @@ func (n *nodeAlloc) addModel(model int) {
 // holds reports whether a stage of the model is on the node.
 func (n *nodeAlloc) holds(model int) bool { return n.models[model] > 0 }
 
-// blockIn finds the lowest aligned free block of size on a node.
-func blockIn(free uint64, gpusPerNode, size int) (int, bool) {
+// blockIn finds where a stage of size binds on a node with GPUs free: the
+// lowest aligned free block of size, or on a Partitioned group the
+// smallest free instance at least that large, taken whole.
+func (a *groupAlloc) blockIn(free uint64, size int) (block, bool) {
+	if a.instances != nil {
+		for _, b := range a.instances {
+			if b.size >= size && free&b.mask() == b.mask() {
+				return b, true
+			}
+		}
+		return block{}, false
+	}
 	mask := fullMask(size)
-	for off := 0; off+size <= gpusPerNode; off += size {
+	for off := 0; off+size <= a.gpusPerNode; off += size {
 		if free&(mask<<off) == mask<<off {
-			return off, true
+			return block{off, size}, true
 		}
 	}
-	return 0, false
+	return block{}, false
 }
 
 // place binds one stage of size GPUs, first fit from the lowest node index.
@@ -187,7 +247,7 @@ func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool)
 			a.grow(i + 1)
 		}
 		n := &a.nodes[i]
-		off, ok := blockIn(n.free, a.gpusPerNode, size)
+		b, ok := a.blockIn(n.free, size)
 		if !ok {
 			if i == a.cursor[lvl] {
 				a.cursor[lvl] = i + 1
@@ -197,28 +257,38 @@ func (a *groupAlloc) place(size, model, class int, exclusive bool) (Stage, bool)
 		if (exclusive && n.holds(model)) || (n.class >= 0 && n.class != class) {
 			continue
 		}
-		return a.takeAt(i, off, size, model, class), true
+		return a.takeAt(i, b, model, class), true
 	}
 }
 
-// takeAt binds the block of size GPUs at offset off of node i, free and of
-// the model's class, to the model.
-func (a *groupAlloc) takeAt(i, off, size, model, class int) Stage {
+// takeAt binds block b of node i, free and of the model's class, to the
+// model.
+func (a *groupAlloc) takeAt(i int, b block, model, class int) Stage {
 	n := &a.nodes[i]
-	n.free &^= fullMask(size) << off
+	n.free &^= b.mask()
 	n.class = class
 	n.addModel(model)
-	gpus := make([]int, size)
+	gpus := make([]int, b.size)
 	for k := range gpus {
-		gpus[k] = off + k
+		gpus[k] = b.off + k
 	}
 	return Stage{Node: i, GPUs: gpus}
 }
 
-// freeBlocks counts the aligned free blocks of size on a node.
-func freeBlocks(free uint64, gpusPerNode, size int) int {
-	mask, n := fullMask(size), 0
-	for off := 0; off+size <= gpusPerNode; off += size {
+// freeBlocks counts the aligned free blocks of size on a node (the free
+// instances at least that large on a Partitioned group).
+func (a *groupAlloc) freeBlocks(free uint64, size int) int {
+	n := 0
+	if a.instances != nil {
+		for _, b := range a.instances {
+			if b.size >= size && free&b.mask() == b.mask() {
+				n++
+			}
+		}
+		return n
+	}
+	mask := fullMask(size)
+	for off := 0; off+size <= a.gpusPerNode; off += size {
 		if free&(mask<<off) == mask<<off {
 			n++
 		}
@@ -230,11 +300,11 @@ func freeBlocks(free uint64, gpusPerNode, size int) int {
 // free block, when the node has one and holds the model's class or none.
 func (a *groupAlloc) takeBlock(i, size, model, class int) (Stage, bool) {
 	n := &a.nodes[i]
-	off, ok := blockIn(n.free, a.gpusPerNode, size)
+	b, ok := a.blockIn(n.free, size)
 	if !ok || (n.class >= 0 && n.class != class) {
 		return Stage{}, false
 	}
-	return a.takeAt(i, off, size, model, class), true
+	return a.takeAt(i, b, model, class), true
 }
 
 // placeBeside binds the next stage of a replica on node i, where its
@@ -257,7 +327,7 @@ func (a *groupAlloc) placeWithRoom(size, need, model, class int, exclusive bool)
 			a.grow(i + 1)
 		}
 		n := &a.nodes[i]
-		if (exclusive && n.holds(model)) || freeBlocks(n.free, a.gpusPerNode, size) < need {
+		if (exclusive && n.holds(model)) || a.freeBlocks(n.free, size) < need {
 			continue
 		}
 		if st, ok := a.takeBlock(i, size, model, class); ok {
@@ -286,10 +356,10 @@ func (a *groupAlloc) usedNodes(minNodes int) int {
 // they count as the fresh nodes of whichever classes need some, and the
 // group has max(existing nodes, Σ class nodes).
 func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) (bases []groupBase, existing int) {
-	fresh := alignedBlocks(g.GPUsPerNode)
+	fresh := a.freeOn(fullMask(g.GPUsPerNode))
 	bases = make([]groupBase, classes)
 	for c := range bases {
-		bases[c] = groupBase{fresh: fresh}
+		bases[c] = groupBase{fresh: fresh, whole: a.instances != nil}
 	}
 	existing = a.usedNodes(g.MinNodes)
 	for i := 0; i < min(existing, len(a.nodes)); i++ {
@@ -299,9 +369,29 @@ func (a *groupAlloc) basesAfterPins(g NodeGroup, classes int) (bases []groupBase
 		}
 		c := max(n.class, 0)
 		bases[c].baseNodes++
-		addFreeBlocks(&bases[c].free, n.free, g.GPUsPerNode)
+		free := a.freeOn(n.free)
+		for l := range free {
+			bases[c].free[l] += free[l]
+		}
 	}
 	return bases, existing
+}
+
+// freeOn counts the blocks a node with GPUs free offers the count model:
+// its maximal aligned free blocks, or its free instances on a Partitioned
+// group.
+func (a *groupAlloc) freeOn(free uint64) sizeCounts {
+	var c sizeCounts
+	if a.instances == nil {
+		addFreeBlocks(&c, free, a.gpusPerNode)
+		return c
+	}
+	for _, b := range a.instances {
+		if free&b.mask() == b.mask() {
+			c[levelOf(b.size)]++
+		}
+	}
+	return c
 }
 
 // addFreeBlocks counts the maximal aligned free blocks of a node.

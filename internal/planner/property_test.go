@@ -158,7 +158,7 @@ func checkInvariants(t testing.TB, req Request, res *Result) {
 		}
 		for _, s := range r.Stages {
 			width := r.TensorParallel
-			if g.Fractional() { // a block of slots, whatever its width
+			if g.Fractional() || g.Partitioned() { // a block of slots, whatever its width
 				width = len(s.GPUs)
 			}
 			if s.Node < 0 || s.Node >= sizes[g.Name] || len(s.GPUs) != width || width == 0 {

@@ -109,13 +109,19 @@ func withRandomSharing(rng *rand.Rand, req Request) (Request, map[string]float64
 	whole := map[string]float64{}
 	for i, g := range req.NodeGroups {
 		whole[g.Name] = g.Utilization
+		mixed := catalog.MIGLayouts(g.GPUModel)
 		switch profiles := catalog.MIGProfiles(g.GPUModel); {
 		case len(profiles) > 1 && rng.IntN(8) == 0: // two layouts to choose from
 			for _, k := range rng.Perm(len(profiles))[:2] {
 				p := profiles[k]
 				g.Layouts = append(g.Layouts, Layout{Sharing: GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, MIGBytes: int64(math.Round(p.MemoryGiB * memory.GiB))})
 			}
+			if len(mixed) > 0 && rng.IntN(2) == 0 {
+				g.Layouts = append(g.Layouts, Layout{Sharing: balancedSharing(mixed[0])})
+			}
 			req.NodeGroups[i] = g
+		case len(mixed) > 0 && rng.IntN(3) == 0:
+			req.NodeGroups[i] = g.Shared(balancedSharing(mixed[0]), 0)
 		case len(profiles) > 0 && rng.IntN(2) == 0:
 			p := profiles[rng.IntN(len(profiles))]
 			req.NodeGroups[i] = g.Shared(GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, int64(math.Round(p.MemoryGiB*memory.GiB)))
@@ -147,7 +153,7 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 		n = 500
 	}
 	rng := rand.New(rand.NewPCG(15, 3))
-	onShares := 0
+	onShares, onMixed := 0, 0
 	for i := range n {
 		req, whole := withRandomSharing(rng, randomRequest(t, rng))
 		res, err := Plan(req)
@@ -164,6 +170,9 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 				continue
 			}
 			onShares++
+			if g.Partitioned() {
+				onMixed++
+			}
 			if r.TensorParallel != 1 || r.PipelineParallel != 1 || !models[r.Model].ShareGPU {
 				t.Errorf("case %d: %s on shared %s at t%d p%d (share_gpu %v)", i, r.Key(), g.Name, r.TensorParallel, r.PipelineParallel, models[r.Model].ShareGPU)
 			}
@@ -179,11 +188,16 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 				}
 				key := fmt.Sprintf("%s/%d/%d", g.Name, r.Stages[0].Node, first)
 				perGPU[key] += gpu.Utilization
+			} else if g.Partitioned() {
+				if _, ok := catalog.LookupMIGLayout(g.GPUModel, g.Sharing.MIGLayout); !ok || checkInstances(*g.Sharing) != "" {
+					t.Errorf("case %d: invalid MIG layout %s on %s", i, g.Sharing.MIGLayout, g.GPUModel)
+				}
 			} else if p, err := catalog.LookupMIGProfile(g.GPUModel, g.Sharing.MIGProfile); err != nil ||
 				p.PerGPU*p.ComputeSlices > 7 || p.PerGPU*p.MemorySlices > 8 {
 				t.Errorf("case %d: invalid MIG layout %s on %s", i, g.Sharing.MIGProfile, g.GPUModel)
 			}
 		}
+		checkPartitioned(t, req, res)
 		for key, u := range perGPU {
 			if name := strings.Split(key, "/")[0]; u > whole[name]+1e-9 {
 				t.Errorf("case %d: engines on time-sliced GPU %s use %.4f of it, above the group's %.4f", i, key, u, whole[name])
@@ -193,7 +207,10 @@ func TestPropertySharingNeverOverCommits(t *testing.T) {
 			t.Fatalf("case %d failed", i)
 		}
 	}
-	t.Logf("%d instances; %d replicas on shares", n, onShares)
+	t.Logf("%d instances; %d replicas on shares, %d on mixed MIG layouts", n, onShares, onMixed)
+	if onMixed == 0 {
+		t.Error("no replica ran on a mixed MIG layout")
+	}
 	if onShares == 0 {
 		t.Error("no replica ran on a share: the generator tests nothing")
 	}

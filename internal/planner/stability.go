@@ -79,7 +79,9 @@ func (s *assignment) keep(mi int, r Replica) (Replica, string) {
 		switch {
 		case g.Fractional() && len(st.GPUs) != s.opts[mi][oi].unit:
 			return r, fmt.Sprintf("its block of %d GPU memory slots is no longer the %d the model takes on node group %q", len(st.GPUs), s.opts[mi][oi].unit, g.Name)
-		case !g.Fractional() && len(st.GPUs) != r.TensorParallel:
+		case g.Partitioned() && !s.allocs[gi].isInstance(st.GPUs):
+			return r, fmt.Sprintf("its memory slots are not one MIG instance of node group %q's layout %s", g.Name, g.Sharing.MIGLayout)
+		case !g.Fractional() && !g.Partitioned() && len(st.GPUs) != r.TensorParallel:
 			return r, "its stages do not match its tensor parallel degree"
 		}
 	}

@@ -233,7 +233,7 @@ func TestExclusiveNodes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := c.stages
-			if got := exclusiveNodes(c.replicas, &option{unit: c.unit, units: c.units}, &st, alignedBlocks(c.gpu)); got != c.want {
+			if got := exclusiveNodes(c.replicas, &option{unit: c.unit, units: c.units}, &st, &groupBase{fresh: alignedBlocks(c.gpu)}); got != c.want {
 				t.Errorf("got %d nodes, want %d", got, c.want)
 			}
 		})

@@ -127,6 +127,13 @@ type GPUSharing struct {
 	// where each share is an engine on the whole GPU with Utilization its
 	// part of the GPU (Shared).
 	MIGProfile string
+	// MIGLayout names a mixed MIG layout (the nvidia.com/mig.config value,
+	// all-balanced), whose Instances partition every GPU into profiles of
+	// several sizes. A share is then one of the GPU's 8 memory slices
+	// (PerGPU 8), and a replica takes one instance whole: the smallest
+	// free one that holds it (Partitioned).
+	MIGLayout string
+	Instances []MIGInstance
 	// PerGPU is the shares of one physical GPU.
 	PerGPU int
 	// Fractional makes the time-sliced shares slots of a GPU's usable
@@ -136,6 +143,25 @@ type GPUSharing struct {
 	// utilization is its shares' (EngineGPU). PerGPU is then a power of
 	// two, so that aligned blocks never cross a GPU.
 	Fractional bool
+}
+
+// MIGInstance is one instance of a GPU under a mixed MIG layout: its
+// profile, the memory slices [Offset, Offset+Slots) it occupies, an aligned
+// power-of-two block of the GPU's 8, and the memory a process sees in it.
+type MIGInstance struct {
+	Profile       string
+	Offset, Slots int
+	Bytes         int64
+}
+
+// MIGName is how the sharing's MIG layout is named where a user writes it
+// (node_group_specs.mig_profile): the profile of a uniform layout, the
+// mixed layout's label value; "" without MIG.
+func (s GPUSharing) MIGName() string {
+	if s.MIGLayout != "" {
+		return s.MIGLayout
+	}
+	return s.MIGProfile
 }
 
 // Shared is group g with its GPUs shared as s: GPUsPerNode counts the
@@ -148,9 +174,16 @@ type GPUSharing struct {
 func (g NodeGroup) Shared(s GPUSharing, migBytes int64) NodeGroup {
 	g.Sharing = &s
 	g.GPUsPerNode *= s.PerGPU
-	if s.MIGProfile != "" {
+	switch {
+	case len(s.Instances) > 0: // a slot's part of the instances' memory
+		var sum int64
+		for _, in := range s.Instances {
+			sum += in.Bytes
+		}
+		g.GPUMemoryBytes = sum / int64(max(s.PerGPU, 1))
+	case s.MIGProfile != "":
 		g.GPUMemoryBytes = migBytes
-	} else if s.PerGPU > 1 {
+	case s.PerGPU > 1:
 		g.Utilization = math.Floor(g.Utilization/float64(s.PerGPU)*1e4) / 1e4
 	}
 	return g
@@ -166,7 +199,25 @@ func (g NodeGroup) PhysicalGPUs() int {
 
 // TimeSliced reports whether the group's shares are engines time-slicing
 // (or MPS-sharing) whole GPUs.
-func (g NodeGroup) TimeSliced() bool { return g.Sharing != nil && g.Sharing.MIGProfile == "" }
+func (g NodeGroup) TimeSliced() bool {
+	return g.Sharing != nil && g.Sharing.MIGProfile == "" && g.Sharing.MIGLayout == ""
+}
+
+// Partitioned reports whether the group's GPUs are under a mixed MIG
+// layout: each replica takes one instance of it whole.
+func (g NodeGroup) Partitioned() bool { return g.Sharing != nil && len(g.Sharing.Instances) > 0 }
+
+// instanceFor is the smallest instance of a Partitioned group's layout of
+// at least slots memory slices; false when none is that large.
+func (g NodeGroup) instanceFor(slots int) (MIGInstance, bool) {
+	best, ok := MIGInstance{}, false
+	for _, in := range g.Sharing.Instances {
+		if in.Slots >= slots && (!ok || in.Slots < best.Slots) {
+			best, ok = in, true
+		}
+	}
+	return best, ok
+}
 
 // Fractional reports whether engines of the group take blocks of a GPU's
 // memory of their own size (GPUSharing.Fractional).
@@ -201,6 +252,9 @@ func (g NodeGroup) GPU() memory.GPU { return g.EngineGPU(1) }
 func (g NodeGroup) EngineGPU(slots int) memory.GPU {
 	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
 	switch {
+	case g.Partitioned(): // the instance an engine of slots runs in
+		in, _ := g.instanceFor(max(slots, 1))
+		gpu.VisibleBytes = in.Bytes
 	case g.Fractional():
 		slots = min(max(slots, 1), g.Sharing.PerGPU)
 		gpu.Utilization = math.Round(g.Utilization*float64(slots)*1e4) / 1e4
@@ -218,10 +272,20 @@ func SlotUtilization(engineUtil float64, slots int) float64 {
 	return math.Round(engineUtil/float64(max(slots, 1))*1e4) / 1e4
 }
 
+// MIGInstanceOf is the profile of the instance replica r is bound to on a
+// Partitioned group; "" elsewhere.
+func (g NodeGroup) MIGInstanceOf(r Replica) string {
+	if !g.Partitioned() || len(r.Stages) == 0 {
+		return ""
+	}
+	in, _ := g.instanceFor(len(r.Stages[0].GPUs))
+	return in.Profile
+}
+
 // ReplicaGPU is the GPU replica r's engine sees on the group: on a
 // Fractional group, its block's (the GPUs of its one stage).
 func (g NodeGroup) ReplicaGPU(r Replica) memory.GPU {
-	if g.Fractional() && len(r.Stages) > 0 {
+	if (g.Fractional() || g.Partitioned()) && len(r.Stages) > 0 {
 		return g.EngineGPU(len(r.Stages[0].GPUs))
 	}
 	return g.GPU()
@@ -373,7 +437,9 @@ type Request struct {
 type GroupResult struct {
 	Name string
 	// Nodes is the size the group must be scaled to.
-	Nodes       int
+	Nodes int
+	// UsedGPUs and TotalGPUs count GPUs, or on a shared group its shares
+	// (MIG instances, engines' slots).
 	UsedGPUs    int
 	TotalGPUs   int
 	CostPerHour float64

@@ -141,6 +141,10 @@ func ValidateRequest(req Request) []*InputError {
 			add(k, g.Name, "gpu_sharing", "%d shares per GPU do not divide the group's %d shares per node", sh.PerGPU, g.GPUsPerNode)
 		} else if sh != nil && sh.Fractional && (sh.MIGProfile != "" || sh.PerGPU < 2 || sh.PerGPU&(sh.PerGPU-1) != 0) {
 			add(k, g.Name, "gpu_sharing.max_engines_per_gpu", "must be a power of two from 2 (a replica's block of a GPU is a power-of-two part of it), got %d", sh.PerGPU)
+		} else if sh != nil && (len(sh.Instances) > 0 || sh.MIGLayout != "") {
+			if msg := checkInstances(*sh); msg != "" {
+				add(k, g.Name, "gpu_sharing.mig_profile", "layout %s: %s", sh.MIGLayout, msg)
+			}
 		}
 		switch g.CapacityType {
 		case CapacityOnDemand, CapacitySpot, "":
@@ -343,4 +347,23 @@ func trimField(err error) string {
 		return rest
 	}
 	return msg
+}
+
+// checkInstances is what is wrong with a mixed MIG layout, "" when
+// nothing: its instances are aligned power-of-two blocks of the GPU's 8
+// memory slices (PerGPU), apart, each with memory, and it is MIG alone.
+func checkInstances(sh GPUSharing) string {
+	if sh.MIGLayout == "" || len(sh.Instances) == 0 || sh.MIGProfile != "" || sh.Fractional || sh.PerGPU != 8 {
+		return "a mixed layout needs a name, instances, 8 memory slices per GPU, and no other sharing"
+	}
+	used := 0
+	for _, in := range sh.Instances {
+		mask := (1<<max(in.Slots, 0) - 1) << max(in.Offset, 0)
+		if in.Slots < 1 || in.Slots&(in.Slots-1) != 0 || in.Offset < 0 || in.Offset%in.Slots != 0 ||
+			in.Offset+in.Slots > sh.PerGPU || used&mask != 0 || in.Bytes <= 0 {
+			return fmt.Sprintf("instance %s at memory slice %d of %d slices overlaps another, is misaligned or has no memory", in.Profile, in.Offset, in.Slots)
+		}
+		used |= mask
+	}
+	return ""
 }

@@ -298,6 +298,10 @@ func numberCases() map[string]badPoolCase {
 			in.sharing = map[string]tftypes.Value{"mig_profiles": strList([]string{"1g.10gb"})}
 		},
 			gp("gpu_sharing").WithAttributeName("mig_profiles").WithElementKeyInt(0), "X100 has no MIG profiles mcllm knows"},
+		"mixed MIG layout on a GPU without MIG": {func(in *poolInput) {
+			in.sharing = map[string]tftypes.Value{"mig_profile": tftypes.NewValue(tftypes.String, "all-balanced")}
+		},
+			gp("gpu_sharing").WithAttributeName("mig_profile"), "X100 has no MIG profiles mcllm knows"},
 		"quota limit negative":        {quota(num(-1), nil), qp("limit"), `quotas["q"].limit must be between 0 and 1,000,000,000`},
 		"quota limit fractional":      {quota(num(1.5), nil), qp("limit"), "must be a whole number; got 1.5"},
 		"quota limit above the limit": {quota(num(2e9), nil), qp("limit"), "limit must be between 0 and 1,000,000,000"},

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/handoff"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
+	"github.com/mcllm/terraform-provider-mcllm/internal/sharing"
 )
 
 // The interface the function implements, checked by the compiler.
@@ -145,11 +145,11 @@ func fleetOfPool(ctx context.Context, pool types.Dynamic) (handoff.Fleet, error)
 			CapacityType: s.CapacityType, Labels: s.Labels}
 		switch {
 		case s.MIGProfile != nil:
-			p, err := catalog.LookupMIGProfile(s.GPUModel, *s.MIGProfile)
+			l, err := sharing.MIG(s.GPUModel, *s.MIGProfile)
 			if err != nil {
 				return handoff.Fleet{}, fmt.Errorf("node group %q: %w; plan the pool again", g, err)
 			}
-			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, ng.GPUsPerNode*p.PerGPU
+			ng.Sharing, ng.GPUsPerNode = &l.Sharing, ng.GPUsPerNode*l.Sharing.PerGPU
 		case s.Engines != nil:
 			ng.Sharing, ng.GPUsPerNode = &planner.GPUSharing{PerGPU: int(*s.Engines)}, ng.GPUsPerNode*int(*s.Engines)
 		case s.MaxEngines != nil:

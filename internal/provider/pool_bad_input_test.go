@@ -154,6 +154,8 @@ func TestAccBadInput(t *testing.T) {
 			`gpu_sharing.mig_profile: unknown MIG profile of H100-80GB "1g.11gb"; did you mean "1g.10gb"`},
 		"MIG on a GPU without it": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "g6.12xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.10gb" } }`, okShard, ""),
 			`L4 has no MIG profiles mcllm knows`},
+		"mixed MIG layout the GPU lacks": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p6-b200.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "all-balanced" } }`, okShard, ""),
+			`gpu_sharing.mig_profile: unknown MIG profile of B200 "all-balanced"`},
 		"both sharing kinds": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.10gb", engines_per_gpu = 2 } }`, okShard, ""),
 			`gpu_sharing sets exactly one of mig_profile (MIG instances), mig_profiles (MIG layouts to choose from), engines_per_gpu`},
 		"unknown MIG profile to choose": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profiles = ["1g.10gb", "2g.30gb"] } }`, okShard, ""),

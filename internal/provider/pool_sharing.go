@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -15,11 +14,12 @@ import (
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/limits"
-	"github.com/mcllm/terraform-provider-mcllm/internal/planner/memory"
+	"github.com/mcllm/terraform-provider-mcllm/internal/sharing"
 )
 
 // A node group's gpu_sharing: its GPUs split into MIG instances of one
-// profile (the GPU Operator's uniform "all-<profile>" layout), time-sliced
+// profile (the GPU Operator's uniform "all-<profile>" layout) or of the
+// mixed all-balanced layout, time-sliced
 // by several equal engines (the device plugin's time-slicing replicas), or
 // shared by engines each at its own memory fraction (KAI Scheduler's GPU
 // sharing). The planner then sees shares (planner.NodeGroup.Shared).
@@ -44,11 +44,13 @@ func gpuSharingAttribute() schema.Attribute {
 			"mig_profile": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "MIG profile every GPU is partitioned into, as NVIDIA names it (`1g.10gb`, `2g.20gb`, `3g.40gb` on " +
 					"an A100-80GB or H100-80GB): the GPU Operator's layout `all-<profile>`, with its instances per GPU and the memory a " +
-					"process sees in one (the guide lists them per GPU model). Pods request `nvidia.com/mig-<profile>`: the device " +
-					"plugin's `mixed` MIG strategy."},
+					"process sees in one (the guide lists them per GPU model). Or `all-balanced`, the GPU Operator's mixed layout: " +
+					"each GPU holds two 1g, one 2g and one 3g instance (A100, H100, H100 NVL and H200; on an A100-80GB 2 × " +
+					"`1g.10gb`, `2g.20gb` and `3g.40gb`), and each replica takes the smallest free instance that holds it, whole. " +
+					"Pods request `nvidia.com/mig-<profile>` of their instance: the device plugin's `mixed` MIG strategy."},
 			"mig_profiles": schema.ListAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "MIG profiles the planner may choose from for the whole group, as `mig_profile` names them: it " +
-					"plans the pool with each uniform layout in turn and keeps the one that places most replicas, then costs least, " +
+				MarkdownDescription: "MIG profiles the planner may choose from for the whole group, as `mig_profile` names them " +
+					"(`all-balanced` among them): it plans the pool with each layout in turn and keeps the one that places most replicas, then costs least, " +
 					"the earlier in the list on a tie; `node_group_specs.mig_profile` shows the choice. A later plan keeps the " +
 					"layout the group has while it is in the list, so that nodes are not partitioned again; a `rebalance` chooses " +
 					"again, and a change of layout moves the group's replicas."},
@@ -92,12 +94,11 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 			"gpu_sharing sets exactly one of mig_profile (MIG instances), mig_profiles (MIG layouts to choose from), "+
 				"engines_per_gpu (equal time-sliced engines) and max_engines_per_gpu (engines at their own memory fractions).")
 	case !s.MIGProfile.IsNull():
-		p, err := catalog.LookupMIGProfile(g.GPUModel, s.MIGProfile.ValueString())
+		l, err := sharing.MIG(g.GPUModel, s.MIGProfile.ValueString())
 		if err != nil {
 			diags.AddAttributeError(at.AtName("mig_profile"), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profile: %s.", err))
 			return g
 		}
-		l := migLayout(p)
 		return g.Shared(l.Sharing, l.MIGBytes)
 	case !s.MIGProfiles.IsNull():
 		g.Layouts = migLayouts(at.AtName("mig_profiles"), g.GPUModel, s.MIGProfiles, diags)
@@ -140,34 +141,29 @@ func sharesPerGPU(at path.Path, l limits.Int, v types.Int64, g planner.NodeGroup
 	return n, true
 }
 
-// migLayouts are the uniform MIG layouts a mig_profiles list allows, in its
-// order, each profile known for the GPU and listed once.
+// migLayouts are the MIG layouts a mig_profiles list allows, in its order,
+// each known for the GPU and listed once.
 func migLayouts(at path.Path, gpuModel string, list types.List, diags *diag.Diagnostics) []planner.Layout {
 	var out []planner.Layout
 	seen := map[string]bool{}
 	for i, e := range list.Elements() {
 		name, _ := e.(types.String)
-		p, err := catalog.LookupMIGProfile(gpuModel, name.ValueString())
+		l, err := sharing.MIG(gpuModel, name.ValueString())
 		switch {
 		case err != nil:
 			diags.AddAttributeError(at.AtListIndex(i), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles[%d]: %s.", i, err))
 			continue
-		case seen[p.Profile]:
-			diags.AddAttributeError(at.AtListIndex(i), "Duplicate MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles lists %q twice.", p.Profile))
+		case seen[l.Sharing.MIGName()]:
+			diags.AddAttributeError(at.AtListIndex(i), "Duplicate MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles lists %q twice.", l.Sharing.MIGName()))
 			continue
 		}
-		seen[p.Profile] = true
-		out = append(out, migLayout(p))
+		seen[l.Sharing.MIGName()] = true
+		out = append(out, l)
 	}
 	if len(list.Elements()) == 0 {
 		diags.AddAttributeError(at, "No MIG profile", "gpu_sharing.mig_profiles must list at least one MIG profile to choose from.")
 	}
 	return out
-}
-
-// migLayout is the uniform layout of MIG profile p.
-func migLayout(p catalog.MIGProfile) planner.Layout {
-	return planner.Layout{Sharing: planner.GPUSharing{MIGProfile: p.Profile, PerGPU: p.PerGPU}, MIGBytes: int64(math.Round(p.MemoryGiB * memory.GiB))}
 }
 
 // keepLayouts settles the layout of every group that chooses one to the
@@ -189,7 +185,7 @@ func keepLayouts(req *planner.Request, priorSpecs tftypes.Value) {
 		}
 		prior := rawString(spec["mig_profile"])
 		for li, l := range g.Layouts {
-			if l.Sharing.MIGProfile != prior || prior == "" {
+			if l.Sharing.MIGName() != prior || prior == "" {
 				continue
 			}
 			if !req.Rebalance {

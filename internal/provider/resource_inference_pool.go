@@ -720,7 +720,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 		if len(r.Stages) > 0 {
 			first = r.Stages[0]
 		}
-		profile := memoryProfileKey(r)
+		profile := memoryProfileKey(g, r)
 		if _, seen := profiles[profile]; !seen {
 			profiles[profile] = memoryProfile(estimates[r.Model], g, r)
 		}
@@ -734,7 +734,7 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 			"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
 			"memory_per_gpu_bytes": types.Int64Value(r.MemoryPerGPU),
 			"usable_memory_bytes":  types.Int64Value(g.ReplicaGPU(r).UsableBytes()),
-			"gpu_memory_bytes":     types.Int64Value(g.GPUMemoryBytes),
+			"gpu_memory_bytes":     types.Int64Value(g.ReplicaGPU(r).VisibleBytes),
 			"memory_profile":       types.StringValue(profile),
 		})
 	}
@@ -813,9 +813,14 @@ func (m *poolModel) setOutputs(ctx context.Context, req planner.Request, res *pl
 var memoryProfileObjType = memoryProfileType.(types.ObjectType)
 
 // memoryProfileKey names the memory profile of a replica: its model, node
-// group and parallel layout.
-func memoryProfileKey(r planner.Replica) string {
-	return fmt.Sprintf("%s/%s/tp%d-pp%d", r.Model, r.NodeGroup, r.TensorParallel, r.PipelineParallel)
+// group and parallel layout, and under a mixed MIG layout the instance it
+// runs in (replicas of one model may take instances of several sizes).
+func memoryProfileKey(g planner.NodeGroup, r planner.Replica) string {
+	key := fmt.Sprintf("%s/%s/tp%d-pp%d", r.Model, r.NodeGroup, r.TensorParallel, r.PipelineParallel)
+	if in := g.MIGInstanceOf(r); in != "" {
+		key += "-" + in
+	}
+	return key
 }
 
 // memoryProfile is a replica's memory on its most loaded GPU, as the
@@ -827,7 +832,7 @@ func memoryProfile(e *memory.Estimate, g planner.NodeGroup, r planner.Replica) m
 	return map[string]attr.Value{
 		"model": types.StringValue(r.Model), "node_group": types.StringValue(r.NodeGroup),
 		"tensor_parallel": types.Int64Value(int64(r.TensorParallel)), "pipeline_parallel": types.Int64Value(int64(r.PipelineParallel)),
-		"gpu_memory_gib":         types.Float64Value(analysis.Round(gib(g.GPUMemoryBytes), 2)),
+		"gpu_memory_gib":         types.Float64Value(analysis.Round(gib(gpu.VisibleBytes), 2)),
 		"gpu_memory_utilization": types.Float64Value(gpu.Utilization),
 		"memory_per_gpu_gib":     v(r.MemoryPerGPU),
 		"weights_gib":            v(pg.WeightBytes), "lora_gib": v(pg.LoRABytes), "kv_cache_gib": v(pg.KVBytes), "activation_gib": v(pg.ActivationBytes),

@@ -189,3 +189,67 @@ func TestAccInferencePool_migLayoutChoice(t *testing.T) {
 		},
 	})
 }
+
+// The GPU Operator's mixed layout all-balanced on 4×A100-80GB nodes: each
+// GPU holds two 1g.10gb, one 2g.20gb and one 3g.40gb instance (8, 4 and 4
+// per node). Ten 0.6B replicas take the eight 1g instances and two 2g; two
+// Qwen2.5-14B bf16 need a 3g each. One node holds them all, labelled
+// all-balanced, and each pod asks for the instance it was bound to.
+func balancedPool(profiles string) string {
+	return `
+resource "mcllm_inference_pool" "fleet" {
+  name = "fleet"
+  node_groups = {
+    mig = {
+      cloud = "azure", region = "eastus", instance_type = "Standard_NC96ads_A100_v4", max_nodes = 3
+      gpu_sharing = { ` + profiles + ` }
+    }
+  }
+  model_shards = [
+    { name = "tiny", model = "qwen3-0.6b", precision = "bf16", max_context_tokens = 4096,
+      max_concurrent_sequences = 4, replicas = 10, constraints = { share_gpu = true } },
+    { name = "mid", model = "qwen2.5-14b", precision = "bf16", max_context_tokens = 4096,
+      max_concurrent_sequences = 2, replicas = 2, constraints = { share_gpu = true } },
+  ]
+  kubernetes = {}
+}
+
+output "mid" {
+  value = try(provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["mid/0"].manifest, "")
+}
+output "tiny_last" {
+  value = try(provider::mcllm::manifests(mcllm_inference_pool.fleet).workloads["tiny/9"].manifest, "")
+}
+`
+}
+
+func TestAccInferencePool_balancedMIG(t *testing.T) {
+	const pool = "mcllm_inference_pool.fleet"
+	spec := tfjsonpath.New("node_group_specs").AtMapKey("mig")
+	place := tfjsonpath.New("placement")
+	balanced := []plancheck.PlanCheck{
+		plancheck.ExpectKnownValue(pool, tfjsonpath.New("node_group_sizes").AtMapKey("mig"), knownvalue.Int64Exact(1)),
+		plancheck.ExpectKnownValue(pool, spec.AtMapKey("mig_profile"), knownvalue.StringExact("all-balanced")),
+		plancheck.ExpectKnownValue(pool, spec.AtMapKey("labels").AtMapKey("nvidia.com/mig.config"), knownvalue.StringExact("all-balanced")),
+		plancheck.ExpectKnownValue(pool, spec.AtMapKey("gpus_per_node"), knownvalue.Int64Exact(4)),
+		plancheck.ExpectKnownValue(pool, place.AtMapKey("mid/0").AtMapKey("gpus"), knownvalue.ListExact([]knownvalue.Check{
+			knownvalue.Int64Exact(4), knownvalue.Int64Exact(5), knownvalue.Int64Exact(6), knownvalue.Int64Exact(7)})),
+		plancheck.ExpectKnownValue(pool, tfjsonpath.New("memory_profiles").AtMapKey("mid/mig/tp1-pp1-3g.40gb").AtMapKey("gpu_memory_gib"),
+			knownvalue.Float64Exact(39.25)),
+		plancheck.ExpectKnownValue(pool, tfjsonpath.New("memory_profiles").AtMapKey("tiny/mig/tp1-pp1-1g.10gb").AtMapKey("replicas"),
+			knownvalue.Int64Exact(8)),
+		plancheck.ExpectKnownValue(pool, tfjsonpath.New("memory_profiles").AtMapKey("tiny/mig/tp1-pp1-2g.20gb").AtMapKey("replicas"),
+			knownvalue.Int64Exact(2)),
+		plancheck.ExpectKnownOutputValue("mid", knownvalue.StringRegexp(regexp.MustCompile(`nvidia.com/mig-3g.40gb: "?1"?`))),
+		plancheck.ExpectKnownOutputValue("tiny_last", knownvalue.StringRegexp(regexp.MustCompile(`nvidia.com/mig-2g.20gb: "?1"?`))),
+	}
+	unitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: balancedPool(`mig_profile = "all-balanced"`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: balanced}},
+			{Config: balancedPool(`mig_profile = "all-balanced"`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+			// Chosen among uniform layouts: 3g.40gb would take two nodes.
+			{Config: balancedPool(`mig_profiles = ["3g.40gb", "all-balanced"]`), ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: balanced}},
+		},
+	})
+}
