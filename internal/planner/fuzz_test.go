@@ -34,6 +34,14 @@ func FuzzPlan(f *testing.F) {
 			*g = g.Shared(GPUSharing{PerGPU: 1 << (spread % 6), Fractional: true}, 0)
 			m.ShareGPU, m.GPUMemoryFraction = true, util/2
 		}
+		if seed%4 == 1 { // a mixed MIG layout with a fuzzed instance, maybe misaligned or overlapping
+			sh := GPUSharing{MIGLayout: "all-balanced", PerGPU: 8, Instances: []MIGInstance{
+				{Profile: "1g.10gb", Offset: 0, Slots: 1, Bytes: 10 << 30},
+				{Profile: "2g.20gb", Offset: int(spread % 8), Slots: 1 << (spread % 4), Bytes: mem},
+			}}
+			*g = g.Shared(sh, 0)
+			m.ShareGPU = true
+		}
 		res, err := Plan(req)
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
@@ -42,5 +50,6 @@ func FuzzPlan(f *testing.F) {
 			return
 		}
 		checkInvariants(t, req, res)
+		checkPartitioned(t, req, res)
 	})
 }

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/mcllm/terraform-provider-mcllm/internal/planner/catalog"
@@ -100,6 +101,71 @@ func checkPartitioned(t testing.TB, req Request, res *Result) {
 		}
 		if need := models[r.Model].Memory.PerGPU(g.ReplicaGPU(r), 1, 1); !need.Fits {
 			t.Errorf("%s does not fit the instance it is bound to (%d bytes)", r.Key(), g.ReplicaGPU(r).VisibleBytes)
+		}
+	}
+}
+
+// Under a mixed layout a repeat plan moves nothing, the replica on a 2g
+// instance included; a replica of the last plan whose slices are not one
+// instance (two 1g instances side by side) moves, and says why.
+func TestPartitionedReplicasStay(t *testing.T) {
+	g := balanced(t, group(t, "mig", "azure/Standard_NC96ads_A100_v4", 2))
+	m := demand(t, "tiny", "qwen3-0.6b", memory.BF16, 4096, 2, 9)
+	m.ShareGPU = true
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{m}}
+	first := mustPlan(t, req)
+	req.Previous = first.Replicas
+	again := mustPlan(t, req)
+	checkPartitioned(t, req, again)
+	if len(again.Moves) != 0 || !samePlacement(first, again) {
+		t.Fatalf("a repeat plan moves %+v", again.Moves)
+	}
+	prev := append([]Replica(nil), first.Replicas...)
+	for i := range prev {
+		if prev[i].Index == 0 {
+			prev[i].Stages = []Stage{{Node: prev[i].Stages[0].Node, GPUs: []int{0, 1}}}
+		}
+	}
+	req.Previous = prev
+	moved := mustPlan(t, req)
+	if len(moved.Moves) != 1 || moved.Moves[0].Key != "tiny/0" || !strings.Contains(moved.Moves[0].Reason, "not one MIG instance") {
+		t.Fatalf("moves %+v", moved.Moves)
+	}
+	checkPartitioned(t, req, moved)
+}
+
+func samePlacement(a, b *Result) bool {
+	if len(a.Replicas) != len(b.Replicas) {
+		return false
+	}
+	for i := range a.Replicas {
+		if !SamePlace(a.Replicas[i], b.Replicas[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// A mixed layout whose instances overlap, are misaligned or have no memory
+// is refused on the node group's mig_profile.
+func TestPartitionedLayoutValidated(t *testing.T) {
+	base := balanced(t, group(t, "mig", "azure/Standard_NC96ads_A100_v4", 2))
+	for name, mutate := range map[string]func(*MIGInstance){
+		"overlapping": func(in *MIGInstance) { in.Offset = 0 },
+		"misaligned":  func(in *MIGInstance) { in.Offset = 3 },
+		"no memory":   func(in *MIGInstance) { in.Bytes = 0 },
+		"too large":   func(in *MIGInstance) { in.Slots = 16 },
+	} {
+		g := base
+		sh := *g.Sharing
+		sh.Instances = append([]MIGInstance(nil), sh.Instances...)
+		mutate(&sh.Instances[2]) // the 2g at slice 2
+		g.Sharing = &sh
+		m := demand(t, "tiny", "qwen3-0.6b", memory.BF16, 4096, 2, 1)
+		m.ShareGPU = true
+		problems := Validate(Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{m}})
+		if len(problems) != 1 || problems[0].Field != "gpu_sharing.mig_profile" {
+			t.Errorf("%s: problems %v", name, problems)
 		}
 	}
 }
