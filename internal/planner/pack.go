@@ -73,7 +73,11 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 		}
 		perNode := 0
 		for j := i; j < levels; j++ {
-			perNode += b.fresh[j] * pow(split, j-i)
+			if b.whole {
+				perNode += b.fresh[j]
+			} else {
+				perNode += b.fresh[j] << (j - i)
+			}
 		}
 		if perNode == 0 { // stage wider than a node: filtered out earlier
 			return maxNodesPerGroup + 1
@@ -86,14 +90,6 @@ func (b *groupBase) nodesFor(stages *sizeCounts) int {
 		}
 	}
 	return nodes
-}
-
-func pow(base, exp int) int {
-	out := 1
-	for range exp {
-		out *= base
-	}
-	return out
 }
 
 // nodeAlloc is the GPU allocation of one node during binding.
