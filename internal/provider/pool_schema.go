@@ -235,8 +235,8 @@ func poolSchema() schema.Schema {
 			"utilization": schema.MapNestedAttribute{Computed: true, MarkdownDescription: "Per node group: GPUs and memory in use.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"nodes":                  computedInt("Nodes of the group."),
-					"used_gpus":              computedInt("GPUs holding a replica."),
-					"total_gpus":             computedInt("GPUs of the group's nodes."),
+					"used_gpus":              computedInt("GPUs holding a replica; on a group with `gpu_sharing`, its shares (MIG instances, time-sliced engines, memory blocks' slots)."),
+					"total_gpus":             computedInt("GPUs of the group's nodes; on a group with `gpu_sharing`, its shares, counted as `used_gpus` counts them."),
 					"gpu_memory_utilization": computedFloat("Memory placed over the usable memory of the group's GPUs, 0 to 1."),
 					"reserved_used":          computedInt("Reserved nodes the plan uses."),
 					"reserved_idle":          computedInt("Reserved nodes the plan leaves empty: paid and unused."),
