@@ -156,6 +156,8 @@ func TestAccBadInput(t *testing.T) {
 			`L4 has no MIG profiles mcllm knows`},
 		"mixed MIG layout the GPU lacks": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p6-b200.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "all-balanced" } }`, okShard, ""),
 			`gpu_sharing.mig_profile: unknown MIG profile of B200 "all-balanced"`},
+		"mixed MIG layout above a node's shares": {pool(`g = { cloud = "custom", region = "lab", max_nodes = 1, price_per_hour = 1, gpu = { model = "A100-80GB", count = 16, memory_gib = 79 }, gpu_sharing = { mig_profile = "all-balanced" } }`, okShard, ""),
+			`gpu_sharing: 16 GPUs × 8 shares of layout all-balanced is 128 shares per node, above the 64`},
 		"both sharing kinds": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profile = "1g.10gb", engines_per_gpu = 2 } }`, okShard, ""),
 			`gpu_sharing sets exactly one of mig_profile (MIG instances), mig_profiles (MIG layouts to choose from), engines_per_gpu`},
 		"unknown MIG profile to choose": {pool(`g = { cloud = "aws", region = "us-east-1", instance_type = "p5.48xlarge", max_nodes = 2, gpu_sharing = { mig_profiles = ["1g.10gb", "2g.30gb"] } }`, okShard, ""),

@@ -99,9 +99,12 @@ func sharedGroup(at path.Path, g planner.NodeGroup, o types.Object, diags *diag.
 			diags.AddAttributeError(at.AtName("mig_profile"), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profile: %s.", err))
 			return g
 		}
+		if !migFits(at.AtName("mig_profile"), g, l, diags) {
+			return g
+		}
 		return g.Shared(l.Sharing, l.MIGBytes)
 	case !s.MIGProfiles.IsNull():
-		g.Layouts = migLayouts(at.AtName("mig_profiles"), g.GPUModel, s.MIGProfiles, diags)
+		g.Layouts = migLayouts(at.AtName("mig_profiles"), g, s.MIGProfiles, diags)
 	case !catalog.SharesGPUs(g.GPUModel):
 		diags.AddAttributeError(at, "GPU sharing not available",
 			fmt.Sprintf("gpu_sharing: %s is an AMD GPU, and time-slicing or memory blocks need NVIDIA's device plugin or KAI "+
@@ -143,7 +146,8 @@ func sharesPerGPU(at path.Path, l limits.Int, v types.Int64, g planner.NodeGroup
 
 // migLayouts are the MIG layouts a mig_profiles list allows, in its order,
 // each known for the GPU and listed once.
-func migLayouts(at path.Path, gpuModel string, list types.List, diags *diag.Diagnostics) []planner.Layout {
+func migLayouts(at path.Path, g planner.NodeGroup, list types.List, diags *diag.Diagnostics) []planner.Layout {
+	gpuModel := g.GPUModel
 	var out []planner.Layout
 	seen := map[string]bool{}
 	for i, e := range list.Elements() {
@@ -152,6 +156,8 @@ func migLayouts(at path.Path, gpuModel string, list types.List, diags *diag.Diag
 		switch {
 		case err != nil:
 			diags.AddAttributeError(at.AtListIndex(i), "Unknown MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles[%d]: %s.", i, err))
+			continue
+		case !migFits(at.AtListIndex(i), g, l, diags):
 			continue
 		case seen[l.Sharing.MIGName()]:
 			diags.AddAttributeError(at.AtListIndex(i), "Duplicate MIG profile", fmt.Sprintf("gpu_sharing.mig_profiles lists %q twice.", l.Sharing.MIGName()))
@@ -164,6 +170,19 @@ func migLayouts(at path.Path, gpuModel string, list types.List, diags *diag.Diag
 		diags.AddAttributeError(at, "No MIG profile", "gpu_sharing.mig_profiles must list at least one MIG profile to choose from.")
 	}
 	return out
+}
+
+// migFits reports whether layout l's shares of a node (instances, or a
+// mixed layout's memory slices) stay within what a node may hold; the
+// problem on at otherwise.
+func migFits(at path.Path, g planner.NodeGroup, l planner.Layout, diags *diag.Diagnostics) bool {
+	if n := g.GPUsPerNode * l.Sharing.PerGPU; n > limits.MaxGPUsPerNode {
+		diags.AddAttributeError(at, "Too many GPU shares",
+			fmt.Sprintf("gpu_sharing: %d GPUs × %d shares of layout %s is %d shares per node, above the %d a node may hold.",
+				g.GPUsPerNode, l.Sharing.PerGPU, l.Sharing.MIGName(), n, limits.MaxGPUsPerNode))
+		return false
+	}
+	return true
 }
 
 // keepLayouts settles the layout of every group that chooses one to the
