@@ -187,9 +187,14 @@ func isInstance(g planner.NodeGroup, slots []int) bool {
 	if len(slots) == 0 {
 		return false
 	}
+	for k, s := range slots {
+		if s != slots[0]+k {
+			return false
+		}
+	}
 	per := g.Sharing.PerGPU
 	for _, in := range g.Sharing.Instances {
-		if len(slots) == in.Slots && slots[0]%per == in.Offset && slots[len(slots)-1] == slots[0]+in.Slots-1 {
+		if len(slots) == in.Slots && slots[0]%per == in.Offset {
 			return true
 		}
 	}

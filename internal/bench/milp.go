@@ -289,7 +289,7 @@ func BuildLP(req planner.Request, shapes [][]Shape, relax bool) ([]byte, int, in
 		// condition on nested sets, so these rows are exact).
 		for _, size := range instanceSizes(g) {
 			w.start(fmt.Sprintf("instances_%d_%d", gi, size))
-			w.term(float64(instancesOf(g, size)), nodeVar(gi))
+			w.term(float64(g.InstancesPerNode(size)), nodeVar(gi))
 			for k, c := range cls {
 				if c.gpus[gi] >= size {
 					w.term(-1, xVar(k, gi))
@@ -351,17 +351,6 @@ func instanceSizes(g planner.NodeGroup) []int {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// instancesOf counts a node's instances of at least size memory slices.
-func instancesOf(g planner.NodeGroup, size int) int {
-	n := 0
-	for _, in := range g.Sharing.Instances {
-		if in.Slots >= size {
-			n++
-		}
-	}
-	return n * g.PhysicalGPUs()
 }
 
 func nodeVar(gi int) string { return fmt.Sprintf("n_%d", gi) }
@@ -522,8 +511,9 @@ func blocksFor(g planner.NodeGroup, size int) [][2]int {
 
 // Realize turns an integer solution into a planner.Result: each class's
 // replicas go to its models in request order, and each group's stages are
-// bound largest first to the lowest node with an aligned free block, within
-// the solution's node count. CheckPlacement on the result verifies the
+// bound largest first to the lowest node with an aligned free block (a free
+// instance at least that large under a mixed MIG layout), within the
+// solution's node count. CheckPlacement on the result verifies the
 // exact model independently of CBC.
 func (m MILPResult) Realize(req planner.Request, shapes [][]Shape) (*planner.Result, error) {
 	if !m.HasCost || m.x == nil {

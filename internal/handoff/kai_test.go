@@ -1,7 +1,9 @@
 package handoff
 
 import (
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -63,8 +65,8 @@ func TestKAIBinpackPlacesThePlannedBlocks(t *testing.T) {
 				blocks[g.Name] = append(blocks[g.Name], len(r.Stages[0].GPUs))
 			}
 		}
-		for name, b := range blocks {
-			g := f.Groups[name]
+		for _, name := range slices.Sorted(maps.Keys(blocks)) { // in one order: the draws reproduce
+			b, g := blocks[name], f.Groups[name]
 			groups++
 			for range 20 {
 				orders++

@@ -324,8 +324,8 @@ type estimateMemo struct {
 	degrees map[int][]int       // GPUs per node → valid tensor degrees
 }
 
-// perGPUKey is one question: a GPU kind, degrees, and on a Fractional group
-// the block's slots (0 elsewhere).
+// perGPUKey is one question: a GPU kind, degrees, and on a Fractional or
+// Partitioned group the block's slots (0 elsewhere).
 type perGPUKey struct{ kind, t, p, slots int }
 
 // gpuKinds numbers the distinct GPUs (memory, utilisation, model) of groups.

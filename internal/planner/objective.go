@@ -78,9 +78,13 @@ func (o objective) surcharge(md ModelDemand, g NodeGroup, opt option) float64 {
 }
 
 // perReplica is the objective of one replica at option opt once the
-// group's nodes are full: its share of a node.
+// group's nodes are full: its share of a node (under a mixed MIG layout,
+// of the node's instances that hold it).
 func (o objective) perReplica(g *NodeGroup, opt option) float64 {
 	share := float64(opt.gpus()) / float64(g.GPUsPerNode)
+	if g.Partitioned() {
+		share = 1 / float64(max(1, g.InstancesPerNode(opt.unit)))
+	}
 	if o.binpack {
 		return share
 	}

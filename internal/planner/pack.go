@@ -112,7 +112,8 @@ type groupAlloc struct {
 	// as blocks of its slots, smallest first: a stage takes one whole.
 	instances []block
 	// cursor[i] is the first node that may still have a free block of size
-	// 1<<i; blocks only ever disappear while binding, so it only advances.
+	// 1<<i (a free instance at least that large, on a Partitioned group);
+	// it advances as blocks are taken, and release moves it back.
 	cursor [levels]int
 }
 
@@ -292,8 +293,8 @@ func (a *groupAlloc) freeBlocks(free uint64, size int) int {
 	return n
 }
 
-// takeBlock binds one stage of size GPUs to node i at its lowest aligned
-// free block, when the node has one and holds the model's class or none.
+// takeBlock binds one stage of size GPUs to node i where blockIn finds
+// room, when the node has it and holds the model's class or none.
 func (a *groupAlloc) takeBlock(i, size, model, class int) (Stage, bool) {
 	n := &a.nodes[i]
 	b, ok := a.blockIn(n.free, size)

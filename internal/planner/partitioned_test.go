@@ -169,3 +169,42 @@ func TestPartitionedLayoutValidated(t *testing.T) {
 		}
 	}
 }
+
+// The spread-across-node floor under a mixed layout: each spread replica
+// takes one instance of a node of its own, and the rest of that node's
+// instances stay for other stages, whole. 4×A100-80GB all-balanced nodes
+// hold 8 1g, 4 2g and 4 3g instances.
+func TestExclusiveNodesTakeWholeInstances(t *testing.T) {
+	node := &groupBase{fresh: sizeCounts{8, 4, 4}, whole: true}
+	for _, c := range []struct {
+		name           string
+		replicas, unit int
+		stages         sizeCounts
+		want           int
+	}{
+		{"three spread 3g replicas beside nine more", 3, 4, sizeCounts{2: 12}, 3},
+		{"beside ten more", 3, 4, sizeCounts{2: 13}, 4},
+		{"three spread 1g replicas beside all the rest", 3, 1, sizeCounts{0: 48}, 3},
+		{"beside one more", 3, 1, sizeCounts{0: 49}, 4},
+	} {
+		st := c.stages
+		if got := exclusiveNodes(c.replicas, &option{unit: c.unit, units: 1}, &st, node); got != c.want {
+			t.Errorf("%s: %d nodes, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// A replica of the last plan at tensor degree 2 on a shared group moves:
+// a share holds one engine at degree 1.
+func TestPartitionedMovesAReplicaAtTensorTwo(t *testing.T) {
+	g := balanced(t, group(t, "mig", "azure/Standard_NC96ads_A100_v4", 2))
+	m := demand(t, "mid", "qwen2.5-14b", memory.BF16, 4096, 2, 1)
+	m.ShareGPU = true
+	req := Request{NodeGroups: []NodeGroup{g}, Models: []ModelDemand{m},
+		Previous: []Replica{{Model: "mid", Index: 0, NodeGroup: "mig", TensorParallel: 2, PipelineParallel: 1, Stages: []Stage{{Node: 0, GPUs: []int{2, 3}}}}}}
+	res := mustPlan(t, req)
+	checkPartitioned(t, req, res)
+	if len(res.Moves) != 1 || !strings.Contains(res.Moves[0].Reason, "tensor and pipeline degree 1") {
+		t.Fatalf("moves %+v", res.Moves)
+	}
+}

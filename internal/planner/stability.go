@@ -75,6 +75,9 @@ func (s *assignment) keep(mi int, r Replica) (Replica, string) {
 		md.Memory.CheckTensorParallel(r.TensorParallel) != nil || md.Memory.CheckPipelineParallel(r.PipelineParallel) != nil {
 		return r, "its parallel degrees are no longer valid for the model"
 	}
+	if g.Sharing != nil && (r.TensorParallel != 1 || r.PipelineParallel != 1) {
+		return r, fmt.Sprintf("node group %q shares its GPUs, where a replica runs at tensor and pipeline degree 1", g.Name)
+	}
 	for _, st := range r.Stages {
 		switch {
 		case g.Fractional() && len(st.GPUs) != s.opts[mi][oi].unit:

@@ -170,7 +170,10 @@ func (s GPUSharing) MIGName() string {
 // and each share gets 1/PerGPU of the utilization, rounded down to the
 // four decimals vLLM takes: --gpu-memory-utilization is a fraction of the
 // whole device, and the engines' fractions must sum within it. On a
-// Fractional group an engine of k shares gets k of them (EngineGPU).
+// Fractional group an engine of k shares gets k of them (EngineGPU). Under a
+// mixed MIG layout the shares are memory slices, migBytes is unused, and
+// GPUMemoryBytes is a slice's part of the instances' memory (each engine
+// sees its instance's, EngineGPU).
 func (g NodeGroup) Shared(s GPUSharing, migBytes int64) NodeGroup {
 	g.Sharing = &s
 	g.GPUsPerNode *= s.PerGPU
@@ -206,6 +209,19 @@ func (g NodeGroup) TimeSliced() bool {
 // Partitioned reports whether the group's GPUs are under a mixed MIG
 // layout: each replica takes one instance of it whole.
 func (g NodeGroup) Partitioned() bool { return g.Sharing != nil && len(g.Sharing.Instances) > 0 }
+
+// InstancesPerNode counts the instances of at least slots memory slices
+// on one node of a Partitioned group: what replicas whose block is slots
+// or more share.
+func (g NodeGroup) InstancesPerNode(slots int) int {
+	n := 0
+	for _, in := range g.Sharing.Instances {
+		if in.Slots >= slots {
+			n++
+		}
+	}
+	return n * g.PhysicalGPUs()
+}
 
 // instanceFor is the smallest instance of a Partitioned group's layout of
 // at least slots memory slices; false when none is that large.
@@ -248,7 +264,9 @@ func (g NodeGroup) GPU() memory.GPU { return g.EngineGPU(1) }
 // EngineGPU is the GPU an engine of slots shares sees: on a Fractional
 // group, the whole GPU with slots × a share's utilization (four decimals
 // still; SlotUtilization inverts it), and its part of the memory above the
-// engines' budgets (memory.GPU.Shares); elsewhere GPU, whatever slots.
+// engines' budgets (memory.GPU.Shares); on a Partitioned group the
+// smallest instance of at least slots memory slices; elsewhere GPU,
+// whatever slots.
 func (g NodeGroup) EngineGPU(slots int) memory.GPU {
 	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
 	switch {
@@ -283,7 +301,8 @@ func (g NodeGroup) MIGInstanceOf(r Replica) string {
 }
 
 // ReplicaGPU is the GPU replica r's engine sees on the group: on a
-// Fractional group, its block's (the GPUs of its one stage).
+// Fractional or Partitioned group, its block's or instance's (the GPUs of
+// its one stage).
 func (g NodeGroup) ReplicaGPU(r Replica) memory.GPU {
 	if (g.Fractional() || g.Partitioned()) && len(r.Stages) > 0 {
 		return g.EngineGPU(len(r.Stages[0].GPUs))

@@ -5,24 +5,19 @@ import (
 	"testing"
 )
 
-// Every mixed layout puts its instances on distinct aligned memory slices
-// within the GPU's 8, and within its 7 compute slices; all-balanced on an
-// A100-80GB is 1g.10gb at slices 0 and 1, 2g.20gb at 2, 3g.40gb at 4, as
-// the GPU Operator's config map gives it.
+// all-balanced on an A100-80GB is two 1g.10gb, one 2g.20gb and one
+// 3g.40gb (the GPU Operator's config map gives the counts), placed
+// smallest first: 1g at slices 0 and 1, 2g at 2, 3g at 4. A row the GPU
+// cannot hold is refused when the catalog loads.
 func TestMIGLayoutsFitTheGPU(t *testing.T) {
-	for _, l := range migLayouts {
-		used, compute := 0, 0
-		for _, in := range l.Instances {
-			size := in.Profile.MemorySlices
-			mask := (1<<size - 1) << in.Offset
-			if in.Offset%size != 0 || in.Offset+size > 8 || used&mask != 0 || in.Profile.GPUModel != l.GPUModel {
-				t.Errorf("%s %s: instance %s at %d overlaps or is misaligned", l.GPUModel, l.Name, in.Profile.Profile, in.Offset)
-			}
-			used |= mask
-			compute += in.Profile.ComputeSlices
-		}
-		if compute > 7 {
-			t.Errorf("%s %s: %d compute slices", l.GPUModel, l.Name, compute)
+	for name, instances := range map[string]map[string]int{
+		"memory slices over 8":  {"3g.40gb": 2, "2g.20gb": 1},
+		"compute slices over 7": {"2g.20gb": 3, "1g.10gb": 2},
+		"unknown profile":       {"1g.11gb": 2},
+		"a single instance":     {"3g.40gb": 1},
+	} {
+		if _, err := buildLayout(migLayoutRow{GPUModel: "A100-80GB", Layout: "all-x", Instances: instances, Source: "test"}); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 	l, ok := LookupMIGLayout("A100-80GB", "all-balanced")
