@@ -37,7 +37,7 @@ type ffdGroup struct {
 // of t slices or more), or -1.
 func (g *ffdGroup) firstFree(t int) int {
 	i := g.cursor[t]
-	for i < len(g.nodes) && (g.instances == nil && g.nodes[i].free < t || g.instances != nil && g.freeInstance(i, t) < 0) {
+	for i < len(g.nodes) && !g.hasRoom(i, t) {
 		i++
 	}
 	g.cursor[t] = i
@@ -45,6 +45,15 @@ func (g *ffdGroup) firstFree(t int) int {
 		return -1
 	}
 	return i
+}
+
+// hasRoom reports whether node i has t free GPUs (a free instance of t
+// slices or more).
+func (g *ffdGroup) hasRoom(i, t int) bool {
+	if g.instances != nil {
+		return g.freeInstance(i, t) >= 0
+	}
+	return g.nodes[i].free >= t
 }
 
 // freeInstance is the smallest free instance of node i of at least t

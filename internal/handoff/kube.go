@@ -42,15 +42,9 @@ const (
 // as one nvidia.com/gpu).
 func gpuResource(g Group, shares int) corev1.ResourceName {
 	switch {
-	case g.Partitioned(): // the instance of that size (the smallest that large)
-		best := -1
-		for i, in := range g.Sharing.Instances {
-			if in.Slots >= shares && (best < 0 || in.Slots < g.Sharing.Instances[best].Slots) {
-				best = i
-			}
-		}
-		if best >= 0 {
-			return corev1.ResourceName(catalog.MIGProfile{Profile: g.Sharing.Instances[best].Profile}.Resource())
+	case g.Partitioned():
+		if in, ok := g.MIGInstanceFor(shares); ok {
+			return corev1.ResourceName(catalog.MIGProfile{Profile: in.Profile}.Resource())
 		}
 	case g.Sharing != nil && g.Sharing.MIGProfile != "":
 		return corev1.ResourceName(catalog.MIGProfile{Profile: g.Sharing.MIGProfile}.Resource())

@@ -324,14 +324,15 @@ func (s *assignment) summarise(res *Result) {
 		gr.TotalGPUs = gr.Nodes * g.GPUsPerNode
 		gr.CostPerHour = g.CostAt(gr.Nodes)
 		var mem int64
-		for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
-			gr.UsedGPUs += g.GPUsPerNode - bits.OnesCount64(alloc.nodes[i].free&fullMask(g.GPUsPerNode))
-		}
 		usable := float64(g.GPUMemoryBytes) * g.Utilization * float64(gr.TotalGPUs)
 		if alloc.instances != nil { // count MIG instances, not memory slices
-			gr.TotalGPUs, gr.UsedGPUs = gr.Nodes*len(alloc.instances), 0
-			for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
+			gr.TotalGPUs = gr.Nodes * len(alloc.instances)
+		}
+		for i := 0; i < gr.Nodes && i < len(alloc.nodes); i++ {
+			if alloc.instances != nil {
 				gr.UsedGPUs += len(alloc.instances) - alloc.freeBlocks(alloc.nodes[i].free, 1)
+			} else {
+				gr.UsedGPUs += g.GPUsPerNode - bits.OnesCount64(alloc.nodes[i].free&fullMask(g.GPUsPerNode))
 			}
 		}
 		nodes := make([]int, 0, len(use[gi]))

@@ -269,7 +269,7 @@ func chooseBlock(m ModelDemand, g NodeGroup, memo *estimateMemo, kind int) (opti
 	var r memory.PerGPU
 	for k := max(1, fractionSlots(g, m.GPUMemoryFraction)); k <= g.Sharing.PerGPU; k *= 2 {
 		if g.Partitioned() { // the next instance of the layout, whole
-			in, ok := g.instanceFor(k)
+			in, ok := g.MIGInstanceFor(k)
 			if !ok {
 				break
 			}

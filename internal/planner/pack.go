@@ -136,6 +136,9 @@ func newGroupAlloc(g NodeGroup) *groupAlloc {
 
 func (b block) mask() uint64 { return fullMask(b.size) << b.off }
 
+// freeIn reports whether every GPU of the block is free in free.
+func (b block) freeIn(free uint64) bool { return free&b.mask() == b.mask() }
+
 // isInstance reports whether gpus, in order, are exactly one instance of a
 // Partitioned group's layout.
 func (a *groupAlloc) isInstance(gpus []int) bool {
@@ -216,16 +219,15 @@ func (n *nodeAlloc) holds(model int) bool { return n.models[model] > 0 }
 func (a *groupAlloc) blockIn(free uint64, size int) (block, bool) {
 	if a.instances != nil {
 		for _, b := range a.instances {
-			if b.size >= size && free&b.mask() == b.mask() {
+			if b.size >= size && b.freeIn(free) {
 				return b, true
 			}
 		}
 		return block{}, false
 	}
-	mask := fullMask(size)
 	for off := 0; off+size <= a.gpusPerNode; off += size {
-		if free&(mask<<off) == mask<<off {
-			return block{off, size}, true
+		if b := (block{off, size}); b.freeIn(free) {
+			return b, true
 		}
 	}
 	return block{}, false
@@ -278,15 +280,14 @@ func (a *groupAlloc) freeBlocks(free uint64, size int) int {
 	n := 0
 	if a.instances != nil {
 		for _, b := range a.instances {
-			if b.size >= size && free&b.mask() == b.mask() {
+			if b.size >= size && b.freeIn(free) {
 				n++
 			}
 		}
 		return n
 	}
-	mask := fullMask(size)
 	for off := 0; off+size <= a.gpusPerNode; off += size {
-		if free&(mask<<off) == mask<<off {
+		if (block{off, size}).freeIn(free) {
 			n++
 		}
 	}
@@ -384,7 +385,7 @@ func (a *groupAlloc) freeOn(free uint64) sizeCounts {
 		return c
 	}
 	for _, b := range a.instances {
-		if free&b.mask() == b.mask() {
+		if b.freeIn(free) {
 			c[levelOf(b.size)]++
 		}
 	}

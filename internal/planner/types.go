@@ -223,9 +223,10 @@ func (g NodeGroup) InstancesPerNode(slots int) int {
 	return n * g.PhysicalGPUs()
 }
 
-// instanceFor is the smallest instance of a Partitioned group's layout of
-// at least slots memory slices; false when none is that large.
-func (g NodeGroup) instanceFor(slots int) (MIGInstance, bool) {
+// MIGInstanceFor is the smallest instance of a Partitioned group's layout
+// of at least slots memory slices: the one a block of slots takes; false
+// when none is that large.
+func (g NodeGroup) MIGInstanceFor(slots int) (MIGInstance, bool) {
 	best, ok := MIGInstance{}, false
 	for _, in := range g.Sharing.Instances {
 		if in.Slots >= slots && (!ok || in.Slots < best.Slots) {
@@ -271,7 +272,7 @@ func (g NodeGroup) EngineGPU(slots int) memory.GPU {
 	gpu := memory.GPU{VisibleBytes: g.GPUMemoryBytes, Utilization: g.Utilization, Model: g.GPUModel}
 	switch {
 	case g.Partitioned(): // the instance an engine of slots runs in
-		in, _ := g.instanceFor(max(slots, 1))
+		in, _ := g.MIGInstanceFor(max(slots, 1))
 		gpu.VisibleBytes = in.Bytes
 	case g.Fractional():
 		slots = min(max(slots, 1), g.Sharing.PerGPU)
@@ -296,7 +297,7 @@ func (g NodeGroup) MIGInstanceOf(r Replica) string {
 	if !g.Partitioned() || len(r.Stages) == 0 {
 		return ""
 	}
-	in, _ := g.instanceFor(len(r.Stages[0].GPUs))
+	in, _ := g.MIGInstanceFor(len(r.Stages[0].GPUs))
 	return in.Profile
 }
 
