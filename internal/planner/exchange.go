@@ -1,9 +1,6 @@
 package planner
 
-import (
-	"slices"
-	"sort"
-)
+import "slices"
 
 // The exchange: once repair has placed what room it could make, a replica
 // still unplaced may take the place of a new replica of another model.
@@ -132,6 +129,9 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 				if *budget <= 0 {
 					break
 				}
+				if _, why := s.try(change{mj, oj, -d}); why != "" {
+					continue // taking them out breaks a rule of the model's own (spread.min_domains)
+				}
 				mark := s.mark()
 				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
 				gain := comparePerPriority(r.gain, nil)
@@ -194,19 +194,28 @@ func (s *assignment) refillAfter(out change, unplaced [][]int, budget *int) refi
 // unplace records that model mj gave up its last placed new replica in a
 // trade, and what now refuses it.
 func (s *assignment) unplace(mj int, unplaced [][]int) {
-	unplaced[mj] = append(unplaced[mj], s.lastPlaced(mj, unplaced[mj]))
-	sort.Ints(unplaced[mj])
+	unplaced[mj] = s.unplaceLast(mj, 1, unplaced[mj])
 	s.blocked[mj] = s.refusals(mj)
 }
 
-// lastPlaced is the highest new replica index of model mi not in unplaced:
-// binding gives the placed replicas the lowest indices, so the one a trade
-// unplaces is the last.
-func (s *assignment) lastPlaced(mi int, unplaced []int) int {
-	for k := len(s.pending[mi]) - 1; k >= 0; k-- {
-		if idx := s.pending[mi][k]; !slices.Contains(unplaced, idx) {
-			return idx
+// unplaceLast adds to unplaced (model mi's, ascending) its d highest new
+// replica indices not in it, and returns the list, ascending: binding gives
+// the placed replicas the lowest indices, so the ones a trade unplaces are
+// the last. One walk down both ascending lists, so that a fleet of
+// thousands of replicas of one model stays linear.
+func (s *assignment) unplaceLast(mi, d int, unplaced []int) []int {
+	j := len(unplaced) - 1
+	for k := len(s.pending[mi]) - 1; k >= 0 && d > 0; k-- {
+		idx := s.pending[mi][k]
+		for j >= 0 && unplaced[j] > idx {
+			j--
 		}
+		if j >= 0 && unplaced[j] == idx {
+			continue
+		}
+		unplaced = append(unplaced, idx)
+		d--
 	}
-	return -1 // unreachable: mi has a new replica placed
+	slices.Sort(unplaced)
+	return unplaced
 }

@@ -13,15 +13,12 @@ import (
 // one group's max_nodes or adding a node group (min_nodes 0) places at
 // least as many replicas of each priority, highest first, and, placing as
 // many, costs no more (the strategy's objective). The planner is a bounded
-// heuristic, so its search takes another path on a larger fleet: 1 of
-// these 2,000 instances breaks it (case 1986, a deeper local optimum
-// brought in by the one-for-several trade; 0 before it, 50 before repair,
-// the regret kicks and the exclusive node floor, 3 before the exchange and
-// the count of every node a spread pipeline spans), 5 of 10,000 (35; 26
-// with that count; 15 with the exchange; 8 once binding keeps to the node
-// count the search priced; 7 with batches traded for cheaper ones; 5 once
-// a trade's refill places lower priorities too). The test fails when more
-// than 2 in 1,000 break it, and logs each that does.
+// heuristic, so its search takes another path on a larger fleet. None of
+// these 2,000 instances breaks it, and 1 of 10,000 (case 5479, a three-model
+// rotation); 5 of 10,000 before the shortage search (shortage.go), 7 before
+// the binding fixes, 35 before the exchange. With MCLLM_MONOTONE_SEED=15,
+// instances tuned for nothing: 3 of 10,000, 11 before the shortage search.
+// The test fails when more than 1 in 1,000 break it, and logs each that does.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
 func TestPropertyMonotoneInCapacity(t *testing.T) {
@@ -32,7 +29,11 @@ func TestPropertyMonotoneInCapacity(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("MCLLM_MONOTONE_CASES")); err == nil {
 		n = v
 	}
-	rng := rand.New(rand.NewPCG(14, 14))
+	seed := uint64(14)
+	if v, err := strconv.ParseUint(os.Getenv("MCLLM_MONOTONE_SEED"), 10, 64); err == nil {
+		seed = v // instances the test's own seed never draws
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
 	worse := 0
 	for i := range n {
 		req := randomRequest(t, rng)
@@ -60,8 +61,8 @@ func TestPropertyMonotoneInCapacity(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d instances worse with more capacity", worse, n)
-	if worse*1000 > 2*n {
-		t.Errorf("%d of %d instances worse with more capacity, more than 2 in 1,000", worse, n)
+	if worse*1000 > n {
+		t.Errorf("%d of %d instances worse with more capacity, more than 1 in 1,000", worse, n)
 	}
 }
 

@@ -100,6 +100,7 @@ func run(req Request, released map[string]moveCause) *Result {
 			}
 		}
 	}
+	s.reshuffle(unplaced)   // shortage.go: which replicas run when not all fit
 	s.spreadSpot()          // assign.go: spot replicas over two groups
 	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
 }
