@@ -13,8 +13,8 @@ import (
 // close. So a trial takes out a random batch of one model's new replicas,
 // lets the unplaced replicas of other models into the room, runs the local
 // search, places whatever then fits, and is kept when the plan places more
-// at the highest priority where the count differs, or as many of each at no
-// higher objective. It is an iterated local search over the set of placed
+// at the highest priority where the count differs, or as many of each at a
+// lower objective. It is an iterated local search over the set of placed
 // replicas, as perturb.go is over their places; its generator is seeded
 // with a constant and its loops are bounded by counts, never by the clock.
 
@@ -67,15 +67,15 @@ func (s *assignment) reshuffle(unplaced [][]int) {
 		s.placeWhatFits(rng, left, first, waiting)
 		moves += s.localSearch()
 		s.placeWhatFits(rng, left, nil, nil)
-		after := s.placedPerPriority(left)
-		if c := comparePerPriority(after, before); c < 0 || c == 0 && s.obj.of(s).exceeds(beforeObj) {
+		// Only a better plan is kept: at a tie the greedy's choice of which
+		// replicas wait stands, so that the shortage stays where its
+		// explanation says (the lowest priority, the last models).
+		if c := comparePerPriority(s.placedPerPriority(left), before); c < 0 || c == 0 && !s.obj.of(s).less(beforeObj.plus(improvement)) {
 			s.undo(mark)
 			continue
 		}
 		s.commit()
-		if c := comparePerPriority(after, before); c > 0 || s.obj.of(s).less(beforeObj.plus(improvement)) {
-			stall = 0
-		}
+		stall = 0
 		copy(unplaced, left)
 		changed = true
 	}
