@@ -112,12 +112,7 @@ type refill struct {
 // pipelines across nodes to the three replicas their GPUs would hold.
 // budget counts the placements tried. It reports whether it traded.
 func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
-	top, short := 0, false
-	for mi, u := range unplaced {
-		if len(u) > 0 && (!short || s.models[mi].Priority > top) {
-			top, short = s.models[mi].Priority, true
-		}
-	}
+	top, short := s.topUnplaced(unplaced)
 	var best *refill
 	now := s.obj.of(s)
 	for mj, md := range s.models {
@@ -129,11 +124,12 @@ func (s *assignment) tradeForMany(unplaced [][]int, budget *int) bool {
 				if *budget <= 0 {
 					break
 				}
-				if _, why := s.try(change{mj, oj, -d}); why != "" {
+				out := change{mj, oj, -d}
+				if _, why := s.try(out); why != "" {
 					continue // taking them out breaks a rule of the model's own (spread.min_domains)
 				}
 				mark := s.mark()
-				r := s.refillAfter(change{mj, oj, -d}, unplaced, budget)
+				r := s.refillAfter(out, unplaced, budget)
 				gain := comparePerPriority(r.gain, nil)
 				if gain > 0 || gain == 0 && r.obj.less(now.plus(improvement)) {
 					if best == nil {
@@ -189,6 +185,29 @@ func (s *assignment) refillAfter(out change, unplaced [][]int, budget *int) refi
 	}
 	r.obj = s.obj.of(s)
 	return r
+}
+
+// topUnplaced is the highest priority with a replica in unplaced; false
+// when none is.
+func (s *assignment) topUnplaced(unplaced [][]int) (int, bool) {
+	top, short := 0, false
+	for mi, u := range unplaced {
+		if len(u) > 0 && (!short || s.models[mi].Priority > top) {
+			top, short = s.models[mi].Priority, true
+		}
+	}
+	return top, short
+}
+
+// unplacedPerPriority counts the replicas in unplaced per priority: plans
+// are ranked by it, highest priority first (comparePerPriority), before
+// their objective.
+func (s *assignment) unplacedPerPriority(unplaced [][]int) map[int]int {
+	out := map[int]int{}
+	for mi, u := range unplaced {
+		out[s.models[mi].Priority] += len(u)
+	}
+	return out
 }
 
 // unplace records that model mj gave up its last placed new replica in a

@@ -162,14 +162,7 @@ func start(req Request, released map[string]moveCause, o startOpts) (*assignment
 // fewer unplaced at the highest priority where they differ, then a lower
 // objective.
 func betterStart(a *assignment, aLeft [][]int, b *assignment, bLeft [][]int) bool {
-	left := func(s *assignment, u [][]int) map[int]int {
-		out := map[int]int{}
-		for mi, idx := range u {
-			out[s.models[mi].Priority] += len(idx)
-		}
-		return out
-	}
-	if c := comparePerPriority(left(b, bLeft), left(a, aLeft)); c != 0 {
+	if c := comparePerPriority(b.unplacedPerPriority(bLeft), a.unplacedPerPriority(aLeft)); c != 0 {
 		return c > 0 // b leaves more unplaced
 	}
 	return a.obj.of(a).less(b.obj.of(b).plus(improvement))

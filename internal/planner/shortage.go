@@ -39,6 +39,10 @@ const (
 func (s *assignment) reshuffle(unplaced [][]int) {
 	rng := rand.New(rand.NewPCG(0x73686f72, 0x74616765))
 	changed, moves, work := false, 0, 0
+	left := make([][]int, len(unplaced))
+	waiting := make([]bool, len(s.models)) // placed later: the batch taken out
+	first := make([]bool, len(s.models))   // placed first: the replicas left unplaced
+	current, currentObj := s.unplacedPerPriority(unplaced), s.obj.of(s)
 	for trial, stall := 0, 0; trial < shortageTrials && stall < shortageStall && work < shortageWork && moves < shortageMoves; trial++ {
 		stall++
 		relocate := trial%2 == 1
@@ -50,18 +54,11 @@ func (s *assignment) reshuffle(unplaced [][]int) {
 			continue // taking them out breaks a rule of the model's own (spread.min_domains)
 		}
 		work -= out.delta
-		before, beforeObj := s.placedPerPriority(unplaced), s.obj.of(s)
 		mark := s.mark()
-		left := make([][]int, len(unplaced))
 		for mi := range unplaced {
 			left[mi] = slices.Clone(unplaced[mi])
+			first[mi], waiting[mi] = relocate && len(unplaced[mi]) > 0, !relocate && mi == out.mi
 		}
-		waiting := make([]bool, len(s.models)) // placed later: the batch taken out
-		first := make([]bool, len(s.models))   // placed first: the replicas left unplaced
-		for mi, u := range unplaced {
-			first[mi] = relocate && len(u) > 0
-		}
-		waiting[out.mi] = !relocate
 		s.apply(out)
 		left[out.mi] = s.unplaceLast(out.mi, -out.delta, left[out.mi])
 		s.placeWhatFits(rng, left, first, waiting)
@@ -70,14 +67,14 @@ func (s *assignment) reshuffle(unplaced [][]int) {
 		// Only a better plan is kept: at a tie the greedy's choice of which
 		// replicas wait stands, so that the shortage stays where its
 		// explanation says (the lowest priority, the last models).
-		if c := comparePerPriority(s.placedPerPriority(left), before); c < 0 || c == 0 && !s.obj.of(s).less(beforeObj.plus(improvement)) {
+		after, afterObj := s.unplacedPerPriority(left), s.obj.of(s)
+		if c := comparePerPriority(current, after); c < 0 || c == 0 && !afterObj.less(currentObj.plus(improvement)) {
 			s.undo(mark)
 			continue
 		}
 		s.commit()
-		stall = 0
+		stall, changed, current, currentObj = 0, true, after, afterObj
 		copy(unplaced, left)
-		changed = true
 	}
 	if changed {
 		for mi := range unplaced {
@@ -93,12 +90,7 @@ func (s *assignment) reshuffle(unplaced [][]int) {
 // with a replica unplaced; to relocate, of any. False when nothing is
 // unplaced or nothing may give way.
 func (s *assignment) shortageVictim(rng *rand.Rand, unplaced [][]int, relocate bool) (change, bool) {
-	top, short := 0, false
-	for mi, u := range unplaced {
-		if len(u) > 0 && (!short || s.models[mi].Priority > top) {
-			top, short = s.models[mi].Priority, true
-		}
-	}
+	top, short := s.topUnplaced(unplaced)
 	if !short {
 		return change{}, false
 	}
@@ -150,14 +142,4 @@ func (s *assignment) placeWhatFits(rng *rand.Rand, left [][]int, first, waiting 
 			left[mi] = left[mi][1:]
 		}
 	}
-}
-
-// placedPerPriority counts the new replicas placed, per priority, when
-// unplaced are left.
-func (s *assignment) placedPerPriority(unplaced [][]int) map[int]int {
-	out := map[int]int{}
-	for mi, md := range s.models {
-		out[md.Priority] += len(s.pending[mi]) - len(unplaced[mi])
-	}
-	return out
 }

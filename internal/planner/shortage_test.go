@@ -32,12 +32,12 @@ func TestPropertyReshuffleNeverWorsens(t *testing.T) {
 			continue
 		}
 		short++
-		before, beforeObj := s.placedPerPriority(unplaced), s.obj.of(s)
+		before, beforeObj := s.unplacedPerPriority(unplaced), s.obj.of(s)
 		s.reshuffle(unplaced)
-		after, afterObj := s.placedPerPriority(unplaced), s.obj.of(s)
-		switch c := comparePerPriority(after, before); {
+		after, afterObj := s.unplacedPerPriority(unplaced), s.obj.of(s)
+		switch c := comparePerPriority(before, after); {
 		case c < 0:
-			t.Errorf("case %d: placed %v after the shortage search, %v before", i, after, before)
+			t.Errorf("case %d: unplaced per priority %v after the shortage search, %v before", i, after, before)
 		case c == 0 && afterObj.exceeds(beforeObj):
 			t.Errorf("case %d: objective %+v after the shortage search, %+v before", i, afterObj, beforeObj)
 		case c > 0 || afterObj.less(beforeObj.plus(improvement)):
