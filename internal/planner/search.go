@@ -84,24 +84,25 @@ func (s *assignment) localSearch() int {
 func (s *assignment) swapPass() bool {
 	var best [4]change
 	bestCost, found := improvement, false
-	// Only exchanges whose incoming half would shrink its source group are
-	// worth trying: that is where the gain comes from.
+	// Only exchanges whose incoming half lowers the objective by leaving
+	// are worth trying — it shrinks its source group, or sheds a surcharge
+	// or a spread penalty there: that is where the gain comes from.
 	for m2 := range s.models {
 		for oa2, from := range s.opts[m2] {
 			if s.count[m2][oa2] == 0 {
 				continue
 			}
-			var shrinking []int // batches whose leaving shrinks the source
+			var useful []int // batches whose leaving lowers the objective
 			for _, d2 := range deltas(s.count[m2][oa2]) {
-				if s.nodesWith(from.group, change{m2, oa2, -d2}) < s.nodes.count[from.group] {
-					shrinking = append(shrinking, d2)
+				if c := s.costOf(change{m2, oa2, -d2}); c.spread < 0 || c.cost < -1e-12 {
+					useful = append(useful, d2)
 				}
 			}
 			for ob2, to := range s.opts[m2] {
 				if ob2 == oa2 {
 					continue
 				}
-				for _, d2 := range shrinking {
+				for _, d2 := range useful {
 					for m1 := range s.models {
 						oa1, ob1 := s.optionOn(m1, to.group), s.optionOn(m1, from.group)
 						if m1 == m2 || oa1 < 0 || ob1 < 0 || s.count[m1][oa1] == 0 {
