@@ -35,11 +35,9 @@ func (s *assignment) localSearch() int {
 				if s.count[mi][oa] == 0 {
 					continue
 				}
-				// Adding replicas never lowers the objective, so only
-				// batches whose leaving lowers it can gain.
 				var useful []int
 				for _, d := range deltas(s.count[mi][oa]) {
-					if c := s.costOf(change{mi, oa, -d}); c.spread < 0 || c.cost < -1e-12 {
+					if s.gainsByLeaving(change{mi, oa, -d}) {
 						useful = append(useful, d)
 					}
 				}
@@ -77,6 +75,15 @@ func (s *assignment) localSearch() int {
 	return evaluated
 }
 
+// gainsByLeaving reports whether taking replicas out (out.delta < 0) lowers
+// the objective — a group shrinks, a surcharge or a spread penalty goes.
+// Adding replicas never lowers it, so only a batch whose leaving does can
+// gain by moving, alone or in an exchange.
+func (s *assignment) gainsByLeaving(out change) bool {
+	c := s.costOf(out)
+	return c.spread < 0 || c.cost < -1e-12
+}
+
 // swapPass tries exchanges that no single move finds: d1 replicas of one
 // model go from group a to group b while d2 replicas of another go from b to
 // a — one model makes room for the other. It applies the best exchange and
@@ -94,7 +101,7 @@ func (s *assignment) swapPass() bool {
 			}
 			var useful []int // batches whose leaving lowers the objective
 			for _, d2 := range deltas(s.count[m2][oa2]) {
-				if c := s.costOf(change{m2, oa2, -d2}); c.spread < 0 || c.cost < -1e-12 {
+				if s.gainsByLeaving(change{m2, oa2, -d2}) {
 					useful = append(useful, d2)
 				}
 			}
