@@ -116,14 +116,16 @@ func (s *assignment) bind(unplaced [][]int) *Result {
 	return res
 }
 
-// sortItems orders a group's bind units: where first is set, the units of
-// models it marks first; then largest first, then by model, replica and
+// sortItems orders a group's bind units: first those that rank higher by
+// rank (nil: none does), then largest first, then by model, replica and
 // stage.
-func sortItems(items []stageItem, first []bool) {
+func sortItems(items []stageItem, rank func(stageItem) int) {
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if first != nil && first[a.model] != first[b.model] {
-			return first[a.model]
+		if rank != nil {
+			if ra, rb := rank(a), rank(b); ra != rb {
+				return ra > rb
+			}
 		}
 		if a.size != b.size {
 			return a.size > b.size
@@ -143,15 +145,38 @@ func sortItems(items []stageItem, first []bool) {
 // larger blocks or a pipeline's stages they can find every node full), and
 // stages that may span any nodes first fit rather than on the fewest nodes
 // (a 3-stage pipeline beside three spread replicas, not on a node of its
-// own).
-type bindAttempt struct{ spreadFirst, looseStages bool }
+// own). singlesFirst puts the spread replicas of one unit before the
+// stages of spread pipelines: a pipeline of a model spread across node
+// fills its first node whole, where three 1-GPU spread replicas beside a
+// 7-stage one on 4-GPU nodes need every node to keep a GPU for them (3
+// nodes, not 4).
+type bindAttempt struct{ spreadFirst, singlesFirst, looseStages bool }
 
 // bindAttempts are tried in turn while a binding drops replicas or opens
 // more nodes than the node count assumed. Over 10,000 random fleets (the
 // property tests' generator, one start each) the first alone dropped
 // replicas in 79 plans and opened more nodes than counted in 20 of 35,036
-// groups; with all three, 1 and 1 (a count the packing cannot reach).
-var bindAttempts = []bindAttempt{{}, {spreadFirst: true}, {spreadFirst: true, looseStages: true}}
+// groups; with the next two, 1 and 1; with all four, 0 and 1 (a count the
+// packing cannot reach).
+var bindAttempts = []bindAttempt{{}, {spreadFirst: true}, {spreadFirst: true, looseStages: true}, {spreadFirst: true, singlesFirst: true, looseStages: true}}
+
+// rank is the order an attempt gives a group's units before size: the
+// units of spread models first, and of those the single ones first under
+// singlesFirst; nil when it keeps the plain order.
+func (a bindAttempt) rank(spread []bool) func(stageItem) int {
+	if !a.spreadFirst {
+		return nil
+	}
+	return func(it stageItem) int {
+		switch {
+		case !spread[it.model]:
+			return 0
+		case a.singlesFirst && it.stages == 1:
+			return 2
+		}
+		return 1
+	}
+}
 
 // bindBest binds group gi's units, and, where the first binding drops
 // replicas or opens more nodes than the search counted, tries the other
@@ -187,11 +212,7 @@ func (s *assignment) bindBest(gi int, items []stageItem) (map[[2]int][]Stage, ma
 		if k > 0 {
 			alloc = pristine.clone()
 		}
-		var first []bool
-		if a.spreadFirst {
-			first = s.exclusive.on
-		}
-		sortItems(items, first)
+		sortItems(items, a.rank(s.exclusive.on))
 		got, dropped := s.bindGroup(alloc, items, a.looseStages)
 		if k == 0 {
 			placed, failed = got, dropped

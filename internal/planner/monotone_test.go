@@ -13,12 +13,11 @@ import (
 // one group's max_nodes or adding a node group (min_nodes 0) places at
 // least as many replicas of each priority, highest first, and, placing as
 // many, costs no more (the strategy's objective). The planner is a bounded
-// heuristic, so its search takes another path on a larger fleet. None of
-// these 2,000 instances breaks it, and 1 of 10,000 (case 5479, a three-model
-// rotation); 5 of 10,000 before the shortage search (shortage.go), 7 before
-// the binding fixes, 35 before the exchange. With MCLLM_MONOTONE_SEED=15,
-// instances tuned for nothing: 3 of 10,000, 11 before the shortage search.
-// The test fails when more than 1 in 1,000 break it, and logs each that does.
+// heuristic, so its search could take another path on a larger fleet; the
+// test fails on any instance that does, and logs each. None of 10,000 with
+// the test's seed does since the region search (region.go), nor of 10,000
+// with each of MCLLM_MONOTONE_SEED=15, 16 and 17, instances tuned for
+// nothing; before it, 1 with the test's seed and 2 with seed 15.
 //
 //	MCLLM_MONOTONE_CASES=20000 go test -run Monotone -v ./internal/planner/
 func TestPropertyMonotoneInCapacity(t *testing.T) {
@@ -61,8 +60,8 @@ func TestPropertyMonotoneInCapacity(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d instances worse with more capacity", worse, n)
-	if worse*1000 > n {
-		t.Errorf("%d of %d instances worse with more capacity, more than 1 in 1,000", worse, n)
+	if worse > 0 {
+		t.Errorf("%d of %d instances worse with more capacity", worse, n)
 	}
 }
 

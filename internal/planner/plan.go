@@ -100,9 +100,10 @@ func run(req Request, released map[string]moveCause) *Result {
 			}
 		}
 	}
-	s.reshuffle(unplaced)   // shortage.go: which replicas run when not all fit
-	s.spreadSpot()          // assign.go: spot replicas over two groups
-	return s.bind(unplaced) // bind.go: nodes and GPUs; explain.go for what is left
+	s.reshuffle(unplaced)    // shortage.go: which replicas run when not all fit
+	s.regionSearch(unplaced) // region.go: exact re-solves of small sets of groups
+	s.spreadSpot()           // assign.go: spot replicas over two groups
+	return s.bind(unplaced)  // bind.go: nodes and GPUs; explain.go for what is left
 }
 
 // secondStartReplicas bounds the fleets run plans from several starts (in

@@ -77,10 +77,16 @@ func (s *assignment) reshuffle(unplaced [][]int) {
 		copy(unplaced, left)
 	}
 	if changed {
-		for mi := range unplaced {
-			if len(unplaced[mi]) > 0 {
-				s.blocked[mi] = s.refusals(mi)
-			}
+		s.explainUnplaced(unplaced)
+	}
+}
+
+// explainUnplaced records what now refuses each model with a replica in
+// unplaced, after a search changed which replicas wait.
+func (s *assignment) explainUnplaced(unplaced [][]int) {
+	for mi := range unplaced {
+		if len(unplaced[mi]) > 0 {
+			s.blocked[mi] = s.refusals(mi)
 		}
 	}
 }

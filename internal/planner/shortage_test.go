@@ -19,8 +19,30 @@ func TestPropertyReshuffleNeverWorsens(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	rng := rand.New(rand.NewPCG(21, 21))
-	short, better := 0, 0
+	checkSearchNeverWorsens(t, "the shortage search", n, 21, true, nil, (*assignment).reshuffle)
+}
+
+// TestPropertyRegionSearchNeverWorsens holds the region search (region.go)
+// to the same rules, on the end of the shortage search and on every random
+// fleet, short of room or not.
+func TestPropertyRegionSearchNeverWorsens(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 150
+	}
+	checkSearchNeverWorsens(t, "the region search", n, 22, false, (*assignment).reshuffle, func(s *assignment, unplaced [][]int) {
+		s.regionSearch(unplaced)
+	})
+}
+
+// checkSearchNeverWorsens runs search on the end of a start over n random
+// fleets (only those short of room when shortOnly), after prepare when not
+// nil, and checks that it never makes the plan worse, keeps its books, and
+// improves some.
+func checkSearchNeverWorsens(t *testing.T, name string, n int, seed uint64, shortOnly bool, prepare, search func(*assignment, [][]int)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	tried, better := 0, 0
 	for i := range n {
 		req := randomRequest(t, rng)
 		req.Strategy, req.Logger = StrategyCost, hclog.NewNullLogger()
@@ -28,18 +50,21 @@ func TestPropertyReshuffleNeverWorsens(t *testing.T) {
 			continue
 		}
 		s, unplaced := start(req, nil, startOpts{})
-		if !anyLeft(unplaced) {
+		if shortOnly && !anyLeft(unplaced) {
 			continue
 		}
-		short++
+		tried++
+		if prepare != nil {
+			prepare(s, unplaced)
+		}
 		before, beforeObj := s.unplacedPerPriority(unplaced), s.obj.of(s)
-		s.reshuffle(unplaced)
+		search(s, unplaced)
 		after, afterObj := s.unplacedPerPriority(unplaced), s.obj.of(s)
 		switch c := comparePerPriority(before, after); {
 		case c < 0:
-			t.Errorf("case %d: unplaced per priority %v after the shortage search, %v before", i, after, before)
+			t.Errorf("case %d: unplaced per priority %v after %s, %v before", i, after, name, before)
 		case c == 0 && afterObj.exceeds(beforeObj):
-			t.Errorf("case %d: objective %+v after the shortage search, %+v before", i, afterObj, beforeObj)
+			t.Errorf("case %d: objective %+v after %s, %+v before", i, afterObj, name, beforeObj)
 		case c > 0 || afterObj.less(beforeObj.plus(improvement)):
 			better++
 		}
@@ -64,9 +89,9 @@ func TestPropertyReshuffleNeverWorsens(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d fleets short of room; the shortage search improved %d", short, better)
-	if short > 0 && better == 0 {
-		t.Errorf("the shortage search improved none of %d fleets short of room", short)
+	t.Logf("%d fleets; %s improved %d", tried, name, better)
+	if tried > 0 && better == 0 {
+		t.Errorf("%s improved none of %d fleets", name, tried)
 	}
 }
 
