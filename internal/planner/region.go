@@ -237,13 +237,14 @@ func (r *regionSolve) search(k int, obj score) {
 		}
 		return
 	}
-	// The models after k may place every replica they put back: the base
-	// with them all placed bounds every leaf below from below.
-	// Adding replicas never lowers the objective (prices, surcharges and
-	// the spread's sum of squares only grow), so the objective so far bounds
+	// The models from k on may place every replica they put back: the base
+	// with them all placed bounds every leaf below from below. Adding
+	// replicas never lowers the objective (prices, surcharges and the
+	// spread's sum of squares only grow), so the objective so far bounds
 	// every leaf below that places as many as the best.
+	bound := r.bound(k)
 	if r.found {
-		if c := comparePerPriority(r.bound(k), r.bestLeft); c > 0 || c == 0 && !obj.less(r.bestObj.plus(improvement)) {
+		if c := comparePerPriority(bound, r.bestLeft); c > 0 || c == 0 && !obj.less(r.bestObj.plus(improvement)) {
 			return
 		}
 	}
@@ -252,6 +253,13 @@ func (r *regionSolve) search(k int, obj score) {
 	counts := make([]int, len(options))
 	changes := make([]change, len(options))
 	for total := r.free[k]; total >= 0; total-- {
+		// Putting back fewer leaves more unplaced: once that alone is worse
+		// than the best leaf, every smaller total is too.
+		if total < r.free[k] {
+			if bound[priority]++; r.found && comparePerPriority(bound, r.bestLeft) > 0 {
+				return
+			}
+		}
 		for ok := firstSplit(counts, total); ok; ok = nextSplit(counts) {
 			if r.evaluated >= r.budget {
 				return
