@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 )
@@ -37,18 +38,18 @@ const (
 // regionSolve is the depth-first search over one region.
 type regionSolve struct {
 	s       *assignment
-	region  []int   // group indices
 	models  []int   // models with an option in the region, placement order
 	options [][]int // per entry of models: its options in the region
 	free    []int   // per entry of models: replicas it may put back
 	// base counts, per priority, the replicas unplaced once the region is
 	// emptied, for the models outside models and those inside alike.
-	base      map[int]int
-	path      []change
+	base map[int]int
+	path []change
+	// best is the best leaf's changes, bestLeft its unplaced per priority
+	// (nil until a leaf is found), bestObj its objective.
 	best      []change
 	bestLeft  map[int]int
 	bestObj   score
-	found     bool
 	evaluated int
 	budget    int
 }
@@ -142,7 +143,7 @@ func (s *assignment) solveRegion(region []int, unplaced [][]int, budget *int) bo
 	current := s.unplacedPerPriority(unplaced)
 	mark := s.mark()
 	var removed []change
-	r := &regionSolve{s: s, region: region, base: map[int]int{}, budget: min(*budget, regionLeafBudget)}
+	r := &regionSolve{s: s, base: map[int]int{}, budget: min(*budget, regionLeafBudget)}
 	for mi, md := range s.models {
 		free := len(unplaced[mi])
 		var options []int
@@ -166,7 +167,7 @@ func (s *assignment) solveRegion(region []int, unplaced [][]int, budget *int) bo
 	r.search(0, s.obj.of(s))
 	*budget -= r.evaluated
 	s.undo(mark)
-	if !r.found || comparePerPriority(current, r.bestLeft) < 0 {
+	if r.bestLeft == nil || comparePerPriority(current, r.bestLeft) < 0 {
 		return false
 	}
 	// The search judged each model's counts against the emptied region; the
@@ -229,10 +230,12 @@ func (r *regionSolve) search(k int, obj score) {
 		return
 	}
 	if k == len(r.models) {
-		if !r.found || comparePerPriority(r.base, r.bestLeft) < 0 ||
-			comparePerPriority(r.base, r.bestLeft) == 0 && obj.less(r.bestObj.plus(improvement)) {
-			r.found, r.bestObj = true, obj
-			r.bestLeft = cloneCounts(r.base)
+		c := 0
+		if r.bestLeft != nil {
+			c = comparePerPriority(r.base, r.bestLeft)
+		}
+		if r.bestLeft == nil || c < 0 || c == 0 && obj.less(r.bestObj.plus(improvement)) {
+			r.bestObj, r.bestLeft = obj, maps.Clone(r.base)
 			r.best = append(r.best[:0], r.path...)
 		}
 		return
@@ -243,7 +246,7 @@ func (r *regionSolve) search(k int, obj score) {
 	// spread's sum of squares only grow), so the objective so far bounds
 	// every leaf below that places as many as the best.
 	bound := r.bound(k)
-	if r.found {
+	if r.bestLeft != nil {
 		if c := comparePerPriority(bound, r.bestLeft); c > 0 || c == 0 && !obj.less(r.bestObj.plus(improvement)) {
 			return
 		}
@@ -256,7 +259,7 @@ func (r *regionSolve) search(k int, obj score) {
 		// Putting back fewer leaves more unplaced: once that alone is worse
 		// than the best leaf, every smaller total is too.
 		if total < r.free[k] {
-			if bound[priority]++; r.found && comparePerPriority(bound, r.bestLeft) > 0 {
+			if bound[priority]++; r.bestLeft != nil && comparePerPriority(bound, r.bestLeft) > 0 {
 				return
 			}
 		}
@@ -294,17 +297,9 @@ func (r *regionSolve) search(k int, obj score) {
 // bound is the replicas unplaced per priority if every model from k on put
 // every replica back.
 func (r *regionSolve) bound(k int) map[int]int {
-	out := cloneCounts(r.base)
+	out := maps.Clone(r.base)
 	for j := k; j < len(r.models); j++ {
 		out[r.s.models[r.models[j]].Priority] -= r.free[j]
-	}
-	return out
-}
-
-func cloneCounts(m map[int]int) map[int]int {
-	out := make(map[int]int, len(m))
-	for k, v := range m {
-		out[k] = v
 	}
 	return out
 }
